@@ -1,0 +1,222 @@
+using System.CommandLine;
+using Flamewright.Pprof;
+using Flamewright.Pprof.Analysis;
+using Flamewright.Pprof.Export;
+using Flamewright.Pprof.Model;
+
+namespace Flamewright.Cli.Analyze;
+
+/// <summary><c>flamewright analyze FILE...</c>: read, merge and export profiles offline.</summary>
+internal static class AnalyzeCommand
+{
+    /// <summary>Exit code for input that cannot be analysed (bad file, bad profile, unknown sample type).</summary>
+    public const int BadInput = 2;
+
+    /// <summary>Rows the top table prints unless told otherwise; enough to see where the time goes.</summary>
+    public const int DefaultTopRows = 30;
+
+    public static Command Create()
+    {
+        var files = new Argument<string[]>("FILE")
+        {
+            Description = "Profiles (profile.proto, gzip-compressed or plain); several are merged.",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var sampleType = new Option<string?>("--sample-type", "-s")
+        {
+            Description = "Sample type to weigh by, by name (inuse_space) or index (3). Default: as go tool pprof picks.",
+        };
+        var granularity = new Option<Granularity>("--granularity", "-g")
+        {
+            Description = "One frame per function, or per function and line (name:line).",
+            DefaultValueFactory = _ => Granularity.Function,
+        };
+        var format = new Option<OutputFormat>("--format", "-f")
+        {
+            Description = "Output format.",
+            DefaultValueFactory = _ => OutputFormat.Top,
+        };
+        var output = new Option<string?>("--output", "-o")
+        {
+            Description = "Write to this file instead of standard output.",
+        };
+        var rows = new Option<int>("--rows", "-n")
+        {
+            Description = "Rows of the top table; 0 prints every function.",
+            DefaultValueFactory = _ => DefaultTopRows,
+        };
+        var listSampleTypes = new Option<bool>("--list-sample-types")
+        {
+            Description = "List each file's sample types and exit.",
+        };
+        var maxBytes = new Option<long>("--max-decompressed-bytes")
+        {
+            Description = "Refuse a profile that inflates to more than this many bytes.",
+            DefaultValueFactory = _ => PprofLimits.DefaultMaxDecompressedBytes,
+        };
+        rows.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 0)
+            {
+                r.AddError("--rows must be 0 or more");
+            }
+        });
+        maxBytes.Validators.Add(r =>
+        {
+            long value = r.GetValueOrDefault<long>();
+            if (value <= 0 || value > Array.MaxLength)
+            {
+                r.AddError($"--max-decompressed-bytes must be between 1 and {Array.MaxLength}");
+            }
+        });
+
+        var command = new Command("analyze", "Analyse profiles offline: top functions, folded stacks, flame graphs, merged pprof.")
+        {
+            files, sampleType, granularity, format, output, rows, listSampleTypes, maxBytes,
+        };
+        command.SetAction(parse => new AnalyzeRun(
+            parse.GetValue(files)!,
+            parse.GetValue(sampleType),
+            parse.GetValue(granularity) == Granularity.Line ? FrameGranularity.Line : FrameGranularity.Function,
+            parse.GetValue(format),
+            parse.GetValue(output),
+            parse.GetValue(rows),
+            parse.GetValue(listSampleTypes),
+            new PprofLimits { MaxDecompressedBytes = parse.GetValue(maxBytes) }).Run(Console.OpenStandardOutput(), Console.Error));
+        return command;
+    }
+
+    /// <summary>The values of <c>--granularity</c>.</summary>
+    internal enum Granularity
+    {
+        Function,
+        Line,
+    }
+}
+
+/// <summary>One invocation of <c>analyze</c>, with its arguments resolved.</summary>
+internal sealed record AnalyzeRun(
+    string[] Files, string? SampleType, FrameGranularity Granularity, OutputFormat Format, string? Output,
+    int Rows, bool ListSampleTypes, PprofLimits Limits)
+{
+    public int Run(Stream stdout, TextWriter stderr)
+    {
+        var profiles = new List<Profile>(Files.Length);
+        foreach (string file in Files)
+        {
+            try
+            {
+                profiles.Add(ProfileReader.ReadFile(file, Limits));
+            }
+            catch (Exception e) when (e is PprofFormatException or IOException or UnauthorizedAccessException)
+            {
+                return Fail(stderr, file, Describe(e));
+            }
+        }
+
+        if (ListSampleTypes)
+        {
+            WriteSampleTypes(profiles, stdout);
+            return 0;
+        }
+
+        for (int p = 1; p < profiles.Count; p++)
+        {
+            try
+            {
+                SampleTypeSelection.EnsureMergeable(profiles[0], profiles[p], p);
+            }
+            catch (PprofFormatException e)
+            {
+                return Fail(stderr, Files[p], e.Message);
+            }
+        }
+
+        var options = new FlameOptions { SampleType = SampleType, Granularity = Granularity };
+        try
+        {
+            using Stream target = Output is null ? stdout : File.Create(Output);
+            Export(profiles, options, target);
+        }
+        catch (PprofFormatException e)
+        {
+            return Fail(stderr, Files[0], e.Message);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Fail(stderr, Output ?? "standard output", Describe(e));
+        }
+
+        return 0;
+    }
+
+    private void Export(List<Profile> profiles, FlameOptions options, Stream target)
+    {
+        string title = string.Join(", ", Files.Select(Path.GetFileName));
+        using var buffered = new BufferedStream(target, 1 << 16);
+        using var text = new StreamWriter(buffered, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
+        switch (Format)
+        {
+            case OutputFormat.Top:
+                TopText.Write(TopTable.Build(profiles, options), text, Rows);
+                break;
+            case OutputFormat.Folded:
+                FoldedStacks.Write(FlameTreeBuilder.Build(profiles, options), text);
+                break;
+            case OutputFormat.Svg:
+                SvgFlameGraph.Write(FlameTreeBuilder.Build(profiles, options), text, title);
+                break;
+            case OutputFormat.Json:
+                JsonTree.Write(FlameTreeBuilder.Build(profiles, options), buffered);
+                break;
+            case OutputFormat.SkyWalking:
+                SkyWalkingTree.Write(FlameTreeBuilder.Build(profiles, options), buffered);
+                break;
+            case OutputFormat.Speedscope:
+                Speedscope.Write(FlameTreeBuilder.Build(profiles, options), buffered, title);
+                break;
+            case OutputFormat.Pprof:
+                ProfileWriter.Write(profiles.Count == 1 ? profiles[0] : ProfileMerger.Merge(profiles), buffered);
+                break;
+            default:
+                throw new InvalidOperationException($"unknown format {Format}");
+        }
+
+        text.Flush();
+        buffered.Flush();
+    }
+
+    private void WriteSampleTypes(List<Profile> profiles, Stream output)
+    {
+        using var stdout = new StreamWriter(output, new System.Text.UTF8Encoding(false), 1024, leaveOpen: true);
+        for (int p = 0; p < profiles.Count; p++)
+        {
+            Profile profile = profiles[p];
+            if (profiles.Count > 1)
+            {
+                stdout.WriteLine($"{Files[p]}:");
+            }
+
+            int chosen = profile.SampleTypes.Length == 0 ? -1 : profile.DefaultSampleTypeIndex;
+            for (int i = 0; i < profile.SampleTypes.Length; i++)
+            {
+                string mark = i == chosen ? "  (default)" : "";
+                stdout.WriteLine($"{i}  {profile.SampleTypes[i].Type}/{profile.SampleTypes[i].Unit}{mark}");
+            }
+        }
+    }
+
+    private static string Describe(Exception e) => e switch
+    {
+        FileNotFoundException => "file not found",
+        DirectoryNotFoundException => "directory not found",
+        UnauthorizedAccessException => "permission denied",
+        _ => e.Message.ReplaceLineEndings(" "),
+    };
+
+    private static int Fail(TextWriter stderr, string file, string message)
+    {
+        stderr.WriteLine($"flamewright: {file}: {message}");
+        return AnalyzeCommand.BadInput;
+    }
+}

@@ -1,0 +1,103 @@
+using ValueType = Flamewright.Pprof.Model.ValueType;
+
+namespace Flamewright.Pprof.Analysis;
+
+/// <summary>
+/// A flame graph's tree: node 0 is the root, nodes are numbered in pre-order and children are sorted by name
+/// (ordinal), so the numbering is deterministic. For every node, total = self + the children's totals.
+/// A node's subtree is the index range [node, <see cref="SubtreeEnd"/>(node)).
+/// </summary>
+public sealed class FlameTree
+{
+    /// <summary>The name of the root node, as SkyWalking's element list calls it.</summary>
+    public const string RootName = "root";
+
+    private readonly string[] _names;
+    private readonly int[] _parents;
+    private readonly int[] _depths;
+    private readonly int[] _subtreeEnds;
+    private readonly long[] _totals;
+    private readonly long[] _selfs;
+
+    internal FlameTree(
+        ValueType sampleType, FrameGranularity granularity, string[] names, int[] parents, int[] depths,
+        int[] subtreeEnds, long[] totals, long[] selfs)
+    {
+        SampleType = sampleType;
+        Granularity = granularity;
+        _names = names;
+        _parents = parents;
+        _depths = depths;
+        _subtreeEnds = subtreeEnds;
+        _totals = totals;
+        _selfs = selfs;
+    }
+
+    public ValueType SampleType { get; }
+
+    public FrameGranularity Granularity { get; }
+
+    public int Count => _names.Length;
+
+    public long Total => _totals[0];
+
+    public FlameNode Root => new(this, 0);
+
+    public FlameNode this[int index] => new(this, index);
+
+    public string NameOf(int node) => _names[node];
+
+    public long TotalOf(int node) => _totals[node];
+
+    public long SelfOf(int node) => _selfs[node];
+
+    /// <summary>The parent's index, or -1 for the root.</summary>
+    public int ParentOf(int node) => _parents[node];
+
+    /// <summary>The root has depth 0.</summary>
+    public int DepthOf(int node) => _depths[node];
+
+    /// <summary>One past the last node of <paramref name="node"/>'s subtree.</summary>
+    public int SubtreeEnd(int node) => _subtreeEnds[node];
+
+    /// <summary>The deepest node's depth.</summary>
+    public int MaxDepth => _depths.Length == 0 ? 0 : _depths.Max();
+
+    /// <summary>The children of <paramref name="node"/> in order.</summary>
+    public IEnumerable<FlameNode> ChildrenOf(int node)
+    {
+        int end = _subtreeEnds[node];
+        for (int child = node + 1; child < end; child = _subtreeEnds[child])
+        {
+            yield return new FlameNode(this, child);
+        }
+    }
+
+    /// <summary>The frame names from the root's first child down to <paramref name="node"/>.</summary>
+    public string[] PathOf(int node)
+    {
+        var path = new string[_depths[node]];
+        for (int n = node; n > 0; n = _parents[n])
+        {
+            path[_depths[n] - 1] = _names[n];
+        }
+
+        return path;
+    }
+}
+
+/// <summary>A node of a <see cref="FlameTree"/>.</summary>
+public readonly record struct FlameNode(FlameTree Tree, int Index)
+{
+    public string Name => Tree.NameOf(Index);
+
+    public long Total => Tree.TotalOf(Index);
+
+    public long Self => Tree.SelfOf(Index);
+
+    public int Depth => Tree.DepthOf(Index);
+
+    public IEnumerable<FlameNode> Children => Tree.ChildrenOf(Index);
+
+    public override string ToString() => $"{Name} total={Total} self={Self}";
+}

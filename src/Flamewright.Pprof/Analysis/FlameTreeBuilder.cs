@@ -1,0 +1,186 @@
+using Flamewright.Pprof.Model;
+
+namespace Flamewright.Pprof.Analysis;
+
+/// <summary>Builds <see cref="FlameTree"/>s from one profile or merges several (instances of one service).</summary>
+public static class FlameTreeBuilder
+{
+    public static FlameTree Build(Profile profile, FlameOptions? options = null) => Build([profile], options);
+
+    /// <summary>Merges <paramref name="profiles"/> into one tree weighted by the chosen sample type's values.</summary>
+    /// <exception cref="PprofFormatException">The sample type is unknown or the profiles do not merge.</exception>
+    public static FlameTree Build(IReadOnlyList<Profile> profiles, FlameOptions? options = null) =>
+        Build(WeightedStacks.Build(profiles, options ?? FlameOptions.Default));
+
+    internal static FlameTree Build(WeightedStacks stacks)
+    {
+        var trie = new Trie();
+        var frames = new GrowableArray<int>(128);
+        foreach (WeightedStacks.Part part in stacks.Parts)
+        {
+            long[] values = part.StackValues;
+            for (int stack = 0; stack < values.Length; stack++)
+            {
+                if (!part.StackUsed[stack])
+                {
+                    continue;
+                }
+
+                part.FramesRootFirst(stack, ref frames);
+                int node = 0;
+                foreach (int frame in frames.AsSpan())
+                {
+                    node = trie.Child(node, frame);
+                }
+
+                trie.AddSelf(node, values[stack]);
+            }
+        }
+
+        return trie.ToTree(stacks);
+    }
+
+    /// <summary>
+    /// The tree while it is being built: nodes in insertion order, children found through one hash map keyed
+    /// by (parent, frame). <see cref="ToTree"/> renumbers it in pre-order with sorted children.
+    /// </summary>
+    private sealed class Trie
+    {
+        private readonly Dictionary<long, int> _children = new();
+        private GrowableArray<int> _parents = new(1024);
+        private GrowableArray<int> _frames = new(1024);
+        private GrowableArray<long> _self = new(1024);
+
+        public Trie()
+        {
+            _parents.Add(-1);
+            _frames.Add(-1);
+            _self.Add(0);
+        }
+
+        public int Child(int parent, int frame)
+        {
+            long key = ((long)parent << 32) | (uint)frame;
+            if (!_children.TryGetValue(key, out int child))
+            {
+                child = _parents.Count;
+                _parents.Add(parent);
+                _frames.Add(frame);
+                _self.Add(0);
+                _children.Add(key, child);
+            }
+
+            return child;
+        }
+
+        public void AddSelf(int node, long value) => _self.AsSpan()[node] += value;
+
+        public FlameTree ToTree(WeightedStacks stacks)
+        {
+            int count = _parents.Count;
+            ReadOnlySpan<int> parents = _parents.AsSpan();
+            ReadOnlySpan<int> frames = _frames.AsSpan();
+            ReadOnlySpan<long> self = _self.AsSpan();
+            ReadOnlySpan<string> frameNames = stacks.Frames.Names;
+
+            // Totals bottom-up: a child always has a larger insertion index than its parent.
+            var totals = new long[count];
+            self.CopyTo(totals);
+            for (int n = count - 1; n > 0; n--)
+            {
+                totals[parents[n]] += totals[n];
+            }
+
+            // Children of each node, contiguous, sorted by name.
+            var childStart = new int[count + 1];
+            for (int n = 1; n < count; n++)
+            {
+                childStart[parents[n] + 1]++;
+            }
+
+            for (int n = 0; n < count; n++)
+            {
+                childStart[n + 1] += childStart[n];
+            }
+
+            // Siblings sort by name; ranking the distinct names once turns every comparison into an int compare.
+            int[] rank = NameRanks(frameNames);
+            var children = new int[Math.Max(count - 1, 0)];
+            var keys = new int[children.Length];
+            var fill = (int[])childStart.Clone();
+            for (int n = 1; n < count; n++)
+            {
+                int slot = fill[parents[n]]++;
+                children[slot] = n;
+                keys[slot] = rank[frames[n]];
+            }
+
+            for (int n = 0; n < count; n++)
+            {
+                int length = childStart[n + 1] - childStart[n];
+                if (length > 1)
+                {
+                    Array.Sort(keys, children, childStart[n], length);
+                }
+            }
+
+            // Pre-order renumbering with an explicit stack: stacks can be thousands of frames deep.
+            var names = new string[count];
+            var newParents = new int[count];
+            var depths = new int[count];
+            var ends = new int[count];
+            var newTotals = new long[count];
+            var newSelf = new long[count];
+            var pending = new Stack<(int Old, int Parent, int Depth)>();
+            pending.Push((0, -1, 0));
+            int next = 0;
+            while (pending.Count > 0)
+            {
+                (int old, int parent, int depth) = pending.Pop();
+                int index = next++;
+                names[index] = old == 0 ? FlameTree.RootName : frameNames[frames[old]];
+                newParents[index] = parent;
+                depths[index] = depth;
+                newTotals[index] = totals[old];
+                newSelf[index] = self[old];
+                for (int c = childStart[old + 1] - 1; c >= childStart[old]; c--)
+                {
+                    pending.Push((children[c], index, depth + 1));
+                }
+            }
+
+            // A subtree ends where the next node at the same or a shallower depth starts.
+            for (int n = count - 1; n >= 0; n--)
+            {
+                ends[n] = n + 1;
+            }
+
+            for (int n = count - 1; n > 0; n--)
+            {
+                int parent = newParents[n];
+                ends[parent] = Math.Max(ends[parent], ends[n]);
+            }
+
+            return new FlameTree(stacks.SampleType, stacks.Frames.Granularity, names, newParents, depths, ends, newTotals, newSelf);
+        }
+
+        private static int[] NameRanks(ReadOnlySpan<string> names)
+        {
+            var order = new int[names.Length];
+            for (int i = 0; i < order.Length; i++)
+            {
+                order[i] = i;
+            }
+
+            string[] sortedNames = names.ToArray();
+            Array.Sort(sortedNames, order, StringComparer.Ordinal);
+            var rank = new int[names.Length];
+            for (int r = 0; r < order.Length; r++)
+            {
+                rank[order[r]] = r;
+            }
+
+            return rank;
+        }
+    }
+}

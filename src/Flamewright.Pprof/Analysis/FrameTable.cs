@@ -1,0 +1,117 @@
+using System.Globalization;
+using Flamewright.Pprof.Model;
+
+namespace Flamewright.Pprof.Analysis;
+
+/// <summary>
+/// Names frames and gives each distinct name one id, shared by every profile of a merge so that the same
+/// function in two instances is the same frame.
+/// </summary>
+internal sealed class FrameTable
+{
+    private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
+    private GrowableArray<string> _names = new(256);
+
+    public FrameTable(FrameGranularity granularity) => Granularity = granularity;
+
+    public FrameGranularity Granularity { get; }
+
+    public int Count => _names.Count;
+
+    public string this[int frame] => _names.Items[frame];
+
+    public ReadOnlySpan<string> Names => _names.AsSpan();
+
+    public int Intern(string name)
+    {
+        if (!_ids.TryGetValue(name, out int id))
+        {
+            id = _names.Count;
+            _names.Add(name);
+            _ids.Add(name, id);
+        }
+
+        return id;
+    }
+
+    /// <summary>
+    /// The frames of every location of <paramref name="profile"/>, leaf first: a location with inlined calls
+    /// yields one frame per line, innermost callee first, as in the profile.
+    /// </summary>
+    public LocationFrames FramesOf(Profile profile)
+    {
+        ReadOnlySpan<Location> locations = profile.Locations;
+        ReadOnlySpan<Line> lines = profile.Lines;
+        var starts = new int[locations.Length + 1];
+        var frames = new GrowableArray<int>(locations.Length + lines.Length);
+        // Functions repeat across locations; name each function once per profile.
+        var functionFrames = new int[profile.Functions.Length];
+        Array.Fill(functionFrames, -1);
+        for (int i = 0; i < locations.Length; i++)
+        {
+            starts[i] = frames.Count;
+            Location location = locations[i];
+            if (location.LineCount == 0)
+            {
+                frames.Add(Intern(UnsymbolizedName(profile, location)));
+                continue;
+            }
+
+            foreach (Line line in lines.Slice(location.FirstLine, location.LineCount))
+            {
+                if (Granularity == FrameGranularity.Function && line.FunctionIndex >= 0)
+                {
+                    ref int cached = ref functionFrames[line.FunctionIndex];
+                    if (cached < 0)
+                    {
+                        cached = Intern(NameOf(profile, location, line));
+                    }
+
+                    frames.Add(cached);
+                }
+                else
+                {
+                    frames.Add(Intern(NameOf(profile, location, line)));
+                }
+            }
+        }
+
+        starts[locations.Length] = frames.Count;
+        return new LocationFrames(starts, frames.ToArray());
+    }
+
+    private string NameOf(Profile profile, Location location, Line line)
+    {
+        string name = line.FunctionIndex >= 0 ? profile.Functions[line.FunctionIndex].Name : "";
+        if (name.Length == 0)
+        {
+            // pprof falls back to the binary's name, as for an unsymbolized location.
+            return UnsymbolizedName(profile, location);
+        }
+
+        return Granularity == FrameGranularity.Line
+            ? string.Create(CultureInfo.InvariantCulture, $"{name}:{line.LineNumber}")
+            : name;
+    }
+
+    /// <summary>pprof's name for a frame without a function: <c>[binary]</c>, or <c>&lt;unknown&gt;</c>.</summary>
+    private static string UnsymbolizedName(Profile profile, Location location)
+    {
+        if (location.HasMapping)
+        {
+            string file = profile.Mappings[location.MappingIndex].FileName;
+            if (file.Length > 0)
+            {
+                return "[" + Path.GetFileName(file) + "]";
+            }
+        }
+
+        return "<unknown>";
+    }
+}
+
+/// <summary>Frame ids per location index, leaf first: location i has frames [Starts[i], Starts[i+1]).</summary>
+internal readonly record struct LocationFrames(int[] Starts, int[] Frames)
+{
+    public ReadOnlySpan<int> Of(int location) => Frames.AsSpan(Starts[location], Starts[location + 1] - Starts[location]);
+}

@@ -1,0 +1,105 @@
+using Flamewright.Pprof.Model;
+using ValueType = Flamewright.Pprof.Model.ValueType;
+
+namespace Flamewright.Pprof.Analysis;
+
+/// <summary>One row of a top table.</summary>
+/// <param name="Name">The frame (function) name.</param>
+/// <param name="Flat">The value of samples whose leaf frame is this one.</param>
+/// <param name="Cum">The value of samples with this frame anywhere in the stack, counted once per sample.</param>
+public sealed record TopEntry(string Name, long Flat, long Cum);
+
+/// <summary>
+/// Flat and cumulative value per frame, computed as <c>go tool pprof -top</c> does: flat goes to a stack's
+/// leaf frame, cum to every distinct frame of the stack (once, even under recursion), and percentages are of
+/// the sum of absolute sample values. Rows are sorted by |flat| descending, then name, then |cum|.
+/// </summary>
+public sealed class TopTable
+{
+    private TopTable(ValueType sampleType, long total, long absoluteTotal, TopEntry[] entries)
+    {
+        SampleType = sampleType;
+        Total = total;
+        AbsoluteTotal = absoluteTotal;
+        Entries = entries;
+    }
+
+    public ValueType SampleType { get; }
+
+    /// <summary>The sum of the sample values.</summary>
+    public long Total { get; }
+
+    /// <summary>The sum of absolute sample values, the 100% of every percentage (pprof's "total").</summary>
+    public long AbsoluteTotal { get; }
+
+    public IReadOnlyList<TopEntry> Entries { get; }
+
+    public double Percent(long value) => AbsoluteTotal == 0 ? 0 : 100.0 * value / AbsoluteTotal;
+
+    public static TopTable Build(Profile profile, FlameOptions? options = null) => Build([profile], options);
+
+    public static TopTable Build(IReadOnlyList<Profile> profiles, FlameOptions? options = null) =>
+        Build(WeightedStacks.Build(profiles, options ?? FlameOptions.Default));
+
+    internal static TopTable Build(WeightedStacks stacks)
+    {
+        int frameCount = stacks.Frames.Count;
+        var flat = new long[frameCount];
+        var cum = new long[frameCount];
+        var lastStamp = new int[frameCount];
+        int stamp = 0;
+        var frames = new GrowableArray<int>(128);
+        foreach (WeightedStacks.Part part in stacks.Parts)
+        {
+            long[] values = part.StackValues;
+            for (int stack = 0; stack < values.Length; stack++)
+            {
+                if (!part.StackUsed[stack])
+                {
+                    continue;
+                }
+
+                part.FramesRootFirst(stack, ref frames);
+                ReadOnlySpan<int> path = frames.AsSpan();
+                if (path.IsEmpty)
+                {
+                    continue; // counts in the total only, as in pprof
+                }
+
+                long value = values[stack];
+                stamp++;
+                flat[path[^1]] += value;
+                foreach (int frame in path)
+                {
+                    if (lastStamp[frame] != stamp)
+                    {
+                        lastStamp[frame] = stamp;
+                        cum[frame] += value;
+                    }
+                }
+            }
+        }
+
+        var entries = new List<TopEntry>(frameCount);
+        for (int f = 0; f < frameCount; f++)
+        {
+            if (lastStamp[f] != 0) // the frame is in at least one stack that counts
+            {
+                entries.Add(new TopEntry(stacks.Frames[f], flat[f], cum[f]));
+            }
+        }
+
+        entries.Sort(static (a, b) =>
+        {
+            int byFlat = Magnitude.Abs(b.Flat).CompareTo(Magnitude.Abs(a.Flat));
+            if (byFlat != 0)
+            {
+                return byFlat;
+            }
+
+            int byName = string.CompareOrdinal(a.Name, b.Name);
+            return byName != 0 ? byName : Magnitude.Abs(b.Cum).CompareTo(Magnitude.Abs(a.Cum));
+        });
+        return new TopTable(stacks.SampleType, stacks.Total, stacks.AbsoluteTotal, [.. entries]);
+    }
+}

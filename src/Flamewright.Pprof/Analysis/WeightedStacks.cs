@@ -1,0 +1,85 @@
+using Flamewright.Pprof.Model;
+using ValueType = Flamewright.Pprof.Model.ValueType;
+
+namespace Flamewright.Pprof.Analysis;
+
+/// <summary>
+/// One or more profiles reduced to what every analysis needs: their distinct stacks as frame ids and, per
+/// stack, the summed value of the chosen sample type. Several profiles (instances of a service) merge here.
+/// </summary>
+internal sealed class WeightedStacks
+{
+    private WeightedStacks(FrameTable frames, ValueType sampleType, Part[] parts, long total, long absoluteTotal)
+    {
+        Frames = frames;
+        SampleType = sampleType;
+        Parts = parts;
+        Total = total;
+        AbsoluteTotal = absoluteTotal;
+    }
+
+    public FrameTable Frames { get; }
+
+    public ValueType SampleType { get; }
+
+    public Part[] Parts { get; }
+
+    /// <summary>The sum of the chosen values over all samples.</summary>
+    public long Total { get; }
+
+    /// <summary>The sum of absolute sample values: what <c>go tool pprof</c> takes as 100%.</summary>
+    public long AbsoluteTotal { get; }
+
+    public static WeightedStacks Build(IReadOnlyList<Profile> profiles, FlameOptions options)
+    {
+        int[] typeIndexes = SampleTypeSelection.Resolve(profiles, options.SampleType);
+        var frames = new FrameTable(options.Granularity);
+        var parts = new Part[profiles.Count];
+        long total = 0, absolute = 0;
+        for (int p = 0; p < profiles.Count; p++)
+        {
+            Profile profile = profiles[p];
+            int typeIndex = typeIndexes[p];
+            int stride = profile.SampleTypes.Length;
+            var stackValues = new long[profile.StackCount];
+            var stackUsed = new bool[profile.StackCount];
+            ReadOnlySpan<int> sampleStacks = profile.SampleStacks;
+            ReadOnlySpan<long> values = profile.SampleValues;
+            for (int s = 0; s < sampleStacks.Length; s++)
+            {
+                long value = values[s * stride + typeIndex];
+                stackValues[sampleStacks[s]] += value;
+                stackUsed[sampleStacks[s]] |= value != 0;
+                total += value;
+                absolute += Magnitude.Abs(value);
+            }
+
+            parts[p] = new Part(profile, frames.FramesOf(profile), stackValues, stackUsed);
+        }
+
+        return new WeightedStacks(frames, profiles[0].SampleTypes[typeIndexes[0]], parts, total, absolute);
+    }
+
+    /// <summary>
+    /// One profile's stacks, indexed by the profile's stack index. A stack is <see cref="StackUsed"/> when one of
+    /// its samples has a non-zero value: like <c>go tool pprof</c>, analysis ignores samples worth nothing, so a
+    /// heap site with nothing in use does not show up in an in-use graph.
+    /// </summary>
+    internal sealed record Part(Profile Profile, LocationFrames LocationFrames, long[] StackValues, bool[] StackUsed)
+    {
+        /// <summary>Writes the frames of a stack, root first, into <paramref name="frames"/>.</summary>
+        public void FramesRootFirst(int stack, ref GrowableArray<int> frames)
+        {
+            frames.Clear();
+            ReadOnlySpan<int> locations = Profile.GetStack(stack);
+            for (int l = locations.Length - 1; l >= 0; l--)
+            {
+                ReadOnlySpan<int> locationFrames = LocationFrames.Of(locations[l]);
+                for (int f = locationFrames.Length - 1; f >= 0; f--)
+                {
+                    frames.Add(locationFrames[f]);
+                }
+            }
+        }
+    }
+}

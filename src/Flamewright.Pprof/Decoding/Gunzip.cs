@@ -1,0 +1,95 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace Flamewright.Pprof.Decoding;
+
+/// <summary>Decompression with a hard cap: a gzip bomb is refused after inflating at most the cap.</summary>
+internal static class Gunzip
+{
+    /// <summary>The largest expansion deflate can achieve (about 1032:1); no honest gzip inflates more.</summary>
+    private const int MaxDeflateRatio = 1032;
+
+    public static bool IsGzip(ReadOnlySpan<byte> data) => data.Length >= 2 && data[0] == 0x1f && data[1] == 0x8b;
+
+    /// <summary>Inflates <paramref name="compressed"/> into one buffer of at most <paramref name="maxBytes"/>.</summary>
+    public static ArraySegment<byte> Inflate(ReadOnlyMemory<byte> compressed, long maxBytes)
+    {
+        using Stream input = AsStream(compressed);
+        using var gzip = new GZipStream(input, CompressionMode.Decompress);
+        int hint = SizeHint(compressed.Span, maxBytes);
+        return ReadCapped(gzip, maxBytes, hint, () => input.Position);
+    }
+
+    /// <summary>Reads a stream to its end into one buffer, failing once more than <paramref name="maxBytes"/> arrive.</summary>
+    public static ArraySegment<byte> ReadCapped(Stream stream, long maxBytes, int initialCapacity, Func<long>? compressedPosition = null)
+    {
+        byte[] buffer = new byte[Math.Max(initialCapacity, 4096)];
+        int length = 0;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                if (length > maxBytes)
+                {
+                    break;
+                }
+
+                long grown = Math.Min(Math.Max((long)buffer.Length * 2, 4096), Math.Min(maxBytes + 1, Array.MaxLength));
+                Array.Resize(ref buffer, (int)grown);
+            }
+
+            int read;
+            try
+            {
+                read = stream.Read(buffer, length, buffer.Length - length);
+            }
+            catch (InvalidDataException e)
+            {
+                string where = compressedPosition is null ? "" : $" near compressed byte offset {compressedPosition()}";
+                return PprofFormatException.Throw<ArraySegment<byte>>($"corrupt gzip data{where}: {e.Message.TrimEnd('.')}");
+            }
+
+            if (read == 0)
+            {
+                break;
+            }
+
+            length += read;
+            if (length > maxBytes)
+            {
+                break;
+            }
+        }
+
+        if (length > maxBytes)
+        {
+            PprofFormatException.Throw(
+                $"decompressed profile exceeds the limit of {maxBytes} bytes (MaxDecompressedBytes); refusing to inflate further");
+        }
+
+        return new ArraySegment<byte>(buffer, 0, length);
+    }
+
+    /// <summary>
+    /// The gzip trailer's ISIZE (uncompressed size mod 2^32) as a first buffer size, trusted only as far as
+    /// deflate's maximum ratio and the cap allow, so a lying trailer costs at most one bounded allocation.
+    /// </summary>
+    private static int SizeHint(ReadOnlySpan<byte> compressed, long maxBytes)
+    {
+        long fallback = Math.Min((long)compressed.Length * 4, maxBytes);
+        if (compressed.Length < 18)
+        {
+            return (int)Math.Max(fallback, 0);
+        }
+
+        long isize = BinaryPrimitives.ReadUInt32LittleEndian(compressed[^4..]);
+        long bound = Math.Min((long)compressed.Length * MaxDeflateRatio, maxBytes);
+        // +1 so that a stream of exactly ISIZE bytes is read to its end without growing the buffer.
+        return (int)Math.Min(isize > 0 && isize <= bound ? isize + 1 : fallback, Array.MaxLength);
+    }
+
+    private static MemoryStream AsStream(ReadOnlyMemory<byte> data) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out ArraySegment<byte> segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(data.ToArray(), writable: false);
+}

@@ -1,0 +1,62 @@
+namespace Flamewright.Pprof.Decoding;
+
+/// <summary>
+/// Maps the ids of locations, functions or mappings to their array index. Go numbers them 1..N, so a dense
+/// array is the common case; other producers use arbitrary ids, which fall back to a dictionary.
+/// </summary>
+internal sealed class IdIndex
+{
+    private readonly int[]? _dense;
+    private readonly Dictionary<ulong, int>? _sparse;
+
+    public IdIndex(ReadOnlySpan<ulong> ids, string what, ReadOnlySpan<int> offsets)
+    {
+        ulong max = 0;
+        foreach (ulong id in ids)
+        {
+            max = Math.Max(max, id);
+        }
+
+        // Dense only while the array stays within a small multiple of the entries actually present.
+        if (max < (ulong)ids.Length * 4 + 1024)
+        {
+            _dense = new int[(int)max + 1];
+            Array.Fill(_dense, -1);
+            for (int i = 0; i < ids.Length; i++)
+            {
+                ref int slot = ref _dense[(int)ids[i]];
+                if (slot >= 0)
+                {
+                    Duplicate(what, ids[i], offsets[i]);
+                }
+
+                slot = i;
+            }
+        }
+        else
+        {
+            _sparse = new Dictionary<ulong, int>(ids.Length);
+            for (int i = 0; i < ids.Length; i++)
+            {
+                if (!_sparse.TryAdd(ids[i], i))
+                {
+                    Duplicate(what, ids[i], offsets[i]);
+                }
+            }
+        }
+    }
+
+    /// <summary>The index of <paramref name="id"/>, or -1 when no entry has it.</summary>
+    public int Find(ulong id)
+    {
+        if (_dense is not null)
+        {
+            return id < (ulong)_dense.Length ? _dense[(int)id] : -1;
+        }
+
+        return _sparse!.TryGetValue(id, out int index) ? index : -1;
+    }
+
+    private static void Duplicate(string what, ulong id, int offset) =>
+        PprofFormatException.Throw($"duplicate {what} id {id} at byte offset {offset}");
+}

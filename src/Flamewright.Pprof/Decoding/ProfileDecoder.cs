@@ -1,0 +1,571 @@
+using System.Text;
+using Flamewright.Pprof.Model;
+using ValueType = Flamewright.Pprof.Model.ValueType;
+
+namespace Flamewright.Pprof.Decoding;
+
+/// <summary>
+/// Decodes <c>profile.proto</c> (gzip-compressed or plain) into a validated <see cref="Profile"/>.
+/// The message is read in passes over the decompressed bytes, one per dependency level: strings, then
+/// mappings, functions and scalars, then locations, then samples. Skipping a field costs one varint, and this
+/// way every reference can be checked the moment it is read, whatever order the producer wrote fields in.
+/// </summary>
+internal ref struct ProfileDecoder
+{
+    private readonly ReadOnlySpan<byte> _data;
+    private readonly ProfileParts _parts = new();
+    private string[] _strings = [];
+    private IdIndex? _mappingIds;
+    private IdIndex? _functionIds;
+    private IdIndex? _locationIds;
+
+    private ProfileDecoder(ReadOnlySpan<byte> data) => _data = data;
+
+    public static Profile Decode(ReadOnlyMemory<byte> input, PprofLimits limits)
+    {
+        limits.Validate();
+        ReadOnlySpan<byte> span = input.Span;
+        if (span.IsEmpty)
+        {
+            PprofFormatException.Throw("empty input: a profile has at least a string table");
+        }
+
+        if (Gunzip.IsGzip(span))
+        {
+            ArraySegment<byte> inflated = Gunzip.Inflate(input, limits.MaxDecompressedBytes);
+            if (Gunzip.IsGzip(inflated))
+            {
+                PprofFormatException.Throw("profile is gzip-compressed twice");
+            }
+
+            if (inflated.Count == 0)
+            {
+                PprofFormatException.Throw("gzip data inflates to nothing: a profile has at least a string table");
+            }
+
+            return new ProfileDecoder(inflated).Run();
+        }
+
+        if (span.Length > limits.MaxDecompressedBytes)
+        {
+            PprofFormatException.Throw(
+                $"profile of {span.Length} bytes exceeds the limit of {limits.MaxDecompressedBytes} bytes (MaxDecompressedBytes)");
+        }
+
+        return new ProfileDecoder(span).Run();
+    }
+
+    private Profile Run()
+    {
+        ReadStrings();
+        ReadScalarsMappingsFunctions();
+        ReadLocations();
+        ReadSamples();
+        return new Profile(_parts);
+    }
+
+    // ---- pass 1: the string table -------------------------------------------------------------------------
+
+    private void ReadStrings()
+    {
+        var strings = new GrowableArray<string>(256);
+        var reader = new ProtoReader(_data, 0);
+        while (!reader.End)
+        {
+            int field = reader.ReadTag(out WireType wire);
+            if (field != ProfileField.StringTable)
+            {
+                reader.Skip(wire);
+                continue;
+            }
+
+            reader.Expect(wire, WireType.Len, "string_table");
+            ReadOnlySpan<byte> bytes = reader.ReadBytes(out int offset);
+            if (strings.Count == 0 && !bytes.IsEmpty)
+            {
+                PprofFormatException.Throw($"string_table[0] must be empty at byte offset {offset}");
+            }
+
+            strings.Add(bytes.IsEmpty ? "" : Encoding.UTF8.GetString(bytes));
+        }
+
+        if (strings.Count == 0)
+        {
+            PprofFormatException.Throw("string table is missing: string_table[0] must be the empty string");
+        }
+
+        _strings = strings.ToArray();
+        _parts.StringTable = _strings;
+    }
+
+    private readonly string String(ulong index, string field, int offset)
+    {
+        if (index >= (ulong)_strings.Length)
+        {
+            PprofFormatException.Throw(
+                $"{field} string index {(long)index} out of range (string table has {_strings.Length} entries) at byte offset {offset}");
+        }
+
+        return _strings[(int)index];
+    }
+
+    // ---- pass 2: scalars, sample types, mappings, functions -----------------------------------------------
+
+    private void ReadScalarsMappingsFunctions()
+    {
+        var sampleTypes = new GrowableArray<ValueType>(4);
+        var comments = new GrowableArray<string>(0);
+        var mappings = new GrowableArray<Mapping>(4);
+        var mappingIds = new GrowableArray<ulong>(4);
+        var mappingOffsets = new GrowableArray<int>(4);
+        var functions = new GrowableArray<Function>(256);
+        var functionIds = new GrowableArray<ulong>(256);
+        var functionOffsets = new GrowableArray<int>(256);
+
+        var reader = new ProtoReader(_data, 0);
+        while (!reader.End)
+        {
+            int tagOffset = reader.Offset;
+            int field = reader.ReadTag(out WireType wire);
+            switch (field)
+            {
+                case ProfileField.SampleType:
+                    reader.Expect(wire, WireType.Len, "sample_type");
+                    sampleTypes.Add(ReadValueType(reader.ReadMessage(), "sample_type"));
+                    break;
+                case ProfileField.PeriodType:
+                    reader.Expect(wire, WireType.Len, "period_type");
+                    _parts.PeriodType = ReadValueType(reader.ReadMessage(), "period_type");
+                    break;
+                case ProfileField.Mapping:
+                    reader.Expect(wire, WireType.Len, "mapping");
+                    mappingOffsets.Add(tagOffset);
+                    mappings.Add(ReadMapping(reader.ReadMessage()));
+                    mappingIds.Add(mappings.AsSpan()[^1].Id);
+                    break;
+                case ProfileField.Function:
+                    reader.Expect(wire, WireType.Len, "function");
+                    functionOffsets.Add(tagOffset);
+                    functions.Add(ReadFunction(reader.ReadMessage()));
+                    functionIds.Add(functions.AsSpan()[^1].Id);
+                    break;
+                case ProfileField.DropFrames:
+                    _parts.DropFrames = ReadStringIndex(ref reader, wire, "drop_frames");
+                    break;
+                case ProfileField.KeepFrames:
+                    _parts.KeepFrames = ReadStringIndex(ref reader, wire, "keep_frames");
+                    break;
+                case ProfileField.TimeNanos:
+                    reader.Expect(wire, WireType.Varint, "time_nanos");
+                    _parts.TimeNanos = (long)reader.ReadVarint();
+                    break;
+                case ProfileField.DurationNanos:
+                    reader.Expect(wire, WireType.Varint, "duration_nanos");
+                    _parts.DurationNanos = (long)reader.ReadVarint();
+                    break;
+                case ProfileField.Period:
+                    reader.Expect(wire, WireType.Varint, "period");
+                    _parts.Period = (long)reader.ReadVarint();
+                    break;
+                case ProfileField.Comment:
+                    ReadRepeatedVarints(ref reader, wire, "comment", ref comments, this);
+                    break;
+                case ProfileField.DefaultSampleType:
+                    _parts.DefaultSampleType = ReadStringIndex(ref reader, wire, "default_sample_type");
+                    break;
+                case ProfileField.DocUrl:
+                    _parts.DocUrl = ReadStringIndex(ref reader, wire, "doc_url");
+                    break;
+                default:
+                    reader.Skip(wire);
+                    break;
+            }
+        }
+
+        _parts.SampleTypes = sampleTypes.ToArray();
+        _parts.Comments = comments.ToArray();
+        _parts.Mappings = mappings.ToArray();
+        _parts.Functions = functions.ToArray();
+        _mappingIds = new IdIndex(mappingIds.AsSpan(), "mapping", mappingOffsets.AsSpan());
+        _functionIds = new IdIndex(functionIds.AsSpan(), "function", functionOffsets.AsSpan());
+    }
+
+    private static void ReadRepeatedVarints(
+        ref ProtoReader reader, WireType wire, string field, ref GrowableArray<string> into, in ProfileDecoder self)
+    {
+        if (wire == WireType.Len)
+        {
+            var packed = reader.ReadMessage();
+            while (!packed.End)
+            {
+                int offset = packed.Offset;
+                into.Add(self.String(packed.ReadVarint(), field, offset));
+            }
+
+            return;
+        }
+
+        reader.Expect(wire, WireType.Varint, field);
+        int at = reader.Offset;
+        into.Add(self.String(reader.ReadVarint(), field, at));
+    }
+
+    private readonly string ReadStringIndex(ref ProtoReader reader, WireType wire, string field)
+    {
+        reader.Expect(wire, WireType.Varint, field);
+        int offset = reader.Offset;
+        return String(reader.ReadVarint(), field, offset);
+    }
+
+    private readonly ValueType ReadValueType(ProtoReader reader, string field)
+    {
+        string type = "", unit = "";
+        while (!reader.End)
+        {
+            int tag = reader.ReadTag(out WireType wire);
+            switch (tag)
+            {
+                case ValueTypeField.Type:
+                    type = ReadStringIndex(ref reader, wire, field + ".type");
+                    break;
+                case ValueTypeField.Unit:
+                    unit = ReadStringIndex(ref reader, wire, field + ".unit");
+                    break;
+                default:
+                    reader.Skip(wire);
+                    break;
+            }
+        }
+
+        return new ValueType(type, unit);
+    }
+
+    private readonly Mapping ReadMapping(ProtoReader reader)
+    {
+        ulong id = 0, start = 0, limit = 0, fileOffset = 0;
+        string file = "", buildId = "";
+        bool hasFunctions = false, hasFilenames = false, hasLines = false, hasInline = false;
+        while (!reader.End)
+        {
+            int tag = reader.ReadTag(out WireType wire);
+            switch (tag)
+            {
+                case MappingField.Id: id = Varint(ref reader, wire, "mapping.id"); break;
+                case MappingField.MemoryStart: start = Varint(ref reader, wire, "mapping.memory_start"); break;
+                case MappingField.MemoryLimit: limit = Varint(ref reader, wire, "mapping.memory_limit"); break;
+                case MappingField.FileOffset: fileOffset = Varint(ref reader, wire, "mapping.file_offset"); break;
+                case MappingField.Filename: file = ReadStringIndex(ref reader, wire, "mapping.filename"); break;
+                case MappingField.BuildId: buildId = ReadStringIndex(ref reader, wire, "mapping.build_id"); break;
+                case MappingField.HasFunctions: hasFunctions = Varint(ref reader, wire, "mapping.has_functions") != 0; break;
+                case MappingField.HasFilenames: hasFilenames = Varint(ref reader, wire, "mapping.has_filenames") != 0; break;
+                case MappingField.HasLineNumbers: hasLines = Varint(ref reader, wire, "mapping.has_line_numbers") != 0; break;
+                case MappingField.HasInlineFrames: hasInline = Varint(ref reader, wire, "mapping.has_inline_frames") != 0; break;
+                default: reader.Skip(wire); break;
+            }
+        }
+
+        return new Mapping(id, start, limit, fileOffset, file, buildId, hasFunctions, hasFilenames, hasLines, hasInline);
+    }
+
+    private readonly Function ReadFunction(ProtoReader reader)
+    {
+        ulong id = 0;
+        string name = "", systemName = "", file = "";
+        long startLine = 0;
+        while (!reader.End)
+        {
+            int tag = reader.ReadTag(out WireType wire);
+            switch (tag)
+            {
+                case FunctionField.Id: id = Varint(ref reader, wire, "function.id"); break;
+                case FunctionField.Name: name = ReadStringIndex(ref reader, wire, "function.name"); break;
+                case FunctionField.SystemName: systemName = ReadStringIndex(ref reader, wire, "function.system_name"); break;
+                case FunctionField.Filename: file = ReadStringIndex(ref reader, wire, "function.filename"); break;
+                case FunctionField.StartLine: startLine = (long)Varint(ref reader, wire, "function.start_line"); break;
+                default: reader.Skip(wire); break;
+            }
+        }
+
+        return new Function(id, name, systemName, file, startLine);
+    }
+
+    private static ulong Varint(ref ProtoReader reader, WireType wire, string field)
+    {
+        reader.Expect(wire, WireType.Varint, field);
+        return reader.ReadVarint();
+    }
+
+    // ---- pass 3: locations and their lines ----------------------------------------------------------------
+
+    private void ReadLocations()
+    {
+        var locations = new GrowableArray<Location>(256);
+        var ids = new GrowableArray<ulong>(256);
+        var offsets = new GrowableArray<int>(256);
+        var lines = new GrowableArray<Line>(512);
+        var reader = new ProtoReader(_data, 0);
+        while (!reader.End)
+        {
+            int tagOffset = reader.Offset;
+            int field = reader.ReadTag(out WireType wire);
+            if (field != ProfileField.Location)
+            {
+                reader.Skip(wire);
+                continue;
+            }
+
+            reader.Expect(wire, WireType.Len, "location");
+            Location location = ReadLocation(reader.ReadMessage(), ref lines);
+            locations.Add(location);
+            ids.Add(location.Id);
+            offsets.Add(tagOffset);
+        }
+
+        _parts.Locations = locations.ToArray();
+        _parts.Lines = lines.ToArray();
+        _locationIds = new IdIndex(ids.AsSpan(), "location", offsets.AsSpan());
+    }
+
+    private readonly Location ReadLocation(ProtoReader reader, ref GrowableArray<Line> lines)
+    {
+        ulong id = 0, address = 0;
+        int mapping = -1;
+        bool folded = false;
+        int firstLine = lines.Count;
+        while (!reader.End)
+        {
+            int tag = reader.ReadTag(out WireType wire);
+            switch (tag)
+            {
+                case LocationField.Id:
+                    id = Varint(ref reader, wire, "location.id");
+                    break;
+                case LocationField.MappingId:
+                    int at = reader.Offset;
+                    ulong mappingId = Varint(ref reader, wire, "location.mapping_id");
+                    mapping = mappingId == 0 ? -1 : _mappingIds!.Find(mappingId);
+                    if (mappingId != 0 && mapping < 0)
+                    {
+                        PprofFormatException.Throw($"location refers to missing mapping id {mappingId} at byte offset {at}");
+                    }
+
+                    break;
+                case LocationField.Address:
+                    address = Varint(ref reader, wire, "location.address");
+                    break;
+                case LocationField.Line:
+                    reader.Expect(wire, WireType.Len, "location.line");
+                    lines.Add(ReadLine(reader.ReadMessage()));
+                    break;
+                case LocationField.IsFolded:
+                    folded = Varint(ref reader, wire, "location.is_folded") != 0;
+                    break;
+                default:
+                    reader.Skip(wire);
+                    break;
+            }
+        }
+
+        return new Location(id, mapping, address, folded, firstLine, lines.Count - firstLine);
+    }
+
+    private readonly Line ReadLine(ProtoReader reader)
+    {
+        int function = -1;
+        long line = 0, column = 0;
+        while (!reader.End)
+        {
+            int tag = reader.ReadTag(out WireType wire);
+            switch (tag)
+            {
+                case LineField.FunctionId:
+                    int at = reader.Offset;
+                    ulong functionId = Varint(ref reader, wire, "line.function_id");
+                    function = functionId == 0 ? -1 : _functionIds!.Find(functionId);
+                    if (functionId != 0 && function < 0)
+                    {
+                        PprofFormatException.Throw($"line refers to missing function id {functionId} at byte offset {at}");
+                    }
+
+                    break;
+                case LineField.Line:
+                    line = (long)Varint(ref reader, wire, "line.line");
+                    break;
+                case LineField.Column:
+                    column = (long)Varint(ref reader, wire, "line.column");
+                    break;
+                default:
+                    reader.Skip(wire);
+                    break;
+            }
+        }
+
+        return new Line(function, line, column);
+    }
+
+    // ---- pass 4: samples ----------------------------------------------------------------------------------
+
+    private void ReadSamples()
+    {
+        int valueCount = _parts.SampleTypes.Length;
+        var stacks = new StackTable();
+        var sampleStacks = new GrowableArray<int>(1024);
+        var values = new GrowableArray<long>(1024 * Math.Max(valueCount, 1));
+        var labelStarts = new GrowableArray<int>(0);
+        var labels = new GrowableArray<Label>(0);
+        var scratch = new GrowableArray<int>(64);
+        var reader = new ProtoReader(_data, 0);
+        while (!reader.End)
+        {
+            int tagOffset = reader.Offset;
+            int field = reader.ReadTag(out WireType wire);
+            if (field != ProfileField.Sample)
+            {
+                reader.Skip(wire);
+                continue;
+            }
+
+            reader.Expect(wire, WireType.Len, "sample");
+            int sampleIndex = sampleStacks.Count;
+            scratch.Clear();
+            int valuesBefore = values.Count;
+            int labelsBefore = labels.Count;
+            var sample = reader.ReadMessage();
+            while (!sample.End)
+            {
+                int tag = sample.ReadTag(out WireType sampleWire);
+                switch (tag)
+                {
+                    case SampleField.LocationId:
+                        ReadLocationIds(ref sample, sampleWire, ref scratch, sampleIndex);
+                        break;
+                    case SampleField.Value:
+                        ReadValues(ref sample, sampleWire, ref values);
+                        break;
+                    case SampleField.Label:
+                        sample.Expect(sampleWire, WireType.Len, "sample.label");
+                        labels.Add(ReadLabel(sample.ReadMessage()));
+                        break;
+                    default:
+                        sample.Skip(sampleWire);
+                        break;
+                }
+            }
+
+            if (values.Count - valuesBefore != valueCount)
+            {
+                PprofFormatException.Throw(
+                    $"sample {sampleIndex} has {values.Count - valuesBefore} values but the profile has {valueCount} sample types at byte offset {tagOffset}");
+            }
+
+            if (labels.Count > labelsBefore && labelStarts.Count == 0)
+            {
+                // The first labelled sample: every earlier sample had none.
+                for (int i = 0; i <= sampleIndex; i++)
+                {
+                    labelStarts.Add(0);
+                }
+            }
+            else if (labelStarts.Count > 0)
+            {
+                labelStarts.Add(labelsBefore);
+            }
+
+            sampleStacks.Add(stacks.Intern(scratch.AsSpan()));
+        }
+
+        if (labelStarts.Count > 0)
+        {
+            labelStarts.Add(labels.Count);
+        }
+
+        _parts.Stacks = stacks;
+        _parts.SampleCount = sampleStacks.Count;
+        _parts.SampleStacks = sampleStacks.Items;
+        _parts.SampleValues = values.Items;
+        _parts.SampleLabelStarts = labelStarts.Count > 0 ? labelStarts.ToArray() : null;
+        _parts.Labels = labels.ToArray();
+    }
+
+    private readonly void ReadLocationIds(ref ProtoReader sample, WireType wire, ref GrowableArray<int> into, int sampleIndex)
+    {
+        IdIndex ids = _locationIds!;
+        if (wire == WireType.Len)
+        {
+            ProtoReader packed = sample.ReadMessage();
+            while (!packed.End)
+            {
+                int at = packed.Offset;
+                into.Add(Resolve(ids, packed.ReadVarint(), sampleIndex, at));
+            }
+
+            return;
+        }
+
+        sample.Expect(wire, WireType.Varint, "sample.location_id");
+        int offset = sample.Offset;
+        into.Add(Resolve(ids, sample.ReadVarint(), sampleIndex, offset));
+    }
+
+    private static int Resolve(IdIndex ids, ulong id, int sampleIndex, int offset)
+    {
+        int index = ids.Find(id);
+        if (index < 0)
+        {
+            PprofFormatException.Throw($"sample {sampleIndex} refers to missing location id {id} at byte offset {offset}");
+        }
+
+        return index;
+    }
+
+    private static void ReadValues(ref ProtoReader sample, WireType wire, ref GrowableArray<long> into)
+    {
+        if (wire == WireType.Len)
+        {
+            ProtoReader packed = sample.ReadMessage();
+            while (!packed.End)
+            {
+                into.Add((long)packed.ReadVarint());
+            }
+
+            return;
+        }
+
+        sample.Expect(wire, WireType.Varint, "sample.value");
+        into.Add((long)sample.ReadVarint());
+    }
+
+    private readonly Label ReadLabel(ProtoReader reader)
+    {
+        string key = "";
+        string? str = null, unit = null;
+        long num = 0;
+        while (!reader.End)
+        {
+            int tag = reader.ReadTag(out WireType wire);
+            switch (tag)
+            {
+                case LabelField.Key:
+                    key = ReadStringIndex(ref reader, wire, "label.key");
+                    break;
+                case LabelField.Str:
+                    int at = reader.Offset;
+                    ulong index = Varint(ref reader, wire, "label.str");
+                    str = index == 0 ? null : String(index, "label.str", at);
+                    break;
+                case LabelField.Num:
+                    num = (long)Varint(ref reader, wire, "label.num");
+                    break;
+                case LabelField.NumUnit:
+                    string u = ReadStringIndex(ref reader, wire, "label.num_unit");
+                    unit = u.Length == 0 ? null : u;
+                    break;
+                default:
+                    reader.Skip(wire);
+                    break;
+            }
+        }
+
+        return new Label(key, str, num, unit);
+    }
+}

@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Text;
+using Flamewright.Pprof.Analysis;
+
+namespace Flamewright.Pprof.Export;
+
+/// <summary>
+/// Folded stacks (<c>a;b;c 123</c>), the input of flamegraph.pl, speedscope and many other tools: one line
+/// per distinct stack with a non-zero self value, root first, sorted by ordinal order of the line.
+/// </summary>
+/// <remarks>
+/// Samples without locations have no stack to print: they count in <see cref="FlameTree.Total"/> at the root,
+/// but this format cannot express a stack of zero frames, so they are left out. A <c>;</c> or line break
+/// inside a (hostile) frame name would change the meaning of the line and is replaced by a space.
+/// </remarks>
+public static class FoldedStacks
+{
+    public static IReadOnlyList<string> Lines(FlameTree tree)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        var lines = new List<string>();
+        var path = new List<string>();
+        var builder = new StringBuilder();
+        for (int node = 1; node < tree.Count; node++)
+        {
+            int depth = tree.DepthOf(node);
+            path.RemoveRange(depth - 1, path.Count - (depth - 1));
+            path.Add(Clean(tree.NameOf(node)));
+            long self = tree.SelfOf(node);
+            if (self == 0)
+            {
+                continue;
+            }
+
+            builder.Clear();
+            builder.AppendJoin(';', path).Append(' ').Append(self.ToString(CultureInfo.InvariantCulture));
+            lines.Add(builder.ToString());
+        }
+
+        lines.Sort(StringComparer.Ordinal);
+        return lines;
+    }
+
+    public static void Write(FlameTree tree, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        foreach (string line in Lines(tree))
+        {
+            writer.Write(line);
+            writer.Write('\n');
+        }
+    }
+
+    private static string Clean(string name) =>
+        name.AsSpan().IndexOfAny(";\r\n") < 0 ? name : name.Replace(';', ' ').Replace('\r', ' ').Replace('\n', ' ');
+}

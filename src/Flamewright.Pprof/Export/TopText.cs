@@ -1,0 +1,42 @@
+using System.Globalization;
+using Flamewright.Pprof.Analysis;
+
+namespace Flamewright.Pprof.Export;
+
+/// <summary>Prints a <see cref="TopTable"/> in the layout of <c>go tool pprof -top</c>.</summary>
+public static class TopText
+{
+    /// <param name="table">The table to print.</param>
+    /// <param name="writer">Where to print it.</param>
+    /// <param name="limit">How many rows at most; 0 prints all.</param>
+    public static void Write(TopTable table, TextWriter writer, int limit = 0)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(writer);
+        string unit = table.SampleType.Unit;
+        int rows = limit > 0 ? Math.Min(limit, table.Entries.Count) : table.Entries.Count;
+        long shown = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            shown += table.Entries[i].Flat;
+        }
+
+        writer.Write(string.Create(CultureInfo.InvariantCulture,
+            $"Type: {table.SampleType.Type} ({unit})\n"));
+        writer.Write(string.Create(CultureInfo.InvariantCulture,
+            $"Showing {rows} of {table.Entries.Count} functions, accounting for {ValueFormat.Human(shown, unit)}, {ValueFormat.Percent(table.Percent(shown))} of {ValueFormat.Human(table.AbsoluteTotal, unit)} total\n"));
+        writer.Write("      flat  flat%   sum%        cum   cum%\n");
+        double sum = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            TopEntry entry = table.Entries[i];
+            double flatPercent = table.Percent(entry.Flat);
+            sum += flatPercent;
+            writer.Write(string.Create(CultureInfo.InvariantCulture,
+                $"{ValueFormat.Human(entry.Flat, unit),10} {ValueFormat.Percent(flatPercent),6} {ValueFormat.Percent(sum),6} {ValueFormat.Human(entry.Cum, unit),10} {ValueFormat.Percent(table.Percent(entry.Cum)),6}  {OneLine(entry.Name)}\n"));
+        }
+    }
+
+    private static string OneLine(string name) =>
+        name.AsSpan().IndexOfAny('\r', '\n') < 0 ? name : name.Replace('\r', ' ').Replace('\n', ' ');
+}

@@ -1,0 +1,47 @@
+using System.Globalization;
+
+namespace Flamewright.Pprof.Export;
+
+/// <summary>Formats sample values for people: time and sizes scaled the way <c>go tool pprof</c> prints them.</summary>
+public static class ValueFormat
+{
+    private static readonly (double Factor, string Suffix)[] Times =
+    [
+        (1e9 * 3600, "h"), (1e9 * 60, "mins"), (1e9, "s"), (1e6, "ms"), (1e3, "us"), (1, "ns"),
+    ];
+
+    private static readonly (double Factor, string Suffix)[] Sizes =
+    [
+        (1L << 50, "PB"), (1L << 40, "TB"), (1L << 30, "GB"), (1L << 20, "MB"), (1L << 10, "kB"), (1, "B"),
+    ];
+
+    /// <summary>e.g. <c>1.10s</c>, <c>512kB</c>, <c>1234</c>; units other than time and bytes print as plain integers.</summary>
+    public static string Human(long value, string unit)
+    {
+        (double Factor, string Suffix)[]? scale = unit switch
+        {
+            "nanoseconds" or "ns" => Times,
+            "bytes" or "B" => Sizes,
+            _ => null,
+        };
+        if (scale is null)
+        {
+            return value.ToString(CultureInfo.InvariantCulture);
+        }
+
+        double magnitude = Math.Abs((double)value);
+        foreach ((double factor, string suffix) in scale)
+        {
+            if (magnitude >= factor || factor == 1)
+            {
+                string number = (value / factor).ToString("0.##", CultureInfo.InvariantCulture);
+                return number + suffix;
+            }
+        }
+
+        return value.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary><c>12.34%</c>, with two decimals as pprof prints.</summary>
+    public static string Percent(double percent) => percent.ToString("0.00", CultureInfo.InvariantCulture) + "%";
+}

@@ -1,0 +1,75 @@
+using System.Runtime.CompilerServices;
+
+namespace Flamewright.Pprof.Model;
+
+/// <summary>
+/// An append-only array that doubles as it grows. Its size always follows what was actually appended,
+/// never a count read from input, so hostile input cannot make it allocate ahead of the bytes it sent.
+/// </summary>
+internal struct GrowableArray<T>
+{
+    private T[] _items;
+    private int _count;
+
+    public GrowableArray(int initialCapacity)
+    {
+        _items = initialCapacity == 0 ? [] : new T[initialCapacity];
+        _count = 0;
+    }
+
+    public readonly int Count => _count;
+
+    public readonly T[] Items => _items ?? [];
+
+    public readonly Span<T> AsSpan() => (_items ?? []).AsSpan(0, _count);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Add(T item)
+    {
+        T[] items = _items;
+        int count = _count;
+        if (items is not null && (uint)count < (uint)items.Length)
+        {
+            items[count] = item;
+            _count = count + 1;
+            return;
+        }
+
+        AddSlow(item);
+    }
+
+    public void AddRange(ReadOnlySpan<T> items)
+    {
+        EnsureCapacity(_count + items.Length);
+        items.CopyTo(_items.AsSpan(_count));
+        _count += items.Length;
+    }
+
+    public void Clear() => _count = 0;
+
+    /// <summary>Returns the items in an array of exactly the right length.</summary>
+    public readonly T[] ToArray() => AsSpan().ToArray();
+
+    private void AddSlow(T item)
+    {
+        EnsureCapacity(_count + 1);
+        _items[_count++] = item;
+    }
+
+    private void EnsureCapacity(int needed)
+    {
+        _items ??= [];
+        if (needed <= _items.Length)
+        {
+            return;
+        }
+
+        int size = (int)Math.Min(Math.Max((long)_items.Length * 2, Math.Max(needed, 16)), Array.MaxLength);
+        if (size < needed)
+        {
+            PprofFormatException.Throw("profile has more entries than one array can hold");
+        }
+
+        Array.Resize(ref _items, size);
+    }
+}

@@ -1,0 +1,83 @@
+using Flamewright.Pprof.Analysis;
+using Flamewright.Pprof.Export;
+using Flamewright.Pprof.Model;
+using Flamewright.Pprof.Tests.Support;
+
+namespace Flamewright.Pprof.Tests;
+
+/// <summary>
+/// For every real Go profile in testdata/ and every one of its sample types, our numbers equal what
+/// <c>go tool pprof</c> printed for the same bytes (the oracle files next to the profiles).
+/// </summary>
+public sealed class GoToolPprofAgreementTests
+{
+    public static TheoryData<string, int> Cases => TestData.EverySampleTypeOfEveryProfile();
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Testdata_has_every_kind_of_Go_profile_with_its_oracles() => Spec.Run(() =>
+    {
+        string[] names = TestData.AllProfiles().Select(p => p.Name).ToArray();
+        Assert.Superset(
+            new HashSet<string> { "cpu", "heap", "allocs", "block", "mutex", "goroutine", "threadcreate", "block-empty", "diff" },
+            names.ToHashSet());
+        Assert.All(TestData.AllProfiles(), p => Assert.True(p.SampleTypes > 0, p.Name + " has no oracle files"));
+        Assert.True(Cases.Count >= 25, $"only {Cases.Count} profile/sample-type cases");
+    });
+
+    [Theory(Timeout = Spec.Timeout)]
+    [MemberData(nameof(Cases))]
+    public Task The_total_and_every_functions_flat_and_cum_equal_go_tool_pprof_top(string profile, int sampleIndex) => Spec.Run(() =>
+    {
+        PprofOracle.Top expected = PprofOracle.ReadTop(profile, sampleIndex);
+        TopTable actual = TopTable.Build(ProfileReader.ReadFile(TestData.Profile(profile)), new FlameOptions { SampleType = sampleIndex.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+        Assert.Equal(expected.Total, actual.AbsoluteTotal);
+        var ours = actual.Entries.ToDictionary(e => e.Name, e => (e.Flat, e.Cum), StringComparer.Ordinal);
+        Assert.Equal(expected.Functions.Keys.Order(StringComparer.Ordinal), ours.Keys.Order(StringComparer.Ordinal));
+        foreach ((string name, (long flat, long cum)) in expected.Functions)
+        {
+            Assert.True(ours[name] == (flat, cum), $"{name}: pprof flat={flat} cum={cum}, ours flat={ours[name].Flat} cum={ours[name].Cum}");
+        }
+    });
+
+    [Theory(Timeout = Spec.Timeout)]
+    [MemberData(nameof(Cases))]
+    public Task Our_folded_stacks_equal_go_tool_pprof_traces_folded_root_first(string profile, int sampleIndex) => Spec.Run(() =>
+    {
+        IReadOnlyList<string> expected = PprofOracle.ReadTracesFolded(profile, sampleIndex);
+        FlameTree tree = FlameTreeBuilder.Build(
+            ProfileReader.ReadFile(TestData.Profile(profile)),
+            new FlameOptions { SampleType = sampleIndex.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+        Assert.Equal(expected, FoldedStacks.Lines(tree));
+    });
+
+    [Theory(Timeout = Spec.Timeout)]
+    [MemberData(nameof(Cases))]
+    public Task The_flame_tree_root_total_is_the_sum_of_the_sample_values(string profile, int sampleIndex) => Spec.Run(() =>
+    {
+        Profile decoded = ProfileReader.ReadFile(TestData.Profile(profile));
+        FlameTree tree = FlameTreeBuilder.Build(decoded, new FlameOptions { SampleType = sampleIndex.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+        Assert.Equal(decoded.Total(sampleIndex), tree.Total);
+        TreeInvariants.Hold(tree);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task The_default_sample_type_is_the_one_go_tool_pprof_picks() => Spec.Run(() =>
+    {
+        string Default(string name)
+        {
+            Profile p = ProfileReader.ReadFile(TestData.Profile(name));
+            return p.SampleTypes[p.DefaultSampleTypeIndex].Type;
+        }
+
+        Assert.Equal("cpu", Default("cpu"));
+        Assert.Equal("inuse_space", Default("heap"));
+        Assert.Equal("alloc_space", Default("allocs"));
+        Assert.Equal("delay", Default("block"));
+        Assert.Equal("delay", Default("mutex"));
+        Assert.Equal("goroutine", Default("goroutine"));
+        Assert.Equal("threadcreate", Default("threadcreate"));
+    });
+}

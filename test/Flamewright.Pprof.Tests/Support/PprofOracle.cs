@@ -1,0 +1,139 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Flamewright.Pprof.Tests.Support;
+
+/// <summary>Reads what <c>go tool pprof -top</c> and <c>-traces</c> printed (testdata/profiles/*.top.txt, *.traces.txt).</summary>
+internal static partial class PprofOracle
+{
+    public sealed record Top(long Total, IReadOnlyDictionary<string, (long Flat, long Cum)> Functions);
+
+    public static Top ReadTop(string profile, int sampleIndex)
+    {
+        string[] lines = File.ReadAllLines(Path.Combine(TestData.Profiles, $"{profile}.{sampleIndex}.top.txt"));
+        long total = -1;
+        var functions = new Dictionary<string, (long, long)>(StringComparer.Ordinal);
+        bool rows = false;
+        foreach (string line in lines)
+        {
+            Match showing = ShowingLine().Match(line);
+            if (showing.Success)
+            {
+                total = Value(showing.Groups[1].Value);
+                continue;
+            }
+
+            if (line.TrimStart().StartsWith("flat  flat%", StringComparison.Ordinal))
+            {
+                rows = true;
+                continue;
+            }
+
+            if (!rows)
+            {
+                continue;
+            }
+
+            Match row = TopRow().Match(line);
+            if (!row.Success)
+            {
+                throw new FormatException("unexpected -top row: " + line);
+            }
+
+            functions.Add(StripInlineMarker(row.Groups[3].Value), (Value(row.Groups[1].Value), Value(row.Groups[2].Value)));
+        }
+
+        if (total < 0)
+        {
+            throw new FormatException($"no 'Showing nodes' line in {profile}.{sampleIndex}.top.txt");
+        }
+
+        return new Top(total, functions);
+    }
+
+    /// <summary>pprof's traces folded root first and summed per stack, zero stacks dropped, sorted: folded stacks.</summary>
+    public static IReadOnlyList<string> ReadTracesFolded(string profile, int sampleIndex)
+    {
+        string[] lines = File.ReadAllLines(Path.Combine(TestData.Profiles, $"{profile}.{sampleIndex}.traces.txt"));
+        var sums = new Dictionary<string, long>(StringComparer.Ordinal);
+        var frames = new List<string>();
+        long value = 0;
+        bool inTrace = false;
+
+        void Flush()
+        {
+            if (inTrace && frames.Count > 0)
+            {
+                frames.Reverse();
+                string key = string.Join(';', frames);
+                sums[key] = sums.GetValueOrDefault(key) + value;
+            }
+
+            frames.Clear();
+        }
+
+        foreach (string line in lines)
+        {
+            if (line.StartsWith("-----------+", StringComparison.Ordinal))
+            {
+                Flush();
+                inTrace = true;
+                continue;
+            }
+
+            if (!inTrace)
+            {
+                continue;
+            }
+
+            Match first = TraceFirstFrame().Match(line);
+            if (first.Success && frames.Count == 0)
+            {
+                value = Value(first.Groups[1].Value);
+                frames.Add(StripInlineMarker(first.Groups[2].Value));
+            }
+            else if (frames.Count > 0 && line.StartsWith("             ", StringComparison.Ordinal))
+            {
+                frames.Add(StripInlineMarker(line[13..]));
+            }
+            else if (!TraceLabel().IsMatch(line))
+            {
+                throw new FormatException("unexpected -traces line: " + line);
+            }
+        }
+
+        Flush();
+        return sums.Where(kv => kv.Value != 0)
+            .Select(kv => kv.Key + " " + kv.Value.ToString(CultureInfo.InvariantCulture))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private static string StripInlineMarker(string name)
+    {
+        foreach (string marker in new[] { " (partial-inline)", " (inline)" })
+        {
+            if (name.EndsWith(marker, StringComparison.Ordinal))
+            {
+                return name[..^marker.Length];
+            }
+        }
+
+        return name;
+    }
+
+    private static long Value(string text) =>
+        long.Parse(text.TrimEnd('n', 's', 'B'), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"^Showing nodes accounting for \S+, \S+ of (-?\d+)(?:ns|B)? total$")]
+    private static partial Regex ShowingLine();
+
+    [GeneratedRegex(@"^\s*(-?\d+(?:ns|B)?)\s+\S+\s+\S+\s+(-?\d+(?:ns|B)?)\s+\S+  (.+)$")]
+    private static partial Regex TopRow();
+
+    [GeneratedRegex(@"^\s*(-?\d+(?:ns|B)?)   (.+)$")]
+    private static partial Regex TraceFirstFrame();
+
+    [GeneratedRegex(@"^\s*\S+:  ")]
+    private static partial Regex TraceLabel();
+}

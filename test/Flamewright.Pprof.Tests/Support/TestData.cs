@@ -1,0 +1,58 @@
+namespace Flamewright.Pprof.Tests.Support;
+
+/// <summary>Finds the repository's <c>testdata/</c>: real Go profiles and <c>go tool pprof</c>'s output for them.</summary>
+internal static class TestData
+{
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    public static string Profiles => Path.Combine(RepositoryRoot, "testdata", "profiles");
+
+    public static string Profile(string name) => Path.Combine(Profiles, name + ".pb.gz");
+
+    public static byte[] Bytes(string name) => File.ReadAllBytes(Profile(name));
+
+    /// <summary>Every committed profile with the number of sample types it has (from its oracle files).</summary>
+    public static IEnumerable<(string Name, int SampleTypes)> AllProfiles() =>
+        Directory.GetFiles(Profiles, "*.pb.gz")
+            .Select(path => Path.GetFileName(path)[..^".pb.gz".Length])
+            .Order(StringComparer.Ordinal)
+            .Select(name => (name, Directory.GetFiles(Profiles, name + ".*.top.txt").Length));
+
+    public static TheoryData<string, int> EverySampleTypeOfEveryProfile()
+    {
+        var data = new TheoryData<string, int>();
+        foreach ((string name, int count) in AllProfiles())
+        {
+            for (int i = 0; i < count; i++)
+            {
+                data.Add(name, i);
+            }
+        }
+
+        return data;
+    }
+
+    public static TheoryData<string> EveryProfile()
+    {
+        var data = new TheoryData<string>();
+        foreach ((string name, _) in AllProfiles())
+        {
+            data.Add(name);
+        }
+
+        return data;
+    }
+
+    private static string FindRoot()
+    {
+        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            if (File.Exists(Path.Combine(dir, "Flamewright.slnx")))
+            {
+                return dir;
+            }
+        }
+
+        throw new InvalidOperationException("Flamewright.slnx not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,3 @@
+module flamewright/testdata/profgen
+
+go 1.19
