@@ -16,6 +16,11 @@ public static class FlameTreeBuilder
     {
         var trie = new Trie();
         var frames = new GrowableArray<int>(128);
+        var locations = new GrowableArray<int>(64);
+        // Consecutive stacks often share their root part (a profile written in tree order shares nearly all of
+        // it): the nodes of the previous stack's path are reused for the common prefix without a lookup.
+        var previousFrames = new GrowableArray<int>(128);
+        var previousNodes = new GrowableArray<int>(128);
         foreach (WeightedStacks.Part part in stacks.Parts)
         {
             long[] values = part.StackValues;
@@ -26,11 +31,17 @@ public static class FlameTreeBuilder
                     continue;
                 }
 
-                part.FramesRootFirst(stack, ref frames);
-                int node = 0;
-                foreach (int frame in frames.AsSpan())
+                part.FramesRootFirst(stack, ref frames, ref locations);
+                ReadOnlySpan<int> path = frames.AsSpan();
+                int common = path.CommonPrefixLength(previousFrames.AsSpan());
+                int node = common == 0 ? 0 : previousNodes.AsSpan()[common - 1];
+                previousFrames.Clear();
+                previousFrames.AddRange(path);
+                previousNodes.SetCount(common);
+                for (int i = common; i < path.Length; i++)
                 {
-                    node = trie.Child(node, frame);
+                    node = trie.Child(node, path[i]);
+                    previousNodes.Add(node);
                 }
 
                 trie.AddSelf(node, values[stack]);
@@ -41,12 +52,13 @@ public static class FlameTreeBuilder
     }
 
     /// <summary>
-    /// The tree while it is being built: nodes in insertion order, children found through one hash map keyed
-    /// by (parent, frame). <see cref="ToTree"/> renumbers it in pre-order with sorted children.
+    /// The tree while it is being built: nodes in insertion order, children found through one open-addressing
+    /// table keyed by (parent, frame). <see cref="ToTree"/> renumbers it in pre-order with sorted children.
     /// </summary>
     private sealed class Trie
     {
-        private readonly Dictionary<long, int> _children = new();
+        private long[] _keys = new long[1 << 12];   // (parent << 32 | frame) + 1; 0 = empty slot
+        private int[] _nodes = new int[1 << 12];
         private GrowableArray<int> _parents = new(1024);
         private GrowableArray<int> _frames = new(1024);
         private GrowableArray<long> _self = new(1024);
@@ -60,17 +72,66 @@ public static class FlameTreeBuilder
 
         public int Child(int parent, int frame)
         {
-            long key = ((long)parent << 32) | (uint)frame;
-            if (!_children.TryGetValue(key, out int child))
+            long key = (((long)parent << 32) | (uint)frame) + 1;
+            int mask = _keys.Length - 1;
+            int slot = Slot(key, mask);
+            while (true)
             {
-                child = _parents.Count;
-                _parents.Add(parent);
-                _frames.Add(frame);
-                _self.Add(0);
-                _children.Add(key, child);
+                long existing = _keys[slot];
+                if (existing == key)
+                {
+                    return _nodes[slot];
+                }
+
+                if (existing == 0)
+                {
+                    break;
+                }
+
+                slot = (slot + 1) & mask;
+            }
+
+            int child = _parents.Count;
+            _parents.Add(parent);
+            _frames.Add(frame);
+            _self.Add(0);
+            _keys[slot] = key;
+            _nodes[slot] = child;
+            if ((long)child * 2 > _keys.Length)
+            {
+                Grow();
             }
 
             return child;
+        }
+
+        private static int Slot(long key, int mask) => (int)((ulong)(key * unchecked((long)0x9E3779B97F4A7C15UL)) >> 33) & mask;
+
+        private void Grow()
+        {
+            long[] keys = new long[_keys.Length * 2];
+            int[] nodes = new int[keys.Length];
+            int mask = keys.Length - 1;
+            for (int i = 0; i < _keys.Length; i++)
+            {
+                long key = _keys[i];
+                if (key == 0)
+                {
+                    continue;
+                }
+
+                int slot = Slot(key, mask);
+                while (keys[slot] != 0)
+                {
+                    slot = (slot + 1) & mask;
+                }
+
+                keys[slot] = key;
+                nodes[slot] = _nodes[i];
+            }
+
+            _keys = keys;
+            _nodes = nodes;
         }
 
         public void AddSelf(int node, long value) => _self.AsSpan()[node] += value;

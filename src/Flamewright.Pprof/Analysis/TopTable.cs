@@ -49,6 +49,7 @@ public sealed class TopTable
         var lastStamp = new int[frameCount];
         int stamp = 0;
         var frames = new GrowableArray<int>(128);
+        var locations = new GrowableArray<int>(64);
         foreach (WeightedStacks.Part part in stacks.Parts)
         {
             long[] values = part.StackValues;
@@ -59,7 +60,7 @@ public sealed class TopTable
                     continue;
                 }
 
-                part.FramesRootFirst(stack, ref frames);
+                part.FramesRootFirst(stack, ref frames, ref locations);
                 ReadOnlySpan<int> path = frames.AsSpan();
                 if (path.IsEmpty)
                 {

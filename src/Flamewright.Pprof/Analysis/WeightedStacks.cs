@@ -67,14 +67,19 @@ internal sealed class WeightedStacks
     /// </summary>
     internal sealed record Part(Profile Profile, LocationFrames LocationFrames, long[] StackValues, bool[] StackUsed)
     {
-        /// <summary>Writes the frames of a stack, root first, into <paramref name="frames"/>.</summary>
-        public void FramesRootFirst(int stack, ref GrowableArray<int> frames)
+        /// <summary>
+        /// Writes the frames of a stack, root first, into <paramref name="frames"/>; <paramref name="locations"/>
+        /// is scratch space for its location indexes.
+        /// </summary>
+        public void FramesRootFirst(int stack, ref GrowableArray<int> frames, ref GrowableArray<int> locations)
         {
             frames.Clear();
-            ReadOnlySpan<int> locations = Profile.GetStack(stack);
-            for (int l = locations.Length - 1; l >= 0; l--)
+            locations.Clear();
+            Profile.ReadStack(stack, ref locations);
+            ReadOnlySpan<int> leafFirst = locations.AsSpan();
+            for (int l = leafFirst.Length - 1; l >= 0; l--)
             {
-                ReadOnlySpan<int> locationFrames = LocationFrames.Of(locations[l]);
+                ReadOnlySpan<int> locationFrames = LocationFrames.Of(leafFirst[l]);
                 for (int f = locationFrames.Length - 1; f >= 0; f--)
                 {
                     frames.Add(locationFrames[f]);

@@ -46,6 +46,10 @@ internal sealed class IdIndex
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public bool Contains(ulong id) =>
+        _dense is { } dense ? id < (ulong)dense.Length && dense[(int)id] >= 0 : _sparse!.ContainsKey(id);
+
     /// <summary>The index of <paramref name="id"/>, or -1 when no entry has it.</summary>
     public int Find(ulong id)
     {

@@ -12,14 +12,26 @@ namespace Flamewright.Pprof.Decoding;
 /// </summary>
 internal ref struct ProfileDecoder
 {
+    private readonly byte[] _array;
     private readonly ReadOnlySpan<byte> _data;
     private readonly ProfileParts _parts = new();
     private string[] _strings = [];
     private IdIndex? _mappingIds;
     private IdIndex? _functionIds;
     private IdIndex? _locationIds;
+    private int _sampleRecords;
 
-    private ProfileDecoder(ReadOnlySpan<byte> data) => _data = data;
+    /// <param name="data">The protobuf bytes; <c>data.Array</c> is kept by the profile (stacks are slices of it).</param>
+    private ProfileDecoder(ArraySegment<byte> data)
+    {
+        if (data.Offset != 0)
+        {
+            data = data.ToArray();
+        }
+
+        _array = data.Array!;
+        _data = data.AsSpan();
+    }
 
     public static Profile Decode(ReadOnlyMemory<byte> input, PprofLimits limits)
     {
@@ -52,7 +64,10 @@ internal ref struct ProfileDecoder
                 $"profile of {span.Length} bytes exceeds the limit of {limits.MaxDecompressedBytes} bytes (MaxDecompressedBytes)");
         }
 
-        return new ProfileDecoder(span).Run();
+        ArraySegment<byte> plain = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(input, out ArraySegment<byte> segment)
+            ? segment
+            : input.ToArray();
+        return new ProfileDecoder(plain).Run();
     }
 
     private Profile Run()
@@ -75,6 +90,7 @@ internal ref struct ProfileDecoder
             int field = reader.ReadTag(out WireType wire);
             if (field != ProfileField.StringTable)
             {
+                _sampleRecords += field == ProfileField.Sample ? 1 : 0;
                 reader.Skip(wire);
                 continue;
             }
@@ -408,12 +424,14 @@ internal ref struct ProfileDecoder
     private void ReadSamples()
     {
         int valueCount = _parts.SampleTypes.Length;
-        var stacks = new StackTable();
-        var sampleStacks = new GrowableArray<int>(1024);
-        var values = new GrowableArray<long>(1024 * Math.Max(valueCount, 1));
+        var stacks = new StackTable(_array, _sampleRecords) { Ids = _locationIds! };
+        // Sized by the sample records actually present in the bytes (counted in the first pass), not by any count
+        // the profile declares.
+        var sampleStacks = new GrowableArray<int>(_sampleRecords);
+        var values = new GrowableArray<long>((int)Math.Min((long)_sampleRecords * valueCount, _data.Length)); // a value takes a byte at least
         var labelStarts = new GrowableArray<int>(0);
         var labels = new GrowableArray<Label>(0);
-        var scratch = new GrowableArray<int>(64);
+        var ids = new GrowableArray<ulong>(64);
         var reader = new ProtoReader(_data, 0);
         while (!reader.End)
         {
@@ -427,7 +445,9 @@ internal ref struct ProfileDecoder
 
             reader.Expect(wire, WireType.Len, "sample");
             int sampleIndex = sampleStacks.Count;
-            scratch.Clear();
+            ids.Clear();
+            int packedRuns = 0, packedOffset = 0, packedLength = 0, depth = 0;
+            bool unpacked = false;
             int valuesBefore = values.Count;
             int labelsBefore = labels.Count;
             var sample = reader.ReadMessage();
@@ -437,7 +457,40 @@ internal ref struct ProfileDecoder
                 switch (tag)
                 {
                     case SampleField.LocationId:
-                        ReadLocationIds(ref sample, sampleWire, ref scratch, sampleIndex);
+                        // The common case is one packed run, which the stack table references in place; any other
+                        // shape (unpacked ids, several runs) is collected into a list of ids.
+                        bool firstRunOnly = packedRuns == 1 && !unpacked;
+                        if (firstRunOnly)
+                        {
+                            CollectIds(new ProtoReader(_data.Slice(packedOffset, packedLength), packedOffset), ref ids);
+                        }
+
+                        if (sampleWire == WireType.Len)
+                        {
+                            ReadOnlySpan<byte> packed = sample.ReadBytes(out int runOffset);
+                            var run = new ProtoReader(packed, runOffset);
+                            depth += CheckLocationIds(run, sampleIndex);
+                            if (packedRuns == 0 && !unpacked)
+                            {
+                                (packedOffset, packedLength) = (runOffset, packed.Length);
+                            }
+                            else
+                            {
+                                CollectIds(run, ref ids);
+                            }
+
+                            packedRuns++;
+                        }
+                        else
+                        {
+                            sample.Expect(sampleWire, WireType.Varint, "sample.location_id");
+                            unpacked = true;
+                            int at = sample.Offset;
+                            ids.Add(sample.ReadVarint());
+                            Resolve(_locationIds!, ids.AsSpan()[^1], sampleIndex, at);
+                            depth++;
+                        }
+
                         break;
                     case SampleField.Value:
                         ReadValues(ref sample, sampleWire, ref values);
@@ -471,7 +524,10 @@ internal ref struct ProfileDecoder
                 labelStarts.Add(labelsBefore);
             }
 
-            sampleStacks.Add(stacks.Intern(scratch.AsSpan()));
+            // One packed field is a run of the profile's own bytes: the stack table points at it, copying nothing.
+            sampleStacks.Add(packedRuns == 1 && !unpacked
+                ? stacks.InternSlice(packedOffset, packedLength, depth)
+                : stacks.InternIds(ids.AsSpan()));
         }
 
         if (labelStarts.Count > 0)
@@ -487,24 +543,57 @@ internal ref struct ProfileDecoder
         _parts.Labels = labels.ToArray();
     }
 
-    private readonly void ReadLocationIds(ref ProtoReader sample, WireType wire, ref GrowableArray<int> into, int sampleIndex)
+    /// <summary>Checks that every id of a packed run names a location; returns how many ids it holds.</summary>
+    /// <remarks>The hottest loop of decoding: one pass over the bytes, no reader calls per id.</remarks>
+    private readonly int CheckLocationIds(ProtoReader packed, int sampleIndex)
     {
-        IdIndex ids = _locationIds!;
-        if (wire == WireType.Len)
+        ReadOnlySpan<byte> run = packed.Remaining;
+        IdIndex locations = _locationIds!;
+        int count = 0;
+        int i = 0;
+        while (i < run.Length)
         {
-            ProtoReader packed = sample.ReadMessage();
-            while (!packed.End)
+            int start = i;
+            ulong id = run[i++];
+            if (id >= 0x80)
             {
-                int at = packed.Offset;
-                into.Add(Resolve(ids, packed.ReadVarint(), sampleIndex, at));
+                id &= 0x7F;
+                int shift = 7;
+                while (true)
+                {
+                    if (i >= run.Length || shift > 63)
+                    {
+                        packed.ThrowAt(start, "truncated or overlong varint in sample.location_id");
+                    }
+
+                    ulong b = run[i++];
+                    id |= (b & 0x7F) << shift;
+                    if (b < 0x80)
+                    {
+                        break;
+                    }
+
+                    shift += 7;
+                }
             }
 
-            return;
+            if (!locations.Contains(id))
+            {
+                Resolve(locations, id, sampleIndex, packed.Offset + start);
+            }
+
+            count++;
         }
 
-        sample.Expect(wire, WireType.Varint, "sample.location_id");
-        int offset = sample.Offset;
-        into.Add(Resolve(ids, sample.ReadVarint(), sampleIndex, offset));
+        return count;
+    }
+
+    private static void CollectIds(ProtoReader run, ref GrowableArray<ulong> into)
+    {
+        while (!run.End)
+        {
+            into.Add(run.ReadVarint());
+        }
     }
 
     private static int Resolve(IdIndex ids, ulong id, int sampleIndex, int offset)

@@ -33,6 +33,9 @@ internal ref struct ProtoReader
 
     public readonly bool End => _position >= _data.Length;
 
+    /// <summary>The bytes not read yet.</summary>
+    public readonly ReadOnlySpan<byte> Remaining => _data[_position..];
+
     /// <summary>Absolute offset of the next byte to read.</summary>
     public readonly int Offset => _baseOffset + _position;
 
@@ -59,11 +62,29 @@ internal ref struct ProtoReader
         int pos = _position;
         if ((uint)pos < (uint)data.Length)
         {
-            byte b = data[pos];
+            uint b = data[pos];
             if (b < 0x80)
             {
                 _position = pos + 1;
                 return b;
+            }
+
+            // Ids and line numbers of real profiles take two or three bytes: decode those without a loop.
+            if ((uint)(pos + 2) < (uint)data.Length)
+            {
+                uint b1 = data[pos + 1];
+                if (b1 < 0x80)
+                {
+                    _position = pos + 2;
+                    return (b & 0x7F) | (b1 << 7);
+                }
+
+                uint b2 = data[pos + 2];
+                if (b2 < 0x80)
+                {
+                    _position = pos + 3;
+                    return (b & 0x7F) | ((b1 & 0x7F) << 7) | (b2 << 14);
+                }
             }
         }
 

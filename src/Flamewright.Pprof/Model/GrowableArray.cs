@@ -47,6 +47,13 @@ internal struct GrowableArray<T>
 
     public void Clear() => _count = 0;
 
+    /// <summary>Drops the items from <paramref name="count"/> on.</summary>
+    public void SetCount(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, _count);
+        _count = count;
+    }
+
     /// <summary>Returns the items in an array of exactly the right length.</summary>
     public readonly T[] ToArray() => AsSpan().ToArray();
 

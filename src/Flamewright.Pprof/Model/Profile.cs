@@ -93,11 +93,14 @@ public sealed class Profile
         ReadOnlySpan<Label> labels = _sampleLabelStarts is null
             ? default
             : _labels.AsSpan(_sampleLabelStarts[index], _sampleLabelStarts[index + 1] - _sampleLabelStarts[index]);
-        return new Sample(stack, _stacks[stack], _sampleValues.AsSpan(index * valueCount, valueCount), labels);
+        return new Sample(stack, _stacks.Read(stack), _sampleValues.AsSpan(index * valueCount, valueCount), labels);
     }
 
     /// <summary>The location indexes of a distinct stack, leaf first.</summary>
-    public ReadOnlySpan<int> GetStack(int stackIndex) => _stacks[stackIndex];
+    public ReadOnlySpan<int> GetStack(int stackIndex) => _stacks.Read(stackIndex);
+
+    /// <summary>Appends the location indexes of a distinct stack, leaf first, without allocating.</summary>
+    internal void ReadStack(int stackIndex, ref GrowableArray<int> into) => _stacks.Read(stackIndex, ref into);
 
     /// <summary>Each sample's stack index (parallel to the samples).</summary>
     internal ReadOnlySpan<int> SampleStacks => _sampleStacks.AsSpan(0, SampleCount);

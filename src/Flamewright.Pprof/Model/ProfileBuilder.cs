@@ -131,7 +131,13 @@ public sealed class ProfileBuilder
 
         _labels.AddRange(labels);
         _values.AddRange(values);
-        _sampleStacks.Add(_stacks.Intern(locationIndexes));
+        Span<ulong> ids = locationIndexes.Length <= 128 ? stackalloc ulong[locationIndexes.Length] : new ulong[locationIndexes.Length];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            ids[i] = (ulong)locationIndexes[i] + 1; // ids are index + 1, as the writer numbers them
+        }
+
+        _sampleStacks.Add(_stacks.InternIds(ids));
     }
 
     public Profile Build()
@@ -142,6 +148,13 @@ public sealed class ProfileBuilder
             labelStarts = [.. _labelStarts.AsSpan(), _labels.Count];
         }
 
+        ulong[] locationIds = new ulong[_locations.Count];
+        for (int i = 0; i < locationIds.Length; i++)
+        {
+            locationIds[i] = (ulong)i + 1;
+        }
+
+        _stacks.Ids = new Decoding.IdIndex(locationIds, "location", new int[locationIds.Length]);
         return new Profile(new ProfileParts
         {
             SampleTypes = [.. _sampleTypes],

@@ -1,48 +1,135 @@
+using System.Buffers.Binary;
 using System.Numerics;
+using Flamewright.Pprof.Decoding;
 
 namespace Flamewright.Pprof.Model;
 
 /// <summary>
-/// The distinct location sequences of a profile. Real profiles repeat the same stack many times (a 2.4 M-record
-/// CPU profile has under a million distinct stacks), so samples point at a stack instead of carrying their own
-/// copy, and analysis walks each distinct stack once.
+/// The distinct location sequences of a profile. Real profiles repeat stacks (a 2.4 M-record CPU profile has
+/// under a million distinct ones), so samples point at a stack and analysis walks each distinct stack once.
 /// </summary>
+/// <remarks>
+/// A stack is kept as the varint-encoded location ids it arrived as: for a decoded profile that is a slice of
+/// the decompressed bytes themselves (the packed <c>location_id</c> field), so the table costs a few bytes per
+/// distinct stack instead of a 4-byte copy of every location id, which for large profiles is more than the
+/// profile itself. Stacks that are not one packed run (unpacked ids, built profiles) are encoded into a buffer
+/// of the table's own. Ids are mapped to location indexes when a stack is read.
+/// </remarks>
 internal sealed class StackTable
 {
-    private GrowableArray<int> _locations = new(1024);
-    private GrowableArray<int> _starts = new(256);
-    private int[] _buckets = new int[1024]; // stack index + 1, 0 = empty; open addressing, linear probing
-    private GrowableArray<uint> _hashes = new(256);
+    private readonly byte[] _source;
+    private GrowableArray<byte> _own = new(0);
+    private GrowableArray<long> _spans = new(256); // per stack: offset << 1, low bit set when the bytes are in _own
+    private GrowableArray<int> _lengths = new(256);
+    private GrowableArray<int> _depths = new(256);
+    // Open addressing, linear probing. A slot holds (hash << 32) | (stack index + 1), 0 when empty: the hash in
+    // the slot saves a second cache miss per lookup, which is what interning millions of stacks is bound by.
+    private long[] _buckets;
+    private IdIndex? _ids;
 
-    public StackTable() => _starts.Add(0);
-
-    public int Count => _starts.Count - 1;
-
-    public ReadOnlySpan<int> this[int stack]
+    /// <param name="source">The bytes that packed id runs are slices of (the decompressed profile), if any.</param>
+    /// <param name="expectedStacks">
+    /// How many stacks to make room for up front (the number of sample records present), so that the table is not
+    /// rehashed while it fills: each rehash touches every slot at random.
+    /// </param>
+    public StackTable(byte[]? source = null, int expectedStacks = 0)
     {
-        get
+        _source = source ?? [];
+        int presize = Math.Clamp(expectedStacks, 512, MaxPresizedStacks);
+        _buckets = new long[BitOperations.RoundUpToPowerOf2((uint)presize * 2)];
+    }
+
+    /// <summary>Pre-sizing stops here (a 64 MiB table); a profile with more distinct stacks grows the table.</summary>
+    private const int MaxPresizedStacks = 1 << 22;
+
+    public int Count => _spans.Count;
+
+    /// <summary>The location id → index map; set once every location is known.</summary>
+    public IdIndex Ids
+    {
+        set => _ids = value;
+    }
+
+    /// <summary>How many locations stack <paramref name="stack"/> has.</summary>
+    public int DepthOf(int stack) => _depths.Items[stack];
+
+    /// <summary>Interns a stack that is the packed run <c>source[offset..offset+length]</c>.</summary>
+    public int InternSlice(int offset, int length, int depth) =>
+        Intern(_source.AsSpan(offset, length), (long)offset << 1, depth);
+
+    /// <summary>Interns a stack given as location ids (encoded into the table's own buffer when new).</summary>
+    public int InternIds(ReadOnlySpan<ulong> ids)
+    {
+        Span<byte> encoded = ids.Length <= 64 ? stackalloc byte[ids.Length * 10] : new byte[ids.Length * 10];
+        int length = 0;
+        foreach (ulong id in ids)
         {
-            int[] starts = _starts.Items;
-            return _locations.Items.AsSpan(starts[stack], starts[stack + 1] - starts[stack]);
+            ulong value = id;
+            while (value >= 0x80)
+            {
+                encoded[length++] = (byte)(value | 0x80);
+                value >>= 7;
+            }
+
+            encoded[length++] = (byte)value;
+        }
+
+        return Intern(encoded[..length], -1, ids.Length);
+    }
+
+    /// <summary>Appends the location indexes of <paramref name="stack"/>, leaf first.</summary>
+    public void Read(int stack, ref GrowableArray<int> into)
+    {
+        IdIndex ids = _ids!;
+        ReadOnlySpan<byte> bytes = Bytes(stack);
+        int position = 0;
+        while (position < bytes.Length)
+        {
+            ulong id = 0;
+            int shift = 0;
+            byte b;
+            do
+            {
+                b = bytes[position++];
+                id |= (ulong)(b & 0x7F) << shift;
+                shift += 7;
+            }
+            while (b >= 0x80);
+
+            into.Add(ids.Find(id));
         }
     }
 
-    /// <summary>Returns the index of the stack with these locations, adding it when it is new.</summary>
-    public int Intern(ReadOnlySpan<int> locations)
+    public int[] Read(int stack)
     {
-        uint hash = Hash(locations);
+        var into = new GrowableArray<int>(DepthOf(stack));
+        Read(stack, ref into);
+        return into.ToArray();
+    }
+
+    private ReadOnlySpan<byte> Bytes(int stack)
+    {
+        long span = _spans.Items[stack];
+        int length = _lengths.Items[stack];
+        int offset = (int)(span >> 1);
+        return (span & 1) == 0 ? _source.AsSpan(offset, length) : _own.Items.AsSpan(offset, length);
+    }
+
+    private int Intern(ReadOnlySpan<byte> encoded, long sourceSpan, int depth)
+    {
+        uint hash = Hash(encoded);
         int mask = _buckets.Length - 1;
         int slot = (int)hash & mask;
         while (true)
         {
-            int entry = _buckets[slot];
+            long entry = _buckets[slot];
             if (entry == 0)
             {
                 break;
             }
 
-            int stack = entry - 1;
-            if (_hashes.Items[stack] == hash && this[stack].SequenceEqual(locations))
+            int stack = (int)entry - 1;
+            if ((uint)(entry >>> 32) == hash && Bytes(stack).SequenceEqual(encoded))
             {
                 return stack;
             }
@@ -51,10 +138,16 @@ internal sealed class StackTable
         }
 
         int added = Count;
-        _locations.AddRange(locations);
-        _starts.Add(_locations.Count);
-        _hashes.Add(hash);
-        _buckets[slot] = added + 1;
+        if (sourceSpan < 0)
+        {
+            sourceSpan = ((long)_own.Count << 1) | 1;
+            _own.AddRange(encoded);
+        }
+
+        _spans.Add(sourceSpan);
+        _lengths.Add(encoded.Length);
+        _depths.Add(depth);
+        _buckets[slot] = ((long)hash << 32) | (uint)(added + 1);
         if ((long)Count * 2 > _buckets.Length)
         {
             Rehash();
@@ -65,38 +158,45 @@ internal sealed class StackTable
 
     private void Rehash()
     {
-        var buckets = new int[_buckets.Length * 2];
+        var buckets = new long[_buckets.Length * 2];
         int mask = buckets.Length - 1;
-        ReadOnlySpan<uint> hashes = _hashes.AsSpan();
-        for (int stack = 0; stack < hashes.Length; stack++)
+        foreach (long entry in _buckets)
         {
-            int slot = (int)hashes[stack] & mask;
+            if (entry == 0)
+            {
+                continue;
+            }
+
+            int slot = (int)(uint)(entry >>> 32) & mask;
             while (buckets[slot] != 0)
             {
                 slot = (slot + 1) & mask;
             }
 
-            buckets[slot] = stack + 1;
+            buckets[slot] = entry;
         }
 
         _buckets = buckets;
     }
 
-    private static uint Hash(ReadOnlySpan<int> locations)
+    /// <summary>A multiply-rotate hash over 8-byte words: cheap, and spreads the small ids of real profiles well.</summary>
+    private static uint Hash(ReadOnlySpan<byte> bytes)
     {
-        // A multiply-rotate hash over 32-bit words: cheap, and good enough for ids that are small integers.
-        uint h = (uint)locations.Length * 0x9E3779B1u;
-        foreach (int location in locations)
+        ulong h = (ulong)bytes.Length * 0x9E3779B97F4A7C15UL;
+        while (bytes.Length >= 8)
         {
-            h = BitOperations.RotateLeft(h ^ (uint)location, 13) * 0x85EBCA6Bu;
+            h = BitOperations.RotateLeft(h ^ BinaryPrimitives.ReadUInt64LittleEndian(bytes), 29) * 0xBF58476D1CE4E5B9UL;
+            bytes = bytes[8..];
         }
 
-        h ^= h >> 16;
-        h *= 0xC2B2AE35u;
-        return h ^ (h >> 13);
+        ulong tail = 0;
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            tail |= (ulong)bytes[i] << (8 * i);
+        }
+
+        h = (h ^ tail) * 0x94D049BB133111EBUL;
+        h ^= h >> 31;
+        return (uint)(h ^ (h >> 32));
     }
-
-    internal ReadOnlySpan<int> AllLocations => _locations.AsSpan();
-
-    internal ReadOnlySpan<int> Starts => _starts.AsSpan();
 }

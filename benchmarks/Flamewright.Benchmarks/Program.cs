@@ -1,0 +1,40 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using BenchmarkDotNet.Running;
+using Flamewright.Benchmarks;
+using Flamewright.Pprof.Export;
+using Flamewright.Pprof.Model;
+
+// dotnet run -c Release -- generate [stacks]   writes benchmarks/data/large-cpu.pb.gz
+// dotnet run -c Release -- compare PATH_TO_FLAMEWRIGHT [runs] whole-process timing against go tool pprof
+// dotnet run -c Release -- [BenchmarkDotNet arguments]     the in-process benchmarks (e.g. --filter '*')
+switch (args.FirstOrDefault())
+{
+    case "generate":
+        return Generate(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2_000_000);
+    case "phases":
+        return Phases.Run();
+    case "compare":
+        return ProcessComparison.Run(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3);
+    default:
+        BenchmarkSwitcher.FromAssembly(typeof(AnalysisBenchmarks).Assembly).Run(args);
+        return 0;
+}
+
+static int Generate(int stacks)
+{
+    string path = BenchmarkFiles.LargeProfile;
+    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+    var clock = Stopwatch.StartNew();
+    Profile profile = new LargeProfileGenerator().Generate(stacks, Console.WriteLine);
+    byte[] raw = ProfileWriter.Encode(profile);
+    using (FileStream file = File.Create(path))
+    using (var gzip = new GZipStream(file, CompressionLevel.Optimal))
+    {
+        // gzip's default level, as `go tool pprof -proto` writes; runtime/pprof uses BestSpeed.
+        gzip.Write(raw);
+    }
+
+    Console.WriteLine($"{path}: {LargeProfileGenerator.Describe(profile, new FileInfo(path).Length, raw.Length)} in {clock.Elapsed.TotalSeconds:F1} s");
+    return 0;
+}

@@ -1,0 +1,782 @@
+using System.Globalization;
+using Flamewright.Pprof.Analysis;
+
+namespace Flamewright.Pprof.Export;
+
+/// <summary>Layout settings for <see cref="SvgFlameGraph"/>.</summary>
+public sealed record SvgFlameGraphOptions
+{
+    /// <summary>The image width in pixels, margins included (at least 300).</summary>
+    public int Width { get; init; } = 1200;
+
+    /// <summary>The height of one stack level in pixels (8 to 100).</summary>
+    public int FrameHeight { get; init; } = 16;
+
+    /// <summary>
+    /// Frames narrower than this many pixels at full (unzoomed) width are not drawn, nor are their descendants,
+    /// which bounds the file size of huge trees. Zero draws every frame with a positive total.
+    /// </summary>
+    public double MinWidthPixels { get; init; } = 0.1;
+
+    public static SvgFlameGraphOptions Default { get; } = new();
+}
+
+/// <summary>
+/// Writes a <see cref="FlameTree"/> as a self-contained, interactive SVG flame graph (hover details, click to
+/// zoom, regular-expression search) that opens directly in a browser.
+/// </summary>
+/// <remarks>
+/// The layout is an icicle: the root is the top row and callees grow downwards, so the root, the zoomed
+/// frame's ancestors and the controls stay in view while deep stacks scroll. All geometry is computed here;
+/// the script only rescales drawn frames on zoom, so it copes with very large graphs. The output is pure
+/// ASCII (everything else is a character reference) and byte-for-byte deterministic.
+/// </remarks>
+public static class SvgFlameGraph
+{
+    private const double Margin = 10;
+    private const double HeaderHeight = 58;
+    private const double LabelPadding = 3;
+    private const double DetailsFontSize = 12;
+
+    // Monospace glyphs are about 0.6 em wide, which makes the label truncation estimate reliable.
+    private const double CharWidthPerEm = 0.6;
+
+    // A pathological multi-megabyte name would otherwise be repeated in every frame that carries it.
+    private const int MaxNameLength = 2000;
+
+    private const string RootFill = "#c8c8c8";
+
+    private const string Hint = "Hover over a frame for details; click a frame to zoom, click the root to reset.";
+
+    /// <summary>Writes <paramref name="tree"/> with the default <see cref="SvgFlameGraphOptions"/>.</summary>
+    public static void Write(FlameTree tree, TextWriter writer, string title) =>
+        Write(tree, writer, title, SvgFlameGraphOptions.Default);
+
+    /// <summary>Writes <paramref name="tree"/> as an SVG document to <paramref name="writer"/>.</summary>
+    /// <param name="tree">The flame tree to draw.</param>
+    /// <param name="writer">Receives the document; it is not flushed or closed.</param>
+    /// <param name="title">The heading; any text, it is escaped.</param>
+    /// <param name="options">Layout settings.</param>
+    public static void Write(FlameTree tree, TextWriter writer, string title, SvgFlameGraphOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(title);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Width, 300, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Width, 1_000_000, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.FrameHeight, 8, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.FrameHeight, 100, nameof(options));
+        if (!double.IsFinite(options.MinWidthPixels) || options.MinWidthPixels < 0)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(options), options.MinWidthPixels, "MinWidthPixels must be a finite, non-negative number.");
+        }
+
+        var layout = new Layout(tree, options.Width - (2 * Margin), options.MinWidthPixels);
+        new Renderer(tree, new XmlOut(writer), options, layout).Render(title);
+    }
+
+    /// <summary>
+    /// A value for people, by the sample type's unit: durations scaled to ns/µs/ms/s and bytes to KiB/MiB/…,
+    /// each followed by the exact integer; counts and unknown units as integers with thousands separators.
+    /// </summary>
+    internal static string FormatValue(long value, string unit)
+    {
+        string exact = value.ToString("N0", CultureInfo.InvariantCulture);
+        double nanosPerUnit = TimeUnitNanos(unit, out string unitSymbol);
+        if (nanosPerUnit > 0)
+        {
+            double nanos = value * nanosPerUnit;
+            double magnitude = Math.Abs(nanos);
+            (string symbol, double divisor) =
+                magnitude >= 1e9 ? ("s", 1e9) : magnitude >= 1e6 ? ("ms", 1e6) : magnitude >= 1e3 ? ("\u00b5s", 1e3) : ("ns", 1);
+            if (symbol == unitSymbol)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"{exact} {unitSymbol}");
+            }
+
+            return string.Create(CultureInfo.InvariantCulture, $"{nanos / divisor:0.##} {symbol} ({exact} {unitSymbol})");
+        }
+
+        if (string.Equals(unit, "bytes", StringComparison.OrdinalIgnoreCase))
+        {
+            string[] units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+            double scaled = value;
+            int power = 0;
+            while (Math.Abs(scaled) >= 1024 && power < units.Length - 1)
+            {
+                scaled /= 1024;
+                power++;
+            }
+
+            return power == 0
+                ? exact + " B"
+                : string.Create(CultureInfo.InvariantCulture, $"{scaled:0.##} {units[power]} ({exact} B)");
+        }
+
+        return unit.Length == 0 || string.Equals(unit, "count", StringComparison.OrdinalIgnoreCase)
+            ? exact
+            : exact + " " + unit;
+    }
+
+    private static double TimeUnitNanos(string unit, out string symbol)
+    {
+        (symbol, double nanos) = unit.ToUpperInvariant() switch
+        {
+            "NANOSECONDS" or "NANOSECOND" or "NS" => ("ns", 1d),
+            "MICROSECONDS" or "MICROSECOND" or "US" => ("\u00b5s", 1e3),
+            "MILLISECONDS" or "MILLISECOND" or "MS" => ("ms", 1e6),
+            "SECONDS" or "SECOND" or "S" => ("s", 1e9),
+            _ => ("", 0d),
+        };
+        return nanos;
+    }
+
+    /// <summary>
+    /// A name made safe to show: control characters become visible <c>\xNN</c> escapes (XML 1.0 cannot carry
+    /// most of them, and a newline would break the tooltip's first-line-is-the-name rule the script relies on),
+    /// unpaired surrogates become U+FFFD and overlong names are cut.
+    /// </summary>
+    internal static string Sanitize(string name)
+    {
+        bool clean = name.Length <= MaxNameLength;
+        for (int i = 0; clean && i < name.Length; i++)
+        {
+            char c = name[i];
+            if (char.IsHighSurrogate(c) && i + 1 < name.Length && char.IsLowSurrogate(name[i + 1]))
+            {
+                i++;
+            }
+            else if (NeedsReplacement(c))
+            {
+                clean = false;
+            }
+        }
+
+        if (clean)
+        {
+            return name;
+        }
+
+        var builder = new System.Text.StringBuilder(Math.Min(name.Length, MaxNameLength) + 32);
+        int kept = 0;
+        for (; kept < name.Length && builder.Length < MaxNameLength; kept++)
+        {
+            char c = name[kept];
+            if (char.IsHighSurrogate(c) && kept + 1 < name.Length && char.IsLowSurrogate(name[kept + 1]))
+            {
+                builder.Append(c).Append(name[kept + 1]);
+                kept++;
+            }
+            else if (char.IsSurrogate(c))
+            {
+                builder.Append('\uFFFD');
+            }
+            else if (NeedsReplacement(c))
+            {
+                builder.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:X2}");
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        if (kept < name.Length)
+        {
+            builder.Append(CultureInfo.InvariantCulture, $"... ({name.Length - kept:N0} more characters)");
+        }
+
+        return builder.ToString();
+    }
+
+    // C0 and C1 controls, DEL, lone surrogates and the two non-characters XML 1.0 forbids.
+    private static bool NeedsReplacement(char c) =>
+        c < ' ' || (c >= '\u007f' && c <= '\u009f') || char.IsSurrogate(c) || c == '\uFFFE' || c == '\uFFFF';
+
+    /// <summary>
+    /// The label that fits <paramref name="width"/> pixels, cut with ".." (the script's <c>fit</c> does the same
+    /// on zoom); empty when fewer than three characters would fit.
+    /// </summary>
+    internal static string FitLabel(string name, double width, double charWidth)
+    {
+        double room = Math.Floor((width - (2 * LabelPadding)) / charWidth);
+        if (name.Length <= room)
+        {
+            return name;
+        }
+
+        if (room < 3)
+        {
+            return "";
+        }
+
+        int cut = (int)room - 2;
+        if (char.IsHighSurrogate(name[cut - 1]))
+        {
+            cut--; // never split a surrogate pair
+        }
+
+        return string.Concat(name.AsSpan(0, cut), "..");
+    }
+
+    /// <summary>A stable (FNV-1a) hash of the name picks a colour in the red-orange-yellow range.</summary>
+    private static string WarmColour(string name)
+    {
+        uint hash = 2166136261;
+        foreach (char c in name)
+        {
+            hash = (hash ^ c) * 16777619;
+        }
+
+        hash ^= hash >> 15; // FNV's low bits mix poorly for short names; fold the high bits in
+        int red = 205 + (int)(hash % 51);
+        int green = 60 + (int)((hash >> 8) % 171);
+        int blue = (int)((hash >> 20) % 56);
+        return string.Create(CultureInfo.InvariantCulture, $"#{red:x2}{green:x2}{blue:x2}");
+    }
+
+    /// <summary>
+    /// Which nodes are drawn and where. Widths are max(total, 0) in sample units; a frame starts where its
+    /// previous drawn sibling ends, so x is the sum of the preceding siblings' (non-negative) totals. Only in
+    /// diff trees can children outgrow their parent; they are clipped to the parent's extent so frames nest.
+    /// </summary>
+    private sealed class Layout
+    {
+        private readonly List<int> _nodes = [];
+        private readonly List<long> _offsets = [];
+        private readonly List<long> _widths = [];
+        private readonly List<int> _parents = [];
+
+        public Layout(FlameTree tree, double drawWidth, double minWidthPixels)
+        {
+            DrawWidth = drawWidth;
+            RootWidth = tree.Count == 0 ? 0 : Math.Max(tree.TotalOf(0), 0);
+            if (RootWidth == 0 || drawWidth < minWidthPixels)
+            {
+                return;
+            }
+
+            Scale = drawWidth / RootWidth;
+            var drawnIndex = new int[tree.Count]; // only read for drawn nodes: a skipped node's subtree is skipped
+            var cursors = new List<long>(); // per drawn frame, where its next child starts
+            Add(0, 0, RootWidth, -1);
+            cursors.Add(0);
+            int node = 1;
+            while (node < tree.Count)
+            {
+                int parent = drawnIndex[tree.ParentOf(node)];
+                long start = cursors[parent];
+                long room = _offsets[parent] + _widths[parent] - start;
+                long width = Math.Min(Math.Max(tree.TotalOf(node), 0), room);
+                if (width <= 0 || width * Scale < minWidthPixels)
+                {
+                    node = tree.SubtreeEnd(node);
+                    continue;
+                }
+
+                cursors[parent] = start + width;
+                drawnIndex[node] = _nodes.Count;
+                Add(node, start, width, parent);
+                cursors.Add(start);
+                MaxDepth = Math.Max(MaxDepth, tree.DepthOf(node));
+                node++;
+            }
+        }
+
+        public double DrawWidth { get; }
+
+        /// <summary>The root's width in sample units, the 100% of the graph; 0 when nothing is drawn.</summary>
+        public long RootWidth { get; }
+
+        /// <summary>Pixels per sample unit.</summary>
+        public double Scale { get; }
+
+        public int Count => _nodes.Count;
+
+        /// <summary>The deepest drawn frame's depth.</summary>
+        public int MaxDepth { get; }
+
+        /// <summary>Drawn frames in pre-order: the tree node of each.</summary>
+        public List<int> Nodes => _nodes;
+
+        /// <summary>A drawn frame's start from the root's left edge, in sample units.</summary>
+        public List<long> Offsets => _offsets;
+
+        /// <summary>A drawn frame's width in sample units.</summary>
+        public List<long> Widths => _widths;
+
+        /// <summary>A drawn frame's parent as a drawn-frame index, -1 for the root.</summary>
+        public List<int> Parents => _parents;
+
+        private void Add(int node, long offset, long width, int parent)
+        {
+            _nodes.Add(node);
+            _offsets.Add(offset);
+            _widths.Add(width);
+            _parents.Add(parent);
+        }
+    }
+
+    /// <summary>Writes the document, streaming frame by frame.</summary>
+    private sealed class Renderer(FlameTree tree, XmlOut output, SvgFlameGraphOptions options, Layout layout)
+    {
+        private readonly double _fontSize = Math.Round(options.FrameHeight * 0.75, 1);
+        private readonly string _unit = tree.SampleType.Unit ?? "";
+
+        private double CharWidth => _fontSize * CharWidthPerEm;
+
+        private double BaselineOffset => Math.Round(((options.FrameHeight - 1) / 2.0) + (_fontSize * 0.35), 2);
+
+        private double FramesBottom => HeaderHeight + ((layout.Count == 0 ? 0 : layout.MaxDepth + 1) * options.FrameHeight);
+
+        public void Render(string title)
+        {
+            double width = options.Width;
+            double height = FramesBottom + 62;
+            output.Raw("<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"");
+            output.Number(width);
+            output.Raw("\" height=\"");
+            output.Number(height);
+            output.Raw("\" viewBox=\"0 0 ");
+            output.Number(width);
+            output.Raw(" ");
+            output.Number(height);
+            output.Raw("\">\n");
+            output.Raw("<!-- Flamewright flame graph. Icicle layout: the root is the top row, callees below; a frame's "
+                + "width is proportional to its total. -->\n");
+            WriteStyle();
+            output.Raw("<rect width=\"100%\" height=\"100%\" fill=\"#fbfaf7\"/>\n");
+            WriteHeader(title);
+            WriteFrames();
+            WriteFooter();
+            WriteScript();
+            output.Raw("</svg>\n");
+        }
+
+        private void WriteStyle()
+        {
+            output.Raw("<style><![CDATA[\n");
+            output.Raw("text{font-family:Verdana,'DejaVu Sans',sans-serif;fill:#222}\n");
+            output.Raw(".fr text,#details{font-family:'DejaVu Sans Mono',Consolas,Menlo,monospace;white-space:pre}\n");
+            output.Raw(".fr text{font-size:");
+            output.Number(_fontSize);
+            output.Raw("px;pointer-events:none}\n");
+            output.Raw("#details{font-size:");
+            output.Number(DetailsFontSize);
+            output.Raw("px}\n");
+            output.Raw(".fr g{cursor:pointer}\n.fr g:hover rect{stroke:#333;stroke-width:.6}\n");
+            output.Raw(".fr .h{display:none}\n.fr .a rect{fill-opacity:.35}\n.fr .m rect{fill:#e600e6}\n");
+            output.Raw(".c{cursor:pointer;fill:#1a55a8;font-size:13px}\n.c:hover{text-decoration:underline}\n");
+            output.Raw(".off{display:none}\n");
+            output.Raw("]]></style>\n");
+        }
+
+        private void WriteHeader(string title)
+        {
+            double middle = options.Width / 2.0;
+            output.Raw("<text x=\"");
+            output.Number(middle);
+            output.Raw("\" y=\"22\" text-anchor=\"middle\" font-size=\"17\" font-weight=\"bold\">");
+            output.Text(Sanitize(title));
+            output.Raw("</text>\n<text x=\"");
+            output.Number(middle);
+            output.Raw("\" y=\"42\" text-anchor=\"middle\" font-size=\"12\">");
+            output.Text(Sanitize(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{tree.SampleType.Type} ({_unit}) \u00b7 Total: {FormatValue(tree.Count == 0 ? 0 : tree.Total, _unit)}")));
+            output.Raw("</text>\n<text id=\"reset\" class=\"c off\" x=\"");
+            output.Number(Margin);
+            output.Raw("\" y=\"42\">Reset zoom</text>\n<text id=\"clear\" class=\"c off\" x=\"");
+            output.Number(options.Width - Margin - 60);
+            output.Raw("\" y=\"42\" text-anchor=\"end\">Clear</text>\n<text id=\"search\" class=\"c\" x=\"");
+            output.Number(options.Width - Margin);
+            output.Raw("\" y=\"42\" text-anchor=\"end\">Search</text>\n");
+        }
+
+        private void WriteFrames()
+        {
+            output.Raw("<g id=\"frames\" class=\"fr\">\n");
+            for (int frame = 0; frame < layout.Count; frame++)
+            {
+                int node = layout.Nodes[frame];
+                string name = Sanitize(tree.NameOf(node));
+                double x = Margin + (layout.Offsets[frame] * layout.Scale);
+                double width = layout.Widths[frame] * layout.Scale;
+                double y = HeaderHeight + (tree.DepthOf(node) * options.FrameHeight);
+
+                // The title's first line is exactly the name: the script reads names from there for search.
+                output.Raw("<g data-i=\"");
+                output.Integer(node);
+                output.Raw("\"><title>");
+                output.Text(name);
+                output.Raw("\nTotal: ");
+                output.Text(FormatValue(tree.TotalOf(node), _unit));
+                output.Raw(", ");
+                output.Text(Percent(tree.TotalOf(node)));
+                output.Raw(" of root\nSelf: ");
+                output.Text(FormatValue(tree.SelfOf(node), _unit));
+                output.Raw(", ");
+                output.Text(Percent(tree.SelfOf(node)));
+                output.Raw(" of root</title><rect x=\"");
+                output.Number(x);
+                output.Raw("\" y=\"");
+                output.Number(y);
+                output.Raw("\" width=\"");
+                output.Number(width);
+                output.Raw("\" height=\"");
+                output.Number(options.FrameHeight - 1);
+                output.Raw("\" fill=\"");
+                output.Raw(node == 0 ? RootFill : WarmColour(tree.NameOf(node)));
+                output.Raw("\"/>");
+
+                // Frames too narrow for a label get no <text>; the script adds one if a zoom makes room.
+                string label = FitLabel(name, width, CharWidth);
+                if (label.Length > 0)
+                {
+                    output.Raw("<text x=\"");
+                    output.Number(x + LabelPadding);
+                    output.Raw("\" y=\"");
+                    output.Number(y + BaselineOffset);
+                    output.Raw("\">");
+                    output.Text(label);
+                    output.Raw("</text>");
+                }
+
+                output.Raw("</g>\n");
+            }
+
+            output.Raw("</g>\n");
+        }
+
+        private string Percent(long value) =>
+            layout.RootWidth == 0
+                ? "-"
+                : (100.0 * value / layout.RootWidth).ToString("0.00", CultureInfo.InvariantCulture) + "%";
+
+        private void WriteFooter()
+        {
+            double y = FramesBottom + 18;
+            output.Raw("<text id=\"details\" x=\"");
+            output.Number(Margin);
+            output.Raw("\" y=\"");
+            output.Number(y);
+            output.Raw("\">");
+            output.Text(layout.Count == 0 ? "No frame has a positive total: nothing to draw." : Hint);
+            output.Raw("</text>\n<text id=\"matched\" x=\"");
+            output.Number(options.Width - Margin);
+            output.Raw("\" y=\"");
+            output.Number(y);
+            output.Raw("\" text-anchor=\"end\" font-size=\"12\"></text>\n<text x=\"");
+            output.Number(Margin);
+            output.Raw("\" y=\"");
+            output.Number(y + 20);
+            output.Raw("\" font-size=\"11\" fill=\"#666\">");
+            output.Text(string.Create(
+                CultureInfo.InvariantCulture,
+                $"Frames narrower than {options.MinWidthPixels:0.###} px at full width, or without a positive total, are not drawn: {layout.Count:N0} of {tree.Count:N0} nodes drawn."));
+            output.Raw("</text>\n<text x=\"");
+            output.Number(Margin);
+            output.Raw("\" y=\"");
+            output.Number(y + 34);
+            output.Raw("\" font-size=\"11\" fill=\"#666\">");
+            output.Text("Zoom and search see drawn frames only. Matched % is of the root total; a match nested in a match counts once.");
+            output.Raw("</text>\n");
+        }
+
+        private void WriteScript()
+        {
+            output.Raw("<script type=\"text/javascript\"><![CDATA[\n");
+            output.Raw(Script);
+            output.Raw("({width:");
+            output.Number(layout.DrawWidth);
+            output.Raw(",margin:");
+            output.Number(Margin);
+            output.Raw(",pad:");
+            output.Number(LabelPadding);
+            output.Raw(",cw:");
+            output.Number(CharWidth);
+            output.Raw(",dcw:");
+            output.Number(DetailsFontSize * CharWidthPerEm);
+            output.Raw(",ty:");
+            output.Number(BaselineOffset);
+            output.Raw(",hint:\"");
+            output.Raw(Hint); // a constant without quotes, backslashes or markup
+            output.Raw("\",\nx:[");
+            WriteList(layout.Offsets);
+            output.Raw("],\nv:[");
+            WriteList(layout.Widths);
+            output.Raw("],\np:[");
+            for (int i = 0; i < layout.Count; i++)
+            {
+                if (i > 0)
+                {
+                    output.Raw(",");
+                }
+
+                output.Integer(layout.Parents[i]);
+            }
+
+            output.Raw("]});\n]]></script>\n");
+        }
+
+        private void WriteList(List<long> values)
+        {
+            for (int i = 0; i < values.Count; i++)
+            {
+                if (i > 0)
+                {
+                    output.Raw(",");
+                }
+
+                output.Integer(values[i]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Streams markup to the writer. Text is escaped for both element content and attribute values, and every
+    /// non-ASCII character is written as a character reference, so the bytes are right whatever the writer's
+    /// encoding.
+    /// </summary>
+    private sealed class XmlOut(TextWriter writer)
+    {
+        public void Raw(string markup) => writer.Write(markup);
+
+        public void Integer(long value)
+        {
+            Span<char> buffer = stackalloc char[24];
+            value.TryFormat(buffer, out int written, default, CultureInfo.InvariantCulture);
+            writer.Write(buffer[..written]);
+        }
+
+        /// <summary>Coordinates with at most two decimals: enough for sub-pixel accuracy, and short.</summary>
+        public void Number(double value)
+        {
+            Span<char> buffer = stackalloc char[32];
+            if (!Math.Round(value, 2).TryFormat(buffer, out int written, "0.##", CultureInfo.InvariantCulture))
+            {
+                throw new InvalidOperationException("A coordinate does not fit its buffer.");
+            }
+
+            writer.Write(buffer[..written]);
+        }
+
+        public void Text(string text)
+        {
+            ReadOnlySpan<char> span = text;
+            Span<char> reference = stackalloc char[12];
+            int runStart = 0;
+            for (int i = 0; i < span.Length; i++)
+            {
+                char c = span[i];
+                if (c >= ' ' && c <= '~' && c is not ('<' or '>' or '&' or '"' or '\''))
+                {
+                    continue;
+                }
+
+                writer.Write(span[runStart..i]);
+                runStart = i + 1;
+                switch (c)
+                {
+                    case '<':
+                        writer.Write("&lt;");
+                        break;
+                    case '>':
+                        writer.Write("&gt;");
+                        break;
+                    case '&':
+                        writer.Write("&amp;");
+                        break;
+                    case '"':
+                        writer.Write("&quot;");
+                        break;
+                    case '\'':
+                        writer.Write("&#39;");
+                        break;
+                    case '\n':
+                        writer.Write('\n'); // only our own tooltip line breaks; names were sanitized
+                        break;
+                    default:
+                        int codePoint = c;
+                        if (char.IsHighSurrogate(c) && i + 1 < span.Length && char.IsLowSurrogate(span[i + 1]))
+                        {
+                            codePoint = char.ConvertToUtf32(c, span[i + 1]);
+                            i++;
+                            runStart = i + 1;
+                        }
+                        else if (NeedsReplacement(c))
+                        {
+                            codePoint = 0xFFFD; // unreachable for sanitized text; XML must stay well-formed regardless
+                        }
+
+                        reference[0] = '&';
+                        reference[1] = '#';
+                        reference[2] = 'x';
+                        codePoint.TryFormat(reference[3..], out int digits, "X", CultureInfo.InvariantCulture);
+                        reference[3 + digits] = ';';
+                        writer.Write(reference[..(4 + digits)]);
+                        break;
+                }
+            }
+
+            writer.Write(span[runStart..]);
+        }
+    }
+
+    /// <summary>
+    /// The viewer. It is called with the geometry in sample units: x (offset from the root's left edge), v
+    /// (width) and p (parent), one entry per drawn frame in document order. Names come from each frame's
+    /// tooltip, so no profile text is ever embedded in script.
+    /// </summary>
+    private const string Script = """
+        (function (D) {
+          'use strict';
+          var SVG = 'http://www.w3.org/2000/svg';
+          var HIDDEN = 1, ANCESTOR = 2, MATCHED = 4;
+          var frames = document.getElementById('frames');
+          var details = document.getElementById('details');
+          var matched = document.getElementById('matched');
+          var resetButton = document.getElementById('reset');
+          var clearButton = document.getElementById('clear');
+          var gs = Array.prototype.slice.call(frames.children);
+          var n = gs.length, X = D.x, V = D.v, P = D.p;
+          var ends = new Int32Array(n), state = new Uint8Array(n), names = null, labels = new Array(n), zoomed = 0, lastTerm = '';
+          var i;
+          // Subtree ends from parents: frames are in pre-order, so a subtree is an index range.
+          for (i = n - 1; i >= 0; i--) {
+            gs[i].fwIndex = i;
+            if (ends[i] < i + 1) ends[i] = i + 1;
+            if (P[i] >= 0 && ends[P[i]] < ends[i]) ends[P[i]] = ends[i];
+          }
+
+          function nameOf(k) {
+            if (names === null) {
+              names = new Array(n);
+              for (var j = 0; j < n; j++) {
+                var t = gs[j].firstElementChild.textContent, nl = t.indexOf('\n');
+                names[j] = nl < 0 ? t : t.slice(0, nl);
+              }
+            }
+            return names[k];
+          }
+
+          function fit(s, width, charWidth) {
+            var room = Math.floor((width - 2 * D.pad) / charWidth);
+            if (s.length <= room) return s;
+            if (room < 3) return '';
+            var cut = room - 2, c = s.charCodeAt(cut - 1);
+            if (c >= 0xD800 && c <= 0xDBFF) cut--;
+            return s.slice(0, cut) + '..';
+          }
+
+          function setState(k, s) {
+            if (state[k] === s) return;
+            state[k] = s;
+            var c = [];
+            if (s & HIDDEN) c.push('h');
+            if (s & ANCESTOR) c.push('a');
+            if (s & MATCHED) c.push('m');
+            if (c.length) gs[k].setAttribute('class', c.join(' ')); else gs[k].removeAttribute('class');
+          }
+
+          function place(k, x, width) {
+            var g = gs[k], r = g.children[1], t = g.children[2];
+            r.setAttribute('x', x.toFixed(2));
+            r.setAttribute('width', width.toFixed(2));
+            var label = fit(nameOf(k), width, D.cw);
+            if (!t) {
+              if (!label) return;
+              t = document.createElementNS(SVG, 'text');
+              t.setAttribute('y', (parseFloat(r.getAttribute('y')) + D.ty).toFixed(2));
+              g.appendChild(t);
+              labels[k] = '';
+            }
+            t.setAttribute('x', (x + D.pad).toFixed(2));
+            if (labels[k] === undefined) labels[k] = t.textContent;
+            if (labels[k] !== label) {
+              labels[k] = label; // rewriting an unchanged text node still costs a relayout of it
+              t.textContent = label;
+            }
+          }
+
+          // The zoomed frame fills the width, its subtree is rescaled, its ancestors span the width greyed out
+          // and everything else is hidden. Only frames whose state or geometry changes are touched.
+          function zoom(k) {
+            var scale = D.width / V[k], x0 = X[k], end = ends[k], a;
+            var ancestor = new Uint8Array(n);
+            for (a = P[k]; a >= 0; a = P[a]) ancestor[a] = 1;
+            for (var j = 0; j < n; j++) {
+              var m = state[j] & MATCHED;
+              if (j >= k && j < end) {
+                place(j, D.margin + (X[j] - x0) * scale, V[j] * scale);
+                setState(j, m);
+              } else if (ancestor[j]) {
+                place(j, D.margin, D.width);
+                setState(j, m | ANCESTOR);
+              } else {
+                setState(j, m | HIDDEN);
+              }
+            }
+            zoomed = k;
+            resetButton.setAttribute('class', k === 0 ? 'c off' : 'c');
+          }
+
+          // Matched share of the root: a match inside an already counted match's subtree is not counted again.
+          function search() {
+            var term = window.prompt('Search frames (regular expression; plain text if it is not a valid one):', lastTerm);
+            if (term === null) return;
+            if (term === '') { clearSearch(); return; }
+            lastTerm = term;
+            var test;
+            try {
+              var re = new RegExp(term);
+              test = function (s) { return re.test(s); };
+            } catch (e) {
+              test = function (s) { return s.indexOf(term) >= 0; };
+            }
+            var sum = 0, countedUntil = 0, hits = 0;
+            for (var j = 0; j < n; j++) {
+              var hit = test(nameOf(j));
+              setState(j, hit ? state[j] | MATCHED : state[j] & ~MATCHED);
+              if (!hit) continue;
+              hits++;
+              if (j >= countedUntil) {
+                sum += V[j];
+                countedUntil = ends[j];
+              }
+            }
+            var percent = n > 0 && V[0] > 0 ? 100 * sum / V[0] : 0;
+            matched.textContent = 'Matched: ' + percent.toFixed(2) + '% (' + hits + ' frames)';
+            clearButton.setAttribute('class', 'c');
+          }
+
+          function clearSearch() {
+            for (var j = 0; j < n; j++) setState(j, state[j] & ~MATCHED);
+            matched.textContent = '';
+            clearButton.setAttribute('class', 'c off');
+          }
+
+          function frameOf(el) {
+            while (el && el.parentNode !== frames) el = el.parentNode;
+            return el && typeof el.fwIndex === 'number' ? el.fwIndex : -1;
+          }
+
+          frames.addEventListener('click', function (e) {
+            var k = frameOf(e.target);
+            if (k >= 0) zoom(k);
+          });
+          frames.addEventListener('mouseover', function (e) {
+            var k = frameOf(e.target);
+            if (k < 0) return;
+            var lines = gs[k].firstElementChild.textContent.split('\n');
+            details.textContent = fit(lines.join('  |  '), D.width + 2 * D.margin, D.dcw);
+          });
+          frames.addEventListener('mouseleave', function () { details.textContent = D.hint; });
+          resetButton.addEventListener('click', function () { zoom(0); });
+          clearButton.addEventListener('click', clearSearch);
+          document.getElementById('search').addEventListener('click', search);
+        })
+        """;
+}
