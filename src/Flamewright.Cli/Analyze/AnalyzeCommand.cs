@@ -26,16 +26,18 @@ internal static class AnalyzeCommand
         {
             Description = "Sample type to weigh by, by name (inuse_space) or index (3). Default: as go tool pprof picks.",
         };
-        var granularity = new Option<Granularity>("--granularity", "-g")
+        var granularity = new Option<string>("--granularity", "-g")
         {
             Description = "One frame per function, or per function and line (name:line).",
-            DefaultValueFactory = _ => Granularity.Function,
+            DefaultValueFactory = _ => "function",
         };
-        var format = new Option<OutputFormat>("--format", "-f")
+        granularity.AcceptOnlyFromAmong("function", "line");
+        var format = new Option<string>("--format", "-f")
         {
             Description = "Output format.",
-            DefaultValueFactory = _ => OutputFormat.Top,
+            DefaultValueFactory = _ => "top",
         };
+        format.AcceptOnlyFromAmong([.. Enum.GetNames<OutputFormat>().Select(n => n.ToLowerInvariant())]);
         var output = new Option<string?>("--output", "-o")
         {
             Description = "Write to this file instead of standard output.",
@@ -77,20 +79,13 @@ internal static class AnalyzeCommand
         command.SetAction(parse => new AnalyzeRun(
             parse.GetValue(files)!,
             parse.GetValue(sampleType),
-            parse.GetValue(granularity) == Granularity.Line ? FrameGranularity.Line : FrameGranularity.Function,
-            parse.GetValue(format),
+            parse.GetValue(granularity) == "line" ? FrameGranularity.Line : FrameGranularity.Function,
+            Enum.Parse<OutputFormat>(parse.GetValue(format)!, ignoreCase: true),
             parse.GetValue(output),
             parse.GetValue(rows),
             parse.GetValue(listSampleTypes),
             new PprofLimits { MaxDecompressedBytes = parse.GetValue(maxBytes) }).Run(Console.OpenStandardOutput(), Console.Error));
         return command;
-    }
-
-    /// <summary>The values of <c>--granularity</c>.</summary>
-    internal enum Granularity
-    {
-        Function,
-        Line,
     }
 }
 

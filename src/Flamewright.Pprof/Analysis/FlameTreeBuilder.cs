@@ -138,6 +138,10 @@ public static class FlameTreeBuilder
 
         public FlameTree ToTree(WeightedStacks stacks)
         {
+            // The lookup table is done with: let the collector have it before the final arrays are allocated.
+            _keys = [];
+            _nodes = [];
+
             int count = _parents.Count;
             ReadOnlySpan<int> parents = _parents.AsSpan();
             ReadOnlySpan<int> frames = _frames.AsSpan();
