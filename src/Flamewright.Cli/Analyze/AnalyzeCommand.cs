@@ -128,21 +128,41 @@ internal sealed record AnalyzeRun(
         }
 
         var options = new FlameOptions { SampleType = SampleType, Granularity = Granularity };
+        // A file is written beside its destination and moved there only when complete: a failure leaves
+        // neither an empty nor a half-written output behind.
+        string? partial = Output is null ? null : Output + ".partial";
         try
         {
-            using Stream target = Output is null ? stdout : File.Create(Output);
-            Export(profiles, options, target);
+            using (Stream target = partial is null ? stdout : File.Create(partial))
+            {
+                Export(profiles, options, target);
+            }
+
+            if (partial is not null)
+            {
+                File.Move(partial, Output!, overwrite: true);
+            }
         }
         catch (PprofFormatException e)
         {
+            DeletePartial(partial);
             return Fail(stderr, Files[0], e.Message);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            DeletePartial(partial);
             return Fail(stderr, Output ?? "standard output", Describe(e));
         }
 
         return 0;
+    }
+
+    private static void DeletePartial(string? partial)
+    {
+        if (partial is not null)
+        {
+            File.Delete(partial);
+        }
     }
 
     private void Export(List<Profile> profiles, FlameOptions options, Stream target)

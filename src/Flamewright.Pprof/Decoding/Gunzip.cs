@@ -9,6 +9,9 @@ internal static class Gunzip
     /// <summary>The largest expansion deflate can achieve (about 1032:1); no honest gzip inflates more.</summary>
     private const int MaxDeflateRatio = 1032;
 
+    /// <summary>CRC-32 (the gzip polynomial, reflected) of every byte value.</summary>
+    private static readonly uint[] CrcTable = CreateCrcTable();
+
     public static bool IsGzip(ReadOnlySpan<byte> data) => data.Length >= 2 && data[0] == 0x1f && data[1] == 0x8b;
 
     /// <summary>Inflates <paramref name="compressed"/> into one buffer of at most <paramref name="maxBytes"/>.</summary>
@@ -17,7 +20,59 @@ internal static class Gunzip
         using Stream input = AsStream(compressed);
         using var gzip = new GZipStream(input, CompressionMode.Decompress);
         int hint = SizeHint(compressed.Span, maxBytes);
-        return ReadCapped(gzip, maxBytes, hint, () => input.Position);
+        ArraySegment<byte> inflated = ReadCapped(gzip, maxBytes, hint, () => input.Position);
+        EnsureComplete(compressed.Span, inflated);
+        return inflated;
+    }
+
+    /// <summary>
+    /// GZipStream ends quietly when its input stops early, so a truncated file would read as complete (zlib
+    /// checks a trailer only when it reaches one). The file's last 8 bytes must be the trailer of the last
+    /// member, whose bytes end the output: its size (mod 2^32) must match and, with several members, its CRC-32.
+    /// </summary>
+    private static void EnsureComplete(ReadOnlySpan<byte> compressed, ReadOnlySpan<byte> inflated)
+    {
+        bool complete = false;
+        if (compressed.Length >= 18)
+        {
+            uint crc = BinaryPrimitives.ReadUInt32LittleEndian(compressed[^8..]);
+            uint size = BinaryPrimitives.ReadUInt32LittleEndian(compressed[^4..]);
+            complete = size == (uint)inflated.Length
+                || (size < (uint)inflated.Length && Crc32(inflated[^(int)size..]) == crc);
+        }
+
+        if (!complete)
+        {
+            PprofFormatException.Throw("truncated gzip data: the stream ends before its trailer");
+        }
+    }
+
+    private static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        uint crc = 0xFFFFFFFF;
+        foreach (byte b in data)
+        {
+            crc = CrcTable[(byte)(crc ^ b)] ^ (crc >> 8);
+        }
+
+        return ~crc;
+    }
+
+    private static uint[] CreateCrcTable()
+    {
+        var table = new uint[256];
+        for (uint n = 0; n < 256; n++)
+        {
+            uint c = n;
+            for (int k = 0; k < 8; k++)
+            {
+                c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
+            }
+
+            table[n] = c;
+        }
+
+        return table;
     }
 
     /// <summary>Reads a stream to its end into one buffer, failing once more than <paramref name="maxBytes"/> arrive.</summary>

@@ -14,7 +14,8 @@ public static class JsonTree
     public static void Write(FlameTree tree, Stream output)
     {
         ArgumentNullException.ThrowIfNull(tree);
-        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true, Indented = false });
+        // Each level of the tree nests two JSON levels; MaxDepth is enforced even when validation is skipped.
+        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true, Indented = false, MaxDepth = int.MaxValue });
         json.WriteStartObject();
         json.WritePropertyName("sampleType");
         json.WriteStartObject();

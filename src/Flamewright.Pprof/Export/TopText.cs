@@ -24,18 +24,20 @@ public static class TopText
         writer.Write(string.Create(CultureInfo.InvariantCulture,
             $"Type: {table.SampleType.Type} ({unit})\n"));
         writer.Write(string.Create(CultureInfo.InvariantCulture,
-            $"Showing {rows} of {table.Entries.Count} functions, accounting for {ValueFormat.Human(shown, unit)}, {ValueFormat.Percent(table.Percent(shown))} of {ValueFormat.Human(table.AbsoluteTotal, unit)} total\n"));
+            $"Showing {rows} of {table.Entries.Count} functions, accounting for {ValueFormat.Human(shown, unit)}, {Percent(table, shown)} of {ValueFormat.Human(table.AbsoluteTotal, unit)} total\n"));
         writer.Write("      flat  flat%   sum%        cum   cum%\n");
-        double sum = 0;
+        // As pprof prints them: percentages of absolute values, sum% the running signed flat sum made absolute.
+        long sum = 0;
         for (int i = 0; i < rows; i++)
         {
             TopEntry entry = table.Entries[i];
-            double flatPercent = table.Percent(entry.Flat);
-            sum += flatPercent;
+            sum += entry.Flat;
             writer.Write(string.Create(CultureInfo.InvariantCulture,
-                $"{ValueFormat.Human(entry.Flat, unit),10} {ValueFormat.Percent(flatPercent),6} {ValueFormat.Percent(sum),6} {ValueFormat.Human(entry.Cum, unit),10} {ValueFormat.Percent(table.Percent(entry.Cum)),6}  {OneLine(entry.Name)}\n"));
+                $"{ValueFormat.Human(entry.Flat, unit),10} {Percent(table, entry.Flat),6} {Percent(table, sum),6} {ValueFormat.Human(entry.Cum, unit),10} {Percent(table, entry.Cum),6}  {OneLine(entry.Name)}\n"));
         }
     }
+
+    private static string Percent(TopTable table, long value) => ValueFormat.Percent(Math.Abs(table.Percent(value)));
 
     private static string OneLine(string name) =>
         name.AsSpan().IndexOfAny('\r', '\n') < 0 ? name : name.Replace('\r', ' ').Replace('\n', ' ');
