@@ -14,7 +14,7 @@ public static class FlameTreeBuilder
 
     internal static FlameTree Build(WeightedStacks stacks)
     {
-        var trie = new Trie();
+        var trie = new Trie(ExpectedNodes(stacks));
         var frames = new GrowableArray<int>(128);
         var locations = new GrowableArray<int>(64);
         // Consecutive stacks often share their root part (a profile written in tree order shares nearly all of
@@ -52,19 +52,46 @@ public static class FlameTreeBuilder
     }
 
     /// <summary>
+    /// A first guess at the node count, so that the lookup table does not rehash its way up from nothing: real
+    /// profiles have a few new frames per distinct stack. Capped, since it is only a guess.
+    /// </summary>
+    private static int ExpectedNodes(WeightedStacks stacks)
+    {
+        long used = 0;
+        foreach (WeightedStacks.Part part in stacks.Parts)
+        {
+            foreach (bool isUsed in part.StackUsed)
+            {
+                used += isUsed ? 1 : 0;
+            }
+        }
+
+        return (int)Math.Min(used * 4, MaxPresizedNodes);
+    }
+
+    /// <summary>Pre-sizing stops at 8 M nodes (a 192 MiB lookup table); larger trees grow it.</summary>
+    private const int MaxPresizedNodes = 1 << 23;
+
+    /// <summary>
     /// The tree while it is being built: nodes in insertion order, children found through one open-addressing
     /// table keyed by (parent, frame). <see cref="ToTree"/> renumbers it in pre-order with sorted children.
     /// </summary>
     private sealed class Trie
     {
-        private long[] _keys = new long[1 << 12];   // (parent << 32 | frame) + 1; 0 = empty slot
-        private int[] _nodes = new int[1 << 12];
-        private GrowableArray<int> _parents = new(1024);
-        private GrowableArray<int> _frames = new(1024);
-        private GrowableArray<long> _self = new(1024);
+        private long[] _keys;   // (parent << 32 | frame) + 1; 0 = empty slot
+        private int[] _nodes;
+        private GrowableArray<int> _parents;
+        private GrowableArray<int> _frames;
+        private GrowableArray<long> _self;
 
-        public Trie()
+        public Trie(int expectedNodes)
         {
+            int slots = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(expectedNodes, 1024) * 2);
+            _keys = new long[slots];
+            _nodes = new int[slots];
+            _parents = new GrowableArray<int>(expectedNodes + 1);
+            _frames = new GrowableArray<int>(expectedNodes + 1);
+            _self = new GrowableArray<long>(expectedNodes + 1);
             _parents.Add(-1);
             _frames.Add(-1);
             _self.Add(0);

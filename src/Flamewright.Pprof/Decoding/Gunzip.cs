@@ -20,7 +20,7 @@ internal static class Gunzip
         using Stream input = AsStream(compressed);
         using var gzip = new GZipStream(input, CompressionMode.Decompress);
         int hint = SizeHint(compressed.Span, maxBytes);
-        ArraySegment<byte> inflated = ReadCapped(gzip, maxBytes, hint, () => input.Position);
+        ArraySegment<byte> inflated = ReadCapped(gzip, maxBytes, hint);
         EnsureComplete(compressed.Span, inflated);
         return inflated;
     }
@@ -37,13 +37,14 @@ internal static class Gunzip
         {
             uint crc = BinaryPrimitives.ReadUInt32LittleEndian(compressed[^8..]);
             uint size = BinaryPrimitives.ReadUInt32LittleEndian(compressed[^4..]);
+            // Not size 0 after data: 8 zero bytes (CRC 0, size 0) would pass, e.g. stored data cut after zeros.
             complete = size == (uint)inflated.Length
-                || (size < (uint)inflated.Length && Crc32(inflated[^(int)size..]) == crc);
+                || (size != 0 && size < (uint)inflated.Length && Crc32(inflated[^(int)size..]) == crc);
         }
 
         if (!complete)
         {
-            PprofFormatException.Throw("truncated gzip data: the stream ends before its trailer");
+            PprofFormatException.Throw("truncated gzip data (or bytes after it): the input does not end with the gzip trailer");
         }
     }
 
@@ -76,7 +77,7 @@ internal static class Gunzip
     }
 
     /// <summary>Reads a stream to its end into one buffer, failing once more than <paramref name="maxBytes"/> arrive.</summary>
-    public static ArraySegment<byte> ReadCapped(Stream stream, long maxBytes, int initialCapacity, Func<long>? compressedPosition = null)
+    public static ArraySegment<byte> ReadCapped(Stream stream, long maxBytes, int initialCapacity)
     {
         byte[] buffer = new byte[Math.Max(initialCapacity, 4096)];
         int length = 0;
@@ -98,10 +99,12 @@ internal static class Gunzip
             {
                 read = stream.Read(buffer, length, buffer.Length - length);
             }
-            catch (InvalidDataException e)
+            catch (InvalidDataException)
             {
-                string where = compressedPosition is null ? "" : $" near compressed byte offset {compressedPosition()}";
-                return PprofFormatException.Throw<ArraySegment<byte>>($"corrupt gzip data{where}: {e.Message.TrimEnd('.')}");
+                // .NET's own message names a cause ("unsupported compression method") even for a bad checksum,
+                // and GZipStream reads ahead, so no exact offset is known: say what is certain.
+                return PprofFormatException.Throw<ArraySegment<byte>>(
+                    $"corrupt gzip data after {length} decompressed bytes: invalid deflate data or checksum");
             }
 
             if (read == 0)

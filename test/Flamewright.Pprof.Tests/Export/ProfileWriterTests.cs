@@ -113,10 +113,10 @@ public sealed class ProfileWriterTests
         }
 
         Assert.Equal(
-            "truncated gzip data: the stream ends before its trailer",
+            "truncated gzip data (or bytes after it): the input does not end with the gzip trailer",
             Assert.Throws<PprofFormatException>(() => ProfileReader.Read(whole.AsMemory(0, whole.Length - 4))).Message);
         Assert.Equal(
-            "truncated gzip data: the stream ends before its trailer",
+            "truncated gzip data (or bytes after it): the input does not end with the gzip trailer",
             Assert.Throws<PprofFormatException>(() => ProfileReader.Read(whole.AsMemory(0, 10))).Message);
     });
 
