@@ -12,11 +12,24 @@ public static class ProfileReader
         ProfileDecoder.Decode(bytes, limits ?? PprofLimits.Default);
 
     /// <summary>Reads a stream to its end (never more than the decompressed-size limit) and decodes it.</summary>
+    /// <remarks>A seekable gzip stream, such as a file, is inflated as it is read: its compressed bytes are never held.</remarks>
     public static Profile Read(Stream stream, PprofLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         limits ??= PprofLimits.Default;
         limits.Validate();
+        if (stream.CanSeek)
+        {
+            long start = stream.Position;
+            Span<byte> magic = stackalloc byte[2];
+            int read = stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
+            stream.Position = start;
+            if (Gunzip.IsGzip(magic[..read]))
+            {
+                return ProfileDecoder.DecodeInflated(Gunzip.Inflate(stream, limits.MaxDecompressedBytes));
+            }
+        }
+
         int initial = stream.CanSeek ? (int)Math.Min(stream.Length - stream.Position, limits.MaxDecompressedBytes) : 1 << 16;
         ArraySegment<byte> bytes = Gunzip.ReadCapped(stream, limits.MaxDecompressedBytes, initial + 1);
         return ProfileDecoder.Decode(bytes, limits);
@@ -25,7 +38,8 @@ public static class ProfileReader
     /// <summary>Reads and decodes a profile file.</summary>
     public static Profile ReadFile(string path, PprofLimits? limits = null)
     {
-        using FileStream file = File.OpenRead(path);
+        // A large buffer: the decompressor asks for a few KiB at a time, and each read is a system call.
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 20);
         return Read(file, limits);
     }
 

@@ -18,25 +18,45 @@ internal static class Gunzip
     public static ArraySegment<byte> Inflate(ReadOnlyMemory<byte> compressed, long maxBytes)
     {
         using Stream input = AsStream(compressed);
-        using var gzip = new GZipStream(input, CompressionMode.Decompress);
-        int hint = SizeHint(compressed.Span, maxBytes);
+        return Inflate(input, maxBytes);
+    }
+
+    /// <summary>
+    /// Inflates a seekable stream from its position to its end, without holding the compressed bytes: the
+    /// trailer is read first (it sizes the buffer and proves the data complete), then the stream is inflated.
+    /// </summary>
+    public static ArraySegment<byte> Inflate(Stream compressed, long maxBytes)
+    {
+        long start = compressed.Position;
+        long length = compressed.Length - start;
+        Span<byte> trailer = stackalloc byte[8];
+        bool hasTrailer = length >= 18; // a 10-byte header, the smallest deflate block, the 8-byte trailer
+        if (hasTrailer)
+        {
+            compressed.Seek(-8, SeekOrigin.End);
+            compressed.ReadExactly(trailer);
+            compressed.Position = start;
+        }
+
+        int hint = SizeHint(hasTrailer ? BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]) : 0, length, maxBytes);
+        using var gzip = new GZipStream(compressed, CompressionMode.Decompress, leaveOpen: true);
         ArraySegment<byte> inflated = ReadCapped(gzip, maxBytes, hint);
-        EnsureComplete(compressed.Span, inflated);
+        EnsureComplete(hasTrailer, trailer, inflated);
         return inflated;
     }
 
     /// <summary>
     /// GZipStream ends quietly when its input stops early, so a truncated file would read as complete (zlib
-    /// checks a trailer only when it reaches one). The file's last 8 bytes must be the trailer of the last
+    /// checks a trailer only when it reaches one). The input's last 8 bytes must be the trailer of the last
     /// member, whose bytes end the output: its size (mod 2^32) must match and, with several members, its CRC-32.
     /// </summary>
-    private static void EnsureComplete(ReadOnlySpan<byte> compressed, ReadOnlySpan<byte> inflated)
+    private static void EnsureComplete(bool hasTrailer, ReadOnlySpan<byte> trailer, ReadOnlySpan<byte> inflated)
     {
         bool complete = false;
-        if (compressed.Length >= 18)
+        if (hasTrailer)
         {
-            uint crc = BinaryPrimitives.ReadUInt32LittleEndian(compressed[^8..]);
-            uint size = BinaryPrimitives.ReadUInt32LittleEndian(compressed[^4..]);
+            uint crc = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+            uint size = BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
             // Not size 0 after data: 8 zero bytes (CRC 0, size 0) would pass, e.g. stored data cut after zeros.
             complete = size == (uint)inflated.Length
                 || (size != 0 && size < (uint)inflated.Length && Crc32(inflated[^(int)size..]) == crc);
@@ -132,18 +152,12 @@ internal static class Gunzip
     /// The gzip trailer's ISIZE (uncompressed size mod 2^32) as a first buffer size, trusted only as far as
     /// deflate's maximum ratio and the cap allow, so a lying trailer costs at most one bounded allocation.
     /// </summary>
-    private static int SizeHint(ReadOnlySpan<byte> compressed, long maxBytes)
+    private static int SizeHint(long isize, long compressedLength, long maxBytes)
     {
-        long fallback = Math.Min((long)compressed.Length * 4, maxBytes);
-        if (compressed.Length < 18)
-        {
-            return (int)Math.Max(fallback, 0);
-        }
-
-        long isize = BinaryPrimitives.ReadUInt32LittleEndian(compressed[^4..]);
-        long bound = Math.Min((long)compressed.Length * MaxDeflateRatio, maxBytes);
+        long fallback = Math.Min(compressedLength * 4, maxBytes);
+        long bound = Math.Min(compressedLength * MaxDeflateRatio, maxBytes);
         // +1 so that a stream of exactly ISIZE bytes is read to its end without growing the buffer.
-        return (int)Math.Min(isize > 0 && isize <= bound ? isize + 1 : fallback, Array.MaxLength);
+        return (int)Math.Min(isize > 0 && isize <= bound ? isize + 1 : Math.Max(fallback, 0), Array.MaxLength);
     }
 
     private static MemoryStream AsStream(ReadOnlyMemory<byte> data) =>

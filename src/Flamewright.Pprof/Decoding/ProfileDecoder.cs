@@ -44,18 +44,7 @@ internal ref struct ProfileDecoder
 
         if (Gunzip.IsGzip(span))
         {
-            ArraySegment<byte> inflated = Gunzip.Inflate(input, limits.MaxDecompressedBytes);
-            if (Gunzip.IsGzip(inflated))
-            {
-                PprofFormatException.Throw("profile is gzip-compressed twice");
-            }
-
-            if (inflated.Count == 0)
-            {
-                PprofFormatException.Throw("gzip data inflates to nothing: a profile has at least a string table");
-            }
-
-            return new ProfileDecoder(inflated).Run();
+            return DecodeInflated(Gunzip.Inflate(input, limits.MaxDecompressedBytes));
         }
 
         if (span.Length > limits.MaxDecompressedBytes)
@@ -68,6 +57,22 @@ internal ref struct ProfileDecoder
             ? segment
             : input.ToArray();
         return new ProfileDecoder(plain).Run();
+    }
+
+    /// <summary>Decodes what a gzip stream inflated to.</summary>
+    public static Profile DecodeInflated(ArraySegment<byte> inflated)
+    {
+        if (Gunzip.IsGzip(inflated))
+        {
+            PprofFormatException.Throw("profile is gzip-compressed twice");
+        }
+
+        if (inflated.Count == 0)
+        {
+            PprofFormatException.Throw("gzip data inflates to nothing: a profile has at least a string table");
+        }
+
+        return new ProfileDecoder(inflated).Run();
     }
 
     private Profile Run()
@@ -446,7 +451,7 @@ internal ref struct ProfileDecoder
             reader.Expect(wire, WireType.Len, "sample");
             int sampleIndex = sampleStacks.Count;
             ids.Clear();
-            int packedRuns = 0, packedOffset = 0, packedLength = 0, depth = 0;
+            int packedRuns = 0, packedOffset = 0, packedLength = 0;
             bool unpacked = false;
             int valuesBefore = values.Count;
             int labelsBefore = labels.Count;
@@ -469,7 +474,7 @@ internal ref struct ProfileDecoder
                         {
                             ReadOnlySpan<byte> packed = sample.ReadBytes(out int runOffset);
                             var run = new ProtoReader(packed, runOffset);
-                            depth += CheckLocationIds(run, sampleIndex);
+                            CheckLocationIds(run, sampleIndex);
                             if (packedRuns == 0 && !unpacked)
                             {
                                 (packedOffset, packedLength) = (runOffset, packed.Length);
@@ -488,7 +493,6 @@ internal ref struct ProfileDecoder
                             int at = sample.Offset;
                             ids.Add(sample.ReadVarint());
                             Resolve(_locationIds!, ids.AsSpan()[^1], sampleIndex, at);
-                            depth++;
                         }
 
                         break;
@@ -526,7 +530,7 @@ internal ref struct ProfileDecoder
 
             // One packed field is a run of the profile's own bytes: the stack table points at it, copying nothing.
             sampleStacks.Add(packedRuns == 1 && !unpacked
-                ? stacks.InternSlice(packedOffset, packedLength, depth)
+                ? stacks.InternSlice(packedOffset, packedLength)
                 : stacks.InternIds(ids.AsSpan()));
         }
 
@@ -543,13 +547,12 @@ internal ref struct ProfileDecoder
         _parts.Labels = labels.ToArray();
     }
 
-    /// <summary>Checks that every id of a packed run names a location; returns how many ids it holds.</summary>
+    /// <summary>Checks that every id of a packed run names a location.</summary>
     /// <remarks>The hottest loop of decoding: one pass over the bytes, no reader calls per id.</remarks>
-    private readonly int CheckLocationIds(ProtoReader packed, int sampleIndex)
+    private readonly void CheckLocationIds(ProtoReader packed, int sampleIndex)
     {
         ReadOnlySpan<byte> run = packed.Remaining;
         IdIndex locations = _locationIds!;
-        int count = 0;
         int i = 0;
         while (i < run.Length)
         {
@@ -581,11 +584,7 @@ internal ref struct ProfileDecoder
             {
                 Resolve(locations, id, sampleIndex, packed.Offset + start);
             }
-
-            count++;
         }
-
-        return count;
     }
 
     private static void CollectIds(ProtoReader run, ref GrowableArray<ulong> into)

@@ -19,9 +19,8 @@ internal sealed class StackTable
 {
     private readonly byte[] _source;
     private GrowableArray<byte> _own = new(0);
-    private GrowableArray<long> _spans = new(256); // per stack: offset << 1, low bit set when the bytes are in _own
-    private GrowableArray<int> _lengths = new(256);
-    private GrowableArray<int> _depths = new(256);
+    // Per stack, one word: byte length << 32 | offset << 1 | 1 when the bytes are in _own (else in _source).
+    private GrowableArray<long> _spans;
     // Open addressing, linear probing. A slot holds (hash << 32) | (stack index + 1), 0 when empty: the hash in
     // the slot saves a second cache miss per lookup, which is what interning millions of stacks is bound by.
     private long[] _buckets;
@@ -36,7 +35,10 @@ internal sealed class StackTable
     {
         _source = source ?? [];
         int presize = Math.Clamp(expectedStacks, 512, MaxPresizedStacks);
-        _buckets = new long[BitOperations.RoundUpToPowerOf2((uint)presize * 2)];
+        _spans = new GrowableArray<long>(presize);
+        // Load stays at most 1/2: room for 3/2 of the expected stacks, rounded up to a power of two, is enough
+        // for real profiles, where records repeat stacks.
+        _buckets = new long[BitOperations.RoundUpToPowerOf2((uint)(presize + presize / 2))];
     }
 
     /// <summary>Pre-sizing stops here (a 64 MiB table); a profile with more distinct stacks grows the table.</summary>
@@ -50,12 +52,8 @@ internal sealed class StackTable
         set => _ids = value;
     }
 
-    /// <summary>How many locations stack <paramref name="stack"/> has.</summary>
-    public int DepthOf(int stack) => _depths.Items[stack];
-
     /// <summary>Interns a stack that is the packed run <c>source[offset..offset+length]</c>.</summary>
-    public int InternSlice(int offset, int length, int depth) =>
-        Intern(_source.AsSpan(offset, length), (long)offset << 1, depth);
+    public int InternSlice(int offset, int length) => Intern(_source.AsSpan(offset, length), (long)offset << 1);
 
     /// <summary>Interns a stack given as location ids (encoded into the table's own buffer when new).</summary>
     public int InternIds(ReadOnlySpan<ulong> ids)
@@ -74,7 +72,7 @@ internal sealed class StackTable
             encoded[length++] = (byte)value;
         }
 
-        return Intern(encoded[..length], -1, ids.Length);
+        return Intern(encoded[..length], -1);
     }
 
     /// <summary>Appends the location indexes of <paramref name="stack"/>, leaf first.</summary>
@@ -102,7 +100,7 @@ internal sealed class StackTable
 
     public int[] Read(int stack)
     {
-        var into = new GrowableArray<int>(DepthOf(stack));
+        var into = new GrowableArray<int>(Bytes(stack).Length); // at least one byte per id
         Read(stack, ref into);
         return into.ToArray();
     }
@@ -110,12 +108,12 @@ internal sealed class StackTable
     private ReadOnlySpan<byte> Bytes(int stack)
     {
         long span = _spans.Items[stack];
-        int length = _lengths.Items[stack];
-        int offset = (int)(span >> 1);
+        int length = (int)(span >>> 32);
+        int offset = (int)((uint)span >> 1);
         return (span & 1) == 0 ? _source.AsSpan(offset, length) : _own.Items.AsSpan(offset, length);
     }
 
-    private int Intern(ReadOnlySpan<byte> encoded, long sourceSpan, int depth)
+    private int Intern(ReadOnlySpan<byte> encoded, long sourceSpan)
     {
         uint hash = Hash(encoded);
         int mask = _buckets.Length - 1;
@@ -144,9 +142,7 @@ internal sealed class StackTable
             _own.AddRange(encoded);
         }
 
-        _spans.Add(sourceSpan);
-        _lengths.Add(encoded.Length);
-        _depths.Add(depth);
+        _spans.Add(((long)encoded.Length << 32) | sourceSpan);
         _buckets[slot] = ((long)hash << 32) | (uint)(added + 1);
         if ((long)Count * 2 > _buckets.Length)
         {
