@@ -15,37 +15,24 @@ public static class FlameTreeBuilder
     internal static FlameTree Build(WeightedStacks stacks)
     {
         var trie = new Trie(ExpectedNodes(stacks));
-        var frames = new GrowableArray<int>(128);
-        var locations = new GrowableArray<int>(64);
         // Consecutive stacks often share their root part (a profile written in tree order shares nearly all of
         // it): the nodes of the previous stack's path are reused for the common prefix without a lookup.
         var previousFrames = new GrowableArray<int>(128);
         var previousNodes = new GrowableArray<int>(128);
-        foreach (WeightedStacks.Part part in stacks.Parts)
+        foreach ((ReadOnlySpan<int> path, long value) in stacks)
         {
-            long[] values = part.StackValues;
-            for (int stack = 0; stack < values.Length; stack++)
+            int common = path.CommonPrefixLength(previousFrames.AsSpan());
+            int node = common == 0 ? 0 : previousNodes.AsSpan()[common - 1];
+            previousFrames.Clear();
+            previousFrames.AddRange(path);
+            previousNodes.SetCount(common);
+            for (int i = common; i < path.Length; i++)
             {
-                if (!part.StackUsed[stack])
-                {
-                    continue;
-                }
-
-                part.FramesRootFirst(stack, ref frames, ref locations);
-                ReadOnlySpan<int> path = frames.AsSpan();
-                int common = path.CommonPrefixLength(previousFrames.AsSpan());
-                int node = common == 0 ? 0 : previousNodes.AsSpan()[common - 1];
-                previousFrames.Clear();
-                previousFrames.AddRange(path);
-                previousNodes.SetCount(common);
-                for (int i = common; i < path.Length; i++)
-                {
-                    node = trie.Child(node, path[i]);
-                    previousNodes.Add(node);
-                }
-
-                trie.AddSelf(node, values[stack]);
+                node = trie.Child(node, path[i]);
+                previousNodes.Add(node);
             }
+
+            trie.AddSelf(node, value);
         }
 
         return trie.ToTree(stacks);

@@ -48,35 +48,21 @@ public sealed class TopTable
         var cum = new long[frameCount];
         var lastStamp = new int[frameCount];
         int stamp = 0;
-        var frames = new GrowableArray<int>(128);
-        var locations = new GrowableArray<int>(64);
-        foreach (WeightedStacks.Part part in stacks.Parts)
+        foreach ((ReadOnlySpan<int> path, long value) in stacks)
         {
-            long[] values = part.StackValues;
-            for (int stack = 0; stack < values.Length; stack++)
+            if (path.IsEmpty)
             {
-                if (!part.StackUsed[stack])
-                {
-                    continue;
-                }
+                continue; // counts in the total only, as in pprof
+            }
 
-                part.FramesRootFirst(stack, ref frames, ref locations);
-                ReadOnlySpan<int> path = frames.AsSpan();
-                if (path.IsEmpty)
+            stamp++;
+            flat[path[^1]] += value;
+            foreach (int frame in path)
+            {
+                if (lastStamp[frame] != stamp)
                 {
-                    continue; // counts in the total only, as in pprof
-                }
-
-                long value = values[stack];
-                stamp++;
-                flat[path[^1]] += value;
-                foreach (int frame in path)
-                {
-                    if (lastStamp[frame] != stamp)
-                    {
-                        lastStamp[frame] = stamp;
-                        cum[frame] += value;
-                    }
+                    lastStamp[frame] = stamp;
+                    cum[frame] += value;
                 }
             }
         }

@@ -60,6 +60,58 @@ internal sealed class WeightedStacks
         return new WeightedStacks(frames, profiles[0].SampleTypes[typeIndexes[0]], parts, total, absolute);
     }
 
+    /// <summary>Every stack that counts (see <see cref="Part.StackUsed"/>), as root-first frames and value.</summary>
+    public StackEnumerator GetEnumerator() => new(Parts);
+
+    /// <summary>Walks the used stacks of every part without allocating; frames are valid until the next move.</summary>
+    internal ref struct StackEnumerator
+    {
+        private readonly Part[] _parts;
+        private GrowableArray<int> _frames = new(128);
+        private GrowableArray<int> _locations = new(64);
+        private int _part;
+        private int _stack = -1;
+
+        public StackEnumerator(Part[] parts) => _parts = parts;
+
+        public readonly WeightedStack Current => new(_frames.AsSpan(), _parts[_part].StackValues[_stack]);
+
+        public bool MoveNext()
+        {
+            while (_part < _parts.Length)
+            {
+                Part part = _parts[_part];
+                while (++_stack < part.StackValues.Length)
+                {
+                    if (part.StackUsed[_stack])
+                    {
+                        part.FramesRootFirst(_stack, ref _frames, ref _locations);
+                        return true;
+                    }
+                }
+
+                _part++;
+                _stack = -1;
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>One stack's frames, root first, and its summed value.</summary>
+    internal readonly ref struct WeightedStack(ReadOnlySpan<int> frames, long value)
+    {
+        public ReadOnlySpan<int> Frames { get; } = frames;
+
+        public long Value { get; } = value;
+
+        public void Deconstruct(out ReadOnlySpan<int> frames, out long value)
+        {
+            frames = Frames;
+            value = Value;
+        }
+    }
+
     /// <summary>
     /// One profile's stacks, indexed by the profile's stack index. A stack is <see cref="StackUsed"/> when one of
     /// its samples has a non-zero value: like <c>go tool pprof</c>, analysis ignores samples worth nothing, so a
