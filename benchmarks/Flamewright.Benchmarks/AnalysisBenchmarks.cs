@@ -1,5 +1,7 @@
 using System.IO.Compression;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
 using Flamewright.Pprof;
 using Flamewright.Pprof.Analysis;
 using Flamewright.Pprof.Model;
@@ -10,9 +12,19 @@ namespace Flamewright.Benchmarks;
 /// Decoding and analysis of the large generated profile, against the floor of merely gunzipping its bytes.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 6)]
+[Config(typeof(Config))]
 public class AnalysisBenchmarks
 {
+    /// <summary>
+    /// Few iterations (each one is seconds of work), and RetainVM so the GC keeps the memory it freed: on this
+    /// machine first-touching a fresh page costs about 4.4 ms per MiB, which would otherwise swamp the work measured.
+    /// Whole-process runs (ProcessComparison) show the cold cost.
+    /// </summary>
+    private sealed class Config : ManualConfig
+    {
+        public Config() => AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(6).WithGcRetainVm(true));
+    }
+
     private byte[] _gzip = [];
     private byte[] _inflated = [];
 

@@ -12,7 +12,7 @@ internal static class Phases
     public static int Run()
     {
         byte[] gzip = File.ReadAllBytes(BenchmarkFiles.LargeProfile);
-        for (int round = 0; round < 5; round++)
+        for (int round = 0; round < 3; round++)
         {
             var clock = Stopwatch.StartNew();
             var bench = new AnalysisBenchmarks();

@@ -15,8 +15,9 @@ public static class FlameTreeBuilder
     internal static FlameTree Build(WeightedStacks stacks)
     {
         var trie = new Trie(ExpectedNodes(stacks));
-        // Consecutive stacks often share their root part (a profile written in tree order shares nearly all of
-        // it): the nodes of the previous stack's path are reused for the common prefix without a lookup.
+        // Consecutive stacks often share their root part: the nodes of the previous stack's path are reused for
+        // the common prefix without any lookup. Past it, one lookup finds whether the next frame exists; once a
+        // node is new, everything below it is new too and is appended without looking.
         var previousFrames = new GrowableArray<int>(128);
         var previousNodes = new GrowableArray<int>(128);
         foreach ((ReadOnlySpan<int> path, long value) in stacks)
@@ -26,9 +27,17 @@ public static class FlameTreeBuilder
             previousFrames.Clear();
             previousFrames.AddRange(path);
             previousNodes.SetCount(common);
+            bool fresh = false;
             for (int i = common; i < path.Length; i++)
             {
-                node = trie.Child(node, path[i]);
+                int child = fresh ? -1 : trie.Find(node, path[i]);
+                if (child < 0)
+                {
+                    child = trie.Add(node, path[i]);
+                    fresh = true;
+                }
+
+                node = child;
                 previousNodes.Add(node);
             }
 
@@ -39,7 +48,7 @@ public static class FlameTreeBuilder
     }
 
     /// <summary>
-    /// A first guess at the node count, so that the lookup table does not rehash its way up from nothing: real
+    /// A first guess at the node count, so that the node arrays do not grow their way up from nothing: real
     /// profiles have a few new frames per distinct stack. Capped, since it is only a guess.
     /// </summary>
     private static int ExpectedNodes(WeightedStacks stacks)
@@ -56,105 +65,107 @@ public static class FlameTreeBuilder
         return (int)Math.Min(used * 4, MaxPresizedNodes);
     }
 
-    /// <summary>Pre-sizing stops at 8 M nodes (a 192 MiB lookup table); larger trees grow it.</summary>
+    /// <summary>Pre-sizing stops at 8 M nodes; larger trees grow their arrays.</summary>
     private const int MaxPresizedNodes = 1 << 23;
 
     /// <summary>
-    /// The tree while it is being built: nodes in insertion order, children found through one open-addressing
-    /// table keyed by (parent, frame). <see cref="ToTree"/> renumbers it in pre-order with sorted children.
+    /// The tree while it is being built: nodes in insertion order with sibling lists. A node with many children
+    /// (the root of a profile of truncated stacks has thousands) indexes them in a shared dictionary instead.
+    /// <see cref="ToTree"/> renumbers the nodes in pre-order with sorted children.
     /// </summary>
     private sealed class Trie
     {
-        private long[] _keys;   // (parent << 32 | frame) + 1; 0 = empty slot
-        private int[] _nodes;
+        /// <summary>Past this many children a node's children are found by hashing, not by scanning.</summary>
+        private const int ScanLimit = 8;
+
+        private readonly Dictionary<long, int> _wide = [];
         private GrowableArray<int> _parents;
         private GrowableArray<int> _frames;
+        private GrowableArray<int> _firstChild;
+        private GrowableArray<int> _nextSibling;
+        private GrowableArray<int> _childCount;
         private GrowableArray<long> _self;
 
         public Trie(int expectedNodes)
         {
-            int slots = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(expectedNodes, 1024) * 2);
-            _keys = new long[slots];
-            _nodes = new int[slots];
-            _parents = new GrowableArray<int>(expectedNodes + 1);
-            _frames = new GrowableArray<int>(expectedNodes + 1);
-            _self = new GrowableArray<long>(expectedNodes + 1);
-            _parents.Add(-1);
-            _frames.Add(-1);
-            _self.Add(0);
+            int capacity = Math.Max(expectedNodes, 1024);
+            _parents = new GrowableArray<int>(capacity);
+            _frames = new GrowableArray<int>(capacity);
+            _firstChild = new GrowableArray<int>(capacity);
+            _nextSibling = new GrowableArray<int>(capacity);
+            _childCount = new GrowableArray<int>(capacity);
+            _self = new GrowableArray<long>(capacity);
+            AddNode(-1, -1); // the root
         }
 
-        public int Child(int parent, int frame)
+        /// <summary>The child of <paramref name="parent"/> for <paramref name="frame"/>, or -1.</summary>
+        public int Find(int parent, int frame)
         {
-            long key = (((long)parent << 32) | (uint)frame) + 1;
-            int mask = _keys.Length - 1;
-            int slot = Slot(key, mask);
-            while (true)
+            if (_childCount.Items[parent] > ScanLimit)
             {
-                long existing = _keys[slot];
-                if (existing == key)
-                {
-                    return _nodes[slot];
-                }
-
-                if (existing == 0)
-                {
-                    break;
-                }
-
-                slot = (slot + 1) & mask;
+                return _wide.TryGetValue(Key(parent, frame), out int indexed) ? indexed : -1;
             }
 
-            int child = _parents.Count;
-            _parents.Add(parent);
-            _frames.Add(frame);
-            _self.Add(0);
-            _keys[slot] = key;
-            _nodes[slot] = child;
-            if ((long)child * 2 > _keys.Length)
+            int[] frames = _frames.Items, next = _nextSibling.Items;
+            for (int child = _firstChild.Items[parent]; child >= 0; child = next[child])
             {
-                Grow();
+                if (frames[child] == frame)
+                {
+                    return child;
+                }
+            }
+
+            return -1;
+        }
+
+        /// <summary>Adds a child that <see cref="Find"/> did not find.</summary>
+        public int Add(int parent, int frame)
+        {
+            int child = AddNode(parent, frame);
+            Span<int> firstChild = _firstChild.AsSpan();
+            _nextSibling.AsSpan()[child] = firstChild[parent];
+            firstChild[parent] = child;
+            int count = ++_childCount.AsSpan()[parent];
+            if (count == ScanLimit + 1)
+            {
+                // The node just became wide: index all its children.
+                for (int c = child; c >= 0; c = _nextSibling.Items[c])
+                {
+                    _wide.Add(Key(parent, _frames.Items[c]), c);
+                }
+            }
+            else if (count > ScanLimit + 1)
+            {
+                _wide.Add(Key(parent, frame), child);
             }
 
             return child;
         }
 
-        private static int Slot(long key, int mask) => (int)((ulong)(key * unchecked((long)0x9E3779B97F4A7C15UL)) >> 33) & mask;
-
-        private void Grow()
+        private int AddNode(int parent, int frame)
         {
-            long[] keys = new long[_keys.Length * 2];
-            int[] nodes = new int[keys.Length];
-            int mask = keys.Length - 1;
-            for (int i = 0; i < _keys.Length; i++)
-            {
-                long key = _keys[i];
-                if (key == 0)
-                {
-                    continue;
-                }
-
-                int slot = Slot(key, mask);
-                while (keys[slot] != 0)
-                {
-                    slot = (slot + 1) & mask;
-                }
-
-                keys[slot] = key;
-                nodes[slot] = _nodes[i];
-            }
-
-            _keys = keys;
-            _nodes = nodes;
+            int node = _parents.Count;
+            _parents.Add(parent);
+            _frames.Add(frame);
+            _firstChild.Add(-1);
+            _nextSibling.Add(-1);
+            _childCount.Add(0);
+            _self.Add(0);
+            return node;
         }
+
+        private static long Key(int parent, int frame) => ((long)parent << 32) | (uint)frame;
 
         public void AddSelf(int node, long value) => _self.AsSpan()[node] += value;
 
         public FlameTree ToTree(WeightedStacks stacks)
         {
-            // The lookup table is done with: let the collector have it before the final arrays are allocated.
-            _keys = [];
-            _nodes = [];
+            // The lookup structures are done with: let the collector have them before the final arrays exist.
+            _wide.Clear();
+            _wide.TrimExcess();
+            _firstChild = default;
+            _nextSibling = default;
+            _childCount = default;
 
             int count = _parents.Count;
             ReadOnlySpan<int> parents = _parents.AsSpan();

@@ -7,7 +7,7 @@ public static class ValueFormat
 {
     private static readonly (double Factor, string Suffix)[] Times =
     [
-        (1e9 * 3600, "h"), (1e9 * 60, "mins"), (1e9, "s"), (1e6, "ms"), (1e3, "us"), (1, "ns"),
+        (1e9, "s"), (1e6, "ms"), (1e3, "us"), (1, "ns"), // pprof prints long times in seconds too
     ];
 
     private static readonly (double Factor, string Suffix)[] Sizes =
