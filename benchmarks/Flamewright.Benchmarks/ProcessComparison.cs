@@ -9,7 +9,7 @@ namespace Flamewright.Benchmarks;
 /// </summary>
 internal static class ProcessComparison
 {
-    public static int Run(string flamewright, int runs)
+    public static int Run(string flamewright, int runs, int pprofRuns)
     {
         string file = BenchmarkFiles.LargeProfile;
         if (!File.Exists(file))
@@ -19,22 +19,23 @@ internal static class ProcessComparison
         }
 
         Console.WriteLine($"file: {file} ({new FileInfo(file).Length / 1048576.0:F1} MiB)");
-        var commands = new (string Name, string Shell)[]
+        var commands = new (string Name, string Shell, int Runs)[]
         {
-            ("gzip -dc (floor)", $"gzip -dc '{file}' > /dev/null"),
-            ("flamewright analyze --format top", $"'{flamewright}' analyze --format top '{file}' > /dev/null"),
-            ("go tool pprof -top", $"go tool pprof -symbolize=none -top '{file}' > /dev/null 2>&1"),
+            ("gzip -dc (floor)", $"gzip -dc '{file}' > /dev/null", runs),
+            ("flamewright analyze --format top", $"'{flamewright}' analyze --format top '{file}' > /dev/null", runs),
+            ("flamewright analyze --format svg", $"'{flamewright}' analyze --format svg '{file}' > /dev/null", runs),
+            ("go tool pprof -top", $"go tool pprof -symbolize=none -top '{file}' > /dev/null 2>&1", pprofRuns),
         };
-        foreach ((string name, string shell) in commands)
+        foreach ((string name, string shell, int count) in commands)
         {
             var seconds = new List<double>();
             var kib = new List<long>();
-            for (int i = 0; i < runs; i++)
+            for (int i = 0; i < count; i++)
             {
                 (double s, long k) = Measure(shell);
                 seconds.Add(s);
                 kib.Add(k);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name}: run {i + 1}/{runs}: {s:F2} s, peak {k / 1024.0:F0} MiB"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name}: run {i + 1}/{count}: {s:F2} s, peak {k / 1024.0:F0} MiB"));
             }
 
             seconds.Sort();

@@ -6,7 +6,7 @@ using Flamewright.Pprof.Export;
 using Flamewright.Pprof.Model;
 
 // dotnet run -c Release -- generate [stacks]   writes benchmarks/data/large-cpu.pb.gz
-// dotnet run -c Release -- compare PATH_TO_FLAMEWRIGHT [runs] whole-process timing against go tool pprof
+// dotnet run -c Release -- compare PATH_TO_FLAMEWRIGHT [runs] [pprof runs]  whole-process timing against go tool pprof
 // dotnet run -c Release -- [BenchmarkDotNet arguments]     the in-process benchmarks (e.g. --filter '*')
 switch (args.FirstOrDefault())
 {
@@ -15,7 +15,10 @@ switch (args.FirstOrDefault())
     case "phases":
         return Phases.Run();
     case "compare":
-        return ProcessComparison.Run(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3);
+        return ProcessComparison.Run(
+            args[1],
+            args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3,
+            args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 1);
     default:
         BenchmarkSwitcher.FromAssembly(typeof(AnalysisBenchmarks).Assembly).Run(args);
         return 0;

@@ -99,7 +99,8 @@ internal static class Gunzip
     /// <summary>Reads a stream to its end into one buffer, failing once more than <paramref name="maxBytes"/> arrive.</summary>
     public static ArraySegment<byte> ReadCapped(Stream stream, long maxBytes, int initialCapacity)
     {
-        byte[] buffer = new byte[Math.Max(initialCapacity, 4096)];
+        // Uninitialized: every byte read is written by the stream first, and zeroing hundreds of MiB is not free.
+        byte[] buffer = GC.AllocateUninitializedArray<byte>(Math.Max(initialCapacity, 4096));
         int length = 0;
         while (true)
         {

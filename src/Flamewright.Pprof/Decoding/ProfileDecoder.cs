@@ -189,7 +189,7 @@ internal ref struct ProfileDecoder
                     _parts.Period = (long)reader.ReadVarint();
                     break;
                 case ProfileField.Comment:
-                    ReadRepeatedVarints(ref reader, wire, "comment", ref comments, this);
+                    ReadStringIndexes(ref reader, wire, "comment", ref comments);
                     break;
                 case ProfileField.DefaultSampleType:
                     _parts.DefaultSampleType = ReadStringIndex(ref reader, wire, "default_sample_type");
@@ -211,8 +211,8 @@ internal ref struct ProfileDecoder
         _functionIds = new IdIndex(functionIds.AsSpan(), "function", functionOffsets.AsSpan());
     }
 
-    private static void ReadRepeatedVarints(
-        ref ProtoReader reader, WireType wire, string field, ref GrowableArray<string> into, in ProfileDecoder self)
+    /// <summary>A repeated string-index field, packed or not (comments).</summary>
+    private readonly void ReadStringIndexes(ref ProtoReader reader, WireType wire, string field, ref GrowableArray<string> into)
     {
         if (wire == WireType.Len)
         {
@@ -220,7 +220,7 @@ internal ref struct ProfileDecoder
             while (!packed.End)
             {
                 int offset = packed.Offset;
-                into.Add(self.String(packed.ReadVarint(), field, offset));
+                into.Add(String(packed.ReadVarint(), field, offset));
             }
 
             return;
@@ -228,7 +228,7 @@ internal ref struct ProfileDecoder
 
         reader.Expect(wire, WireType.Varint, field);
         int at = reader.Offset;
-        into.Add(self.String(reader.ReadVarint(), field, at));
+        into.Add(String(reader.ReadVarint(), field, at));
     }
 
     private readonly string ReadStringIndex(ref ProtoReader reader, WireType wire, string field)
