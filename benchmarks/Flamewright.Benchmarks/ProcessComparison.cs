@@ -26,7 +26,7 @@ internal static class ProcessComparison
             ("flamewright analyze --format svg", $"'{flamewright}' analyze --format svg '{file}' > /dev/null", runs),
             ("go tool pprof -top", $"go tool pprof -symbolize=none -top '{file}' > /dev/null 2>&1", pprofRuns),
         };
-        foreach ((string name, string shell, int count) in commands)
+        foreach ((string name, string shell, int count) in commands.Where(c => c.Runs > 0))
         {
             var seconds = new List<double>();
             var kib = new List<long>();

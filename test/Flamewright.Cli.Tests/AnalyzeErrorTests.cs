@@ -11,6 +11,31 @@ public sealed class AnalyzeErrorTests
         "unknown sample type", "unknown sample index", "cpu then heap",
     };
 
+    [Fact(Timeout = Spec.ProcessTimeout)]
+    public Task A_failed_analysis_leaves_neither_an_empty_nor_a_partial_output_file_and_keeps_an_old_one() => Spec.Run(() =>
+    {
+        string dir = Directory.CreateTempSubdirectory("flamewright-out-").FullName;
+        try
+        {
+            string fresh = Path.Combine(dir, "fresh.txt");
+            string existing = Path.Combine(dir, "existing.txt");
+            File.WriteAllText(existing, "earlier result\n");
+
+            CliResult first = FlamewrightProcess.Run(["analyze", Repository.Profile("cpu"), "-s", "bogus", "-o", fresh]);
+            CliResult second = FlamewrightProcess.Run(["analyze", Repository.Profile("cpu"), "-s", "bogus", "-o", existing]);
+
+            Assert.Equal(2, first.ExitCode);
+            Assert.Equal(2, second.ExitCode);
+            Assert.False(File.Exists(fresh), "a failed run created its output file");
+            Assert.Equal("earlier result\n", File.ReadAllText(existing));
+            Assert.Equal(["existing.txt"], Directory.GetFiles(dir).Select(Path.GetFileName));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    });
+
     [Theory(Timeout = Spec.ProcessTimeout)]
     [MemberData(nameof(BadInputs))]
     public Task Bad_input_exits_2_with_one_stderr_line_naming_the_file_and_no_stack_trace(string input) => Spec.Run(() =>

@@ -12,7 +12,8 @@ public sealed class FlameTree
     /// <summary>The name of the root node, as SkyWalking's element list calls it.</summary>
     public const string RootName = "root";
 
-    private readonly string[] _names;
+    private readonly string[] _frameNames;
+    private readonly int[] _frames; // per node, an index into _frameNames (-1 for the root)
     private readonly int[] _parents;
     private readonly int[] _depths;
     private readonly int[] _subtreeEnds;
@@ -20,12 +21,13 @@ public sealed class FlameTree
     private readonly long[] _selfs;
 
     internal FlameTree(
-        ValueType sampleType, FrameGranularity granularity, string[] names, int[] parents, int[] depths,
-        int[] subtreeEnds, long[] totals, long[] selfs)
+        ValueType sampleType, FrameGranularity granularity, string[] frameNames, int[] frames, int[] parents,
+        int[] depths, int[] subtreeEnds, long[] totals, long[] selfs)
     {
         SampleType = sampleType;
         Granularity = granularity;
-        _names = names;
+        _frameNames = frameNames;
+        _frames = frames;
         _parents = parents;
         _depths = depths;
         _subtreeEnds = subtreeEnds;
@@ -37,7 +39,7 @@ public sealed class FlameTree
 
     public FrameGranularity Granularity { get; }
 
-    public int Count => _names.Length;
+    public int Count => _frames.Length;
 
     public long Total => _totals[0];
 
@@ -45,7 +47,7 @@ public sealed class FlameTree
 
     public FlameNode this[int index] => new(this, index);
 
-    public string NameOf(int node) => _names[node];
+    public string NameOf(int node) => node == 0 ? RootName : _frameNames[_frames[node]];
 
     public long TotalOf(int node) => _totals[node];
 
@@ -79,7 +81,7 @@ public sealed class FlameTree
         var path = new string[_depths[node]];
         for (int n = node; n > 0; n = _parents[n])
         {
-            path[_depths[n] - 1] = _names[n];
+            path[_depths[n] - 1] = NameOf(n);
         }
 
         return path;

@@ -173,85 +173,84 @@ public static class FlameTreeBuilder
             ReadOnlySpan<long> self = _self.AsSpan();
             ReadOnlySpan<string> frameNames = stacks.Frames.Names;
 
-            // Totals bottom-up: a child always has a larger insertion index than its parent.
-            var totals = new long[count];
-            self.CopyTo(totals);
-            for (int n = count - 1; n > 0; n--)
-            {
-                totals[parents[n]] += totals[n];
-            }
-
-            // Children of each node, contiguous, sorted by name.
-            var childStart = new int[count + 1];
+            // Children of each node, contiguous: node p's children end up in [blockEnd[p - 1], blockEnd[p]).
+            var blockEnd = new int[count];
             for (int n = 1; n < count; n++)
             {
-                childStart[parents[n] + 1]++;
+                blockEnd[parents[n]]++;
             }
 
-            for (int n = 0; n < count; n++)
+            for (int n = 0, sum = 0; n < count; n++)
             {
-                childStart[n + 1] += childStart[n];
+                (blockEnd[n], sum) = (sum, sum + blockEnd[n]); // each node's start, for now
             }
 
             // Siblings sort by name; ranking the distinct names once turns every comparison into an int compare.
             int[] rank = NameRanks(frameNames);
             var children = new int[Math.Max(count - 1, 0)];
             var keys = new int[children.Length];
-            var fill = (int[])childStart.Clone();
             for (int n = 1; n < count; n++)
             {
-                int slot = fill[parents[n]]++;
+                int slot = blockEnd[parents[n]]++; // start advances to the end
                 children[slot] = n;
                 keys[slot] = rank[frames[n]];
             }
 
             for (int n = 0; n < count; n++)
             {
-                int length = childStart[n + 1] - childStart[n];
-                if (length > 1)
+                int start = n == 0 ? 0 : blockEnd[n - 1];
+                if (blockEnd[n] - start > 1)
                 {
-                    Array.Sort(keys, children, childStart[n], length);
+                    Array.Sort(keys, children, start, blockEnd[n] - start);
                 }
             }
 
-            // Pre-order renumbering with an explicit stack: stacks can be thousands of frames deep.
-            var names = new string[count];
+            keys = [];
+
+            // Pre-order renumbering with an explicit stack of (old node, new parent): stacks can be thousands
+            // of frames deep.
+            var nodeFrames = new int[count];
             var newParents = new int[count];
             var depths = new int[count];
-            var ends = new int[count];
-            var newTotals = new long[count];
+            var totals = new long[count];
             var newSelf = new long[count];
-            var pending = new Stack<(int Old, int Parent, int Depth)>();
-            pending.Push((0, -1, 0));
+            var pending = new GrowableArray<long>(1024);
+            pending.Add(-1L & 0xFFFF_FFFF); // the root: old 0, no parent
             int next = 0;
             while (pending.Count > 0)
             {
-                (int old, int parent, int depth) = pending.Pop();
+                long entry = pending.AsSpan()[^1];
+                pending.SetCount(pending.Count - 1);
+                int old = (int)(entry >>> 32);
+                int parent = (int)entry;
                 int index = next++;
-                names[index] = old == 0 ? FlameTree.RootName : frameNames[frames[old]];
+                nodeFrames[index] = frames[old];
                 newParents[index] = parent;
-                depths[index] = depth;
-                newTotals[index] = totals[old];
+                depths[index] = parent < 0 ? 0 : depths[parent] + 1;
                 newSelf[index] = self[old];
-                for (int c = childStart[old + 1] - 1; c >= childStart[old]; c--)
+                for (int c = blockEnd[old] - 1, start = old == 0 ? 0 : blockEnd[old - 1]; c >= start; c--)
                 {
-                    pending.Push((children[c], index, depth + 1));
+                    pending.Add(((long)children[c] << 32) | (uint)index);
                 }
             }
 
-            // A subtree ends where the next node at the same or a shallower depth starts.
+            // Bottom-up in pre-order (a child's index is larger than its parent's): totals, and where each
+            // subtree ends.
+            newSelf.CopyTo(totals, 0);
+            var ends = new int[count];
             for (int n = count - 1; n >= 0; n--)
             {
-                ends[n] = n + 1;
-            }
-
-            for (int n = count - 1; n > 0; n--)
-            {
+                ends[n] = Math.Max(ends[n], n + 1);
                 int parent = newParents[n];
-                ends[parent] = Math.Max(ends[parent], ends[n]);
+                if (parent >= 0)
+                {
+                    totals[parent] += totals[n];
+                    ends[parent] = Math.Max(ends[parent], ends[n]);
+                }
             }
 
-            return new FlameTree(stacks.SampleType, stacks.Frames.Granularity, names, newParents, depths, ends, newTotals, newSelf);
+            return new FlameTree(
+                stacks.SampleType, stacks.Frames.Granularity, stacks.Frames.Names.ToArray(), nodeFrames, newParents, depths, ends, totals, newSelf);
         }
 
         private static int[] NameRanks(ReadOnlySpan<string> names)
