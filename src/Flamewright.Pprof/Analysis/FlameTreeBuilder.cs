@@ -14,7 +14,7 @@ public static class FlameTreeBuilder
 
     internal static FlameTree Build(WeightedStacks stacks)
     {
-        var trie = new Trie(ExpectedNodes(stacks));
+        var trie = new Trie(ExpectedNodes(stacks), stacks.Options.MaxNodes);
         // Consecutive stacks often share their root part: the nodes of the previous stack's path are reused for
         // the common prefix without any lookup. Past it, one lookup finds whether the next frame exists; once a
         // node is new, everything below it is new too and is appended without looking.
@@ -62,7 +62,7 @@ public static class FlameTreeBuilder
             }
         }
 
-        return (int)Math.Min(used * 4, MaxPresizedNodes);
+        return (int)Math.Min(Math.Min(used * 4, MaxPresizedNodes), stacks.Options.MaxNodes);
     }
 
     /// <summary>Pre-sizing stops at 8 M nodes; larger trees grow their arrays.</summary>
@@ -79,6 +79,7 @@ public static class FlameTreeBuilder
         private const int ScanLimit = 8;
 
         private readonly Dictionary<long, int> _wide = [];
+        private readonly int _maxNodes;
         private GrowableArray<int> _parents;
         private GrowableArray<int> _frames;
         private GrowableArray<int> _firstChild;
@@ -86,8 +87,9 @@ public static class FlameTreeBuilder
         private GrowableArray<int> _childCount;
         private GrowableArray<long> _self;
 
-        public Trie(int expectedNodes)
+        public Trie(int expectedNodes, int maxNodes)
         {
+            _maxNodes = maxNodes;
             int capacity = Math.Max(expectedNodes, 1024);
             _parents = new GrowableArray<int>(capacity);
             _frames = new GrowableArray<int>(capacity);
@@ -145,6 +147,11 @@ public static class FlameTreeBuilder
         private int AddNode(int parent, int frame)
         {
             int node = _parents.Count;
+            if (node >= _maxNodes)
+            {
+                PprofFormatException.Throw($"the flame tree would have more than {_maxNodes} nodes (MaxNodes)");
+            }
+
             _parents.Add(parent);
             _frames.Add(frame);
             _firstChild.Add(-1);

@@ -9,14 +9,18 @@ namespace Flamewright.Pprof.Analysis;
 /// </summary>
 internal sealed class WeightedStacks
 {
-    private WeightedStacks(FrameTable frames, ValueType sampleType, Part[] parts, long total, long absoluteTotal)
+    private WeightedStacks(FlameOptions options, FrameTable frames, ValueType sampleType, Part[] parts, long total, long absoluteTotal)
     {
+        Options = options;
         Frames = frames;
         SampleType = sampleType;
         Parts = parts;
         Total = total;
         AbsoluteTotal = absoluteTotal;
     }
+
+    /// <summary>The options the stacks were weighed with, limits included.</summary>
+    public FlameOptions Options { get; }
 
     public FrameTable Frames { get; }
 
@@ -32,6 +36,7 @@ internal sealed class WeightedStacks
 
     public static WeightedStacks Build(IReadOnlyList<Profile> profiles, FlameOptions options)
     {
+        options.Validate();
         int[] typeIndexes = SampleTypeSelection.Resolve(profiles, options.SampleType);
         var frames = new FrameTable(options.Granularity);
         var parts = new Part[profiles.Count];
@@ -57,22 +62,28 @@ internal sealed class WeightedStacks
             parts[p] = new Part(profile, frames.FramesOf(profile), stackValues, stackUsed);
         }
 
-        return new WeightedStacks(frames, profiles[0].SampleTypes[typeIndexes[0]], parts, total, absolute);
+        return new WeightedStacks(options, frames, profiles[0].SampleTypes[typeIndexes[0]], parts, total, absolute);
     }
 
     /// <summary>Every stack that counts (see <see cref="Part.StackUsed"/>), as root-first frames and value.</summary>
-    public StackEnumerator GetEnumerator() => new(Parts);
+    public StackEnumerator GetEnumerator() => new(Parts, Options);
 
     /// <summary>Walks the used stacks of every part without allocating; frames are valid until the next move.</summary>
     internal ref struct StackEnumerator
     {
         private readonly Part[] _parts;
+        private readonly FlameOptions _limits;
+        private long _framesSoFar;
         private GrowableArray<int> _frames = new(128);
         private GrowableArray<int> _locations = new(64);
         private int _part;
         private int _stack = -1;
 
-        public StackEnumerator(Part[] parts) => _parts = parts;
+        public StackEnumerator(Part[] parts, FlameOptions limits)
+        {
+            _parts = parts;
+            _limits = limits;
+        }
 
         public readonly WeightedStack Current => new(_frames.AsSpan(), _parts[_part].StackValues[_stack]);
 
@@ -85,7 +96,14 @@ internal sealed class WeightedStacks
                 {
                     if (part.StackUsed[_stack])
                     {
-                        part.FramesRootFirst(_stack, ref _frames, ref _locations);
+                        part.FramesRootFirst(_stack, ref _frames, ref _locations, _limits.MaxStackFrames);
+                        _framesSoFar += _frames.Count;
+                        if (_framesSoFar > _limits.MaxFrames)
+                        {
+                            PprofFormatException.Throw(
+                                $"the stacks expand to more than {_limits.MaxFrames} frames in all (MaxFrames)");
+                        }
+
                         return true;
                     }
                 }
@@ -120,10 +138,10 @@ internal sealed class WeightedStacks
     internal sealed record Part(Profile Profile, LocationFrames LocationFrames, long[] StackValues, bool[] StackUsed)
     {
         /// <summary>
-        /// Writes the frames of a stack, root first, into <paramref name="frames"/>; <paramref name="locations"/>
-        /// is scratch space for its location indexes.
+        /// Writes the frames of a stack, root first, into <paramref name="frames"/>, failing past
+        /// <paramref name="maxFrames"/>; <paramref name="locations"/> is scratch space for its location indexes.
         /// </summary>
-        public void FramesRootFirst(int stack, ref GrowableArray<int> frames, ref GrowableArray<int> locations)
+        public void FramesRootFirst(int stack, ref GrowableArray<int> frames, ref GrowableArray<int> locations, int maxFrames)
         {
             frames.Clear();
             locations.Clear();
@@ -132,6 +150,12 @@ internal sealed class WeightedStacks
             for (int l = leafFirst.Length - 1; l >= 0; l--)
             {
                 ReadOnlySpan<int> locationFrames = LocationFrames.Of(leafFirst[l]);
+                if (frames.Count + locationFrames.Length > maxFrames)
+                {
+                    PprofFormatException.Throw(
+                        $"stack {stack} of a profile expands to more than {maxFrames} frames (MaxStackFrames)");
+                }
+
                 for (int f = locationFrames.Length - 1; f >= 0; f--)
                 {
                     frames.Add(locationFrames[f]);
