@@ -24,11 +24,11 @@ internal ref struct ProtoReader
     private readonly int _baseOffset;
     private int _position;
 
-    public ProtoReader(ReadOnlySpan<byte> data, int baseOffset)
+    public ProtoReader(ReadOnlySpan<byte> data, int baseOffset, int position = 0)
     {
         _data = data;
         _baseOffset = baseOffset;
-        _position = 0;
+        _position = position;
     }
 
     public readonly bool End => _position >= _data.Length;
