@@ -6,10 +6,9 @@ namespace Flamewright.Pprof.Decoding;
 
 /// <summary>
 /// Decodes <c>profile.proto</c> (gzip-compressed or plain) into a validated <see cref="Profile"/>.
-/// The message is read in passes, one per dependency level: strings, then mappings, functions and scalars,
-/// then locations, then samples, so that every reference can be checked the moment it is read, whatever order
-/// the producer wrote fields in. Only the first and the last pass scan all the bytes: the first also notes
-/// where the few non-sample fields are, and the middle passes visit just those.
+/// The message is read in passes over the decompressed bytes, one per dependency level: strings, then
+/// mappings, functions and scalars, then locations, then samples. Skipping a field costs one varint, and this
+/// way every reference can be checked the moment it is read, whatever order the producer wrote fields in.
 /// </summary>
 internal ref struct ProfileDecoder
 {
@@ -21,8 +20,6 @@ internal ref struct ProfileDecoder
     private IdIndex? _functionIds;
     private IdIndex? _locationIds;
     private int _sampleRecords;
-    private GrowableArray<int> _locationFields = new(256); // tag offsets, found by the first pass
-    private GrowableArray<int> _otherFields = new(256);    // tag offsets of every field but samples, strings, locations
 
     /// <param name="data">The protobuf bytes; <c>data.Array</c> is kept by the profile (stacks are slices of it).</param>
     private ProfileDecoder(ArraySegment<byte> data)
@@ -95,23 +92,10 @@ internal ref struct ProfileDecoder
         var reader = new ProtoReader(_data, 0);
         while (!reader.End)
         {
-            int tagOffset = reader.Offset;
             int field = reader.ReadTag(out WireType wire);
             if (field != ProfileField.StringTable)
             {
-                switch (field)
-                {
-                    case ProfileField.Sample:
-                        _sampleRecords++;
-                        break;
-                    case ProfileField.Location:
-                        _locationFields.Add(tagOffset);
-                        break;
-                    default:
-                        _otherFields.Add(tagOffset);
-                        break;
-                }
-
+                _sampleRecords += field == ProfileField.Sample ? 1 : 0;
                 reader.Skip(wire);
                 continue;
             }
@@ -159,9 +143,10 @@ internal ref struct ProfileDecoder
         var functionIds = new GrowableArray<ulong>(256);
         var functionOffsets = new GrowableArray<int>(256);
 
-        foreach (int tagOffset in _otherFields.AsSpan())
+        var reader = new ProtoReader(_data, 0);
+        while (!reader.End)
         {
-            var reader = new ProtoReader(_data, 0, tagOffset);
+            int tagOffset = reader.Offset;
             int field = reader.ReadTag(out WireType wire);
             switch (field)
             {
@@ -339,10 +324,17 @@ internal ref struct ProfileDecoder
         var ids = new GrowableArray<ulong>(256);
         var offsets = new GrowableArray<int>(256);
         var lines = new GrowableArray<Line>(512);
-        foreach (int tagOffset in _locationFields.AsSpan())
+        var reader = new ProtoReader(_data, 0);
+        while (!reader.End)
         {
-            var reader = new ProtoReader(_data, 0, tagOffset);
-            reader.ReadTag(out WireType wire);
+            int tagOffset = reader.Offset;
+            int field = reader.ReadTag(out WireType wire);
+            if (field != ProfileField.Location)
+            {
+                reader.Skip(wire);
+                continue;
+            }
+
             reader.Expect(wire, WireType.Len, "location");
             Location location = ReadLocation(reader.ReadMessage(), ref lines);
             locations.Add(location);

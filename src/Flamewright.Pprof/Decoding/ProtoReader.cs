@@ -24,11 +24,11 @@ internal ref struct ProtoReader
     private readonly int _baseOffset;
     private int _position;
 
-    public ProtoReader(ReadOnlySpan<byte> data, int baseOffset, int position = 0)
+    public ProtoReader(ReadOnlySpan<byte> data, int baseOffset)
     {
         _data = data;
         _baseOffset = baseOffset;
-        _position = position;
+        _position = 0;
     }
 
     public readonly bool End => _position >= _data.Length;
