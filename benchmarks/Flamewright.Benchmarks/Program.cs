@@ -8,10 +8,15 @@ using Flamewright.Pprof.Model;
 // dotnet run -c Release -- generate [stacks]   writes benchmarks/data/large-cpu.pb.gz
 // dotnet run -c Release -- compare PATH_TO_FLAMEWRIGHT [runs] [pprof runs]  whole-process timing against go tool pprof
 // dotnet run -c Release -- [BenchmarkDotNet arguments]     the in-process benchmarks (e.g. --filter '*')
+// dotnet run -c Release -- all PATH_TO_FLAMEWRIGHT          both, in one run (the figures in README.md)
 switch (args.FirstOrDefault())
 {
     case "generate":
         return Generate(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2_000_000);
+    case "all":
+        // Everything in one run: the in-process benchmarks, then the whole-process comparison.
+        BenchmarkSwitcher.FromAssembly(typeof(AnalysisBenchmarks).Assembly).Run(["--filter", "*"]);
+        return ProcessComparison.Run(args[1], 3, 1);
     case "phases":
         return Phases.Run();
     case "compare":
