@@ -101,23 +101,34 @@ public static class ProfileMerger
             order[t] = profile.SampleTypes.IndexOf(types[t]);
         }
 
-        var stack = new List<int>();
+        // Each distinct stack is translated once, however many samples share it.
+        var translated = new int[profile.StackCount][];
+        var read = new GrowableArray<int>(64);
+        ReadOnlySpan<int> sampleStacks = profile.SampleStacks;
         var values = new long[types.Length];
         for (int s = 0; s < profile.SampleCount; s++)
         {
-            Sample sample = profile.GetSample(s);
-            stack.Clear();
-            foreach (int location in sample.LocationIndexes)
+            int stack = sampleStacks[s];
+            if (translated[stack] is null)
             {
-                stack.Add(locations[location]);
+                read.Clear();
+                profile.ReadStack(stack, ref read);
+                int[] original = read.ToArray();
+                for (int l = 0; l < original.Length; l++)
+                {
+                    original[l] = locations[original[l]];
+                }
+
+                translated[stack] = original;
             }
 
+            ReadOnlySpan<long> sampleValues = profile.ValuesOf(s);
             for (int t = 0; t < order.Length; t++)
             {
-                values[t] = sample.Values[order[t]];
+                values[t] = sampleValues[order[t]];
             }
 
-            builder.AddSample(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(stack), values, sample.Labels);
+            builder.AddSample(translated[stack], values, profile.LabelsOf(s));
         }
     }
 }

@@ -127,24 +127,29 @@ public static class ProfileWriter
 
     private static void WriteSamples(Profile profile, ProtoWriter output, ProtoWriter message, ProtoWriter scratch, StringTableBuilder strings)
     {
+        // One scratch buffer for every stack: GetSample would allocate a copy of each sample's stack.
+        var locations = new GrowableArray<int>(64);
         var ids = new long[16];
+        ReadOnlySpan<int> sampleStacks = profile.SampleStacks;
         for (int i = 0; i < profile.SampleCount; i++)
         {
-            Sample sample = profile.GetSample(i);
             message.Clear();
-            if (ids.Length < sample.LocationIndexes.Length)
+            locations.Clear();
+            profile.ReadStack(sampleStacks[i], ref locations);
+            ReadOnlySpan<int> stack = locations.AsSpan();
+            if (ids.Length < stack.Length)
             {
-                ids = new long[sample.LocationIndexes.Length * 2];
+                ids = new long[stack.Length * 2];
             }
 
-            for (int l = 0; l < sample.LocationIndexes.Length; l++)
+            for (int l = 0; l < stack.Length; l++)
             {
-                ids[l] = sample.LocationIndexes[l] + 1;
+                ids[l] = stack[l] + 1;
             }
 
-            message.PackedField(SampleField.LocationId, ids.AsSpan(0, sample.LocationIndexes.Length), scratch);
-            message.PackedField(SampleField.Value, sample.Values, scratch);
-            foreach (Label label in sample.Labels)
+            message.PackedField(SampleField.LocationId, ids.AsSpan(0, stack.Length), scratch);
+            message.PackedField(SampleField.Value, profile.ValuesOf(i), scratch);
+            foreach (Label label in profile.LabelsOf(i))
             {
                 scratch.Clear();
                 scratch.VarintField(LabelField.Key, strings.Index(label.Key));

@@ -89,12 +89,17 @@ public sealed class Profile
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, SampleCount);
         int stack = _sampleStacks[index];
-        int valueCount = _sampleTypes.Length;
-        ReadOnlySpan<Label> labels = _sampleLabelStarts is null
-            ? default
-            : _labels.AsSpan(_sampleLabelStarts[index], _sampleLabelStarts[index + 1] - _sampleLabelStarts[index]);
-        return new Sample(stack, _stacks.Read(stack), _sampleValues.AsSpan(index * valueCount, valueCount), labels);
+        return new Sample(stack, _stacks.Read(stack), ValuesOf(index), LabelsOf(index));
     }
+
+    /// <summary>One sample's values, one per sample type, without reading its stack.</summary>
+    internal ReadOnlySpan<long> ValuesOf(int sample) =>
+        _sampleValues.AsSpan(sample * _sampleTypes.Length, _sampleTypes.Length);
+
+    /// <summary>One sample's labels, without reading its stack.</summary>
+    internal ReadOnlySpan<Label> LabelsOf(int sample) => _sampleLabelStarts is null
+        ? default
+        : _labels.AsSpan(_sampleLabelStarts[sample], _sampleLabelStarts[sample + 1] - _sampleLabelStarts[sample]);
 
     /// <summary>The location indexes of a distinct stack, leaf first.</summary>
     public ReadOnlySpan<int> GetStack(int stackIndex) => _stacks.Read(stackIndex);
