@@ -2,14 +2,26 @@
 # Regenerates testdata/profiles/: real Go profiles written by runtime/pprof
 # (testdata/profgen), a diff profile made by `go tool pprof -proto -base`, and
 # the `go tool pprof -top` / `-traces` oracle outputs for every sample type of
-# every profile. Runnable from any directory; idempotent (old outputs are
-# replaced). The CPU profile (and so its oracles) differs on every run.
+# every profile, and `-top` with `-focus`/`-ignore` for the cases listed at the
+# end. Runnable from any directory; idempotent (old outputs are replaced). The
+# CPU profile (and so its oracles) differs on every run.
+#
+#   regenerate.sh                 profiles and oracles
+#   regenerate.sh --oracles-only  the oracles of the committed profiles: to add an
+#                                 oracle case without replacing every profile
 set -euo pipefail
 
 die() { echo "regenerate.sh: $*" >&2; exit 1; }
 
 command -v go >/dev/null 2>&1 ||
   die "'go' was not found in PATH; install Go (1.19 or later) to regenerate the test profiles"
+
+oracles_only=false
+case "${1:-}" in
+  "") ;;
+  --oracles-only) oracles_only=true ;;
+  *) die "unknown argument '$1' (expected nothing or --oracles-only)" ;;
+esac
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 src="$here/profgen"
@@ -22,26 +34,31 @@ export GOFLAGS= GOPROXY=off GOWORK=off GO111MODULE=on CGO_ENABLED=0 TZ=UTC
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-echo "building profgen" >&2
-(cd "$src" && go build -o "$tmp/profgen" .) || die "building $src failed"
-
-mkdir -p "$out"
-rm -f "$out"/*.pb.gz "$out"/*.top.txt "$out"/*.traces.txt
-
-echo "running profgen (about 3 s of CPU)" >&2
-"$tmp/profgen" -out "$out" || die "profgen failed"
-
 # pprof is run from the scratch directory so nothing is written next to the
 # profiles by accident.
 cd "$tmp"
 pprof() { go tool pprof -symbolize=none "$@"; }
 
-echo "building diff.pb.gz (heap-b minus heap-a)" >&2
-pprof -proto -base "$out/heap-a.pb.gz" -output "$out/diff.pb.gz" "$out/heap-b.pb.gz" 2>"$tmp/diff.err" ||
-  { cat "$tmp/diff.err" >&2; die "go tool pprof -proto -base failed"; }
-# The sample lines of -raw are "   v1 v2 ...: loc ids"; require a negative value.
-pprof -raw "$out/diff.pb.gz" >"$tmp/diff.raw"
-grep -Eq '^ *(-?[0-9]+ +)*-[0-9]+ *:' "$tmp/diff.raw" || die "diff.pb.gz has no negative values"
+if ! $oracles_only; then
+  echo "building profgen" >&2
+  (cd "$src" && go build -o "$tmp/profgen" .) || die "building $src failed"
+
+  mkdir -p "$out"
+  rm -f "$out"/*.pb.gz
+
+  echo "running profgen (about 3 s of CPU)" >&2
+  "$tmp/profgen" -out "$out" || die "profgen failed"
+
+  echo "building diff.pb.gz (heap-b minus heap-a)" >&2
+  pprof -proto -base "$out/heap-a.pb.gz" -output "$out/diff.pb.gz" "$out/heap-b.pb.gz" 2>"$tmp/diff.err" ||
+    { cat "$tmp/diff.err" >&2; die "go tool pprof -proto -base failed"; }
+  # The sample lines of -raw are "   v1 v2 ...: loc ids"; require a negative value.
+  pprof -raw "$out/diff.pb.gz" >"$tmp/diff.raw"
+  grep -Eq '^ *(-?[0-9]+ +)*-[0-9]+ *:' "$tmp/diff.raw" || die "diff.pb.gz has no negative values"
+fi
+
+mkdir -p "$out/filtered"
+rm -f "$out"/*.top.txt "$out"/*.traces.txt "$out"/filtered/*.top.txt
 
 # pprof -unit that prints exact integers for a sample type's unit.
 unit_flag() {
@@ -53,15 +70,22 @@ unit_flag() {
   esac
 }
 
+# The sample types of a profile, "type/unit ...": -raw lists them on the line
+# after "Samples:", as "type/unit[dflt] ...". Call as types="$(sample_types F)"
+# so that a failure stops the script.
+sample_types() {
+  pprof -raw "$1" >"$tmp/raw.txt"
+  local types
+  types="$(awk '/^Samples:/ { getline; print; exit }' "$tmp/raw.txt")"
+  [ -n "$types" ] || die "could not read the sample types of $1"
+  echo "${types//\[dflt\]/}"
+}
+
 for f in "$out"/*.pb.gz; do
   name="$(basename "$f" .pb.gz)"
-  # The line after "Samples:" in -raw lists the sample types: "type/unit[dflt] ...".
-  pprof -raw "$f" >"$tmp/raw.txt"
-  types="$(awk '/^Samples:/ { getline; print; exit }' "$tmp/raw.txt")"
-  [ -n "$types" ] || die "could not read the sample types of $f"
+  types="$(sample_types "$f")"
   n=0
   for t in $types; do
-    t="${t%\[dflt\]}"
     u="$(unit_flag "${t#*/}")"
     echo "oracles: $name sample_index=$n ($t, -unit=$u)" >&2
     pprof -top -nodecount=1000000 -nodefraction=0 -edgefraction=0 \
@@ -70,5 +94,35 @@ for f in "$out"/*.pb.gz; do
     n=$((n + 1))
   done
 done
+
+# -top with -focus/-ignore (FilterAgreementTests), written to
+# filtered/<profile>.<sample index>.<case>.top.txt. One case a line:
+# profile, sample index, case name, focus, ignore ("-" for none). pprof prints
+# the patterns under "Active filters:", which the tests check against theirs.
+while read -r name n case focus ignore; do
+  f="$out/$name.pb.gz"
+  types="$(sample_types "$f")"
+  read -ra types <<<"$types"
+  t="${types[$n]}"
+  u="$(unit_flag "${t#*/}")"
+  filters=()
+  [ "$focus" = - ] || filters+=(-focus="$focus")
+  [ "$ignore" = - ] || filters+=(-ignore="$ignore")
+  echo "oracles: $name sample_index=$n ${filters[*]}" >&2
+  # pprof warns on stderr when a pattern matches nothing, which a case may mean:
+  # its stderr is shown only if it fails.
+  pprof -top -nodecount=1000000 -nodefraction=0 -edgefraction=0 -sample_index="$n" -unit="$u" \
+    "${filters[@]}" "$f" >"$out/filtered/$name.$n.$case.top.txt" 2>"$tmp/filter.err" ||
+    { cat "$tmp/filter.err" >&2; die "go tool pprof -top ${filters[*]} $f failed"; }
+done <<'CASES'
+cpu 1 focus-inlined-function main\.mix -
+cpu 1 ignore-by-file-name - preempt_amd64\.s$
+cpu 1 focus-by-binary-path profgen$ -
+cpu 0 focus-and-ignore main\.cpuPhase main\.mix|Multiply
+heap 1 focus-and-ignore main\.alloc main\.allocStrings
+diff 3 focus-negative-values main\.alloc -
+goroutine 0 focus-truncated-recursion main\.recurse -
+threadcreate 0 ignore-matching-nothing - no-such-function
+CASES
 
 echo "done: $(ls "$out" | wc -l) files in $out ($(du -sh "$out" | cut -f1))" >&2

@@ -11,6 +11,33 @@ public sealed record FlameOptions
 
     public FrameGranularity Granularity { get; init; } = FrameGranularity.Function;
 
+    /// <summary>
+    /// Keeps only the samples with a frame that matches this regular expression, as <c>go tool pprof -focus</c>
+    /// does, to look at the callers and callees of one function or package; <c>null</c> or empty keeps all.
+    /// </summary>
+    /// <remarks>
+    /// Matched as pprof's <c>-focus</c> is (<c>Profile.FilterSamplesByName</c>), not against the names the tree
+    /// shows: a location matches when the function name or the source file name of one of its lines matches, or
+    /// the path of its binary does. Hence <c>main\.go$</c> or <c>/vendor/</c> select by file; a pattern selects
+    /// the same samples at either <see cref="Granularity"/> (<c>name:line</c> is only how a line graph shows a
+    /// frame, and pprof matches no line numbers either); <c>[libfoo.so]</c> frames are selected by <c>libfoo</c>,
+    /// and a pattern that matches the program's own path selects every sample. Once a pattern is set, samples
+    /// without locations are dropped, as pprof drops them. The pattern is a .NET regular expression, culture
+    /// invariant, which reads the patterns written for names as Go's RE2 does; an invalid one is refused with a
+    /// <see cref="PprofFormatException"/>. The tree's total and <see cref="TopTable.Total"/> are sums over the
+    /// kept samples, while <see cref="TopTable.AbsoluteTotal"/> stays the whole profile's, so that percentages
+    /// are shares of the profile, as pprof prints them.
+    /// </remarks>
+    public string? Focus { get; init; }
+
+    /// <summary>
+    /// Drops the samples with a frame that matches this regular expression, as <c>go tool pprof -ignore</c> does,
+    /// to take a known cost (the garbage collector, a profiler's own work) out of the picture; <c>null</c> or
+    /// empty drops none. Matched as <see cref="Focus"/> is; with both set, a sample is kept when a frame matches
+    /// <see cref="Focus"/> and none matches <see cref="Ignore"/>.
+    /// </summary>
+    public string? Ignore { get; init; }
+
     /// <summary>Default for <see cref="MaxStackFrames"/>.</summary>
     /// <remarks>
     /// Go cuts stacks at 64 or 128 locations, and a location inlines a handful of calls at most, so real stacks

@@ -21,20 +21,31 @@ public static class SampleTypeSelection
 
         Profile first = profiles[0];
         int firstIndex = first.ResolveSampleType(nameOrIndex);
-        ValueType wanted = first.SampleTypes[firstIndex];
+        return IndexesOf(first.SampleTypes[firstIndex], first, profiles, "profile", "merged");
+    }
+
+    /// <summary>Throws unless <paramref name="other"/> has the same sample types as <paramref name="first"/>.</summary>
+    public static void EnsureMergeable(Profile first, Profile other, int otherPosition) =>
+        EnsureSameTypes(first, other, "profile", otherPosition, "merged");
+
+    /// <summary>
+    /// The index of <paramref name="wanted"/> in each of <paramref name="profiles"/>, after checking that each has
+    /// the sample types of <paramref name="reference"/>; a refusal names the profile as
+    /// "<paramref name="label"/> N cannot be <paramref name="verb"/>".
+    /// </summary>
+    internal static int[] IndexesOf(ValueType wanted, Profile reference, IReadOnlyList<Profile> profiles, string label, string verb)
+    {
         var indexes = new int[profiles.Count];
-        indexes[0] = firstIndex;
-        for (int p = 1; p < profiles.Count; p++)
+        for (int p = 0; p < profiles.Count; p++)
         {
-            EnsureMergeable(first, profiles[p], p);
+            EnsureSameTypes(reference, profiles[p], label, p, verb);
             indexes[p] = profiles[p].SampleTypes.IndexOf(wanted);
         }
 
         return indexes;
     }
 
-    /// <summary>Throws unless <paramref name="other"/> has the same sample types as <paramref name="first"/>.</summary>
-    public static void EnsureMergeable(Profile first, Profile other, int otherPosition)
+    private static void EnsureSameTypes(Profile first, Profile other, string label, int otherPosition, string verb)
     {
         ArgumentNullException.ThrowIfNull(first);
         ArgumentNullException.ThrowIfNull(other);
@@ -48,7 +59,7 @@ public static class SampleTypeSelection
         if (!same)
         {
             PprofFormatException.Throw(
-                $"profile {otherPosition + 1} cannot be merged: its sample types [{Describe(b)}] differ from [{Describe(a)}]");
+                $"{label} {otherPosition + 1} cannot be {verb}: its sample types [{Describe(b)}] differ from [{Describe(a)}]");
         }
     }
 

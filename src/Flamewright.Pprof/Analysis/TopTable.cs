@@ -26,10 +26,16 @@ public sealed class TopTable
 
     public ValueType SampleType { get; }
 
-    /// <summary>The sum of the sample values.</summary>
+    /// <summary>
+    /// The sum of the sample values, over the samples that <see cref="FlameOptions.Focus"/> and
+    /// <see cref="FlameOptions.Ignore"/> keep.
+    /// </summary>
     public long Total { get; }
 
-    /// <summary>The sum of absolute sample values, the 100% of every percentage (pprof's "total").</summary>
+    /// <summary>
+    /// The sum of absolute sample values, the 100% of every percentage (pprof's "total"). Like pprof's, it counts
+    /// the samples that focus and ignore drop too, so that a focused row still shows its share of the profile.
+    /// </summary>
     public long AbsoluteTotal { get; }
 
     public IReadOnlyList<TopEntry> Entries { get; }

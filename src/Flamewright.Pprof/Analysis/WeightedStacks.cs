@@ -28,16 +28,34 @@ internal sealed class WeightedStacks
 
     public Part[] Parts { get; }
 
-    /// <summary>The sum of the chosen values over all samples.</summary>
+    /// <summary>
+    /// The sum of the chosen values over the samples that <see cref="FlameOptions.Focus"/> and
+    /// <see cref="FlameOptions.Ignore"/> keep (all samples, when neither is set).
+    /// </summary>
     public long Total { get; }
 
-    /// <summary>The sum of absolute sample values: what <c>go tool pprof</c> takes as 100%.</summary>
+    /// <summary>
+    /// The sum of absolute sample values over all samples, kept or not: what <c>go tool pprof</c> takes as 100%.
+    /// pprof computes its total before it applies <c>-focus</c> and <c>-ignore</c> (unless asked for
+    /// <c>-relative_percentages</c>), so a focused table still gives each function's share of the whole profile.
+    /// </summary>
     public long AbsoluteTotal { get; }
 
     public static WeightedStacks Build(IReadOnlyList<Profile> profiles, FlameOptions options)
     {
         options.Validate();
         int[] typeIndexes = SampleTypeSelection.Resolve(profiles, options.SampleType);
+        return Build(profiles, options, typeIndexes, StackFilter.Create(options));
+    }
+
+    /// <summary>
+    /// Weighs <paramref name="profiles"/> by the sample type at <paramref name="typeIndexes"/> (one per profile, as
+    /// <see cref="SampleTypeSelection"/> resolves them) and keeps the stacks <paramref name="filter"/> keeps: for
+    /// a caller that weighs several selections alike, such as the two sides of a <see cref="FlameDiff"/>.
+    /// The caller has validated <paramref name="options"/>.
+    /// </summary>
+    public static WeightedStacks Build(IReadOnlyList<Profile> profiles, FlameOptions options, int[] typeIndexes, StackFilter? filter)
+    {
         var frames = new FrameTable(options.Granularity);
         var parts = new Part[profiles.Count];
         long total = 0, absolute = 0;
@@ -50,15 +68,17 @@ internal sealed class WeightedStacks
             var stackUsed = new bool[profile.StackCount];
             ReadOnlySpan<int> sampleStacks = profile.SampleStacks;
             ReadOnlySpan<long> values = profile.SampleValues;
+            long profileTotal = 0;
             for (int s = 0; s < sampleStacks.Length; s++)
             {
                 long value = values[s * stride + typeIndex];
                 stackValues[sampleStacks[s]] += value;
                 stackUsed[sampleStacks[s]] |= value != 0;
-                total += value;
+                profileTotal += value;
                 absolute += Magnitude.Abs(value);
             }
 
+            total += filter is null ? profileTotal : filter.Apply(profile, stackValues, stackUsed);
             parts[p] = new Part(profile, frames.FramesOf(profile), stackValues, stackUsed);
         }
 
@@ -132,8 +152,9 @@ internal sealed class WeightedStacks
 
     /// <summary>
     /// One profile's stacks, indexed by the profile's stack index. A stack is <see cref="StackUsed"/> when one of
-    /// its samples has a non-zero value: like <c>go tool pprof</c>, analysis ignores samples worth nothing, so a
-    /// heap site with nothing in use does not show up in an in-use graph.
+    /// its samples has a non-zero value and the focus and ignore filters keep it: like <c>go tool pprof</c>,
+    /// analysis ignores samples worth nothing, so a heap site with nothing in use does not show up in an in-use
+    /// graph.
     /// </summary>
     internal sealed record Part(Profile Profile, LocationFrames LocationFrames, long[] StackValues, bool[] StackUsed)
     {

@@ -17,12 +17,7 @@ public static class JsonTree
         // Each level of the tree nests two JSON levels; MaxDepth is enforced even when validation is skipped.
         using var json = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true, Indented = false, MaxDepth = int.MaxValue });
         json.WriteStartObject();
-        json.WritePropertyName("sampleType");
-        json.WriteStartObject();
-        json.WriteString("type", tree.SampleType.Type);
-        json.WriteString("unit", tree.SampleType.Unit);
-        json.WriteEndObject();
-        json.WriteString("granularity", tree.Granularity == FrameGranularity.Line ? "line" : "function");
+        JsonExport.WriteSampleTypeAndGranularity(json, tree.SampleType, tree.Granularity);
         json.WriteNumber("total", tree.Total);
         json.WritePropertyName("root");
         var open = new Stack<int>(); // nodes whose "children" array is still open
@@ -42,10 +37,7 @@ public static class JsonTree
             json.WritePropertyName("children");
             json.WriteStartArray();
             open.Push(node);
-            if (json.BytesPending > 1 << 16)
-            {
-                json.Flush();
-            }
+            JsonExport.FlushWhenFull(json);
         }
 
         while (open.Count > 0)

@@ -51,10 +51,7 @@ public static class SkyWalkingTree
             json.WriteNumber("total", tree.TotalOf(node));
             json.WriteNumber("self", tree.SelfOf(node));
             json.WriteEndObject();
-            if (json.BytesPending > 1 << 16)
-            {
-                json.Flush();
-            }
+            JsonExport.FlushWhenFull(json);
         }
 
         json.WriteEndArray();

@@ -80,10 +80,7 @@ public static class Speedscope
                 json.WriteEndArray();
             }
 
-            if (json.BytesPending > 1 << 16)
-            {
-                json.Flush();
-            }
+            JsonExport.FlushWhenFull(json);
         }
 
         json.WriteEndArray();

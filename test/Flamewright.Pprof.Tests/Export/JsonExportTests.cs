@@ -76,6 +76,30 @@ public sealed class JsonExportTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task Json_diff_lists_every_node_flat_in_pre_order_with_both_sides_values() => Spec.Run(() =>
+    {
+        Profile before = Stacks.Single(Stacks.InuseSpace).Add("main;a", 10).Add("main", 1).Build();
+        Profile after = Stacks.Single(Stacks.InuseSpace).Add("main;a", 4).Add("main;b", 6).Build();
+        FlameDiff diff = FlameDiff.Build([before], [after]);
+
+        using JsonDocument document = Parse(s => JsonDiff.Write(diff, s));
+        JsonElement top = document.RootElement;
+
+        Assert.Equal(["sampleType", "granularity", "baseTotal", "targetTotal", "nodes"], top.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("inuse_space", top.GetProperty("sampleType").GetProperty("type").GetString());
+        Assert.Equal("bytes", top.GetProperty("sampleType").GetProperty("unit").GetString());
+        Assert.Equal("function", top.GetProperty("granularity").GetString());
+        Assert.Equal(11, top.GetProperty("baseTotal").GetInt64());
+        Assert.Equal(10, top.GetProperty("targetTotal").GetInt64());
+        JsonElement[] nodes = top.GetProperty("nodes").EnumerateArray().ToArray();
+        Assert.All(nodes, n => Assert.Equal(
+            ["id", "parentId", "name", "baseTotal", "baseSelf", "targetTotal", "targetSelf"], n.EnumerateObject().Select(p => p.Name)));
+        Assert.Equal(
+            ["0 -1 root 11 0 10 0", "1 0 main 11 1 10 0", "2 1 a 10 10 4 4", "3 1 b 0 0 6 6"],
+            nodes.Select(n => string.Join(' ', n.EnumerateObject().Select(p => p.Value.ToString()))));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task A_5000_frame_deep_stack_builds_and_exports_without_stack_overflow() => Spec.Run(() =>
     {
         const int Depth = 5000;

@@ -6,20 +6,43 @@ namespace Flamewright.Pprof.Tests.Support;
 /// <summary>Reads what <c>go tool pprof -top</c> and <c>-traces</c> printed (testdata/profiles/*.top.txt, *.traces.txt).</summary>
 internal static partial class PprofOracle
 {
-    public sealed record Top(long Total, IReadOnlyDictionary<string, (long Flat, long Cum)> Functions);
+    /// <param name="Total">"of T total": the sum of |value| over all samples, before focus and ignore.</param>
+    /// <param name="Shown">"accounting for X": the sum of the listed functions' flat values.</param>
+    /// <param name="Functions">Every listed function's flat and cum.</param>
+    /// <param name="ActiveFilters">The lines under "Active filters:", trimmed (<c>focus=main\.mix</c>).</param>
+    public sealed record Top(
+        long Total, long Shown, IReadOnlyDictionary<string, (long Flat, long Cum)> Functions, IReadOnlyList<string> ActiveFilters);
 
-    public static Top ReadTop(string profile, int sampleIndex)
+    public static Top ReadTop(string profile, int sampleIndex) =>
+        ReadTopFile(Path.Combine(TestData.Profiles, $"{profile}.{sampleIndex}.top.txt"));
+
+    public static Top ReadTopFile(string path)
     {
-        string[] lines = File.ReadAllLines(Path.Combine(TestData.Profiles, $"{profile}.{sampleIndex}.top.txt"));
-        long total = -1;
+        string[] lines = File.ReadAllLines(path);
+        long total = -1, shown = 0;
         var functions = new Dictionary<string, (long, long)>(StringComparer.Ordinal);
-        bool rows = false;
+        var filters = new List<string>();
+        bool inFilters = false, rows = false;
         foreach (string line in lines)
         {
             Match showing = ShowingLine().Match(line);
             if (showing.Success)
             {
-                total = Value(showing.Groups[1].Value);
+                shown = Value(showing.Groups[1].Value);
+                total = Value(showing.Groups[2].Value);
+                inFilters = false;
+                continue;
+            }
+
+            if (line == "Active filters:")
+            {
+                inFilters = true;
+                continue;
+            }
+
+            if (inFilters)
+            {
+                filters.Add(line.Trim());
                 continue;
             }
 
@@ -45,10 +68,10 @@ internal static partial class PprofOracle
 
         if (total < 0)
         {
-            throw new FormatException($"no 'Showing nodes' line in {profile}.{sampleIndex}.top.txt");
+            throw new FormatException($"no 'Showing nodes' line in {path}");
         }
 
-        return new Top(total, functions);
+        return new Top(total, shown, functions, filters);
     }
 
     /// <summary>pprof's traces folded root first and summed per stack, zero stacks dropped, sorted: folded stacks.</summary>
@@ -125,7 +148,7 @@ internal static partial class PprofOracle
     private static long Value(string text) =>
         long.Parse(text.TrimEnd('n', 's', 'B'), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
 
-    [GeneratedRegex(@"^Showing nodes accounting for \S+, \S+ of (-?\d+)(?:ns|B)? total$")]
+    [GeneratedRegex(@"^Showing nodes accounting for (-?\d+(?:ns|B)?), \S+ of (-?\d+)(?:ns|B)? total$")]
     private static partial Regex ShowingLine();
 
     [GeneratedRegex(@"^\s*(-?\d+(?:ns|B)?)\s+\S+\s+\S+\s+(-?\d+(?:ns|B)?)\s+\S+  (.+)$")]

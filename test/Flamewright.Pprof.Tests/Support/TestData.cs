@@ -32,6 +32,24 @@ internal static class TestData
         return data;
     }
 
+    /// <summary><c>go tool pprof -top</c> with <c>-focus</c>/<c>-ignore</c>: <c>&lt;profile&gt;.&lt;sample index&gt;.&lt;case&gt;.top.txt</c>.</summary>
+    public static string FilteredOracles => Path.Combine(Profiles, "filtered");
+
+    /// <summary>The file name of every oracle in <see cref="FilteredOracles"/>.</summary>
+    public static IEnumerable<string> AllFilteredOracles() =>
+        Directory.GetFiles(FilteredOracles, "*.top.txt").Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal);
+
+    public static TheoryData<string> EveryFilteredOracle()
+    {
+        var data = new TheoryData<string>();
+        foreach (string name in AllFilteredOracles())
+        {
+            data.Add(name);
+        }
+
+        return data;
+    }
+
     public static TheoryData<string> EveryProfile()
     {
         var data = new TheoryData<string>();

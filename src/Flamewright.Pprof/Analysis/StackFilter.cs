@@ -1,0 +1,215 @@
+using System.Text.RegularExpressions;
+using Flamewright.Pprof.Model;
+
+namespace Flamewright.Pprof.Analysis;
+
+/// <summary>
+/// <see cref="FlameOptions.Focus"/> and <see cref="FlameOptions.Ignore"/> as <c>go tool pprof</c> applies
+/// <c>-focus</c> and <c>-ignore</c> (<c>Profile.FilterSamplesByName</c> in github.com/google/pprof
+/// <c>profile/filter.go</c>): a location matches a pattern when one of its lines' function name or file name
+/// does, or its mapping's file does; a stack is kept when a location matches focus and none matches ignore.
+/// Each pattern runs once per distinct string (a file name is shared by hundreds of functions, and every
+/// instance of a merge repeats the same names), each location is judged once per profile, and each distinct
+/// stack once.
+/// </summary>
+internal sealed class StackFilter
+{
+    /// <summary>How long one match of a pattern against one name may take.</summary>
+    /// <remarks>
+    /// Go's regular expressions (RE2) run in linear time; .NET's backtracking engine can take exponential time on a
+    /// pattern like <c>(a+)+$</c>, and the names it runs on come from the profile, which is untrusted. Matching a
+    /// function name normally takes microseconds, so one second is never reached by honest input, while a
+    /// pattern that runs away on a name costs that second and then ends the analysis, instead of holding a thread
+    /// for minutes.
+    /// </remarks>
+    internal static readonly TimeSpan MatchTimeout = TimeSpan.FromSeconds(1);
+
+    private readonly NamePattern? _focus;
+    private readonly NamePattern? _ignore;
+    private GrowableArray<int> _locations = new(64);
+
+    private StackFilter(NamePattern? focus, NamePattern? ignore)
+    {
+        _focus = focus;
+        _ignore = ignore;
+    }
+
+    /// <summary>The filter of <paramref name="options"/>, or <c>null</c> when neither pattern is set.</summary>
+    /// <exception cref="PprofFormatException">A pattern is not a valid regular expression.</exception>
+    public static StackFilter? Create(FlameOptions options)
+    {
+        // As in pprof, an empty pattern is no pattern.
+        NamePattern? focus = NamePattern.Compile("focus", options.Focus);
+        NamePattern? ignore = NamePattern.Compile("ignore", options.Ignore);
+        return focus is null && ignore is null ? null : new StackFilter(focus, ignore);
+    }
+
+    /// <summary>
+    /// Drops the stacks of <paramref name="profile"/> the filter does not keep: marks them unused and zeroes their
+    /// value. A stack without locations is never kept, as in pprof, where it has no location to match.
+    /// </summary>
+    /// <returns>The sum of the kept stacks' values.</returns>
+    public long Apply(Profile profile, long[] stackValues, bool[] stackUsed)
+    {
+        Verdict[] verdicts = JudgeLocations(profile);
+        long kept = 0;
+        for (int stack = 0; stack < stackUsed.Length; stack++)
+        {
+            if (!stackUsed[stack])
+            {
+                continue;
+            }
+
+            if (Keeps(profile, stack, verdicts))
+            {
+                kept += stackValues[stack];
+            }
+            else
+            {
+                stackUsed[stack] = false;
+                stackValues[stack] = 0;
+            }
+        }
+
+        return kept;
+    }
+
+    /// <summary>pprof's <c>focusedAndNotIgnored</c>: one focused location keeps the stack, one ignored drops it.</summary>
+    private bool Keeps(Profile profile, int stack, Verdict[] verdicts)
+    {
+        _locations.Clear();
+        profile.ReadStack(stack, ref _locations);
+        bool focused = false;
+        foreach (int location in _locations.AsSpan())
+        {
+            switch (verdicts[location])
+            {
+                case Verdict.Ignored:
+                    return false;
+                case Verdict.Focused:
+                    focused = true;
+                    break;
+            }
+        }
+
+        return focused;
+    }
+
+    /// <summary>
+    /// Every location's verdict as pprof gives it: ignored if it matches ignore, else focused if it matches focus
+    /// (every location, when focus is not set).
+    /// </summary>
+    private Verdict[] JudgeLocations(Profile profile)
+    {
+        Matcher? focus = _focus?.For(profile), ignore = _ignore?.For(profile);
+        var verdicts = new Verdict[profile.Locations.Length];
+        for (int l = 0; l < verdicts.Length; l++)
+        {
+            Location location = profile.Locations[l];
+            verdicts[l] = ignore is not null && ignore.Value.Matches(location) ? Verdict.Ignored
+                : focus is null || focus.Value.Matches(location) ? Verdict.Focused
+                : Verdict.Neither;
+        }
+
+        return verdicts;
+    }
+
+    private enum Verdict : byte
+    {
+        Neither,
+        Focused,
+        Ignored,
+    }
+
+    /// <summary>One compiled pattern and what it answered for each string so far.</summary>
+    private sealed class NamePattern
+    {
+        private readonly string _option;
+        private readonly Regex _regex;
+        private readonly Dictionary<string, bool> _answers = new(StringComparer.Ordinal);
+
+        private NamePattern(string option, Regex regex)
+        {
+            _option = option;
+            _regex = regex;
+        }
+
+        public static NamePattern? Compile(string option, string? pattern)
+        {
+            if (string.IsNullOrEmpty(pattern))
+            {
+                return null;
+            }
+
+            try
+            {
+                return new NamePattern(option, new Regex(pattern, RegexOptions.CultureInvariant, MatchTimeout));
+            }
+            catch (ArgumentException e)
+            {
+                return PprofFormatException.Throw<NamePattern>($"{option}: invalid regular expression: {OneLine(e.Message)}");
+            }
+        }
+
+        public bool IsMatch(string text)
+        {
+            if (!_answers.TryGetValue(text, out bool answer))
+            {
+                try
+                {
+                    answer = _regex.IsMatch(text);
+                }
+                catch (RegexMatchTimeoutException)
+                {
+                    PprofFormatException.Throw(
+                        $"{_option}: the regular expression took more than {MatchTimeout.TotalSeconds:0.#} s to match one name");
+                }
+
+                _answers.Add(text, answer);
+            }
+
+            return answer;
+        }
+
+        /// <summary>Per profile, the functions' and mappings' answers are looked up once each.</summary>
+        public Matcher For(Profile profile)
+        {
+            ReadOnlySpan<Function> functions = profile.Functions;
+            var functionMatches = new bool[functions.Length];
+            for (int f = 0; f < functions.Length; f++)
+            {
+                functionMatches[f] = IsMatch(functions[f].Name) || IsMatch(functions[f].FileName);
+            }
+
+            ReadOnlySpan<Mapping> mappings = profile.Mappings;
+            var mappingMatches = new bool[mappings.Length];
+            for (int m = 0; m < mappings.Length; m++)
+            {
+                mappingMatches[m] = IsMatch(mappings[m].FileName);
+            }
+
+            return new Matcher(profile, functionMatches, mappingMatches);
+        }
+
+        /// <summary>A pattern, or the text it was given, may hold line breaks: the exception's message may not.</summary>
+        private static string OneLine(string text) => text.ReplaceLineEndings(" ");
+    }
+
+    /// <summary>One pattern's answers for the functions and mappings of one profile.</summary>
+    private readonly record struct Matcher(Profile Profile, bool[] Functions, bool[] Mappings)
+    {
+        /// <summary>pprof's <c>Location.matchesName</c>.</summary>
+        public bool Matches(Location location)
+        {
+            foreach (Line line in Profile.Lines.Slice(location.FirstLine, location.LineCount))
+            {
+                if (line.FunctionIndex >= 0 && Functions[line.FunctionIndex])
+                {
+                    return true;
+                }
+            }
+
+            return location.HasMapping && Mappings[location.MappingIndex];
+        }
+    }
+}
