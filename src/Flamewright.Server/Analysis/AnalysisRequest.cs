@@ -1,0 +1,34 @@
+using Flamewright.Pprof.Analysis;
+
+namespace Flamewright.Server.Analysis;
+
+/// <summary>Which uploads of a task to analyse, and how.</summary>
+/// <param name="InstanceIds">Instances whose profiles merge; <c>null</c> or empty takes every instance that uploaded one.</param>
+/// <param name="SampleType">By name or index; <c>null</c> takes the task event's natural sample type.</param>
+/// <param name="Focus">Keep only samples with a frame matching this regular expression.</param>
+/// <param name="Ignore">Drop samples with a frame matching this regular expression.</param>
+public sealed record AnalysisRequest(
+    string TaskId,
+    IReadOnlyList<string>? InstanceIds = null,
+    string? SampleType = null,
+    FrameGranularity Granularity = FrameGranularity.Function,
+    string? Focus = null,
+    string? Ignore = null);
+
+/// <summary>A request that cannot be answered: unknown task, nothing uploaded, bad sample type or regex. One line.</summary>
+public sealed class AnalysisException : Exception
+{
+    public AnalysisException(string message)
+        : base(message)
+    {
+    }
+
+    public AnalysisException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public AnalysisException()
+    {
+    }
+}

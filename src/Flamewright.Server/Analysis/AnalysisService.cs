@@ -1,0 +1,153 @@
+using Flamewright.Pprof;
+using Flamewright.Pprof.Analysis;
+using Flamewright.Pprof.Model;
+using Flamewright.Server.Configuration;
+using Flamewright.Server.Storage;
+using Flamewright.Server.Tasks;
+using Microsoft.Extensions.Caching.Memory;
+
+namespace Flamewright.Server.Analysis;
+
+/// <summary>
+/// Turns a task's stored uploads into flame trees, top tables, diffs and merged profiles with the pprof
+/// engine. Decoded profiles are cached by upload (an upload replaced by a newer one has a new key), bounded
+/// by <see cref="ServerOptions.AnalysisCacheMegabytes"/>; cache misses decode in parallel.
+/// </summary>
+public sealed class AnalysisService : IDisposable
+{
+    private readonly IProfilingStore _store;
+    private readonly PprofLimits _limits;
+    private readonly MemoryCache _cache;
+
+    public AnalysisService(IProfilingStore store, ServerOptions options)
+    {
+        _store = store;
+        _limits = new PprofLimits { MaxDecompressedBytes = options.MaxDecompressedBytes };
+        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.AnalysisCacheMegabytes * 1024L * 1024 });
+    }
+
+    /// <summary>The task and the decoded profiles of the selected instances that uploaded one.</summary>
+    /// <exception cref="AnalysisException">Unknown task, or an instance named that uploaded nothing.</exception>
+    public async Task<SelectedProfiles> LoadAsync(string taskId, IReadOnlyList<string>? instanceIds, bool requireEvery, CancellationToken cancellationToken)
+    {
+        ProfilingTask task = await _store.FindTaskAsync(taskId, cancellationToken).ConfigureAwait(false)
+            ?? throw new AnalysisException($"unknown task '{taskId}'");
+        IReadOnlyList<UploadInfo> uploads = await _store.ListUploadsAsync(taskId, cancellationToken).ConfigureAwait(false);
+        List<UploadInfo> chosen;
+        if (instanceIds is null || instanceIds.Count == 0)
+        {
+            chosen = [.. uploads];
+        }
+        else
+        {
+            var byInstance = uploads.ToDictionary(u => u.InstanceId, StringComparer.Ordinal);
+            chosen = [];
+            foreach (string id in instanceIds.Distinct(StringComparer.Ordinal))
+            {
+                if (byInstance.TryGetValue(id, out UploadInfo? upload))
+                {
+                    chosen.Add(upload);
+                }
+                else if (requireEvery)
+                {
+                    string name = SkyWalkingIds.SplitInstanceId(id)?.InstanceName ?? id;
+                    throw new AnalysisException($"instance '{name}' has no uploaded profile for task '{taskId}'");
+                }
+            }
+        }
+
+        var profiles = new Profile[chosen.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, chosen.Count), cancellationToken, async (i, ct) =>
+            profiles[i] = await DecodeAsync(chosen[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
+        return new SelectedProfiles(task, chosen, profiles);
+    }
+
+    /// <summary>The options for an analysis: the event's natural sample type unless another is asked for.</summary>
+    public static FlameOptions OptionsFor(SelectedProfiles selection, AnalysisRequest request)
+    {
+        string? sampleType = request.SampleType;
+        if (sampleType is null && selection.Profiles.Count > 0)
+        {
+            string natural = selection.Task.Event.NaturalSampleType();
+            foreach (Pprof.Model.ValueType type in selection.Profiles[0].SampleTypes)
+            {
+                if (type.Type == natural)
+                {
+                    sampleType = natural;
+                }
+            }
+        }
+
+        return new FlameOptions { SampleType = sampleType, Granularity = request.Granularity, Focus = request.Focus, Ignore = request.Ignore };
+    }
+
+    /// <summary>The merged flame tree of the selection; a selection with no upload gives an empty tree.</summary>
+    public async Task<FlameTree?> TreeAsync(AnalysisRequest request, bool requireUploads, CancellationToken cancellationToken)
+    {
+        SelectedProfiles selection = await LoadAsync(request.TaskId, request.InstanceIds, requireUploads, cancellationToken).ConfigureAwait(false);
+        if (selection.Profiles.Count == 0)
+        {
+            return requireUploads ? throw NothingUploaded(request.TaskId) : null;
+        }
+
+        return Run(() => FlameTreeBuilder.Build(selection.Profiles, OptionsFor(selection, request)));
+    }
+
+    /// <summary>The top table of the selection.</summary>
+    public async Task<TopTable> TopAsync(AnalysisRequest request, CancellationToken cancellationToken)
+    {
+        SelectedProfiles selection = await LoadNonEmptyAsync(request, cancellationToken).ConfigureAwait(false);
+        return Run(() => TopTable.Build(selection.Profiles, OptionsFor(selection, request)));
+    }
+
+    /// <summary>The selection's profiles merged into one, as <c>go tool pprof</c> would merge them.</summary>
+    public async Task<Profile> MergedAsync(AnalysisRequest request, CancellationToken cancellationToken)
+    {
+        SelectedProfiles selection = await LoadNonEmptyAsync(request, cancellationToken).ConfigureAwait(false);
+        return selection.Profiles.Count == 1 ? selection.Profiles[0] : Run(() => ProfileMerger.Merge(selection.Profiles));
+    }
+
+    /// <summary>The selection, which must contain at least one upload.</summary>
+    public async Task<SelectedProfiles> LoadNonEmptyAsync(AnalysisRequest request, CancellationToken cancellationToken)
+    {
+        SelectedProfiles selection = await LoadAsync(request.TaskId, request.InstanceIds, requireEvery: true, cancellationToken).ConfigureAwait(false);
+        return selection.Profiles.Count == 0 ? throw NothingUploaded(request.TaskId) : selection;
+    }
+
+    /// <summary>Runs an engine call, turning its one exception type into this service's.</summary>
+    public static T Run<T>(Func<T> analysis)
+    {
+        try
+        {
+            return analysis();
+        }
+        catch (PprofFormatException e)
+        {
+            throw new AnalysisException(e.Message, e);
+        }
+    }
+
+    public void Dispose() => _cache.Dispose();
+
+    private static AnalysisException NothingUploaded(string taskId) =>
+        new($"no profile has been uploaded for task '{taskId}' yet");
+
+    private async Task<Profile> DecodeAsync(UploadInfo upload, CancellationToken cancellationToken)
+    {
+        string key = $"{upload.TaskId}\n{upload.InstanceId}\n{upload.UploadedAt}";
+        if (_cache.TryGetValue(key, out Profile? cached) && cached is not null)
+        {
+            return cached;
+        }
+
+        byte[] bytes = await _store.ReadUploadAsync(upload.TaskId, upload.InstanceId, cancellationToken).ConfigureAwait(false)
+            ?? throw new AnalysisException($"the profile of instance '{upload.InstanceName}' was removed while being read");
+        Profile profile = Run(() => ProfileReader.Read(bytes, _limits));
+        // The decoded model holds the decompressed bytes plus tables of about the same size.
+        _cache.Set(key, profile, new MemoryCacheEntryOptions { Size = Math.Max(1, upload.DecompressedBytes * 2), SlidingExpiration = TimeSpan.FromMinutes(30) });
+        return profile;
+    }
+}
+
+/// <summary>A task with the uploads chosen for an analysis and their decoded profiles, in the same order.</summary>
+public sealed record SelectedProfiles(ProfilingTask Task, IReadOnlyList<UploadInfo> Uploads, IReadOnlyList<Profile> Profiles);

@@ -1,0 +1,155 @@
+namespace Flamewright.Server.Configuration;
+
+/// <summary>
+/// Every setting of <c>flamewright server</c>, with its default and the reason for it. Bound from the
+/// <c>Server</c> section of appsettings.json, <c>FLAMEWRIGHT_SERVER__*</c> and the SkyWalking environment
+/// variables (<see cref="SkyWalkingEnvironment"/>), then flags; <c>flamewright config show</c> prints the result.
+/// </summary>
+public sealed class ServerOptions
+{
+    /// <summary>Configuration section the options bind from.</summary>
+    public const string Section = "Server";
+
+    /// <summary>
+    /// Address the agent gRPC port listens on. Loopback by default, so that a first <c>flamewright server</c>
+    /// exposes nothing; agents on other hosts need <c>0.0.0.0</c> (SkyWalking's own default).
+    /// </summary>
+    public string GrpcHost { get; set; } = "127.0.0.1";
+
+    /// <summary>Agent gRPC port (HTTP/2 cleartext), SkyWalking's 11800; 0 picks a free port.</summary>
+    public int GrpcPort { get; set; } = 11800;
+
+    /// <summary>Address the HTTP port (GraphQL, REST, UI) listens on; loopback by default, like <see cref="GrpcHost"/>.</summary>
+    public string HttpHost { get; set; } = "127.0.0.1";
+
+    /// <summary>HTTP port for GraphQL, REST downloads, <c>/healthz</c> and the UI, SkyWalking's 12800; 0 picks a free port.</summary>
+    public int HttpPort { get; set; } = 12800;
+
+    /// <summary>Where the embedded database and temporary uploads live.</summary>
+    public string DataDir { get; set; } = "data";
+
+    /// <summary>Storage provider: <c>sqlite</c> (embedded, one node).</summary>
+    public string Storage { get; set; } = "sqlite";
+
+    /// <summary>SkyWalking's <c>SW_RECEIVER_PPROF</c>: <c>default</c> serves the pprof agent service, <c>-</c> turns it off.</summary>
+    public string PprofReceiver { get; set; } = "default";
+
+    /// <summary>
+    /// Largest profile an agent may upload, in bytes: SkyWalking's 30 MiB. Checked against the declared size
+    /// and against the bytes actually received.
+    /// </summary>
+    public long MaxUploadBytes { get; set; } = 30L * 1024 * 1024;
+
+    /// <summary>Keep an upload in memory while it arrives (true) or in a temporary file under the data directory (false).</summary>
+    public bool MemoryParser { get; set; } = true;
+
+    /// <summary>Agent token (gRPC metadata <c>authentication</c>); empty: agents need none.</summary>
+    public string Authentication { get; set; } = "";
+
+    /// <summary>
+    /// Let <c>getPprofTaskCommands</c> and <c>collect</c> through without the token. The SkyWalking Go agent 0.7
+    /// sends its token on management calls only, so with a token set its pprof calls fail unless this is on.
+    /// Off by default: a token that guards only half of the agent surface would be a false promise.
+    /// </summary>
+    public bool AllowPprofWithoutToken { get; set; }
+
+    /// <summary>Days a task, its logs, its uploads and an idle instance are kept: SkyWalking's 3.</summary>
+    public int RecordTtlDays { get; set; } = 3;
+
+    /// <summary>Minutes between two passes that delete expired records.</summary>
+    public int RetentionCheckMinutes { get; set; } = 60;
+
+    /// <summary>
+    /// Minutes after creation during which a task is dispatched to agents, at least. A task with a longer
+    /// duration stays dispatchable for its whole duration. SkyWalking's 5 minutes, which it applies to every task.
+    /// </summary>
+    public int TaskDispatchMinutes { get; set; } = 5;
+
+    /// <summary>
+    /// Seconds an upload may take from its first message to its end before the server gives up. The Go agent
+    /// allows itself 60 s; twice that leaves room for slow links without holding a stream open forever.
+    /// </summary>
+    public int UploadTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>Largest size an uploaded profile may inflate to, in bytes, when it is parsed: the engine's 256 MiB.</summary>
+    public long MaxDecompressedBytes { get; set; } = Flamewright.Pprof.PprofLimits.DefaultMaxDecompressedBytes;
+
+    /// <summary>Memory for decoded profiles kept between analyses, in MiB; repeated queries of a task skip the decode.</summary>
+    public int AnalysisCacheMegabytes { get; set; } = 512;
+
+    /// <summary>Largest GraphQL or REST request body, in bytes: queries are small, 1 MiB is generous.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Whether the pprof receiver runs.</summary>
+    public bool PprofReceiverEnabled => PprofReceiver != "-";
+
+    /// <summary>Every problem with the settings, one line each; empty when they are usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        CheckPort(problems, nameof(GrpcPort), GrpcPort);
+        CheckPort(problems, nameof(HttpPort), HttpPort);
+        if (GrpcPort != 0 && GrpcPort == HttpPort && GrpcHost == HttpHost)
+        {
+            problems.Add($"GrpcPort and HttpPort are both {GrpcPort}: they need two ports");
+        }
+
+        if (string.IsNullOrWhiteSpace(DataDir))
+        {
+            problems.Add("DataDir must name a directory");
+        }
+
+        if (!string.Equals(Storage, "sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add($"Storage '{Storage}' is not supported: use sqlite");
+        }
+
+        if (PprofReceiver is not ("default" or "-"))
+        {
+            problems.Add($"PprofReceiver must be 'default' or '-', not '{PprofReceiver}'");
+        }
+
+        // The wire carries contentSize as int32, so nothing larger can be declared.
+        if (MaxUploadBytes is < 1 or > int.MaxValue)
+        {
+            problems.Add($"MaxUploadBytes must be between 1 and {int.MaxValue}");
+        }
+
+        if (RecordTtlDays < 1)
+        {
+            problems.Add("RecordTtlDays must be 1 or more");
+        }
+
+        Positive(problems, nameof(RetentionCheckMinutes), RetentionCheckMinutes);
+        Positive(problems, nameof(TaskDispatchMinutes), TaskDispatchMinutes);
+        Positive(problems, nameof(UploadTimeoutSeconds), UploadTimeoutSeconds);
+        Positive(problems, nameof(AnalysisCacheMegabytes), AnalysisCacheMegabytes);
+        if (MaxDecompressedBytes is < 1 or > int.MaxValue)
+        {
+            problems.Add($"MaxDecompressedBytes must be between 1 and {int.MaxValue}");
+        }
+
+        if (MaxRequestBodyBytes < 1)
+        {
+            problems.Add("MaxRequestBodyBytes must be 1 or more");
+        }
+
+        return problems;
+    }
+
+    private static void CheckPort(List<string> problems, string name, int port)
+    {
+        if (port is < 0 or > 65535)
+        {
+            problems.Add($"{name} must be between 0 and 65535, not {port}");
+        }
+    }
+
+    private static void Positive(List<string> problems, string name, int value)
+    {
+        if (value < 1)
+        {
+            problems.Add($"{name} must be 1 or more");
+        }
+    }
+}

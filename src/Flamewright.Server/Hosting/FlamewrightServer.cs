@@ -1,0 +1,191 @@
+using System.Net;
+using Flamewright.Server.Analysis;
+using Flamewright.Server.Configuration;
+using Flamewright.Server.Query;
+using Flamewright.Server.Receiver;
+using Flamewright.Server.Storage;
+using Flamewright.Server.Storage.Sqlite;
+using Flamewright.Server.Tasks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Flamewright.Server.Hosting;
+
+/// <summary>
+/// <c>flamewright server</c>: Kestrel with the agent gRPC port (HTTP/2 cleartext) and the HTTP port (GraphQL,
+/// REST, health), over one store. Build it with <see cref="Create"/>, then <see cref="StartAsync"/>.
+/// </summary>
+public sealed partial class FlamewrightServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ListenOptions[] _listeners;
+
+    private FlamewrightServer(WebApplication app, ServerOptions options, ListenOptions[] listeners)
+    {
+        _app = app;
+        Options = options;
+        _listeners = listeners;
+    }
+
+    public ServerOptions Options { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>The agent port actually bound (differs from the setting when that is 0).</summary>
+    public int GrpcPort => _listeners[0].IPEndPoint?.Port ?? Options.GrpcPort;
+
+    /// <summary>The HTTP port actually bound.</summary>
+    public int HttpPort => _listeners[1].IPEndPoint?.Port ?? Options.HttpPort;
+
+    /// <summary>Where agents connect, e.g. <c>http://127.0.0.1:11800</c>.</summary>
+    public Uri GrpcAddress => new($"http://{UrlHost(Options.GrpcHost)}:{GrpcPort}");
+
+    /// <summary>Where people and clients connect, e.g. <c>http://127.0.0.1:12800</c>.</summary>
+    public Uri HttpAddress => new($"http://{UrlHost(Options.HttpHost)}:{HttpPort}");
+
+    /// <summary>Composes the server from settings.</summary>
+    /// <param name="configureLogging">Replaces the default console logging (tests capture logs here).</param>
+    /// <param name="time">The clock; tests move it.</param>
+    public static FlamewrightServer Create(ServerSettings settings, Action<ILoggingBuilder>? configureLogging = null, TimeProvider? time = null)
+    {
+        ServerOptions options = settings.Options;
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = Directory.GetCurrentDirectory(),
+            EnvironmentName = Environments.Production,
+        });
+        builder.Configuration.AddConfiguration(settings.Configuration);
+        builder.Logging.ClearProviders();
+        if (configureLogging is null)
+        {
+            builder.Logging.AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.TimestampFormat = "HH:mm:ss ";
+            });
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            // The server's own start line says where it listens; the host's lines would repeat it.
+            builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+            builder.Logging.AddFilter("Grpc.AspNetCore", LogLevel.Warning);
+        }
+        else
+        {
+            configureLogging(builder.Logging);
+        }
+
+        var listeners = new ListenOptions[2];
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(Address(options.GrpcHost, nameof(options.GrpcHost)), options.GrpcPort, listen =>
+            {
+                // Agents speak HTTP/2 without TLS (h2c): on a cleartext port Kestrel needs to be told.
+                listen.Protocols = HttpProtocols.Http2;
+                listeners[0] = listen;
+            });
+            kestrel.Listen(Address(options.HttpHost, nameof(options.HttpHost)), options.HttpPort, listen =>
+            {
+                // Browsers and clients speak HTTP/1.1 here; HTTP/2 would need TLS to be negotiated.
+                listen.Protocols = HttpProtocols.Http1;
+                listeners[1] = listen;
+            });
+        });
+
+        builder.Services.AddFlamewrightServer(options, time ?? TimeProvider.System);
+        WebApplication app = builder.Build();
+        app.MapFlamewrightServer(options);
+        return new FlamewrightServer(app, options, listeners);
+    }
+
+    /// <summary>Migrates the store, clears temporary uploads a killed process left behind, and starts listening.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await Services.GetRequiredService<IProfilingStore>().MigrateAsync(cancellationToken).ConfigureAwait(false);
+        string temporary = Services.GetRequiredService<UploadReceiver>().TemporaryDirectory;
+        if (Directory.Exists(temporary))
+        {
+            foreach (string leftover in Directory.EnumerateFiles(temporary, "*.upload"))
+            {
+                File.Delete(leftover);
+            }
+        }
+
+        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        string dataDir = Path.GetFullPath(Options.DataDir);
+        LogListening(_app.Logger, GrpcAddress, HttpAddress, dataDir);
+    }
+
+    /// <summary>Runs until the process is asked to stop (Ctrl+C, SIGTERM) or <paramref name="cancellationToken"/> fires.</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync().ConfigureAwait(false);
+
+    private static IPAddress Address(string host, string setting)
+    {
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return IPAddress.Loopback;
+        }
+
+        return IPAddress.TryParse(host, out IPAddress? address)
+            ? address
+            : throw new SettingsException($"{setting} '{host}' is not an IP address (use 0.0.0.0 for every interface)");
+    }
+
+    private static string UrlHost(string host) => host switch
+    {
+        "0.0.0.0" => "127.0.0.1",
+        "::" => "[::1]",
+        _ when host.Contains(':', StringComparison.Ordinal) => $"[{host}]",
+        _ => host,
+    };
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Flamewright listening: agents (gRPC) on {Grpc}, GraphQL and REST on {Http}, data in {DataDir}. Ctrl+C stops.")]
+    private static partial void LogListening(ILogger logger, Uri grpc, Uri http, string dataDir);
+}
+
+/// <summary>The server's services and endpoints, composed by <see cref="FlamewrightServer"/>.</summary>
+public static class FlamewrightServerExtensions
+{
+    internal static IServiceCollection AddFlamewrightServer(this IServiceCollection services, ServerOptions options, TimeProvider time)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(time);
+        services.AddSingleton<IProfilingStore>(_ => new SqliteProfilingStore(options.DataDir));
+        services.AddSingleton<TaskService>();
+        services.AddSingleton<UploadReceiver>();
+        services.AddSingleton<AnalysisService>();
+        services.AddHostedService<RetentionService>();
+        services.AddSingleton<AgentTokenInterceptor>();
+        services.AddGrpc(grpc =>
+        {
+            grpc.Interceptors.Add<AgentTokenInterceptor>();
+            // The Go agent sends 1 MiB chunks; 4 MiB leaves room for other agents' larger chunks.
+            grpc.MaxReceiveMessageSize = 4 * 1024 * 1024;
+        });
+        services.AddGraphQLEndpoint();
+        return services;
+    }
+
+    internal static WebApplication MapFlamewrightServer(this WebApplication app, ServerOptions options)
+    {
+        app.MapGrpcService<ManagementReceiver>();
+        if (options.PprofReceiverEnabled)
+        {
+            app.MapGrpcService<PprofTaskReceiver>();
+        }
+
+        app.MapGraphQLEndpoint();
+        app.MapRestDownloads();
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        return app;
+    }
+}

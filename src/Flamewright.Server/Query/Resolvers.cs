@@ -1,0 +1,286 @@
+using System.Globalization;
+using Flamewright.Pprof.Analysis;
+using Flamewright.Pprof.Export;
+using Flamewright.Pprof.Model;
+using Flamewright.Server.Analysis;
+using Flamewright.Server.Storage;
+using Flamewright.Server.Tasks;
+using GraphQL;
+
+namespace Flamewright.Server.Query;
+
+/// <summary>Resolvers of the <c>Mutation</c> type.</summary>
+[GraphQLMetadata("Mutation")]
+internal sealed class MutationResolvers(TaskService tasks)
+{
+    [GraphQLMetadata("createPprofTask")]
+    public async Task<TaskCreationOutput> CreatePprofTaskAsync(IResolveFieldContext context)
+    {
+        TaskCreationInput input = context.GetArgument<TaskCreationInput>("pprofTaskCreationRequest");
+        PprofEvent? e = Enums.Parse<PprofEvent>(input.Events);
+        TaskCreationResult result = await tasks.CreateAsync(
+            new TaskCreationRequest(input.ServiceId, input.ServiceInstanceIds, e, input.Duration, input.DumpPeriod), context.CancellationToken).ConfigureAwait(false);
+        return new TaskCreationOutput(result.Code.ToString(), result.ErrorReason, result.Task?.Id);
+    }
+}
+
+/// <summary>Resolvers of the <c>Query</c> type.</summary>
+[GraphQLMetadata("Query")]
+internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, AnalysisService analysis, TimeProvider time)
+{
+    /// <summary>Tasks listed when a request names no limit.</summary>
+    public const int DefaultTaskListLimit = 100;
+
+    /// <summary>Most tasks one list returns, whatever the request asks: bounds the answer.</summary>
+    public const int MaxTaskListLimit = 1000;
+
+    [GraphQLMetadata("queryPprofTaskList")]
+    public async Task<TaskListOutput> QueryPprofTaskListAsync(IResolveFieldContext context)
+    {
+        TaskListInput input = context.GetArgument<TaskListInput>("request");
+        (long from, long to) = (0L, long.MaxValue);
+        if (input.QueryDuration is not null)
+        {
+            try
+            {
+                (from, to) = SkyWalkingDuration.ToRange(input.QueryDuration, time.LocalTimeZone);
+            }
+            catch (FormatException e)
+            {
+                return new TaskListOutput(e.Message, null);
+            }
+        }
+
+        int limit = Math.Clamp(input.Limit ?? DefaultTaskListLimit, 1, MaxTaskListLimit);
+        IReadOnlyList<ProfilingTask> found = await store.ListTasksAsync(input.ServiceId, from, to, limit, context.CancellationToken).ConfigureAwait(false);
+        return new TaskListOutput(null, [.. found.Select(ToOutput)]);
+    }
+
+    [GraphQLMetadata("queryPprofTaskProgress")]
+    public async Task<TaskProgressOutput> QueryPprofTaskProgressAsync(IResolveFieldContext context)
+    {
+        string taskId = context.GetArgument<string>("taskId");
+        TaskProgress progress = await tasks.ProgressAsync(taskId, context.CancellationToken).ConfigureAwait(false)
+            ?? throw new ExecutionError($"unknown task '{taskId}'");
+        return new TaskProgressOutput(
+            [.. progress.Logs.Select(l => new TaskLogOutput(l.TaskId, l.InstanceId, l.InstanceName, l.Operation.ToString(), l.OperationTime, l.Message))],
+            [.. progress.ErrorInstanceIds],
+            [.. progress.SuccessInstanceIds],
+            [.. progress.Instances.Select(i => new InstanceProgressOutput(i.InstanceId, i.InstanceName, i.State.ToString().ToUpperInvariant(), i.Reason, i.Since))]);
+    }
+
+    [GraphQLMetadata("queryPprofAnalyze")]
+    public async Task<AnalyzationOutput> QueryPprofAnalyzeAsync(IResolveFieldContext context)
+    {
+        AnalysisRequest request = ToRequest(context.GetArgument<AnalyzationInput>("request"));
+        return await Guard(async () =>
+        {
+            // As the reference does, instances without an upload are left out rather than refused: the UI sends
+            // every instance of the task.
+            SelectedProfiles selection = await analysis.LoadAsync(request.TaskId, request.InstanceIds, requireEvery: false, context.CancellationToken).ConfigureAwait(false);
+            if (selection.Profiles.Count == 0)
+            {
+                return new AnalyzationOutput(new StackTreeOutput([new StackElementOutput("0", "-1", FlameTree.RootName, 0, 0)]), null);
+            }
+
+            FlameOptions options = AnalysisService.OptionsFor(selection, request);
+            FlameTree tree = AnalysisService.Run(() => FlameTreeBuilder.Build(selection.Profiles, options));
+            var elements = SkyWalkingTree.Elements(tree).Select(e => new StackElementOutput(e.Id, e.ParentId, e.CodeSignature, e.Total, e.Self)).ToList();
+            return new AnalyzationOutput(new StackTreeOutput(elements), SampleTypeOf(selection, options));
+        }).ConfigureAwait(false);
+    }
+
+    [GraphQLMetadata("queryPprofSampleTypes")]
+    public async Task<IReadOnlyList<SampleTypeOutput>> QueryPprofSampleTypesAsync(IResolveFieldContext context)
+    {
+        string taskId = context.GetArgument<string>("taskId");
+        return await Guard(async () =>
+        {
+            SelectedProfiles selection = await analysis.LoadAsync(taskId, null, requireEvery: false, context.CancellationToken).ConfigureAwait(false);
+            if (selection.Profiles.Count == 0)
+            {
+                return (IReadOnlyList<SampleTypeOutput>)[];
+            }
+
+            Profile first = selection.Profiles[0];
+            int chosen = ChosenIndex(selection, AnalysisService.OptionsFor(selection, new AnalysisRequest(taskId)));
+            return [.. Enumerable.Range(0, first.SampleTypes.Length).Select(i => new SampleTypeOutput(i, first.SampleTypes[i].Type, first.SampleTypes[i].Unit, i == chosen))];
+        }).ConfigureAwait(false);
+    }
+
+    [GraphQLMetadata("queryPprofUploads")]
+    public async Task<IReadOnlyList<UploadOutput>> QueryPprofUploadsAsync(IResolveFieldContext context)
+    {
+        string taskId = context.GetArgument<string>("taskId");
+        IReadOnlyList<UploadInfo> uploads = await store.ListUploadsAsync(taskId, context.CancellationToken).ConfigureAwait(false);
+        return [.. uploads.Select(u => new UploadOutput(u.InstanceId, u.InstanceName, u.UploadedAt, u.CompressedBytes, u.DecompressedBytes, u.SampleCount))];
+    }
+
+    [GraphQLMetadata("queryPprofTop")]
+    public async Task<TopTableOutput> QueryPprofTopAsync(IResolveFieldContext context)
+    {
+        AnalysisRequest request = ToRequest(context.GetArgument<AnalyzationInput>("request"));
+        int limit = context.GetArgument<int?>("limit") ?? 30;
+        return await Guard(async () =>
+        {
+            SelectedProfiles selection = await analysis.LoadNonEmptyAsync(request, context.CancellationToken).ConfigureAwait(false);
+            FlameOptions options = AnalysisService.OptionsFor(selection, request);
+            TopTable top = AnalysisService.Run(() => TopTable.Build(selection.Profiles, options));
+            IEnumerable<TopEntry> rows = limit > 0 ? top.Entries.Take(limit) : top.Entries;
+            return new TopTableOutput(SampleTypeOf(selection, options), top.AbsoluteTotal,
+                [.. rows.Select(r => new TopRowOutput(r.Name, r.Flat, top.Percent(r.Flat), r.Cum, top.Percent(r.Cum)))]);
+        }).ConfigureAwait(false);
+    }
+
+    [GraphQLMetadata("queryPprofDiff")]
+    public async Task<DiffOutput> QueryPprofDiffAsync(IResolveFieldContext context)
+    {
+        AnalysisRequest baseRequest = ToRequest(context.GetArgument<AnalyzationInput>("base"));
+        AnalysisRequest targetRequest = ToRequest(context.GetArgument<AnalyzationInput>("target"));
+        return await Guard(async () =>
+        {
+            SelectedProfiles baseSelection = await analysis.LoadNonEmptyAsync(baseRequest, context.CancellationToken).ConfigureAwait(false);
+            SelectedProfiles targetSelection = await analysis.LoadNonEmptyAsync(targetRequest, context.CancellationToken).ConfigureAwait(false);
+            FlameOptions options = AnalysisService.OptionsFor(targetSelection, targetRequest);
+            FlameDiff diff = AnalysisService.Run(() => FlameDiff.Build(baseSelection.Profiles, targetSelection.Profiles, options));
+            var elements = new List<DiffElementOutput>(diff.Count);
+            for (int i = 0; i < diff.Count; i++)
+            {
+                elements.Add(new DiffElementOutput(
+                    i.ToString(CultureInfo.InvariantCulture), diff.ParentOf(i).ToString(CultureInfo.InvariantCulture), diff.NameOf(i),
+                    diff.BaseTotalOf(i), diff.BaseSelfOf(i), diff.TargetTotalOf(i), diff.TargetSelfOf(i)));
+            }
+
+            return new DiffOutput(SampleTypeOf(targetSelection, options), elements);
+        }).ConfigureAwait(false);
+    }
+
+    [GraphQLMetadata("listLayers")]
+    public async Task<IReadOnlyList<string>> ListLayersAsync(IResolveFieldContext context)
+    {
+        IReadOnlyList<ServiceRecord> services = await store.ListServicesAsync(context.CancellationToken).ConfigureAwait(false);
+        return [.. services.Select(s => s.Layer).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+    }
+
+    [GraphQLMetadata("listServices")]
+    public async Task<IReadOnlyList<ServiceOutput>> ListServicesAsync(IResolveFieldContext context)
+    {
+        string layer = context.GetArgument<string>("layer");
+        IReadOnlyList<ServiceRecord> services = await store.ListServicesAsync(context.CancellationToken).ConfigureAwait(false);
+        return [.. services.Where(s => string.Equals(s.Layer, layer, StringComparison.OrdinalIgnoreCase)).Select(ToOutput)];
+    }
+
+    [GraphQLMetadata("listInstances")]
+    public async Task<IReadOnlyList<InstanceOutput>> ListInstancesAsync(IResolveFieldContext context)
+    {
+        DurationInput duration = context.GetArgument<DurationInput>("duration");
+        string serviceId = context.GetArgument<string>("serviceId");
+        long from;
+        try
+        {
+            from = SkyWalkingDuration.ToRange(duration, time.LocalTimeZone).From;
+        }
+        catch (FormatException e)
+        {
+            throw new ExecutionError(e.Message);
+        }
+
+        IReadOnlyList<InstanceRecord> instances = await store.ListInstancesAsync(serviceId, from, context.CancellationToken).ConfigureAwait(false);
+        return [.. instances.Select(ToOutput)];
+    }
+
+    [GraphQLMetadata("findService")]
+    public async Task<ServiceOutput?> FindServiceAsync(IResolveFieldContext context)
+    {
+        ServiceRecord? service = await store.FindServiceAsync(context.GetArgument<string>("serviceId"), context.CancellationToken).ConfigureAwait(false);
+        return service is null ? null : ToOutput(service);
+    }
+
+    [GraphQLMetadata("findInstance")]
+    public async Task<InstanceOutput?> FindInstanceAsync(IResolveFieldContext context)
+    {
+        InstanceRecord? instance = await store.FindInstanceAsync(context.GetArgument<string>("instanceId"), context.CancellationToken).ConfigureAwait(false);
+        return instance is null ? null : ToOutput(instance);
+    }
+
+    [GraphQLMetadata("getTimeInfo")]
+    public TimeInfoOutput GetTimeInfo()
+    {
+        DateTimeOffset now = time.GetLocalNow();
+        // SkyWalking writes the offset as +HHmm.
+        TimeSpan offset = now.Offset;
+        string sign = offset < TimeSpan.Zero ? "-" : "+";
+        offset = offset.Duration();
+        return new TimeInfoOutput($"{sign}{offset.Hours:00}{offset.Minutes:00}", now.ToUnixTimeMilliseconds());
+    }
+
+    internal static AnalysisRequest ToRequest(AnalyzationInput input) => new(
+        input.TaskId,
+        input.InstanceIds,
+        string.IsNullOrEmpty(input.SampleType) ? null : input.SampleType,
+        Enums.Parse<FrameGranularity>(input.Granularity) ?? FrameGranularity.Function,
+        string.IsNullOrEmpty(input.Focus) ? null : input.Focus,
+        string.IsNullOrEmpty(input.Ignore) ? null : input.Ignore);
+
+    private static async Task<T> Guard<T>(Func<Task<T>> resolve)
+    {
+        try
+        {
+            return await resolve().ConfigureAwait(false);
+        }
+        catch (AnalysisException e)
+        {
+            throw new ExecutionError(e.Message);
+        }
+    }
+
+    private static int ChosenIndex(SelectedProfiles selection, FlameOptions options)
+    {
+        Profile first = selection.Profiles[0];
+        string? name = options.SampleType;
+        if (name is null)
+        {
+            return first.DefaultSampleTypeIndex;
+        }
+
+        for (int i = 0; i < first.SampleTypes.Length; i++)
+        {
+            if (first.SampleTypes[i].Type == name)
+            {
+                return i;
+            }
+        }
+
+        return int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out int index) ? index : first.DefaultSampleTypeIndex;
+    }
+
+    /// <summary>The sample type an analysis used; <c>isDefault</c> marks whether it is the one used when none is asked for.</summary>
+    private static SampleTypeOutput SampleTypeOf(SelectedProfiles selection, FlameOptions options)
+    {
+        int index = ChosenIndex(selection, options);
+        int natural = ChosenIndex(selection, AnalysisService.OptionsFor(selection, new AnalysisRequest(selection.Task.Id)));
+        Pprof.Model.ValueType type = selection.Profiles[0].SampleTypes[index];
+        return new SampleTypeOutput(index, type.Type, type.Unit, index == natural);
+    }
+
+    private static TaskOutput ToOutput(ProfilingTask t) =>
+        new(t.Id, t.ServiceId, t.InstanceIds, t.CreateTime, t.Event.ToString(), t.Duration, t.DumpPeriod, t.DispatchUntil);
+
+    private static ServiceOutput ToOutput(ServiceRecord s) => new(s.Id, s.Name, "", s.Name, [s.Layer], true);
+
+    private static InstanceOutput ToOutput(InstanceRecord i) =>
+        new(i.Id, i.Name, [.. i.Properties.Select(p => new AttributeOutput(p.Key, p.Value))], i.Language, i.Id, i.Layer);
+}
+
+/// <summary>Enum arguments arrive as names or as values, depending on how GraphQL parsed them.</summary>
+internal static class Enums
+{
+    public static T? Parse<T>(object? value)
+        where T : struct, Enum => value switch
+        {
+            null => null,
+            T typed => typed,
+            string name when Enum.TryParse(name, ignoreCase: true, out T parsed) => parsed,
+            _ => throw new ExecutionError($"'{value}' is not a {typeof(T).Name}"),
+        };
+}

@@ -1,0 +1,149 @@
+using System.Text;
+using Flamewright.Pprof.Analysis;
+using Flamewright.Pprof.Export;
+using Flamewright.Pprof.Model;
+using Flamewright.Server.Analysis;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Flamewright.Server.Query;
+
+/// <summary>
+/// <c>GET /api/tasks/{taskId}/profile</c>: a task's uploads for an instance selection, merged, in the format
+/// asked for — <c>pprof</c> (gzip profile.proto that <c>go tool pprof</c> reads), <c>folded</c>, <c>svg</c>,
+/// <c>speedscope</c>, <c>json</c> or <c>top</c>. Query parameters: <c>instances</c> (comma-separated instance
+/// ids; default every upload), <c>format</c>, <c>sampleType</c>, <c>granularity</c>, <c>focus</c>, <c>ignore</c>.
+/// </summary>
+public static class RestDownloads
+{
+    /// <summary>The download route.</summary>
+    public const string Route = "/api/tasks/{taskId}/profile";
+
+    /// <summary>Every format, as the <c>format</c> parameter spells it.</summary>
+    public static IReadOnlyList<string> Formats { get; } = ["pprof", "folded", "svg", "speedscope", "json", "top"];
+
+    internal static IEndpointRouteBuilder MapRestDownloads(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet(Route, DownloadAsync);
+        return endpoints;
+    }
+
+    private static async Task DownloadAsync(HttpContext context, string taskId, AnalysisService analysis)
+    {
+        IQueryCollection query = context.Request.Query;
+        string format = ((string?)query["format"] ?? "pprof").ToLowerInvariant();
+        if (!Formats.Contains(format))
+        {
+            await FailAsync(context, StatusCodes.Status400BadRequest, $"unknown format '{format}': use one of {string.Join(", ", Formats)}").ConfigureAwait(false);
+            return;
+        }
+
+        string granularityText = ((string?)query["granularity"] ?? "function").ToLowerInvariant();
+        if (granularityText is not ("function" or "line"))
+        {
+            await FailAsync(context, StatusCodes.Status400BadRequest, "granularity must be 'function' or 'line'").ConfigureAwait(false);
+            return;
+        }
+
+        string? instances = query["instances"];
+        var request = new AnalysisRequest(
+            taskId,
+            string.IsNullOrEmpty(instances) ? null : instances.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            NullIfEmpty(query["sampleType"]),
+            granularityText == "line" ? FrameGranularity.Line : FrameGranularity.Function,
+            NullIfEmpty(query["focus"]),
+            NullIfEmpty(query["ignore"]));
+        try
+        {
+            await WriteAsync(context, request, format, analysis).ConfigureAwait(false);
+        }
+        catch (AnalysisException e)
+        {
+            int status = e.Message.StartsWith("unknown task", StringComparison.Ordinal) ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest;
+            await FailAsync(context, status, e.Message).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task WriteAsync(HttpContext context, AnalysisRequest request, string format, AnalysisService analysis)
+    {
+        CancellationToken cancellation = context.RequestAborted;
+        // Built fully before the first byte goes out, so that a failure is a clean error status, not a cut body.
+        using var body = new MemoryStream();
+        string contentType;
+        string extension;
+        if (format == "pprof")
+        {
+            Profile merged = await analysis.MergedAsync(request, cancellation).ConfigureAwait(false);
+            AnalysisService.Run(() =>
+            {
+                ProfileWriter.Write(merged, body);
+                return 0;
+            });
+            (contentType, extension) = ("application/octet-stream", "pb.gz");
+        }
+        else if (format == "top")
+        {
+            TopTable top = await analysis.TopAsync(request, cancellation).ConfigureAwait(false);
+            WriteText(body, writer => TopText.Write(top, writer, 0));
+            (contentType, extension) = ("text/plain; charset=utf-8", "txt");
+        }
+        else
+        {
+            FlameTree tree = (await analysis.TreeAsync(request, requireUploads: true, cancellation).ConfigureAwait(false))!;
+            string title = $"task {request.TaskId}";
+            switch (format)
+            {
+                case "folded":
+                    WriteText(body, writer => FoldedStacks.Write(tree, writer));
+                    (contentType, extension) = ("text/plain; charset=utf-8", "folded.txt");
+                    break;
+                case "svg":
+                    WriteText(body, writer => SvgFlameGraph.Write(tree, writer, title));
+                    (contentType, extension) = ("image/svg+xml", "svg");
+                    break;
+                case "speedscope":
+                    Speedscope.Write(tree, body, title);
+                    (contentType, extension) = ("application/json", "speedscope.json");
+                    break;
+                default:
+                    JsonTree.Write(tree, body);
+                    (contentType, extension) = ("application/json", "json");
+                    break;
+            }
+        }
+
+        context.Response.ContentType = contentType;
+        string fileName = $"{SafeFileName(request.TaskId)}.{extension}";
+        context.Response.Headers.ContentDisposition = $"attachment; filename=\"{fileName}\"";
+        context.Response.ContentLength = body.Length;
+        body.Position = 0;
+        await body.CopyToAsync(context.Response.Body, cancellation).ConfigureAwait(false);
+    }
+
+    private static void WriteText(Stream body, Action<TextWriter> write)
+    {
+        using var writer = new StreamWriter(body, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+        write(writer);
+    }
+
+    private static string SafeFileName(string taskId)
+    {
+        var safe = new StringBuilder(taskId.Length);
+        foreach (char c in taskId)
+        {
+            safe.Append(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_');
+        }
+
+        return safe.ToString();
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static Task FailAsync(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(message + "\n", context.RequestAborted);
+    }
+}

@@ -1,0 +1,67 @@
+using System.Security.Cryptography;
+using System.Text;
+using Flamewright.Server.Configuration;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace Flamewright.Server.Receiver;
+
+/// <summary>
+/// Refuses agent calls without the configured token (<c>SW_AUTHENTICATION</c>, gRPC metadata
+/// <c>authentication</c>) with UNAUTHENTICATED. The two pprof calls may be let through without it
+/// (<see cref="ServerOptions.AllowPprofWithoutToken"/>) because the SkyWalking Go agent does not send it there.
+/// </summary>
+internal sealed class AgentTokenInterceptor(ServerOptions options) : Interceptor
+{
+    /// <summary>The gRPC metadata key SkyWalking agents put their token in.</summary>
+    public const string MetadataKey = "authentication";
+
+    private const string PprofServicePrefix = "/skywalking.v10.PprofTask/";
+
+    private readonly byte[] _token = Encoding.UTF8.GetBytes(options.Authentication);
+
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(request, context);
+    }
+
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(requestStream, responseStream, context);
+    }
+
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(requestStream, context);
+    }
+
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(request, responseStream, context);
+    }
+
+    private void Check(ServerCallContext context)
+    {
+        if (_token.Length == 0)
+        {
+            return;
+        }
+
+        if (options.AllowPprofWithoutToken && context.Method.StartsWith(PprofServicePrefix, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        string? presented = context.RequestHeaders.GetValue(MetadataKey);
+        // Constant time: how long the comparison takes says nothing about how much of the token was right.
+        if (presented is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _token))
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated,
+                $"the agent token is missing or wrong: send it as gRPC metadata '{MetadataKey}'"));
+        }
+    }
+}

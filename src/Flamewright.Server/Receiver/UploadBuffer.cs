@@ -1,0 +1,57 @@
+namespace Flamewright.Server.Receiver;
+
+/// <summary>
+/// Where an upload's bytes wait until the stream ends: memory, or a temporary file that is deleted when the
+/// buffer is disposed, whatever way the upload ended. Grows with what arrives, never with what was declared.
+/// </summary>
+internal sealed class UploadBuffer : IDisposable
+{
+    private readonly Stream _stream;
+    private readonly string? _path;
+
+    private UploadBuffer(Stream stream, string? path)
+    {
+        _stream = stream;
+        _path = path;
+    }
+
+    public long Length => _stream.Length;
+
+    public static UploadBuffer InMemory() => new(new MemoryStream(), null);
+
+    public static UploadBuffer InTemporaryFile(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        string path = Path.Combine(directory, $"{Guid.NewGuid():N}.upload");
+        // DeleteOnClose removes the file even if Dispose is never reached; the explicit delete covers the rest,
+        // and the server clears the folder at start for a process that was killed.
+        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16,
+            FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+        return new UploadBuffer(stream, path);
+    }
+
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) =>
+        _stream.WriteAsync(bytes, cancellationToken);
+
+    public async Task<byte[]> ToArrayAsync(CancellationToken cancellationToken)
+    {
+        if (_stream is MemoryStream memory)
+        {
+            return memory.ToArray();
+        }
+
+        byte[] bytes = new byte[_stream.Length];
+        _stream.Position = 0;
+        await _stream.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+        return bytes;
+    }
+
+    public void Dispose()
+    {
+        _stream.Dispose();
+        if (_path is not null && File.Exists(_path))
+        {
+            File.Delete(_path);
+        }
+    }
+}

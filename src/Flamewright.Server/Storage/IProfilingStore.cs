@@ -1,0 +1,119 @@
+using Flamewright.Server.Tasks;
+
+namespace Flamewright.Server.Storage;
+
+/// <summary>
+/// Everything the server keeps: services and instances as agents report them, tasks, their logs, and the
+/// uploaded profiles. One interface for every provider; each method is one transaction.
+/// </summary>
+public interface IProfilingStore
+{
+    /// <summary>Creates or upgrades the schema to the version this build knows.</summary>
+    Task MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>Records that an instance is alive; its properties replace the stored ones when given.</summary>
+    Task RecordInstanceAsync(InstanceHeartbeat heartbeat, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<ServiceRecord>> ListServicesAsync(CancellationToken cancellationToken);
+
+    Task<ServiceRecord?> FindServiceAsync(string serviceId, CancellationToken cancellationToken);
+
+    /// <summary>A service's instances seen at or after <paramref name="seenSince"/> (epoch ms), by name.</summary>
+    Task<IReadOnlyList<InstanceRecord>> ListInstancesAsync(string serviceId, long seenSince, CancellationToken cancellationToken);
+
+    Task<InstanceRecord?> FindInstanceAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores a task unless the service already profiles the same event (a task whose profiling ends after
+    /// <paramref name="now"/>); the check and the insert are one atomic step. A task id taken by another task
+    /// created in the same millisecond moves the create time on by a millisecond.
+    /// </summary>
+    /// <returns>The stored task (its id and create time may differ from the one given), or <c>null</c> when already profiling.</returns>
+    Task<ProfilingTask?> TryCreateTaskAsync(ProfilingTask task, long now, CancellationToken cancellationToken);
+
+    Task<ProfilingTask?> FindTaskAsync(string taskId, CancellationToken cancellationToken);
+
+    /// <summary>A service's tasks created in [from, to] (epoch ms), newest first, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<ProfilingTask>> ListTasksAsync(string serviceId, long from, long to, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The dispatch rule: among the service's tasks still dispatchable at <paramref name="now"/>, naming this
+    /// instance, created after <paramref name="lastCommandTime"/>, the oldest.
+    /// </summary>
+    Task<ProfilingTask?> NextTaskAsync(string serviceId, string instanceId, long lastCommandTime, long now, CancellationToken cancellationToken);
+
+    Task AppendLogAsync(TaskLog log, CancellationToken cancellationToken);
+
+    /// <summary>A task's log, oldest first.</summary>
+    Task<IReadOnlyList<TaskLog>> ListLogsAsync(string taskId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores an instance's profile for a task, replacing an earlier one, and writes <paramref name="finished"/>
+    /// in the same transaction: the log never says finished for a profile that is not there.
+    /// </summary>
+    Task SaveUploadAsync(StoredUpload upload, TaskLog finished, CancellationToken cancellationToken);
+
+    /// <summary>What a task's uploads are, without their bytes.</summary>
+    Task<IReadOnlyList<UploadInfo>> ListUploadsAsync(string taskId, CancellationToken cancellationToken);
+
+    /// <summary>One upload's profile bytes (gzip-compressed profile.proto), or <c>null</c>.</summary>
+    Task<byte[]?> ReadUploadAsync(string taskId, string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>Deletes tasks created, and instances last seen, before <paramref name="cutoff"/>; returns the number of tasks.</summary>
+    Task<int> DeleteExpiredAsync(long cutoff, CancellationToken cancellationToken);
+}
+
+/// <summary>An agent's report about its instance.</summary>
+/// <param name="Properties">Replaces the stored properties when not <c>null</c> (reportInstanceProperties); keepAlive sends none.</param>
+public sealed record InstanceHeartbeat(string ServiceName, string InstanceName, string Layer, IReadOnlyList<KeyValuePair<string, string>>? Properties, long Now);
+
+public sealed record ServiceRecord(string Id, string Name, string Layer, long FirstSeen, long LastSeen);
+
+public sealed record InstanceRecord(
+    string Id,
+    string ServiceId,
+    string Name,
+    string Layer,
+    IReadOnlyList<KeyValuePair<string, string>> Properties,
+    long FirstSeen,
+    long LastSeen)
+{
+    /// <summary>The language the agent reported (<c>language</c> property), upper case as SkyWalking's enum; UNKNOWN when absent.</summary>
+    public string Language
+    {
+        get
+        {
+            string? value = Properties.FirstOrDefault(p => string.Equals(p.Key, "language", StringComparison.OrdinalIgnoreCase)).Value;
+            string upper = value?.Trim().ToUpperInvariant() ?? "";
+            return upper switch
+            {
+                "JAVA" or "DOTNET" or "NODEJS" or "PYTHON" or "RUBY" or "GO" or "LUA" or "PHP" => upper,
+                "GOLANG" => "GO",
+                _ => "UNKNOWN",
+            };
+        }
+    }
+}
+
+/// <summary>An uploaded profile as stored: gzip-compressed profile.proto plus what listing it needs.</summary>
+/// <param name="SampleTypes">The profile's sample types, <c>type/unit</c>, comma separated, in the profile's order.</param>
+public sealed record StoredUpload(
+    string TaskId,
+    string InstanceId,
+    string InstanceName,
+    long UploadedAt,
+    long DecompressedBytes,
+    long SampleCount,
+    string SampleTypes,
+    byte[] Profile);
+
+/// <summary>An upload without its bytes.</summary>
+public sealed record UploadInfo(
+    string TaskId,
+    string InstanceId,
+    string InstanceName,
+    long UploadedAt,
+    long CompressedBytes,
+    long DecompressedBytes,
+    long SampleCount,
+    string SampleTypes);

@@ -1,0 +1,331 @@
+using System.Data;
+using System.Data.Common;
+using System.Text.Json;
+using Flamewright.Server.Tasks;
+
+namespace Flamewright.Server.Storage;
+
+/// <summary>A schema change: applied once, in order, inside a transaction.</summary>
+public sealed record Migration(int Version, string Description, string Sql);
+
+/// <summary>
+/// <see cref="IProfilingStore"/> over ADO.NET with SQL that SQLite and PostgreSQL both run: <c>@name</c>
+/// parameters, <c>INSERT … ON CONFLICT</c>, BIGINT times. A provider brings its connection, its schema
+/// migrations and how it serialises writers.
+/// </summary>
+public abstract class SqlProfilingStore : IProfilingStore
+{
+    /// <summary>Opens a connection for one operation.</summary>
+    protected abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>The provider's schema, oldest first.</summary>
+    protected abstract IReadOnlyList<Migration> Migrations { get; }
+
+    /// <summary>Held around every write transaction; providers whose database serialises writers return a no-op.</summary>
+    protected abstract ValueTask<IDisposable> EnterWriteAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Makes the ALREADY_PROFILING check and the insert that follows it atomic against other writers of the
+    /// same service (inside <paramref name="transaction"/>).
+    /// </summary>
+    protected virtual Task LockServiceTasksAsync(DbConnection connection, DbTransaction transaction, string serviceId, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
+
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        using IDisposable writing = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, description TEXT NOT NULL, applied_at BIGINT NOT NULL)", cancellationToken).ConfigureAwait(false);
+        foreach (Migration migration in Migrations)
+        {
+            await using DbTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await LockMigrationsAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+            object? current = await ScalarAsync(connection, transaction, "SELECT MAX(version) FROM schema_version", cancellationToken).ConfigureAwait(false);
+            int version = current is null or DBNull ? 0 : Convert.ToInt32(current, System.Globalization.CultureInfo.InvariantCulture);
+            if (version >= migration.Version)
+            {
+                continue;
+            }
+
+            await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction,
+                "INSERT INTO schema_version (version, description, applied_at) VALUES (@v, @d, @t)", cancellationToken,
+                ("v", migration.Version), ("d", migration.Description), ("t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        object? final = await ScalarAsync(connection, null, "SELECT MAX(version) FROM schema_version", cancellationToken).ConfigureAwait(false);
+        int known = Migrations[^1].Version;
+        if (final is not null and not DBNull && Convert.ToInt32(final, System.Globalization.CultureInfo.InvariantCulture) > known)
+        {
+            throw new InvalidOperationException(
+                $"the database schema is version {final}, newer than this build knows ({known}): run a newer flamewright");
+        }
+    }
+
+    /// <summary>Serialises migrations run by several nodes at once; SQLite's write lock already does.</summary>
+    protected virtual Task LockMigrationsAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
+
+    public async Task RecordInstanceAsync(InstanceHeartbeat heartbeat, CancellationToken cancellationToken)
+    {
+        string serviceId = SkyWalkingIds.ServiceId(heartbeat.ServiceName);
+        string instanceId = SkyWalkingIds.InstanceId(serviceId, heartbeat.InstanceName);
+        using IDisposable writing = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using DbTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, """
+            INSERT INTO services (id, name, layer, first_seen, last_seen) VALUES (@id, @name, @layer, @now, @now)
+            ON CONFLICT (id) DO UPDATE SET last_seen = @now, layer = @layer
+            """, cancellationToken,
+            ("id", serviceId), ("name", heartbeat.ServiceName), ("layer", heartbeat.Layer), ("now", heartbeat.Now)).ConfigureAwait(false);
+        string? properties = heartbeat.Properties is null ? null : JsonSerializer.Serialize(heartbeat.Properties.Select(p => new[] { p.Key, p.Value }));
+        await ExecuteAsync(connection, transaction, """
+            INSERT INTO instances (id, service_id, name, layer, properties, first_seen, last_seen)
+            VALUES (@id, @service, @name, @layer, COALESCE(@properties, '[]'), @now, @now)
+            ON CONFLICT (id) DO UPDATE SET last_seen = @now, layer = @layer,
+                properties = COALESCE(@properties, instances.properties)
+            """, cancellationToken,
+            ("id", instanceId), ("service", serviceId), ("name", heartbeat.InstanceName), ("layer", heartbeat.Layer),
+            ("properties", properties), ("now", heartbeat.Now)).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<ServiceRecord>> ListServicesAsync(CancellationToken cancellationToken) =>
+        await QueryAsync("SELECT id, name, layer, first_seen, last_seen FROM services ORDER BY name", ReadService, cancellationToken).ConfigureAwait(false);
+
+    public async Task<ServiceRecord?> FindServiceAsync(string serviceId, CancellationToken cancellationToken) =>
+        (await QueryAsync("SELECT id, name, layer, first_seen, last_seen FROM services WHERE id = @id", ReadService, cancellationToken, ("id", serviceId)).ConfigureAwait(false))
+        .FirstOrNull();
+
+    public async Task<IReadOnlyList<InstanceRecord>> ListInstancesAsync(string serviceId, long seenSince, CancellationToken cancellationToken) =>
+        await QueryAsync(
+            "SELECT id, service_id, name, layer, properties, first_seen, last_seen FROM instances WHERE service_id = @service AND last_seen >= @since ORDER BY name",
+            ReadInstance, cancellationToken, ("service", serviceId), ("since", seenSince)).ConfigureAwait(false);
+
+    public async Task<InstanceRecord?> FindInstanceAsync(string instanceId, CancellationToken cancellationToken) =>
+        (await QueryAsync("SELECT id, service_id, name, layer, properties, first_seen, last_seen FROM instances WHERE id = @id",
+            ReadInstance, cancellationToken, ("id", instanceId)).ConfigureAwait(false)).FirstOrNull();
+
+    public async Task<ProfilingTask?> TryCreateTaskAsync(ProfilingTask task, long now, CancellationToken cancellationToken)
+    {
+        using IDisposable writing = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using DbTransaction transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+        await LockServiceTasksAsync(connection, transaction, task.ServiceId, cancellationToken).ConfigureAwait(false);
+        object? busy = await ScalarAsync(connection, transaction,
+            "SELECT COUNT(*) FROM tasks WHERE service_id = @service AND event = @event AND profiling_until > @now", cancellationToken,
+            ("service", task.ServiceId), ("event", task.Event.ToString()), ("now", now)).ConfigureAwait(false);
+        if (Convert.ToInt64(busy, System.Globalization.CultureInfo.InvariantCulture) > 0)
+        {
+            return null;
+        }
+
+        ProfilingTask stored = task;
+        while (Convert.ToInt64(await ScalarAsync(connection, transaction, "SELECT COUNT(*) FROM tasks WHERE id = @id", cancellationToken, ("id", stored.Id)).ConfigureAwait(false),
+            System.Globalization.CultureInfo.InvariantCulture) > 0)
+        {
+            long later = stored.CreateTime + 1;
+            stored = stored with
+            {
+                CreateTime = later,
+                Id = SkyWalkingIds.TaskId(later, stored.ServiceId),
+                DispatchUntil = stored.DispatchUntil + 1,
+            };
+        }
+
+        await ExecuteAsync(connection, transaction, """
+            INSERT INTO tasks (id, service_id, event, duration, dump_period, create_time, dispatch_until, profiling_until)
+            VALUES (@id, @service, @event, @duration, @dump, @created, @dispatch, @profiling)
+            """, cancellationToken,
+            ("id", stored.Id), ("service", stored.ServiceId), ("event", stored.Event.ToString()), ("duration", stored.Duration),
+            ("dump", stored.DumpPeriod), ("created", stored.CreateTime), ("dispatch", stored.DispatchUntil), ("profiling", stored.ProfilingUntil)).ConfigureAwait(false);
+        for (int i = 0; i < stored.InstanceIds.Count; i++)
+        {
+            await ExecuteAsync(connection, transaction,
+                "INSERT INTO task_instances (task_id, instance_id, position) VALUES (@task, @instance, @position)", cancellationToken,
+                ("task", stored.Id), ("instance", stored.InstanceIds[i]), ("position", i)).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return stored;
+    }
+
+    public async Task<ProfilingTask?> FindTaskAsync(string taskId, CancellationToken cancellationToken) =>
+        (await LoadTasksAsync("WHERE id = @id", 1, cancellationToken, ("id", taskId)).ConfigureAwait(false)).FirstOrNull();
+
+    public Task<IReadOnlyList<ProfilingTask>> ListTasksAsync(string serviceId, long from, long to, int limit, CancellationToken cancellationToken) =>
+        LoadTasksAsync("WHERE service_id = @service AND create_time >= @from AND create_time <= @to ORDER BY create_time DESC", limit, cancellationToken,
+            ("service", serviceId), ("from", from), ("to", to));
+
+    public async Task<ProfilingTask?> NextTaskAsync(string serviceId, string instanceId, long lastCommandTime, long now, CancellationToken cancellationToken) =>
+        (await LoadTasksAsync("""
+            WHERE service_id = @service AND dispatch_until > @now AND create_time > @after
+              AND id IN (SELECT task_id FROM task_instances WHERE instance_id = @instance)
+            ORDER BY create_time
+            """, 1, cancellationToken,
+            ("service", serviceId), ("now", now), ("after", lastCommandTime), ("instance", instanceId)).ConfigureAwait(false)).FirstOrNull();
+
+    public async Task AppendLogAsync(TaskLog log, CancellationToken cancellationToken)
+    {
+        using IDisposable writing = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await InsertLogAsync(connection, null, log, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<TaskLog>> ListLogsAsync(string taskId, CancellationToken cancellationToken) =>
+        await QueryAsync(
+            "SELECT task_id, instance_id, instance_name, operation, operation_time, message FROM task_logs WHERE task_id = @task ORDER BY seq",
+            r => new TaskLog(r.GetString(0), r.GetString(1), r.GetString(2), (TaskLogOperation)r.GetInt32(3), r.GetInt64(4), r.IsDBNull(5) ? null : r.GetString(5)),
+            cancellationToken, ("task", taskId)).ConfigureAwait(false);
+
+    public async Task SaveUploadAsync(StoredUpload upload, TaskLog finished, CancellationToken cancellationToken)
+    {
+        using IDisposable writing = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using DbTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, """
+            INSERT INTO uploads (task_id, instance_id, instance_name, uploaded_at, compressed_bytes, decompressed_bytes, sample_count, sample_types, profile)
+            VALUES (@task, @instance, @name, @at, @compressed, @decompressed, @samples, @types, @profile)
+            ON CONFLICT (task_id, instance_id) DO UPDATE SET instance_name = @name, uploaded_at = @at, compressed_bytes = @compressed,
+                decompressed_bytes = @decompressed, sample_count = @samples, sample_types = @types, profile = @profile
+            """, cancellationToken,
+            ("task", upload.TaskId), ("instance", upload.InstanceId), ("name", upload.InstanceName), ("at", upload.UploadedAt),
+            ("compressed", (long)upload.Profile.Length), ("decompressed", upload.DecompressedBytes), ("samples", upload.SampleCount),
+            ("types", upload.SampleTypes), ("profile", upload.Profile)).ConfigureAwait(false);
+        await InsertLogAsync(connection, transaction, finished, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<UploadInfo>> ListUploadsAsync(string taskId, CancellationToken cancellationToken) =>
+        await QueryAsync("""
+            SELECT task_id, instance_id, instance_name, uploaded_at, compressed_bytes, decompressed_bytes, sample_count, sample_types
+            FROM uploads WHERE task_id = @task ORDER BY instance_name
+            """,
+            r => new UploadInfo(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6), r.GetString(7)),
+            cancellationToken, ("task", taskId)).ConfigureAwait(false);
+
+    public async Task<byte[]?> ReadUploadAsync(string taskId, string instanceId, CancellationToken cancellationToken) =>
+        (await QueryAsync("SELECT profile FROM uploads WHERE task_id = @task AND instance_id = @instance",
+            r => (byte[])r.GetValue(0), cancellationToken, ("task", taskId), ("instance", instanceId)).ConfigureAwait(false)).FirstOrNull();
+
+    public async Task<int> DeleteExpiredAsync(long cutoff, CancellationToken cancellationToken)
+    {
+        using IDisposable writing = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using DbTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        const string Expired = "SELECT id FROM tasks WHERE create_time < @cutoff";
+        await ExecuteAsync(connection, transaction, $"DELETE FROM uploads WHERE task_id IN ({Expired})", cancellationToken, ("cutoff", cutoff)).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, $"DELETE FROM task_logs WHERE task_id IN ({Expired})", cancellationToken, ("cutoff", cutoff)).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, $"DELETE FROM task_instances WHERE task_id IN ({Expired})", cancellationToken, ("cutoff", cutoff)).ConfigureAwait(false);
+        int tasks = await ExecuteAsync(connection, transaction, "DELETE FROM tasks WHERE create_time < @cutoff", cancellationToken, ("cutoff", cutoff)).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "DELETE FROM instances WHERE last_seen < @cutoff", cancellationToken, ("cutoff", cutoff)).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction,
+            "DELETE FROM services WHERE last_seen < @cutoff AND id NOT IN (SELECT service_id FROM instances) AND id NOT IN (SELECT service_id FROM tasks)",
+            cancellationToken, ("cutoff", cutoff)).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return tasks;
+    }
+
+    private async Task<IReadOnlyList<ProfilingTask>> LoadTasksAsync(string where, int limit, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<(string Id, string Service, PprofEvent Event, int? Duration, int? Dump, long Created, long Dispatch)>();
+        await using (DbCommand command = Command(connection, null,
+            $"SELECT id, service_id, event, duration, dump_period, create_time, dispatch_until FROM tasks {where} LIMIT {limit}", parameters))
+        await using (DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rows.Add((reader.GetString(0), reader.GetString(1), Enum.Parse<PprofEvent>(reader.GetString(2)),
+                    reader.IsDBNull(3) ? null : reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetInt32(4),
+                    reader.GetInt64(5), reader.GetInt64(6)));
+            }
+        }
+
+        var tasks = new List<ProfilingTask>(rows.Count);
+        foreach (var row in rows)
+        {
+            var instances = new List<string>();
+            await using DbCommand command = Command(connection, null,
+                "SELECT instance_id FROM task_instances WHERE task_id = @task ORDER BY position", [("task", row.Id)]);
+            await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                instances.Add(reader.GetString(0));
+            }
+
+            tasks.Add(new ProfilingTask(row.Id, row.Service, instances, row.Event, row.Duration, row.Dump, row.Created, row.Dispatch));
+        }
+
+        return tasks;
+    }
+
+    private static Task<int> InsertLogAsync(DbConnection connection, DbTransaction? transaction, TaskLog log, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction, """
+            INSERT INTO task_logs (task_id, instance_id, instance_name, operation, operation_time, message)
+            VALUES (@task, @instance, @name, @operation, @time, @message)
+            """, cancellationToken,
+            ("task", log.TaskId), ("instance", log.InstanceId), ("name", log.InstanceName), ("operation", (int)log.Operation),
+            ("time", log.OperationTime), ("message", log.Message));
+
+    private static ServiceRecord ReadService(DbDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4));
+
+    private static InstanceRecord ReadInstance(DbDataReader r)
+    {
+        string[][] pairs = JsonSerializer.Deserialize<string[][]>(r.GetString(4)) ?? [];
+        return new InstanceRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3),
+            [.. pairs.Where(p => p.Length == 2).Select(p => KeyValuePair.Create(p[0], p[1]))], r.GetInt64(5), r.GetInt64(6));
+    }
+
+    private async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using DbCommand command = Command(connection, null, sql, parameters);
+        await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Runs a statement; returns the rows it changed.</summary>
+    protected static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using DbCommand command = Command(connection, transaction, sql, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<object?> ScalarAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using DbCommand command = Command(connection, transaction, sql, parameters);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+#pragma warning disable CA2100 // Statements are constants of this class; values always travel as parameters.
+    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, (string Name, object? Value)[] parameters)
+    {
+        DbCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        foreach ((string name, object? value) in parameters)
+        {
+            DbParameter parameter = command.CreateParameter();
+            parameter.ParameterName = "@" + name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+
+        return command;
+    }
+#pragma warning restore CA2100
+}
+
+internal static class RowLists
+{
+    public static T? FirstOrNull<T>(this IReadOnlyList<T> rows)
+        where T : class => rows.Count > 0 ? rows[0] : null;
+}

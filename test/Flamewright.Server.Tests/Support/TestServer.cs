@@ -1,0 +1,94 @@
+using Flamewright.Server.Configuration;
+using Flamewright.Server.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Flamewright.Server.Tests.Support;
+
+/// <summary>
+/// A real <c>flamewright server</c> in this process, on free loopback ports, with its own data directory and a
+/// clock the test controls. Disposing stops it and, unless kept for a restart, deletes the data directory.
+/// Unexpected error logs fail the test on dispose.
+/// </summary>
+internal sealed class TestServer : IAsyncDisposable
+{
+    private bool _ownsDataDir;
+
+    private TestServer(FlamewrightServer server, string dataDir, ManualClock clock, CapturedLogs logs)
+    {
+        Server = server;
+        DataDir = dataDir;
+        Clock = clock;
+        Logs = logs;
+    }
+
+    public FlamewrightServer Server { get; }
+
+    public string DataDir { get; }
+
+    public ManualClock Clock { get; }
+
+    public CapturedLogs Logs { get; }
+
+    /// <summary>Set when a test provokes server errors on purpose.</summary>
+    public bool ErrorsExpected { get; set; }
+
+    public Uri GrpcAddress => Server.GrpcAddress;
+
+    public Uri HttpAddress => Server.HttpAddress;
+
+    /// <summary>Starts a server; <paramref name="settings"/> are setting name → value, as flags would give them.</summary>
+    public static async Task<TestServer> StartAsync(
+        IReadOnlyDictionary<string, string>? settings = null, string? dataDir = null, ManualClock? clock = null, IDictionary<string, string>? environment = null)
+    {
+        bool owns = dataDir is null;
+        dataDir ??= Path.Combine(Path.GetTempPath(), "flamewright-test-" + Guid.NewGuid().ToString("N"));
+        var flags = new Dictionary<string, (string, string)>(StringComparer.OrdinalIgnoreCase)
+        {
+            [nameof(ServerOptions.GrpcPort)] = ("0", "test"),
+            [nameof(ServerOptions.HttpPort)] = ("0", "test"),
+            [nameof(ServerOptions.DataDir)] = (dataDir, "test"),
+        };
+        foreach ((string name, string value) in settings ?? new Dictionary<string, string>())
+        {
+            flags[name] = (value, "test");
+        }
+
+        clock ??= new ManualClock();
+        var logs = new CapturedLogs();
+        ServerSettings loaded = ServerSettings.Load(flags, null, new System.Collections.Hashtable(new Dictionary<string, string>(environment ?? new Dictionary<string, string>())));
+        FlamewrightServer server = FlamewrightServer.Create(loaded, logging => logging.AddProvider(logs).SetMinimumLevel(LogLevel.Information), clock);
+        await server.StartAsync();
+        return new TestServer(server, dataDir, clock, logs) { _ownsDataDir = owns };
+    }
+
+    /// <summary>Stops this server and starts a new one on the same data directory (and clock).</summary>
+    public async Task<TestServer> RestartAsync(IReadOnlyDictionary<string, string>? settings = null)
+    {
+        _ownsDataDir = false;
+        await DisposeAsync();
+        TestServer restarted = await StartAsync(settings, DataDir, Clock);
+        restarted._ownsDataDir = true;
+        return restarted;
+    }
+
+    public GoLikeAgent Agent(string service, string instance, string? token = null) => new(GrpcAddress, service, instance, token);
+
+    public GraphQLClient GraphQL() => new(HttpAddress);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.StopAsync();
+        await Server.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (_ownsDataDir && Directory.Exists(DataDir))
+        {
+            Directory.Delete(DataDir, recursive: true);
+        }
+
+        if (!ErrorsExpected)
+        {
+            string[] errors = [.. Logs.Errors];
+            Assert.True(errors.Length == 0, "the server logged errors:\n" + string.Join("\n", errors));
+        }
+    }
+}
