@@ -108,7 +108,12 @@ public sealed class ServerSettings
             string source = DescribeSource(configuration, key, jsonPath, prefixedNames, skyWalkingNames, flags, property.Name);
             string shown = s_secrets.Contains(property.Name)
                 ? (string.IsNullOrEmpty((string?)property.GetValue(options)) ? "(not set)" : "(set)")
-                : System.Convert.ToString(property.GetValue(options), CultureInfo.InvariantCulture) ?? "";
+                : property.GetValue(options) switch
+                {
+                    bool b => b ? "true" : "false",
+                    object value => System.Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
+                    null => "",
+                };
             sources.Add(new SettingSource(property.Name, shown, source));
         }
 

@@ -19,24 +19,15 @@ internal static class FlamewrightProcess
 {
     private static readonly string Dll = FindDll();
 
-    public static CliResult Run(params string[] args)
-    {
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        start.ArgumentList.Add(Dll);
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
+    public static CliResult Run(params string[] args) => Run(args, null, null);
 
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + Dll);
+    /// <summary>
+    /// Runs the executable to its end. The child gets this process's environment without any <c>SW_*</c> or
+    /// <c>FLAMEWRIGHT_*</c> variable, plus <paramref name="environment"/>: tests see only the settings they give.
+    /// </summary>
+    public static CliResult Run(string[] args, IReadOnlyDictionary<string, string>? environment, string? workingDirectory)
+    {
+        using Process process = Start(args, environment, workingDirectory);
         process.StandardInput.Close();
         using var stdout = new MemoryStream();
         Task copy = process.StandardOutput.BaseStream.CopyToAsync(stdout);
@@ -50,6 +41,40 @@ internal static class FlamewrightProcess
         process.WaitForExit();
         copy.Wait();
         return new CliResult(process.ExitCode, stdout.ToArray(), stderr.Result.Replace("\r\n", "\n", StringComparison.Ordinal));
+    }
+
+    /// <summary>Starts the executable with redirected streams and a clean environment (see <see cref="Run(string[], IReadOnlyDictionary{string, string}?, string?)"/>).</summary>
+    public static Process Start(string[] args, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
+    {
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (string name in start.Environment.Keys.ToList())
+        {
+            if (name.StartsWith("SW_", StringComparison.OrdinalIgnoreCase) || name.StartsWith("FLAMEWRIGHT_", StringComparison.OrdinalIgnoreCase))
+            {
+                start.Environment.Remove(name);
+            }
+        }
+
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        start.ArgumentList.Add(Dll);
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(start) ?? throw new InvalidOperationException("could not start " + Dll);
     }
 
     /// <summary>The <c>dotnet</c> host running the tests, else the one on PATH.</summary>
