@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Flamewright.Server.Query;
 
@@ -16,7 +17,7 @@ namespace Flamewright.Server.Query;
 /// <c>{data, errors}</c>. The schema is <c>schema.graphql</c>, embedded: the same text a test compares with
 /// the checked-in baseline.
 /// </summary>
-public static class GraphQLEndpoint
+public static partial class GraphQLEndpoint
 {
     /// <summary>Path of the endpoint, as SkyWalking serves it.</summary>
     public const string Path = "/graphql";
@@ -59,7 +60,7 @@ public static class GraphQLEndpoint
         return endpoints;
     }
 
-    private static async Task HandleAsync(HttpContext context, ISchema schema, IDocumentExecuter executer, GraphQLSerializer serializer, ServerOptions options)
+    private static async Task HandleAsync(HttpContext context, ISchema schema, IDocumentExecuter executer, GraphQLSerializer serializer, ServerOptions options, ILoggerFactory loggers)
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
@@ -91,6 +92,13 @@ public static class GraphQLEndpoint
             execution.OperationName = request.OperationName;
             execution.RequestServices = context.RequestServices;
             execution.CancellationToken = context.RequestAborted;
+            execution.UnhandledExceptionDelegate = failure =>
+            {
+                // A fault of ours, not of the request: logged with its stack, answered without internals.
+                LogResolverFailed(loggers.CreateLogger(typeof(GraphQLEndpoint).FullName!), failure.FieldContext?.FieldDefinition.Name ?? "(none)", failure.OriginalException);
+                failure.ErrorMessage = "internal server error; the server log has the details";
+                return Task.CompletedTask;
+            };
         }).ConfigureAwait(false);
         context.Response.ContentType = "application/json; charset=utf-8";
         await serializer.WriteAsync(context.Response.Body, result, context.RequestAborted).ConfigureAwait(false);
@@ -104,4 +112,7 @@ public static class GraphQLEndpoint
     }
 
     private static string OneLine(Exception e) => e.Message.ReplaceLineEndings(" ");
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Error, Message = "GraphQL field {Field} failed")]
+    private static partial void LogResolverFailed(ILogger logger, string field, Exception exception);
 }

@@ -23,6 +23,9 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
     /// <summary>Name of the folder under the data directory that holds uploads in temporary-file mode.</summary>
     public const string TemporaryFolder = "uploads.tmp";
 
+    /// <summary>How long an error report may take to follow its metadata with the error text.</summary>
+    private static readonly TimeSpan ErrorMessageWait = TimeSpan.FromSeconds(5);
+
     private readonly PprofLimits _limits = new() { MaxDecompressedBytes = options.MaxDecompressedBytes };
 
     public string TemporaryDirectory { get; } = Path.Combine(Path.GetFullPath(options.DataDir), TemporaryFolder);
@@ -69,7 +72,7 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
             case PprofProfilingStatus.PprofExecutionTaskError:
                 await Respond(responses, PprofProfilingStatus.PprofExecutionTaskError, cancellation).ConfigureAwait(false);
                 string? reason = first.ResultCase == PprofData.ResultOneofCase.ErrorMessage ? first.ErrorMessage : null;
-                reason ??= await DrainForErrorMessageAsync(requests, cancellation).ConfigureAwait(false);
+                reason ??= await ReadErrorMessageAsync(requests, cancellation).ConfigureAwait(false);
                 await LogErrorAsync(upload, TaskLogOperation.EXECUTION_TASK_ERROR,
                     string.IsNullOrWhiteSpace(reason) ? "the agent reported an error without a reason" : Truncate(reason)).ConfigureAwait(false);
                 return;
@@ -176,20 +179,30 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         return new Upload(task, instanceId, metadata.ServiceInstance);
     }
 
-    /// <summary>An agent may send its error text after the metadata; read until it half-closes, keeping the text.</summary>
-    private static async Task<string?> DrainForErrorMessageAsync(IAsyncStreamReader<PprofData> requests, CancellationToken cancellation)
+    /// <summary>
+    /// An agent may send its error text in a message after the metadata. Wait a little for it, but write the
+    /// error log whatever happens: an agent that hangs up or stays silent still failed.
+    /// </summary>
+    private static async Task<string?> ReadErrorMessageAsync(IAsyncStreamReader<PprofData> requests, CancellationToken cancellation)
     {
-        string? reason = null;
-        // A handful of messages at most: an error report has nothing else to say.
-        for (int i = 0; i < 8 && await requests.MoveNext(cancellation).ConfigureAwait(false); i++)
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        wait.CancelAfter(ErrorMessageWait);
+        try
         {
-            if (requests.Current.ResultCase == PprofData.ResultOneofCase.ErrorMessage)
+            // A handful of messages at most: an error report has nothing else to say.
+            for (int i = 0; i < 8 && await requests.MoveNext(wait.Token).ConfigureAwait(false); i++)
             {
-                reason ??= requests.Current.ErrorMessage;
+                if (requests.Current.ResultCase == PprofData.ResultOneofCase.ErrorMessage)
+                {
+                    return requests.Current.ErrorMessage;
+                }
             }
         }
+        catch (Exception e) when (e is OperationCanceledException or IOException or RpcException)
+        {
+        }
 
-        return reason;
+        return null;
     }
 
     private async Task StoreAsync(Upload upload, byte[] bytes, Profile profile)
