@@ -33,7 +33,7 @@ public interface IProfilingStore
 
     Task<ProfilingTask?> FindTaskAsync(string taskId, CancellationToken cancellationToken);
 
-    /// <summary>A service's tasks created in [from, to] (epoch ms), newest first, at most <paramref name="limit"/>.</summary>
+    /// <summary>A service's tasks created in [from, to) (epoch ms), newest first, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<ProfilingTask>> ListTasksAsync(string serviceId, long from, long to, int limit, CancellationToken cancellationToken);
 
     /// <summary>
@@ -49,7 +49,8 @@ public interface IProfilingStore
 
     /// <summary>
     /// Stores an instance's profile for a task, replacing an earlier one, and writes <paramref name="finished"/>
-    /// in the same transaction: the log never says finished for a profile that is not there.
+    /// in the same transaction: the log never says finished for a profile that is not there. A replacing upload's
+    /// <see cref="UploadInfo.UploadedAt"/> is always later than the replaced one's, so that it identifies the bytes.
     /// </summary>
     Task SaveUploadAsync(StoredUpload upload, TaskLog finished, CancellationToken cancellationToken);
 

@@ -155,7 +155,7 @@ public abstract class SqlProfilingStore : IProfilingStore
         (await LoadTasksAsync("WHERE id = @id", 1, cancellationToken, ("id", taskId)).ConfigureAwait(false)).FirstOrNull();
 
     public Task<IReadOnlyList<ProfilingTask>> ListTasksAsync(string serviceId, long from, long to, int limit, CancellationToken cancellationToken) =>
-        LoadTasksAsync("WHERE service_id = @service AND create_time >= @from AND create_time <= @to ORDER BY create_time DESC", limit, cancellationToken,
+        LoadTasksAsync("WHERE service_id = @service AND create_time >= @from AND create_time < @to ORDER BY create_time DESC", limit, cancellationToken,
             ("service", serviceId), ("from", from), ("to", to));
 
     public async Task<ProfilingTask?> NextTaskAsync(string serviceId, string instanceId, long lastCommandTime, long now, CancellationToken cancellationToken) =>
@@ -184,10 +184,14 @@ public abstract class SqlProfilingStore : IProfilingStore
         using IDisposable writing = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
         await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using DbTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // A replacing upload always gets a later uploaded_at than the one it replaces, even within the same
+        // millisecond or after the clock stepped back: (task, instance, uploaded_at) identifies an upload's bytes,
+        // and the analysis cache relies on it.
         await ExecuteAsync(connection, transaction, """
             INSERT INTO uploads (task_id, instance_id, instance_name, uploaded_at, compressed_bytes, decompressed_bytes, sample_count, sample_types, profile)
             VALUES (@task, @instance, @name, @at, @compressed, @decompressed, @samples, @types, @profile)
-            ON CONFLICT (task_id, instance_id) DO UPDATE SET instance_name = @name, uploaded_at = @at, compressed_bytes = @compressed,
+            ON CONFLICT (task_id, instance_id) DO UPDATE SET instance_name = @name,
+                uploaded_at = CASE WHEN @at > uploads.uploaded_at THEN @at ELSE uploads.uploaded_at + 1 END, compressed_bytes = @compressed,
                 decompressed_bytes = @decompressed, sample_count = @samples, sample_types = @types, profile = @profile
             """, cancellationToken,
             ("task", upload.TaskId), ("instance", upload.InstanceId), ("name", upload.InstanceName), ("at", upload.UploadedAt),

@@ -10,6 +10,10 @@ internal sealed class CapturedLogs : ILoggerProvider
 
     public IEnumerable<string> Errors => Entries.Where(e => e.Level >= LogLevel.Error).Select(e => $"{e.Category}: {e.Message} {e.Exception}");
 
+    /// <summary>Waits until the server wrote an entry with this category and event id: the sign that work the client cannot see is done.</summary>
+    public Task WaitForAsync(string category, int eventId, TimeSpan timeout) =>
+        Eventually.HoldsAsync(() => Entries.Any(e => e.Category == category && e.Event.Id == eventId), $"the server writes log entry {category}[{eventId}]", timeout);
+
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void Dispose()

@@ -1,6 +1,7 @@
 using Flamewright.Protocol.Common;
 using Flamewright.Protocol.Management;
 using Flamewright.Protocol.Pprof;
+using Flamewright.Server.Tasks;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -38,10 +39,19 @@ internal sealed class GoLikeAgent : IDisposable
 
     public string Instance { get; }
 
+    /// <summary>The service's id, as SkyWalking builds it.</summary>
+    public string ServiceId => SkyWalkingIds.ServiceId(Service);
+
+    /// <summary>The instance's id, as SkyWalking builds it.</summary>
+    public string InstanceId => SkyWalkingIds.InstanceId(ServiceId, Instance);
+
     /// <summary>The <c>CreateTime</c> of the last task taken; 0 after start, as in the Go agent.</summary>
     public long LastCommandTime { get; set; }
 
     public bool TokenOnPprofCalls { get; set; }
+
+    /// <summary>What a restarted Go agent remembers: nothing, so it asks again from <c>lastCommandTime</c> 0.</summary>
+    public void Restart() => LastCommandTime = 0;
 
     public ManagementService.ManagementServiceClient Management { get; }
 
@@ -88,52 +98,96 @@ internal sealed class GoLikeAgent : IDisposable
     /// <summary>Uploads <paramref name="profile"/> while declaring <paramref name="declaredSize"/> bytes.</summary>
     public async Task<PprofProfilingStatus> UploadAsync(string taskId, byte[] profile, int declaredSize)
     {
-        using AsyncDuplexStreamingCall<PprofData, PprofCollectionResponse> call = Pprof.collect(PprofHeaders(), DateTime.UtcNow.AddSeconds(60));
-        await call.RequestStream.WriteAsync(new PprofData { Metadata = Metadata(taskId, PprofProfilingStatus.PprofProfilingSuccess, declaredSize) });
-        Assert.True(await call.ResponseStream.MoveNext(), "the server must answer the metadata");
-        PprofProfilingStatus status = call.ResponseStream.Current.Status;
-        if (status != PprofProfilingStatus.PprofProfilingSuccess)
+        (AsyncDuplexStreamingCall<PprofData, PprofCollectionResponse> call, PprofProfilingStatus answer) =
+            await BeginUploadAsync(MetadataMessage(taskId, PprofProfilingStatus.PprofProfilingSuccess, declaredSize));
+        using (call)
         {
-            await call.RequestStream.CompleteAsync();
-            return status;
-        }
+            if (answer == PprofProfilingStatus.PprofProfilingSuccess)
+            {
+                for (int offset = 0; offset < profile.Length; offset += ChunkSize)
+                {
+                    int length = Math.Min(ChunkSize, profile.Length - offset);
+                    await call.RequestStream.WriteAsync(new PprofData { Content = ByteString.CopyFrom(profile, offset, length) });
+                }
+            }
 
-        for (int offset = 0; offset < profile.Length; offset += ChunkSize)
-        {
-            int length = Math.Min(ChunkSize, profile.Length - offset);
-            await call.RequestStream.WriteAsync(new PprofData { Content = ByteString.CopyFrom(profile, offset, length) });
+            await EndUploadAsync(call);
+            return answer;
         }
-
-        await call.RequestStream.CompleteAsync();
-        // Read to the end: the call's final status tells whether the server stored the profile.
-        while (await call.ResponseStream.MoveNext())
-        {
-            Assert.Fail("the server must answer exactly once per stream");
-        }
-
-        return status;
     }
 
     /// <summary>Reports that profiling failed, with an error text (which the Go agent 0.7 leaves out: pass null).</summary>
     public async Task<PprofProfilingStatus> ReportErrorAsync(string taskId, string? message)
     {
-        using AsyncDuplexStreamingCall<PprofData, PprofCollectionResponse> call = Pprof.collect(PprofHeaders(), DateTime.UtcNow.AddSeconds(60));
-        var data = new PprofData { Metadata = Metadata(taskId, PprofProfilingStatus.PprofExecutionTaskError, 0) };
+        PprofData data = MetadataMessage(taskId, PprofProfilingStatus.PprofExecutionTaskError, 0);
         if (message is not null)
         {
             data.ErrorMessage = message;
         }
 
-        await call.RequestStream.WriteAsync(data);
-        Assert.True(await call.ResponseStream.MoveNext(), "the server must answer the metadata");
-        PprofProfilingStatus status = call.ResponseStream.Current.Status;
-        await call.RequestStream.CompleteAsync();
-        while (await call.ResponseStream.MoveNext())
+        (AsyncDuplexStreamingCall<PprofData, PprofCollectionResponse> call, PprofProfilingStatus answer) = await BeginUploadAsync(data);
+        using (call)
         {
+            await EndUploadAsync(call);
+            return answer;
         }
-
-        return status;
     }
+
+    /// <summary>
+    /// Sends the metadata and half of the profile, then drops the call as a killed agent would; runs
+    /// <paramref name="whileOpen"/>, if given, after the half was sent and before the call is dropped.
+    /// </summary>
+    public async Task HangUpMidUploadAsync(string taskId, byte[] profile, Func<Task>? whileOpen = null)
+    {
+        using var hangUp = new CancellationTokenSource();
+        (AsyncDuplexStreamingCall<PprofData, PprofCollectionResponse> call, _) =
+            await BeginUploadAsync(MetadataMessage(taskId, PprofProfilingStatus.PprofProfilingSuccess, profile.Length), hangUp.Token);
+        using (call)
+        {
+            await call.RequestStream.WriteAsync(new PprofData { Content = ByteString.CopyFrom(profile, 0, profile.Length / 2) });
+            if (whileOpen is not null)
+            {
+                await whileOpen();
+            }
+
+            await hangUp.CancelAsync();
+        }
+    }
+
+    /// <summary>
+    /// Opens <c>collect</c> as the Go agent does (60 s for the whole upload), sends <paramref name="first"/> and
+    /// reads the server's one answer; the caller goes on with the call (and disposes it).
+    /// </summary>
+    public async Task<(AsyncDuplexStreamingCall<PprofData, PprofCollectionResponse> Call, PprofProfilingStatus Answer)> BeginUploadAsync(
+        PprofData first, CancellationToken cancellationToken = default)
+    {
+        AsyncDuplexStreamingCall<PprofData, PprofCollectionResponse> call = OpenCollect(cancellationToken);
+        try
+        {
+            await call.RequestStream.WriteAsync(first, cancellationToken);
+            Assert.True(await call.ResponseStream.MoveNext(cancellationToken), "the server must answer the metadata");
+            return (call, call.ResponseStream.Current.Status);
+        }
+        catch
+        {
+            call.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Half-closes and reads to the end: the call's final status tells whether the server took what was sent.</summary>
+    public static async Task EndUploadAsync(AsyncDuplexStreamingCall<PprofData, PprofCollectionResponse> call)
+    {
+        await call.RequestStream.CompleteAsync();
+        Assert.False(await call.ResponseStream.MoveNext(), "the server must answer exactly once per stream");
+    }
+
+    /// <summary>A <c>collect</c> stream as the Go agent opens it (60 s for the whole upload), for tests that misbehave on it.</summary>
+    public AsyncDuplexStreamingCall<PprofData, PprofCollectionResponse> OpenCollect(CancellationToken cancellationToken = default) =>
+        Pprof.collect(PprofHeaders(), DateTime.UtcNow.AddSeconds(60), cancellationToken);
+
+    /// <summary>The message that opens an upload: metadata only.</summary>
+    public PprofData MetadataMessage(string taskId, PprofProfilingStatus type, int contentSize) => new() { Metadata = Metadata(taskId, type, contentSize) };
 
     public PprofMetaData Metadata(string taskId, PprofProfilingStatus type, int contentSize) =>
         new() { Service = Service, ServiceInstance = Instance, TaskId = taskId, Type = type, ContentSize = contentSize };

@@ -1,13 +1,57 @@
+using System.IO.Compression;
+
 namespace Flamewright.Server.Tests.Support;
 
 /// <summary>The real Go profiles checked in under <c>testdata/profiles</c>.</summary>
 internal static class TestData
 {
+    /// <summary>A field number profile.proto does not use: decoders skip it, as protobuf requires.</summary>
+    private const int UnknownField = 1000;
+
     public static string RepositoryRoot { get; } = FindRoot();
 
     public static string Profile(string name) => Path.Combine(RepositoryRoot, "testdata", "profiles", name + ".pb.gz");
 
     public static byte[] Bytes(string name) => File.ReadAllBytes(Profile(name));
+
+    /// <summary>
+    /// A profile grown past <paramref name="atLeast"/> gzip bytes by an unknown field of random bytes: the same
+    /// samples, but an upload of several 1 MiB chunks.
+    /// </summary>
+    public static byte[] Padded(string name, int atLeast)
+    {
+        using var plain = new MemoryStream();
+        using (var gzip = new GZipStream(new MemoryStream(Bytes(name)), CompressionMode.Decompress))
+        {
+            gzip.CopyTo(plain);
+        }
+
+        byte[] padding = new byte[atLeast];
+        new Random(7).NextBytes(padding);
+        WriteVarint(plain, (UnknownField << 3) | 2);
+        WriteVarint(plain, padding.Length);
+        plain.Write(padding);
+
+        using var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(plain.GetBuffer(), 0, (int)plain.Length);
+        }
+
+        return compressed.ToArray();
+    }
+
+    private static void WriteVarint(Stream stream, int value)
+    {
+        uint v = (uint)value;
+        while (v >= 0x80)
+        {
+            stream.WriteByte((byte)(v | 0x80));
+            v >>= 7;
+        }
+
+        stream.WriteByte((byte)v);
+    }
 
     private static string FindRoot()
     {

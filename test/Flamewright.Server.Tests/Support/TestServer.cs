@@ -1,5 +1,8 @@
 using Flamewright.Server.Configuration;
 using Flamewright.Server.Hosting;
+using Flamewright.Server.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Flamewright.Server.Tests.Support;
@@ -70,6 +73,16 @@ internal sealed class TestServer : IAsyncDisposable
         restarted._ownsDataDir = true;
         return restarted;
     }
+
+    /// <summary>
+    /// Waits for the server's "Upload abandoned" log (UploadReceiver, event 203): it is written once a stream the
+    /// agent dropped has been cleaned up, which the agent itself cannot see.
+    /// </summary>
+    public Task UploadAbandonedAsync() => Logs.WaitForAsync("Flamewright.Server.Receiver.UploadReceiver", 203, TimeSpan.FromSeconds(10));
+
+    /// <summary>One pass of the server's own retention service, as its timer runs it; returns the number of tasks removed.</summary>
+    public Task<int> SweepExpiredAsync() =>
+        Server.Services.GetServices<IHostedService>().OfType<RetentionService>().Single().SweepAsync(CancellationToken.None);
 
     public GoLikeAgent Agent(string service, string instance, string? token = null) => new(GrpcAddress, service, instance, token);
 

@@ -1,0 +1,232 @@
+using System.Text.Json.Nodes;
+using Flamewright.Pprof.Analysis;
+using Flamewright.Server.Tests.Support;
+
+namespace Flamewright.Server.Tests;
+
+/// <summary>
+/// queryPprofAnalyze and its extensions answer exactly what the pprof engine computes from the same bytes,
+/// weighted by sample values, not by counting records as the reference does.
+/// </summary>
+public sealed class AnalysisTests
+{
+    [Theory(Timeout = Spec.Timeout)]
+    [InlineData("CPU", "cpu", "cpu", 1)]
+    [InlineData("HEAP", "heap", "inuse_space", 3)]
+    [InlineData("ALLOCS", "allocs", "alloc_space", 1)]
+    [InlineData("BLOCK", "block", "delay", 1)]
+    [InlineData("MUTEX", "mutex", "delay", 1)]
+    [InlineData("GOROUTINE", "goroutine", "goroutine", 0)]
+    [InlineData("THREADCREATE", "threadcreate", "threadcreate", 0)]
+    public Task Each_event_is_weighed_by_its_natural_sample_type_exactly_as_the_engine_weighs_it(string events, string profileName, string sampleType, int index) => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] profile = TestData.Bytes(profileName);
+        string taskId = await graphql.TaskWithUploadsAsync(events, (agent, profile));
+
+        (JsonArray elements, JsonNode? chosen) = await graphql.AnalyzeAsync(new { taskId, instanceIds = new[] { agent.InstanceId } });
+
+        FlameTree expected = Engine.Tree(new FlameOptions { SampleType = sampleType }, profile);
+        Assert.NotEqual(0, expected.Total);
+        Assert.Equal(Engine.ElementsJson(expected), elements.ToJsonString());
+        Assert.Equal((index, sampleType, true), ((int)chosen!["index"]!, (string)chosen["type"]!, (bool)chosen["isDefault"]!));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task The_same_heap_profile_gives_different_pictures_for_HEAP_and_ALLOCS() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] heap = TestData.Bytes("heap");
+        string heapTask = await graphql.TaskWithUploadsAsync("HEAP", (agent, heap));
+        string allocsTask = await graphql.TaskWithUploadsAsync("ALLOCS", (agent, heap));
+
+        JsonArray inUse = (await graphql.AnalyzeAsync(new { taskId = heapTask, instanceIds = new[] { agent.InstanceId } })).Elements;
+        JsonArray allocated = (await graphql.AnalyzeAsync(new { taskId = allocsTask, instanceIds = new[] { agent.InstanceId } })).Elements;
+
+        Assert.Equal(Engine.ElementsJson(Engine.Tree(new FlameOptions { SampleType = "inuse_space" }, heap)), inUse.ToJsonString());
+        Assert.Equal(Engine.ElementsJson(Engine.Tree(new FlameOptions { SampleType = "alloc_space" }, heap)), allocated.ToJsonString());
+        Assert.True((long)allocated[0]!["total"]! > (long)inUse[0]!["total"]!, "a program allocates more than it keeps");
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Two_instances_merge_into_one_tree_whose_total_is_the_sum_and_each_can_be_chosen_alone() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent first = server.Agent("go-service", "provider1");
+        using GoLikeAgent second = server.Agent("go-service", "provider2");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] a = TestData.Bytes("heap-a");
+        byte[] b = TestData.Bytes("heap-b");
+        string taskId = await graphql.TaskWithUploadsAsync("HEAP", (first, a), (second, b));
+        var inUse = new FlameOptions { SampleType = "inuse_space" };
+
+        JsonArray both = (await graphql.AnalyzeAsync(new { taskId, instanceIds = new[] { first.InstanceId, second.InstanceId } })).Elements;
+        JsonArray onlySecond = (await graphql.AnalyzeAsync(new { taskId, instanceIds = new[] { second.InstanceId } })).Elements;
+
+        Assert.Equal(Engine.Total(a, "inuse_space") + Engine.Total(b, "inuse_space"), (long)both[0]!["total"]!);
+        Assert.Equal(Engine.ElementsJson(Engine.Tree(inUse, a, b)), both.ToJsonString());
+        Assert.Equal(Engine.ElementsJson(Engine.Tree(inUse, b)), onlySecond.ToJsonString());
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_task_without_uploads_analyses_to_an_empty_root() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        string taskId = await graphql.TaskTakenByAsync("CPU", agent);
+
+        (JsonArray elements, JsonNode? sampleType) = await graphql.AnalyzeAsync(new { taskId, instanceIds = new[] { agent.InstanceId } });
+
+        Assert.Equal("""[{"id":"0","parentId":"-1","codeSignature":"root","total":0,"self":0}]""", elements.ToJsonString());
+        Assert.Null(sampleType);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Another_sample_type_can_be_chosen_by_name_or_by_index() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] heap = TestData.Bytes("heap");
+        string taskId = await graphql.TaskWithUploadsAsync("HEAP", (agent, heap));
+        string expected = Engine.ElementsJson(Engine.Tree(new FlameOptions { SampleType = "alloc_objects" }, heap));
+
+        (JsonArray byName, JsonNode? chosen) = await graphql.AnalyzeAsync(new { taskId, instanceIds = new[] { agent.InstanceId }, sampleType = "alloc_objects" });
+        (JsonArray byIndex, _) = await graphql.AnalyzeAsync(new { taskId, instanceIds = new[] { agent.InstanceId }, sampleType = "0" });
+        string unknown = await graphql.ErrorAsync(
+            "query ($r: PprofAnalyzationRequest!) { queryPprofAnalyze(request: $r) { tree { elements { id } } } }",
+            new { r = new { taskId, instanceIds = new[] { agent.InstanceId }, sampleType = "wall" } });
+
+        Assert.Equal(expected, byName.ToJsonString());
+        Assert.Equal(expected, byIndex.ToJsonString());
+        Assert.Equal("""{"index":0,"type":"alloc_objects","unit":"count","isDefault":false}""", chosen!.ToJsonString());
+        Assert.Contains("'wall'", unknown);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Granularity_LINE_gives_one_frame_per_line_as_the_engine_does() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] cpu = TestData.Bytes("cpu");
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (agent, cpu));
+
+        JsonArray lines = (await graphql.AnalyzeAsync(new { taskId, instanceIds = new[] { agent.InstanceId }, granularity = "LINE" })).Elements;
+        JsonArray functions = (await graphql.AnalyzeAsync(new { taskId, instanceIds = new[] { agent.InstanceId }, granularity = "FUNCTION" })).Elements;
+
+        Assert.Equal(Engine.ElementsJson(Engine.Tree(new FlameOptions { SampleType = "cpu", Granularity = FrameGranularity.Line }, cpu)), lines.ToJsonString());
+        Assert.True(lines.Count > functions.Count, "a line graph splits functions into their lines");
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Focus_and_ignore_keep_and_drop_samples_as_the_engine_does() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] cpu = TestData.Bytes("cpu");
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (agent, cpu));
+        const string Focus = @"main\.hashLoop";
+        const string Ignore = @"main\.mix";
+
+        JsonArray focused = (await graphql.AnalyzeAsync(new { taskId, instanceIds = new[] { agent.InstanceId }, focus = Focus })).Elements;
+        JsonArray both = (await graphql.AnalyzeAsync(new { taskId, instanceIds = new[] { agent.InstanceId }, focus = Focus, ignore = Ignore })).Elements;
+        string invalid = await graphql.ErrorAsync(
+            "query ($r: PprofAnalyzationRequest!) { queryPprofAnalyze(request: $r) { tree { elements { id } } } }",
+            new { r = new { taskId, instanceIds = new[] { agent.InstanceId }, focus = "(" } });
+
+        FlameTree expectedFocused = Engine.Tree(new FlameOptions { SampleType = "cpu", Focus = Focus }, cpu);
+        FlameTree expectedBoth = Engine.Tree(new FlameOptions { SampleType = "cpu", Focus = Focus, Ignore = Ignore }, cpu);
+        Assert.Equal(Engine.ElementsJson(expectedFocused), focused.ToJsonString());
+        Assert.Equal(Engine.ElementsJson(expectedBoth), both.ToJsonString());
+        Assert.True(0 < expectedBoth.Total && expectedBoth.Total < expectedFocused.Total && expectedFocused.Total < Engine.Total(cpu, "cpu"),
+            "the patterns must keep some samples and drop others for this test to mean anything");
+        Assert.Contains("(", invalid);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task QueryPprofSampleTypes_lists_a_tasks_sample_types_and_marks_the_events_default() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        string heapTask = await graphql.TaskWithUploadsAsync("HEAP", (agent, TestData.Bytes("heap")));
+        string allocsTask = await graphql.TaskWithUploadsAsync("ALLOCS", (agent, TestData.Bytes("heap")));
+
+        Assert.Equal(
+            """[{"index":0,"type":"alloc_objects","unit":"count","isDefault":false},{"index":1,"type":"alloc_space","unit":"bytes","isDefault":false},{"index":2,"type":"inuse_objects","unit":"count","isDefault":false},{"index":3,"type":"inuse_space","unit":"bytes","isDefault":true}]""",
+            (await SampleTypesAsync(heapTask)).ToJsonString());
+        Assert.Equal([1], (await SampleTypesAsync(allocsTask)).Where(t => (bool)t!["isDefault"]!).Select(t => (int)t!["index"]!));
+
+        async Task<JsonArray> SampleTypesAsync(string taskId) =>
+            (await graphql.DataAsync("query ($id: ID!) { queryPprofSampleTypes(taskId: $id) { index type unit isDefault } }", new { id = taskId }))
+                ["queryPprofSampleTypes"]!.AsArray();
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task QueryPprofTop_rows_equal_the_engines_top_table() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent first = server.Agent("go-service", "provider1");
+        using GoLikeAgent second = server.Agent("go-service", "provider2");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] a = TestData.Bytes("heap-a");
+        byte[] b = TestData.Bytes("heap-b");
+        string taskId = await graphql.TaskWithUploadsAsync("HEAP", (first, a), (second, b));
+        TopTable expected = TopTable.Build([Engine.Read(a), Engine.Read(b)], new FlameOptions { SampleType = "inuse_space" });
+
+        JsonNode all = await TopAsync(0);
+        JsonNode five = await TopAsync(5);
+
+        Assert.Equal(expected.AbsoluteTotal, (long)all["total"]!);
+        Assert.Equal("inuse_space", (string)all["sampleType"]!["type"]!);
+        Assert.Equal(expected.Entries.Select(e => (e.Name, e.Flat, e.Cum)), Rows(all).Select(r => ((string)r["name"]!, (long)r["flat"]!, (long)r["cum"]!)));
+        Assert.All(Rows(all), r =>
+        {
+            Assert.Equal(expected.Percent((long)r["flat"]!), (double)r["flatPercent"]!, 9);
+            Assert.Equal(expected.Percent((long)r["cum"]!), (double)r["cumPercent"]!, 9);
+        });
+        Assert.Equal(expected.Entries.Take(5).Select(e => e.Name), Rows(five).Select(r => (string)r["name"]!));
+
+        async Task<JsonNode> TopAsync(int limit) =>
+            (await graphql.DataAsync(
+                "query ($r: PprofAnalyzationRequest!, $n: Int) { queryPprofTop(request: $r, limit: $n) { sampleType { type } total rows { name flat flatPercent cum cumPercent } } }",
+                new { r = new { taskId, instanceIds = Array.Empty<string>() }, n = limit }))["queryPprofTop"]!;
+
+        static IEnumerable<JsonNode> Rows(JsonNode top) => top["rows"]!.AsArray().Select(r => r!);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task QueryPprofDiff_puts_base_and_target_in_one_tree_as_the_engine_does() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] a = TestData.Bytes("heap-a");
+        byte[] b = TestData.Bytes("heap-b");
+        string before = await graphql.TaskWithUploadsAsync("HEAP", (agent, a));
+        string after = await graphql.TaskWithUploadsAsync("HEAP", (agent, b));
+
+        JsonNode diff = (await graphql.DataAsync(
+            """
+            query ($base: PprofAnalyzationRequest!, $target: PprofAnalyzationRequest!) { queryPprofDiff(base: $base, target: $target) {
+              sampleType { type } elements { id parentId codeSignature baseTotal baseSelf targetTotal targetSelf } } }
+            """,
+            new { @base = new { taskId = before, instanceIds = new[] { agent.InstanceId } }, target = new { taskId = after, instanceIds = new[] { agent.InstanceId } } }))["queryPprofDiff"]!;
+
+        FlameDiff expected = FlameDiff.Build([Engine.Read(a)], [Engine.Read(b)], new FlameOptions { SampleType = "inuse_space" });
+        JsonArray elements = diff["elements"]!.AsArray();
+        Assert.Equal("inuse_space", (string)diff["sampleType"]!["type"]!);
+        Assert.Equal((Engine.Total(a, "inuse_space"), Engine.Total(b, "inuse_space")), ((long)elements[0]!["baseTotal"]!, (long)elements[0]!["targetTotal"]!));
+        Assert.Equal(expected.Count, elements.Count);
+        Assert.Equal(
+            Enumerable.Range(0, expected.Count).Select(i => (expected.NameOf(i), expected.ParentOf(i).ToString(), expected.BaseTotalOf(i), expected.BaseSelfOf(i), expected.TargetTotalOf(i), expected.TargetSelfOf(i))),
+            elements.Select(e => ((string)e!["codeSignature"]!, (string)e["parentId"]!, (long)e["baseTotal"]!, (long)e["baseSelf"]!, (long)e["targetTotal"]!, (long)e["targetSelf"]!)));
+    });
+}
