@@ -57,6 +57,33 @@ public sealed class UploadStreamTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task A_broken_off_upload_leaves_the_instance_failed_with_the_reason_instead_of_notified_forever() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent hangsUp = server.Agent("go-service", "provider1");
+        using GoLikeAgent overshoots = server.Agent("go-service", "provider2");
+        using GraphQLClient graphql = server.GraphQL();
+        string taskId = await graphql.TaskTakenByAsync("CPU", hangsUp, overshoots);
+        byte[] profile = TestData.Bytes("cpu");
+
+        await hangsUp.HangUpMidUploadAsync(taskId, profile);
+        await Assert.ThrowsAsync<RpcException>(() => overshoots.UploadAsync(taskId, profile, declaredSize: profile.Length - 1));
+
+        string? hangUpReason = null;
+        string? overshootReason = null;
+        for (DateTime until = DateTime.UtcNow.AddSeconds(10); DateTime.UtcNow < until && (hangUpReason is null || overshootReason is null); await Task.Delay(50))
+        {
+            var instances = (await graphql.ProgressAsync(taskId))["instances"]!.AsArray();
+            hangUpReason = (string?)instances.Single(i => (string?)i!["instanceName"] == "provider1")!["reason"];
+            overshootReason = (string?)instances.Single(i => (string?)i!["instanceName"] == "provider2")!["reason"];
+        }
+
+        Assert.Equal("the upload failed: the upload stream ended abruptly; nothing was stored", hangUpReason);
+        Assert.Equal($"the upload failed: the agent sent more than the {profile.Length - 1} bytes it declared; nothing was stored", overshootReason);
+        Assert.Empty(await graphql.UploadsAsync(taskId));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task Content_before_metadata_is_an_InvalidArgument() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

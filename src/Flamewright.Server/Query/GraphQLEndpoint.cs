@@ -14,8 +14,8 @@ namespace Flamewright.Server.Query;
 
 /// <summary>
 /// <c>POST /graphql</c> with a <c>{query, variables, operationName}</c> body, answered with GraphQL's
-/// <c>{data, errors}</c>. The schema is <c>schema.graphql</c>, embedded: the same text a test compares with
-/// the checked-in baseline.
+/// <c>{data, errors}</c>. The schema is <c>schema.graphql</c>, embedded; a test compares the schema GraphQL.NET
+/// builds from it with the checked-in baseline.
 /// </summary>
 public static partial class GraphQLEndpoint
 {

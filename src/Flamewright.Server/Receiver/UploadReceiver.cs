@@ -35,24 +35,47 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(options.UploadTimeoutSeconds));
         CancellationToken cancellation = deadline.Token;
+        var attempt = new Attempt();
         try
         {
-            await ReceiveCoreAsync(requests, responses, cancellation).ConfigureAwait(false);
+            await ReceiveCoreAsync(requests, responses, attempt, cancellation).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested && deadline.IsCancellationRequested)
         {
             LogUploadAbandoned(logger, "timed out");
-            throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"the upload took longer than {options.UploadTimeoutSeconds} s"));
+            string reason = $"the upload took longer than {options.UploadTimeoutSeconds} s";
+            await LogCutShortAsync(attempt, reason).ConfigureAwait(false);
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, reason));
         }
         catch (Exception e) when (e is OperationCanceledException or IOException)
         {
             // The agent went away mid-stream: nothing was stored, and there is nobody left to answer.
             LogUploadAbandoned(logger, e.Message);
+            await LogCutShortAsync(attempt, "the upload stream ended abruptly").ConfigureAwait(false);
             throw new RpcException(new Status(StatusCode.Cancelled, "the upload stream ended abruptly; nothing was stored"));
+        }
+        catch (RpcException e)
+        {
+            await LogCutShortAsync(attempt, e.Status.Detail).ConfigureAwait(false);
+            throw;
         }
     }
 
-    private async Task ReceiveCoreAsync(IAsyncStreamReader<PprofData> requests, IServerStreamWriter<PprofCollectionResponse> responses, CancellationToken cancellation)
+    /// <summary>
+    /// An upload of a known task and instance that broke off without a result of its own (a disconnect, a
+    /// timeout, a byte count that does not match) is logged as failed: otherwise the user would see the instance
+    /// notified forever, since the Go agent does not retry.
+    /// </summary>
+    private async Task LogCutShortAsync(Attempt attempt, string reason)
+    {
+        if (attempt.Upload is { } upload && !attempt.Logged)
+        {
+            string text = reason.EndsWith("nothing was stored", StringComparison.Ordinal) ? reason : reason + "; nothing was stored";
+            await LogErrorAsync(attempt, TaskLogOperation.EXECUTION_TASK_ERROR, "the upload failed: " + text).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ReceiveCoreAsync(IAsyncStreamReader<PprofData> requests, IServerStreamWriter<PprofCollectionResponse> responses, Attempt attempt, CancellationToken cancellation)
     {
         if (!await requests.MoveNext(cancellation).ConfigureAwait(false))
         {
@@ -67,18 +90,19 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
 
         PprofMetaData metadata = first.Metadata;
         Upload upload = await IdentifyAsync(metadata, cancellation).ConfigureAwait(false);
+        attempt.Upload = upload;
         switch (metadata.Type)
         {
             case PprofProfilingStatus.PprofExecutionTaskError:
                 await Respond(responses, PprofProfilingStatus.PprofExecutionTaskError, cancellation).ConfigureAwait(false);
                 string? reason = first.ResultCase == PprofData.ResultOneofCase.ErrorMessage ? first.ErrorMessage : null;
                 reason ??= await ReadErrorMessageAsync(requests, cancellation).ConfigureAwait(false);
-                await LogErrorAsync(upload, TaskLogOperation.EXECUTION_TASK_ERROR,
+                await LogErrorAsync(attempt, TaskLogOperation.EXECUTION_TASK_ERROR,
                     string.IsNullOrWhiteSpace(reason) ? "the agent reported an error without a reason" : Truncate(reason)).ConfigureAwait(false);
                 return;
             case PprofProfilingStatus.PprofTerminatedByOversize:
                 await Respond(responses, PprofProfilingStatus.PprofTerminatedByOversize, cancellation).ConfigureAwait(false);
-                await LogErrorAsync(upload, TaskLogOperation.PPROF_UPLOAD_FILE_TOO_LARGE_ERROR, "the agent found the profile larger than the upload limit").ConfigureAwait(false);
+                await LogErrorAsync(attempt, TaskLogOperation.PPROF_UPLOAD_FILE_TOO_LARGE_ERROR, "the agent found the profile larger than the upload limit").ConfigureAwait(false);
                 return;
             case PprofProfilingStatus.PprofProfilingSuccess:
                 break;
@@ -89,7 +113,7 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         if (metadata.ContentSize > options.MaxUploadBytes)
         {
             await Respond(responses, PprofProfilingStatus.PprofTerminatedByOversize, cancellation).ConfigureAwait(false);
-            await LogErrorAsync(upload, TaskLogOperation.PPROF_UPLOAD_FILE_TOO_LARGE_ERROR,
+            await LogErrorAsync(attempt, TaskLogOperation.PPROF_UPLOAD_FILE_TOO_LARGE_ERROR,
                 $"the agent declared {metadata.ContentSize} bytes, more than the limit of {options.MaxUploadBytes} bytes").ConfigureAwait(false);
             return;
         }
@@ -97,7 +121,7 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         if (metadata.ContentSize <= 0)
         {
             await Respond(responses, PprofProfilingStatus.PprofExecutionTaskError, cancellation).ConfigureAwait(false);
-            await LogErrorAsync(upload, TaskLogOperation.EXECUTION_TASK_ERROR, $"the agent declared an empty profile (contentSize {metadata.ContentSize})").ConfigureAwait(false);
+            await LogErrorAsync(attempt, TaskLogOperation.EXECUTION_TASK_ERROR, $"the agent declared an empty profile (contentSize {metadata.ContentSize})").ConfigureAwait(false);
             return;
         }
 
@@ -114,14 +138,14 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
 
             if (message.ResultCase == PprofData.ResultOneofCase.ErrorMessage)
             {
-                await LogErrorAsync(upload, TaskLogOperation.EXECUTION_TASK_ERROR, Truncate(message.ErrorMessage)).ConfigureAwait(false);
+                await LogErrorAsync(attempt, TaskLogOperation.EXECUTION_TASK_ERROR, Truncate(message.ErrorMessage)).ConfigureAwait(false);
                 return;
             }
 
             int length = message.Content.Length;
             if (buffer.Length + length > options.MaxUploadBytes)
             {
-                await LogErrorAsync(upload, TaskLogOperation.PPROF_UPLOAD_FILE_TOO_LARGE_ERROR,
+                await LogErrorAsync(attempt, TaskLogOperation.PPROF_UPLOAD_FILE_TOO_LARGE_ERROR,
                     $"the agent sent more than the limit of {options.MaxUploadBytes} bytes").ConfigureAwait(false);
                 throw Refuse(StatusCode.ResourceExhausted, $"the profile is larger than the limit of {options.MaxUploadBytes} bytes; nothing was stored");
             }
@@ -147,11 +171,12 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         }
         catch (PprofFormatException e)
         {
-            await LogErrorAsync(upload, TaskLogOperation.EXECUTION_TASK_ERROR, $"the uploaded profile does not parse: {e.Message}").ConfigureAwait(false);
+            await LogErrorAsync(attempt, TaskLogOperation.EXECUTION_TASK_ERROR, $"the uploaded profile does not parse: {e.Message}").ConfigureAwait(false);
             throw Refuse(StatusCode.InvalidArgument, $"the profile does not parse: {e.Message}");
         }
 
         await StoreAsync(upload, bytes, profile).ConfigureAwait(false);
+        attempt.Logged = true;
     }
 
     private async Task<Upload> IdentifyAsync(PprofMetaData metadata, CancellationToken cancellation)
@@ -236,8 +261,10 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         return output.ToArray();
     }
 
-    private async Task LogErrorAsync(Upload upload, TaskLogOperation operation, string reason)
+    private async Task LogErrorAsync(Attempt attempt, TaskLogOperation operation, string reason)
     {
+        Upload upload = attempt.Upload!;
+        attempt.Logged = true;
         await store.AppendLogAsync(new TaskLog(upload.Task.Id, upload.InstanceId, upload.InstanceName, operation, Now(), reason), CancellationToken.None).ConfigureAwait(false);
         LogUploadFailed(logger, upload.Task.Id, upload.InstanceName, operation, reason);
     }
@@ -256,6 +283,14 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     private sealed record Upload(ProfilingTask Task, string InstanceId, string InstanceName);
+
+    /// <summary>What one collect stream got to: which upload it is, and whether its outcome is logged.</summary>
+    private sealed class Attempt
+    {
+        public Upload? Upload { get; set; }
+
+        public bool Logged { get; set; }
+    }
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Task {TaskId}: profile of {Instance} stored ({Bytes} bytes)")]
     private static partial void LogUploadStored(ILogger logger, string taskId, string instance, int bytes);
