@@ -72,6 +72,21 @@ public sealed class ManagementTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task An_instance_is_listed_only_for_windows_in_which_it_was_alive() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        object beforeItStarted = server.Clock.LastMinutes(TimeSpan.FromMinutes(10));
+        server.Clock.Advance(TimeSpan.FromMinutes(30));
+
+        await agent.RegisterAsync();
+
+        Assert.Empty(await graphql.InstancesAsync(beforeItStarted, agent.ServiceId));
+        Assert.Single(await graphql.InstancesAsync(server.Clock.LastMinutes(TimeSpan.FromMinutes(10)), agent.ServiceId));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task A_new_registration_replaces_the_properties_and_an_agent_without_a_language_is_UNKNOWN() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

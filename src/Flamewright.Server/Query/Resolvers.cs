@@ -176,16 +176,17 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         DurationInput duration = context.GetArgument<DurationInput>("duration");
         string serviceId = context.GetArgument<string>("serviceId");
         long from;
+        long to;
         try
         {
-            from = SkyWalkingDuration.ToRange(duration, time.LocalTimeZone).From;
+            (from, to) = SkyWalkingDuration.ToRange(duration, time.LocalTimeZone);
         }
         catch (FormatException e)
         {
             throw new ExecutionError(e.Message);
         }
 
-        IReadOnlyList<InstanceRecord> instances = await store.ListInstancesAsync(serviceId, from, context.CancellationToken).ConfigureAwait(false);
+        IReadOnlyList<InstanceRecord> instances = await store.ListInstancesAsync(serviceId, from, to, context.CancellationToken).ConfigureAwait(false);
         return [.. instances.Select(ToOutput)];
     }
 

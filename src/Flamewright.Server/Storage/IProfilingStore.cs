@@ -18,8 +18,8 @@ public interface IProfilingStore
 
     Task<ServiceRecord?> FindServiceAsync(string serviceId, CancellationToken cancellationToken);
 
-    /// <summary>A service's instances seen at or after <paramref name="seenSince"/> (epoch ms), by name.</summary>
-    Task<IReadOnlyList<InstanceRecord>> ListInstancesAsync(string serviceId, long seenSince, CancellationToken cancellationToken);
+    /// <summary>A service's instances alive during [from, to) (epoch ms): first seen before its end, last seen after its start; by name.</summary>
+    Task<IReadOnlyList<InstanceRecord>> ListInstancesAsync(string serviceId, long from, long to, CancellationToken cancellationToken);
 
     Task<InstanceRecord?> FindInstanceAsync(string instanceId, CancellationToken cancellationToken);
 

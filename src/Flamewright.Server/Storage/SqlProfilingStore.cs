@@ -98,10 +98,10 @@ public abstract class SqlProfilingStore : IProfilingStore
         (await QueryAsync("SELECT id, name, layer, first_seen, last_seen FROM services WHERE id = @id", ReadService, cancellationToken, ("id", serviceId)).ConfigureAwait(false))
         .FirstOrNull();
 
-    public async Task<IReadOnlyList<InstanceRecord>> ListInstancesAsync(string serviceId, long seenSince, CancellationToken cancellationToken) =>
+    public async Task<IReadOnlyList<InstanceRecord>> ListInstancesAsync(string serviceId, long from, long to, CancellationToken cancellationToken) =>
         await QueryAsync(
-            "SELECT id, service_id, name, layer, properties, first_seen, last_seen FROM instances WHERE service_id = @service AND last_seen >= @since ORDER BY name",
-            ReadInstance, cancellationToken, ("service", serviceId), ("since", seenSince)).ConfigureAwait(false);
+            "SELECT id, service_id, name, layer, properties, first_seen, last_seen FROM instances WHERE service_id = @service AND last_seen >= @from AND first_seen < @to ORDER BY name",
+            ReadInstance, cancellationToken, ("service", serviceId), ("from", from), ("to", to)).ConfigureAwait(false);
 
     public async Task<InstanceRecord?> FindInstanceAsync(string instanceId, CancellationToken cancellationToken) =>
         (await QueryAsync("SELECT id, service_id, name, layer, properties, first_seen, last_seen FROM instances WHERE id = @id",
