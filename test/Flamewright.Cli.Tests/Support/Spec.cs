@@ -2,7 +2,7 @@ namespace Flamewright.Cli.Tests.Support;
 
 /// <summary>
 /// Every test has a timeout. xUnit enforces <c>Timeout</c> only on tests that return a task, so test bodies run
-/// through <see cref="Run"/> on the thread pool, where the timeout can stop waiting for them.
+/// through <see cref="Run(Action)"/> on the thread pool, where the timeout can stop waiting for them.
 /// </summary>
 internal static class Spec
 {
@@ -13,4 +13,6 @@ internal static class Spec
     public const int ProcessTimeout = 180_000;
 
     public static Task Run(Action body) => Task.Run(body);
+
+    public static Task Run(Func<Task> body) => Task.Run(body);
 }
