@@ -39,7 +39,13 @@ internal sealed class LargeProfileGenerator
         "Sort", "hash", "grow", "alloc", "sweep", "scanobject", "value", "object", "literalStore", "compress", "fill",
     ];
 
+    /// <summary>The part of the fleet's samples one replica sees (<see cref="GenerateReplica"/>).</summary>
+    public const double ReplicaShare = 0.05;
+
     private readonly Random _random;
+    private readonly int _seed;
+    private readonly Random _fleetRates; // replicas only: its own sequence, so that Generate's bytes stay the same
+    private Random? _replica;
     private readonly ProfileBuilder _builder;
     private readonly List<string> _functionNames = [];
     private readonly List<int[]> _callSites = []; // per function: its location indexes (call sites)
@@ -50,6 +56,8 @@ internal sealed class LargeProfileGenerator
     public LargeProfileGenerator(int seed = 20261125, int functionCount = 6000)
     {
         _random = new Random(seed);
+        _seed = seed;
+        _fleetRates = new Random(seed);
         _functionCount = functionCount;
         _builder = new ProfileBuilder([new ValueType("samples", "count"), new ValueType("cpu", "nanoseconds")])
         {
@@ -102,20 +110,72 @@ internal sealed class LargeProfileGenerator
                 stacks++;
                 // Counts are heavy-tailed: most stacks were seen a few times, some thousands of times.
                 long count = 1 + (long)Math.Pow(_random.NextDouble(), 6) * 5000;
-                values[0] = count;
-                values[1] = count * 10_000_000;
-                _builder.AddSample(leafFirst, values, labelSets[0]);
-                if (_random.Next(3) == 0)
+                // One in three stacks also appears under pprof labels: a separate record, as runtime/pprof writes it.
+                // Drawn before anything is added, so that every replica walks the same stacks in the same order.
+                int labelled = _random.Next(3) == 0 ? 1 + _random.Next(2) : 0;
+                // A replica's fleet rate has the heavy tail the count above means to have (the cast there binds
+                // before the multiplication, so Generate's counts are all 1; left as is, Generate's bytes are pinned
+                // by the figures in README.md).
+                double fleetRate = _replica is null ? 0 : 1 + Math.Pow(_fleetRates.NextDouble(), 6) * 5000;
+                AddRecord(leafFirst, count, labelSets[0], values, fleetRate);
+                if (labelled > 0)
                 {
-                    // The same stack again under pprof labels: a separate record, as runtime/pprof writes it.
-                    values[0] = 1;
-                    values[1] = 10_000_000;
-                    _builder.AddSample(leafFirst, values, labelSets[1 + _random.Next(2)]);
+                    AddRecord(leafFirst, 1, labelSets[labelled], values, 1);
                 }
             }
         }
 
         return _builder.Build();
+    }
+
+    /// <summary>
+    /// The profile of one instance among many replicas of the same service: the same functions, locations and
+    /// stacks as <see cref="Generate"/> with the same seed, but each record's count is what this instance saw: a
+    /// Poisson draw of <see cref="ReplicaShare"/> of the fleet's rate for the stack. Rates are heavy-tailed (a few
+    /// hot stacks, a long tail) and the same for every replica; records drawn as 0 are left out, so the tail of
+    /// the stacks differs from replica to replica.
+    /// </summary>
+    public Profile GenerateReplica(int distinctStacks, int replica)
+    {
+        _replica = new Random(unchecked(_seed * 31 + replica));
+        return Generate(distinctStacks);
+    }
+
+    private void AddRecord(int[] leafFirst, long count, Label[] labels, long[] values, double fleetRate)
+    {
+        if (_replica is not null)
+        {
+            count = Poisson(_replica, fleetRate * ReplicaShare);
+            if (count == 0)
+            {
+                return;
+            }
+        }
+
+        values[0] = count;
+        values[1] = count * 10_000_000;
+        _builder.AddSample(leafFirst, values, labels);
+    }
+
+    private static long Poisson(Random random, double mean)
+    {
+        if (mean > 30)
+        {
+            // Normal approximation (Box–Muller): exact enough for counts this large.
+            double gauss = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+            return Math.Max(0, (long)Math.Round(mean + Math.Sqrt(mean) * gauss));
+        }
+
+        // Knuth's method.
+        double limit = Math.Exp(-mean), product = random.NextDouble();
+        long k = 0;
+        while (product > limit)
+        {
+            k++;
+            product *= random.NextDouble();
+        }
+
+        return k;
     }
 
     private void MakeFunctions()

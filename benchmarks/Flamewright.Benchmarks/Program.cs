@@ -2,32 +2,43 @@ using System.Diagnostics;
 using System.IO.Compression;
 using BenchmarkDotNet.Running;
 using Flamewright.Benchmarks;
+using Flamewright.Benchmarks.Server;
 using Flamewright.Pprof.Export;
 using Flamewright.Pprof.Model;
 
-// dotnet run -c Release -- generate [stacks]   writes benchmarks/data/large-cpu.pb.gz
-// dotnet run -c Release -- compare PATH_TO_FLAMEWRIGHT [runs] [pprof runs]  whole-process timing against go tool pprof
-// dotnet run -c Release -- [BenchmarkDotNet arguments]     the in-process benchmarks (e.g. --filter '*')
-// dotnet run -c Release -- all PATH_TO_FLAMEWRIGHT          both, in one run (the figures in README.md)
+// dotnet run -c Release -- generate [stacks]                 writes benchmarks/data/large-cpu.pb.gz
+// dotnet run -c Release -- compare PATH_TO_FLAMEWRIGHT [runs] [pprof runs]   whole-process timing against go tool pprof
+// dotnet run -c Release -- [BenchmarkDotNet arguments]       the in-process benchmarks (e.g. --filter '*')
+// dotnet run -c Release -- ingest [runs] [rounds]            50 agents upload 1 MiB profiles: the server against a bare gRPC sink
+// dotnet run -c Release -- query [warm runs] [pprof runs]    queryPprofAnalyze over 100 uploads against go tool pprof -top
+// dotnet run -c Release -- all PATH_TO_FLAMEWRIGHT           all of the above, in one run (the figures in README.md)
+// (serve DATA_DIR and serve-sink are the server processes that ingest and query start.)
 switch (args.FirstOrDefault())
 {
     case "generate":
-        return Generate(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2_000_000);
+        return Generate(Argument(1, 2_000_000));
     case "all":
-        // Everything in one run: the in-process benchmarks, then the whole-process comparison.
+        // Everything in one run: the in-process benchmarks, the whole-process comparison, then the server benchmarks.
         BenchmarkSwitcher.FromAssembly(typeof(AnalysisBenchmarks).Assembly).Run(["--filter", "*"]);
-        return ProcessComparison.Run(args[1], 3, 1);
+        return ProcessComparison.Run(args[1], 3, 1) + await IngestBenchmark.RunAsync(3, 6) + await QueryBenchmark.RunAsync(10, 3);
     case "phases":
         return Phases.Run();
+    case "ingest":
+        return await IngestBenchmark.RunAsync(Argument(1, 3), Argument(2, 6));
+    case "query":
+        return await QueryBenchmark.RunAsync(Argument(1, 10), Argument(2, 3));
+    case "serve" or "serve-sink":
+        // The server benchmarks' server processes.
+        return await ServerProcess.ServeAsync(args[0], args.ElementAtOrDefault(1));
     case "compare":
-        return ProcessComparison.Run(
-            args[1],
-            args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3,
-            args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 1);
+        return ProcessComparison.Run(args[1], Argument(2, 3), Argument(3, 1));
     default:
         BenchmarkSwitcher.FromAssembly(typeof(AnalysisBenchmarks).Assembly).Run(args);
         return 0;
 }
+
+int Argument(int index, int fallback) =>
+    args.Length > index ? int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture) : fallback;
 
 static int Generate(int stacks)
 {

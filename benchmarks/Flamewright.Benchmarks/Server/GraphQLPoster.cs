@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace Flamewright.Benchmarks.Server;
+
+/// <summary>Posts GraphQL documents to <c>/graphql</c>, as the SkyWalking UI and swctl do.</summary>
+internal sealed class GraphQLPoster(Uri server) : IDisposable
+{
+    private readonly HttpClient _http = new() { BaseAddress = server, Timeout = TimeSpan.FromMinutes(10) };
+
+    /// <summary>The <c>data</c> of a request that must succeed.</summary>
+    public async Task<JsonNode> DataAsync(string query, object? variables = null)
+    {
+        (byte[] body, _) = await TimedPostAsync(query, variables);
+        return Data(body);
+    }
+
+    /// <summary>Sends the request and reads the whole response body: the time a client waits for its answer.</summary>
+    public async Task<(byte[] Body, TimeSpan Elapsed)> TimedPostAsync(string query, object? variables = null)
+    {
+        var clock = Stopwatch.StartNew();
+        using HttpResponseMessage response = await _http.PostAsJsonAsync("/graphql", new { query, variables });
+        byte[] body = await response.Content.ReadAsByteArrayAsync();
+        TimeSpan elapsed = clock.Elapsed;
+        response.EnsureSuccessStatusCode();
+        return (body, elapsed);
+    }
+
+    /// <summary>The <c>data</c> of a response; throws with the first error when there is one.</summary>
+    public static JsonNode Data(byte[] body)
+    {
+        JsonNode response = JsonNode.Parse(body) ?? throw new InvalidOperationException("empty GraphQL response");
+        if (response["errors"] is JsonArray { Count: > 0 } errors)
+        {
+            throw new InvalidOperationException("GraphQL error: " + errors[0]!.ToJsonString());
+        }
+
+        return response["data"]!;
+    }
+
+    /// <summary>Creates a task; throws unless the answer is SUCCESS.</summary>
+    public async Task<string> CreateTaskAsync(string serviceId, IReadOnlyList<string> instanceIds, string events, int? duration = null)
+    {
+        JsonNode result = (await DataAsync(
+            "mutation ($r: PprofTaskCreationRequest!) { createPprofTask(pprofTaskCreationRequest: $r) { code errorReason id } }",
+            new { r = new { serviceId, serviceInstanceIds = instanceIds, events, duration } }))["createPprofTask"]!;
+        return (string?)result["code"] == "SUCCESS"
+            ? (string)result["id"]!
+            : throw new InvalidOperationException($"task creation failed: {result.ToJsonString()}");
+    }
+
+    /// <summary>How many instances of a task have a stored, parsed upload.</summary>
+    public async Task<int> SucceededInstancesAsync(string taskId) =>
+        (await DataAsync("query ($id: String!) { queryPprofTaskProgress(taskId: $id) { successInstanceIds } }", new { id = taskId }))
+            ["queryPprofTaskProgress"]!["successInstanceIds"]!.AsArray().Count;
+
+    public void Dispose() => _http.Dispose();
+}

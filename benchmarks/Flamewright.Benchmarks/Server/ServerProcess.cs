@@ -1,0 +1,181 @@
+using System.Collections;
+using System.Diagnostics;
+using System.Globalization;
+using Flamewright.Server.Configuration;
+using Flamewright.Server.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Flamewright.Benchmarks.Server;
+
+/// <summary>
+/// A server under measurement, in its own process as in production: this program's <c>serve</c> command (a real
+/// <c>flamewright server</c>) or <c>serve-sink</c> (the <see cref="BareGrpcSink"/>). Its own process keeps the
+/// agents' CPU apart from the server's, gives a truly cold runtime for first-query figures, and runs with the GC
+/// settings of the <c>flamewright</c> executable (workstation, non-concurrent) unless DOTNET_gcServer or
+/// DOTNET_gcConcurrent say otherwise.
+/// </summary>
+internal sealed class ServerProcess : IDisposable
+{
+    private const string Ready = "serving ";
+
+    private readonly Process _process;
+    private readonly Task _output;
+
+    private ServerProcess(Process process, Uri grpcAddress, Uri? httpAddress, Task output)
+    {
+        _process = process;
+        GrpcAddress = grpcAddress;
+        HttpAddress = httpAddress;
+        _output = output;
+    }
+
+    /// <summary>Where agents connect.</summary>
+    public Uri GrpcAddress { get; }
+
+    /// <summary>GraphQL and REST; <c>null</c> for the sink.</summary>
+    public Uri? HttpAddress { get; }
+
+    /// <summary>CPU time the process has used so far.</summary>
+    public double CpuSeconds
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime.TotalSeconds;
+        }
+    }
+
+    /// <summary>
+    /// Minor page faults of the process so far (Linux; 0 elsewhere): on this VM first touching a fresh page is
+    /// expensive, so they are part of where the time goes.
+    /// </summary>
+    public long MinorFaults
+    {
+        get
+        {
+            string stat = $"/proc/{_process.Id}/stat";
+            if (!File.Exists(stat))
+            {
+                return 0;
+            }
+
+            // Fields after the command name (which is in parentheses and may hold spaces): state is 3, minflt is 10.
+            string text = File.ReadAllText(stat);
+            string[] fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[7], CultureInfo.InvariantCulture);
+        }
+    }
+
+    public static string NewDataDirectory(string purpose) =>
+        Path.Combine(Path.GetTempPath(), $"flamewright-bench-{purpose}-{Guid.NewGuid():N}");
+
+    /// <summary>Starts <c>flamewright server</c> on <paramref name="dataDirectory"/> (SQLite), on free loopback ports.</summary>
+    public static Task<ServerProcess> StartServerAsync(string dataDirectory) => StartAsync("serve", dataDirectory);
+
+    public static Task<ServerProcess> StartSinkAsync() => StartAsync("serve-sink");
+
+    /// <summary>
+    /// The child's side, <c>serve DATA_DIR</c> or <c>serve-sink</c>: starts, prints <c>serving GRPC [HTTP]</c>, and
+    /// stops when its standard input closes.
+    /// </summary>
+    public static async Task<int> ServeAsync(string command, string? dataDirectory)
+    {
+        if (command == "serve-sink")
+        {
+            await using BareGrpcSink sink = await BareGrpcSink.StartAsync();
+            Console.WriteLine(Ready + sink.Address);
+            await Console.In.ReadToEndAsync();
+            return 0;
+        }
+
+        FlamewrightServer server = await StartFlamewrightAsync(dataDirectory ?? throw new ArgumentNullException(nameof(dataDirectory)));
+        Console.WriteLine($"{Ready}{server.GrpcAddress} {server.HttpAddress}");
+        await Console.In.ReadToEndAsync();
+        await server.StopAsync();
+        await server.DisposeAsync();
+        return 0;
+    }
+
+    /// <summary>
+    /// As <c>flamewright server --grpc-port 0 --http-port 0 --data-dir DIR</c> would start it, with no environment or
+    /// appsettings.json taken in; only warnings and errors are logged (to the console), one line per upload would
+    /// drown the benchmark's own lines.
+    /// </summary>
+    private static async Task<FlamewrightServer> StartFlamewrightAsync(string dataDirectory)
+    {
+        var flags = new Dictionary<string, (string, string)>(StringComparer.OrdinalIgnoreCase)
+        {
+            [nameof(ServerOptions.GrpcPort)] = ("0", "benchmark"),
+            [nameof(ServerOptions.HttpPort)] = ("0", "benchmark"),
+            [nameof(ServerOptions.DataDir)] = (dataDirectory, "benchmark"),
+        };
+        ServerSettings settings = ServerSettings.Load(flags, null, new Hashtable());
+        FlamewrightServer server = FlamewrightServer.Create(settings, logging => logging
+            .AddSimpleConsole(console => console.SingleLine = true)
+            .SetMinimumLevel(LogLevel.Warning));
+        await server.StartAsync();
+        return server;
+    }
+
+    private static async Task<ServerProcess> StartAsync(params string[] arguments)
+    {
+        string self = Environment.ProcessPath!;
+        var start = new ProcessStartInfo(self)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+        };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(ServerProcess).Assembly.Location);
+        }
+
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        // The flamewright executable's GC settings (Flamewright.Cli.csproj), unless this program was started with
+        // others to try (e.g. DOTNET_gcServer=1); this program's own runtimeconfig differs.
+        start.Environment.TryAdd("DOTNET_gcServer", "0");
+        start.Environment.TryAdd("DOTNET_gcConcurrent", "0");
+        var clock = Stopwatch.StartNew();
+        Process process = Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is string line)
+        {
+            if (line.StartsWith(Ready, StringComparison.Ordinal))
+            {
+                string[] addresses = line[Ready.Length..].Split(' ');
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {arguments[0]} process {process.Id} ready in {clock.Elapsed.TotalSeconds:F2} s"));
+                return new ServerProcess(process, new Uri(addresses[0]), addresses.Length > 1 ? new Uri(addresses[1]) : null, ForwardAsync(process.StandardOutput));
+            }
+
+            Console.WriteLine("  [server] " + line);
+        }
+
+        throw new InvalidOperationException($"the {arguments[0]} process ended before it served");
+    }
+
+    private static async Task ForwardAsync(StreamReader output)
+    {
+        while (await output.ReadLineAsync() is string line)
+        {
+            Console.WriteLine("  [server] " + line);
+        }
+    }
+
+    /// <summary>Closing its input stops the server; it is killed only if it has not exited 30 s later.</summary>
+    public void Dispose()
+    {
+        _process.StandardInput.Close();
+        if (!_process.WaitForExit(TimeSpan.FromSeconds(30)))
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _output.Wait(TimeSpan.FromSeconds(5));
+        _process.Dispose();
+    }
+}
