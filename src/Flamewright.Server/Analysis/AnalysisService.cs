@@ -132,10 +132,21 @@ public sealed class AnalysisService : IDisposable
     private static AnalysisException NothingUploaded(string taskId) =>
         new($"no profile has been uploaded for task '{taskId}' yet");
 
+    /// <summary>
+    /// Keeps a profile the receiver already decoded to validate it, so that the first analysis of a fresh
+    /// upload does not decode it again.
+    /// </summary>
+    public void Remember(UploadInfo upload, Profile profile) => Cache(upload, profile);
+
+    private static string KeyOf(UploadInfo upload) => $"{upload.TaskId}\n{upload.InstanceId}\n{upload.UploadedAt}";
+
+    private void Cache(UploadInfo upload, Profile profile) =>
+        // The decoded model holds the decompressed bytes plus tables of about the same size.
+        _cache.Set(KeyOf(upload), profile, new MemoryCacheEntryOptions { Size = Math.Max(1, upload.DecompressedBytes * 2), SlidingExpiration = TimeSpan.FromMinutes(30) });
+
     private async Task<Profile> DecodeAsync(UploadInfo upload, CancellationToken cancellationToken)
     {
-        string key = $"{upload.TaskId}\n{upload.InstanceId}\n{upload.UploadedAt}";
-        if (_cache.TryGetValue(key, out Profile? cached) && cached is not null)
+        if (_cache.TryGetValue(KeyOf(upload), out Profile? cached) && cached is not null)
         {
             return cached;
         }
@@ -143,8 +154,7 @@ public sealed class AnalysisService : IDisposable
         byte[] bytes = await _store.ReadUploadAsync(upload.TaskId, upload.InstanceId, cancellationToken).ConfigureAwait(false)
             ?? throw new AnalysisException($"the profile of instance '{upload.InstanceName}' was removed while being read");
         Profile profile = Run(() => ProfileReader.Read(bytes, _limits));
-        // The decoded model holds the decompressed bytes plus tables of about the same size.
-        _cache.Set(key, profile, new MemoryCacheEntryOptions { Size = Math.Max(1, upload.DecompressedBytes * 2), SlidingExpiration = TimeSpan.FromMinutes(30) });
+        Cache(upload, profile);
         return profile;
     }
 }

@@ -117,6 +117,9 @@ public sealed partial class FlamewrightServer : IAsyncDisposable
         }
 
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        // Building the GraphQL schema takes a few hundred ms: done now, beside the first agent calls, rather than
+        // in the first user's query. A failure here surfaces again, with its message, on that first query.
+        _ = Task.Run(() => Services.GetRequiredService<GraphQL.Types.ISchema>(), CancellationToken.None);
         string dataDir = Path.GetFullPath(Options.DataDir);
         LogListening(_app.Logger, GrpcAddress, HttpAddress, dataDir);
     }

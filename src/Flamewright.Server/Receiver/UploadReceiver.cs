@@ -2,6 +2,7 @@ using System.IO.Compression;
 using Flamewright.Pprof;
 using Flamewright.Pprof.Model;
 using Flamewright.Protocol.Pprof;
+using Flamewright.Server.Analysis;
 using Flamewright.Server.Configuration;
 using Flamewright.Server.Storage;
 using Flamewright.Server.Tasks;
@@ -15,7 +16,7 @@ namespace Flamewright.Server.Receiver;
 /// A profile is stored, and EXECUTION_FINISHED written, only once every declared byte arrived and parsed;
 /// every other ending stores nothing but, where the user should see it, an error log with its reason.
 /// </summary>
-internal sealed partial class UploadReceiver(IProfilingStore store, ServerOptions options, TimeProvider time, ILogger<UploadReceiver> logger)
+internal sealed partial class UploadReceiver(IProfilingStore store, AnalysisService analysis, ServerOptions options, TimeProvider time, ILogger<UploadReceiver> logger)
 {
     /// <summary>Longest error text kept from an agent, in characters: a stack trace fits, a flood does not.</summary>
     public const int MaxErrorMessageLength = 4096;
@@ -240,7 +241,8 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
             string.Join(",", profile.SampleTypes.ToArray().Select(t => $"{t.Type}/{t.Unit}")), compressed);
         var finished = new TaskLog(upload.Task.Id, upload.InstanceId, upload.InstanceName, TaskLogOperation.EXECUTION_FINISHED, now, null);
         // Not cancellable: once every byte arrived and parsed, an agent that hangs up must not undo the store.
-        await store.SaveUploadAsync(stored, finished, CancellationToken.None).ConfigureAwait(false);
+        UploadInfo saved = await store.SaveUploadAsync(stored, finished, CancellationToken.None).ConfigureAwait(false);
+        analysis.Remember(saved, profile);
         LogUploadStored(logger, upload.Task.Id, upload.InstanceName, compressed.Length);
     }
 
