@@ -132,12 +132,6 @@ public sealed class AnalysisService : IDisposable
     private static AnalysisException NothingUploaded(string taskId) =>
         new($"no profile has been uploaded for task '{taskId}' yet");
 
-    /// <summary>
-    /// Keeps a profile the receiver already decoded to validate it, so that the first analysis of a fresh
-    /// upload does not decode it again.
-    /// </summary>
-    public void Remember(UploadInfo upload, Profile profile) => Cache(upload, profile);
-
     private static string KeyOf(UploadInfo upload) => $"{upload.TaskId}\n{upload.InstanceId}\n{upload.UploadedAt}";
 
     private void Cache(UploadInfo upload, Profile profile) =>

@@ -2,7 +2,6 @@ using System.IO.Compression;
 using Flamewright.Pprof;
 using Flamewright.Pprof.Model;
 using Flamewright.Protocol.Pprof;
-using Flamewright.Server.Analysis;
 using Flamewright.Server.Configuration;
 using Flamewright.Server.Storage;
 using Flamewright.Server.Tasks;
@@ -16,7 +15,7 @@ namespace Flamewright.Server.Receiver;
 /// A profile is stored, and EXECUTION_FINISHED written, only once every declared byte arrived and parsed;
 /// every other ending stores nothing but, where the user should see it, an error log with its reason.
 /// </summary>
-internal sealed partial class UploadReceiver(IProfilingStore store, AnalysisService analysis, ServerOptions options, TimeProvider time, ILogger<UploadReceiver> logger)
+internal sealed partial class UploadReceiver(IProfilingStore store, ServerOptions options, TimeProvider time, ILogger<UploadReceiver> logger)
 {
     /// <summary>Longest error text kept from an agent, in characters: a stack trace fits, a flood does not.</summary>
     public const int MaxErrorMessageLength = 4096;
@@ -241,8 +240,9 @@ internal sealed partial class UploadReceiver(IProfilingStore store, AnalysisServ
             string.Join(",", profile.SampleTypes.ToArray().Select(t => $"{t.Type}/{t.Unit}")), compressed);
         var finished = new TaskLog(upload.Task.Id, upload.InstanceId, upload.InstanceName, TaskLogOperation.EXECUTION_FINISHED, now, null);
         // Not cancellable: once every byte arrived and parsed, an agent that hangs up must not undo the store.
-        UploadInfo saved = await store.SaveUploadAsync(stored, finished, CancellationToken.None).ConfigureAwait(false);
-        analysis.Remember(saved, profile);
+        // The decoded profile is not kept for the analyses to come: measured, keeping every upload's model made
+        // ingest a third slower (the cache churns fresh memory) for the sake of the first query only.
+        await store.SaveUploadAsync(stored, finished, CancellationToken.None).ConfigureAwait(false);
         LogUploadStored(logger, upload.Task.Id, upload.InstanceName, compressed.Length);
     }
 
