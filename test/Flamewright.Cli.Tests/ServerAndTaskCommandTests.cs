@@ -26,7 +26,7 @@ public sealed class ServerAndTaskCommandTests
         Assert.Matches(@"provider1\s+PENDING", pending.Text);
 
         byte[] profile = File.ReadAllBytes(Repository.Profile("cpu"));
-        Assert.Equal(taskId, await Agent.TakeTaskAndUploadAsync(server.GrpcAddress, "go-service", "provider1", profile));
+        Assert.Equal(taskId, await UploadingAgent.TakeTaskAndUploadAsync(server.GrpcAddress, "go-service", "provider1", profile));
 
         CliResult waited = FlamewrightProcess.Run(["task", "wait", taskId, "--timeout", "00:00:30", .. at]);
         Assert.True(waited.ExitCode == 0, waited.ToString());

@@ -56,10 +56,12 @@ internal sealed class ServerProcess : IDisposable
     /// <summary>Starts a server and waits until <c>/healthz</c> answers.</summary>
     /// <param name="dataDir">An existing data directory, kept on dispose; <c>null</c> makes a fresh one that is deleted.</param>
     /// <param name="extraArgs">More flags for the server.</param>
-    public static async Task<ServerProcess> StartAsync(string? dataDir = null, params string[] extraArgs)
+    public static Task<ServerProcess> StartAsync(string? dataDir = null, params string[] extraArgs) =>
+        StartOnAsync(FreePort(), FreePort(), dataDir, extraArgs);
+
+    /// <summary>Starts a server on the given ports (to restart one where its agents look for it).</summary>
+    public static async Task<ServerProcess> StartOnAsync(int grpc, int http, string? dataDir, params string[] extraArgs)
     {
-        int grpc = FreePort();
-        int http = FreePort();
         bool owns = dataDir is null;
         dataDir ??= Directory.CreateTempSubdirectory("flamewright-server-").FullName;
         Process process = FlamewrightProcess.Start(

@@ -5,7 +5,7 @@ using Grpc.Net.Client;
 namespace Flamewright.Cli.Tests.Support;
 
 /// <summary>Just enough of an agent for the task-command tests: poll once, upload a profile the Go agent's way.</summary>
-internal static class Agent
+internal static class UploadingAgent
 {
     /// <summary>Polls for the instance's next task and uploads <paramref name="profile"/> for it; returns the task id.</summary>
     public static async Task<string> TakeTaskAndUploadAsync(Uri server, string service, string instance, byte[] profile)

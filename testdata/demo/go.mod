@@ -1,0 +1,3 @@
+module flamewright/demo
+
+go 1.19
