@@ -61,7 +61,7 @@ const (
 	lockPause     = 200 * time.Microsecond
 	feedEvery     = 5 * time.Millisecond // main.feedChannel's ticker
 	parkedCount   = 3                    // goroutines in main.parked
-	shutdownGrace = 3 * time.Second      // for in-flight /debug/pprof requests
+	shutdownGrace = time.Second          // for in-flight /debug/pprof requests
 )
 
 func main() {

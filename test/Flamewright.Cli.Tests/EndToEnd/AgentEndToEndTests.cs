@@ -150,6 +150,23 @@ public sealed class AgentEndToEndTests
     });
 
     [Fact(Timeout = Spec.ProcessTimeout)]
+    public Task An_agent_given_several_servers_fails_over_from_one_that_is_down() => Spec.Run(async () =>
+    {
+        using DemoService demo = DemoService.Start("-cpu-goroutines", "0");
+        using ServerProcess server = await ServerProcess.StartAsync();
+        int down = ServerProcess.FreePort();
+        using AgentProcess agent = AgentProcess.Start($"127.0.0.1:{down},127.0.0.1:{server.GrpcPort}", "demo", "demo-1", demo.Address);
+        using var graph = new Graph(server.HttpAddress);
+        string serviceId = SkyWalkingIds.ServiceId("demo");
+
+        string taskId = await graph.CreateTaskAsync(serviceId, SkyWalkingIds.InstanceId(serviceId, "demo-1"), "GOROUTINE");
+        JsonNode instance = Assert.Single(await graph.WaitAsync(taskId, TaskTimeout))!;
+
+        Assert.True((string?)instance["state"] == "FINISHED", $"{instance.ToJsonString()}\nagent:\n{agent.Output}");
+        Assert.Contains($"Server 127.0.0.1:{down} unreachable", agent.Output);
+    });
+
+    [Fact(Timeout = Spec.ProcessTimeout)]
     public Task Two_CPU_profiles_of_one_Go_process_at_once_the_second_fails_with_its_reason() => Spec.Run(async () =>
     {
         using DemoService demo = DemoService.Start();
