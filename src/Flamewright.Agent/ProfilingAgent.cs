@@ -133,10 +133,30 @@ public sealed partial class ProfilingAgent : IDisposable
     [
         KeyValuePair.Create("language", "go"),
         KeyValuePair.Create("hostname", Environment.MachineName),
+        KeyValuePair.Create("ipv4", string.Join(",", Addresses())),
         KeyValuePair.Create("OS Name", Environment.OSVersion.Platform == PlatformID.Unix ? "linux" : Environment.OSVersion.Platform.ToString().ToLowerInvariant()),
         KeyValuePair.Create("pprof target", _options.Target.ToString()),
         KeyValuePair.Create("agent", "flamewright agent (sidecar)"),
     ];
+
+    /// <summary>The host's IPv4 addresses other than loopback, as the Go agent reports them.</summary>
+    private static List<string> Addresses()
+    {
+        try
+        {
+            return System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+                .Where(n => n.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up)
+                .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+                .Select(a => a.Address)
+                .Where(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !System.Net.IPAddress.IsLoopback(a))
+                .Select(a => a.ToString())
+                .ToList();
+        }
+        catch (System.Net.NetworkInformation.NetworkInformationException)
+        {
+            return [];
+        }
+    }
 
     public void Dispose()
     {

@@ -2,14 +2,16 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Flamewright.Agent;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Flamewright.Cli.Agent;
 
 /// <summary>
 /// <c>flamewright agent</c>: runs pprof tasks against a Go service's <c>net/http/pprof</c> endpoints, beside the
-/// service, without rebuilding it. Every flag also reads <c>FLAMEWRIGHT_AGENT_&lt;FLAG&gt;</c> (e.g.
-/// <c>FLAMEWRIGHT_AGENT_TOKEN</c>, the better place for a token than a command line).
+/// service, without rebuilding it. Each setting comes from its flag, else <c>FLAMEWRIGHT_AGENT_&lt;FLAG&gt;</c>
+/// (e.g. <c>FLAMEWRIGHT_AGENT_TOKEN</c>, the better place for a token than a command line), else the
+/// <c>Agent</c> section of appsettings.json in the working directory (e.g. <c>"KeepAlive": "10s"</c>), else its default.
 /// </summary>
 internal static partial class AgentCommand
 {
@@ -80,13 +82,18 @@ internal static partial class AgentCommand
         return command;
     }
 
+    /// <summary>The <c>Agent</c> section of appsettings.json in the working directory, when there is one.</summary>
+    private static readonly Lazy<IConfigurationSection> s_appSettings = new(() =>
+        new ConfigurationBuilder().AddJsonFile(Path.GetFullPath("appsettings.json"), optional: true).Build().GetSection("Agent"));
+
     private static Option<string?> Flag(string name, string description, string? fallback)
     {
+        string setting = string.Concat(name.TrimStart('-').Split('-').Select(w => char.ToUpperInvariant(w[0]) + w[1..]));
         string variable = "FLAMEWRIGHT_AGENT_" + name.TrimStart('-').Replace('-', '_').ToUpperInvariant();
         return new Option<string?>(name)
         {
-            Description = $"{description} (${variable})",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable(variable) ?? fallback,
+            Description = $"{description} (${variable}, appsettings.json Agent:{setting})",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable(variable) ?? s_appSettings.Value[setting] ?? fallback,
         };
     }
 
