@@ -28,7 +28,8 @@ internal sealed class DemoService : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in args)
+        // The demo ends on its own after the longest a test may take, so a test that dies cannot leave it burning a core.
+        foreach (string arg in (string[])["-exit-after", $"{Spec.ProcessTimeout / 1000}s", .. args])
         {
             start.ArgumentList.Add(arg);
         }
