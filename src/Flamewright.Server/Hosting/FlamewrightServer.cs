@@ -6,6 +6,7 @@ using Flamewright.Server.Receiver;
 using Flamewright.Server.Storage;
 using Flamewright.Server.Storage.Sqlite;
 using Flamewright.Server.Tasks;
+using Flamewright.Server.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -189,6 +190,7 @@ public static class FlamewrightServerExtensions
         app.MapGraphQLEndpoint();
         app.MapRestDownloads();
         app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapWebUi();
         return app;
     }
 }

@@ -1,0 +1,200 @@
+// Flamewright's web UI: services and instances, a service's tasks with the New task form, and a task's live
+// progress. Every name shown comes from agents and is untrusted: text goes in through textContent only.
+
+const view = document.getElementById('view');
+const crumbs = document.getElementById('crumbs');
+const message = document.getElementById('message');
+
+const EVENTS = ['CPU', 'HEAP', 'ALLOCS', 'GOROUTINE', 'THREADCREATE', 'BLOCK', 'MUTEX'];
+const TIMED = new Set(['CPU', 'BLOCK', 'MUTEX']);
+const REFRESH_MS = 2000;
+let refreshTimer = null;
+
+async function gql(query, variables = {}) {
+  let response;
+  try {
+    response = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
+  } catch (e) {
+    throw new Error(`the server cannot be reached (${e.message})`);
+  }
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new Error(`the server answered HTTP ${response.status} with something that is not GraphQL`);
+  }
+  if (body.errors && body.errors.length) throw new Error(body.errors[0].message);
+  return body.data;
+}
+
+// Small DOM helpers: el('td', {class: 'x'}, 'text', child) — strings become text nodes, never HTML.
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k.startsWith('on')) node.addEventListener(k.slice(2), v); else node.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+function showError(text) { message.textContent = text; message.hidden = false; }
+function clearError() { message.hidden = true; message.textContent = ''; }
+function setCrumbs(...parts) { crumbs.replaceChildren(...parts.flatMap((p, i) => (i ? [' › ', p] : [p]))); }
+function render(...nodes) { view.replaceChildren(...nodes); }
+const time = ms => new Date(ms).toLocaleString();
+const instanceName = id => { try { return new TextDecoder().decode(Uint8Array.from(atob(id.slice(id.indexOf('_') + 1)), c => c.charCodeAt(0))); } catch { return id; } };
+
+// SkyWalking's Duration is in the server's local time: build "yyyy-MM-dd HHmm" from its clock and offset.
+async function lastMinutes(minutes) {
+  const { getTimeInfo } = await gql('{ getTimeInfo { timezone currentTimestamp } }');
+  const tz = getTimeInfo.timezone || '+0000';
+  const offset = (tz[0] === '-' ? -1 : 1) * (parseInt(tz.slice(1, 3), 10) * 60 + parseInt(tz.slice(3, 5), 10));
+  const fmt = ms => {
+    const d = new Date(ms + offset * 60000);
+    const p = n => String(n).padStart(2, '0');
+    return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}${p(d.getUTCMinutes())}`;
+  };
+  return { start: fmt(getTimeInfo.currentTimestamp - minutes * 60000), end: fmt(getTimeInfo.currentTimestamp), step: 'MINUTE' };
+}
+
+async function servicesView() {
+  setCrumbs(el('span', {}, 'Services'));
+  const { listServices } = await gql('{ listServices(layer: "GENERAL") { id name } }');
+  if (!listServices.length) {
+    render(el('h1', {}, 'Services'), el('div', { class: 'empty', id: 'empty' },
+      el('p', {}, 'No service has reported yet. Connect an agent to this server:'),
+      el('pre', {}, `flamewright agent --server ${location.hostname}:11800 --service NAME --instance NAME --target http://127.0.0.1:6060`),
+      el('p', { class: 'muted' }, 'or point a SkyWalking Go agent at port 11800 of this host. Services appear here when their agents register.')));
+    return;
+  }
+  const duration = await lastMinutes(60);
+  const rows = [];
+  for (const service of listServices) {
+    const { listInstances } = await gql('query ($d: Duration!, $s: ID!) { listInstances(duration: $d, serviceId: $s) { id name language } }', { d: duration, s: service.id });
+    rows.push(el('tr', {},
+      el('td', {}, el('a', { href: `#/services/${encodeURIComponent(service.id)}`, class: 'service' }, service.name)),
+      el('td', {}, String(listInstances.length)),
+      el('td', { class: 'optional' }, listInstances.map(i => `${i.name} (${i.language})`).join(', ') || '—')));
+  }
+  render(el('h1', {}, 'Services'),
+    el('table', { id: 'services' }, el('thead', {}, el('tr', {}, el('th', {}, 'Service'), el('th', {}, 'Live instances (last hour)'), el('th', { class: 'optional' }, 'Instances'))), el('tbody', {}, rows)));
+}
+
+async function serviceView(serviceId) {
+  const { findService } = await gql('query ($id: String!) { findService(serviceId: $id) { id name } }', { id: serviceId });
+  if (!findService) throw new Error(`unknown service ${serviceId}`);
+  setCrumbs(el('a', { href: '#/' }, 'Services'), el('span', {}, findService.name));
+  const duration = await lastMinutes(60);
+  const [{ listInstances }, { queryPprofTaskList }] = await Promise.all([
+    gql('query ($d: Duration!, $s: ID!) { listInstances(duration: $d, serviceId: $s) { id name language attributes { name value } } }', { d: duration, s: serviceId }),
+    gql('query ($r: PprofTaskListRequest!) { queryPprofTaskList(request: $r) { errorReason tasks { id createTime events duration serviceInstanceIds } } }', { r: { serviceId, limit: 20 } }),
+  ]);
+  const tasks = queryPprofTaskList.tasks || [];
+  const progress = await Promise.all(tasks.map(t => gql('query ($id: String!) { queryPprofTaskProgress(taskId: $id) { instances { instanceName state } } }', { id: t.id })));
+  const taskRows = tasks.map((t, i) => el('tr', {},
+    el('td', {}, el('a', { href: `#/tasks/${encodeURIComponent(t.id)}` }, time(t.createTime))),
+    el('td', {}, t.events + (t.duration ? ` · ${t.duration} min` : '')),
+    el('td', {}, progress[i].queryPprofTaskProgress.instances.map(p => el('span', { class: `state state-${p.state}` }, `${p.instanceName}: ${p.state} `)))));
+  render(el('h1', {}, findService.name), taskForm(serviceId, listInstances),
+    el('h2', {}, 'Tasks'),
+    tasks.length ? el('table', { id: 'tasks' }, el('thead', {}, el('tr', {}, el('th', {}, 'Created'), el('th', {}, 'Event'), el('th', {}, 'Instances'))), el('tbody', {}, taskRows))
+      : el('p', { class: 'muted', id: 'no-tasks' }, 'No task yet: create one above.'));
+}
+
+function taskForm(serviceId, instances) {
+  const error = el('div', { class: 'field-error', id: 'form-error', role: 'status' });
+  const boxes = instances.map(i => el('label', {}, el('input', { type: 'checkbox', name: 'instance', value: i.id, checked: true }), ` ${i.name}`));
+  const event = el('select', { name: 'event', id: 'event' }, EVENTS.map(e => el('option', { value: e }, e)));
+  const duration = el('input', { type: 'number', name: 'duration', id: 'duration', min: 1, max: 15, value: 1 });
+  const dump = el('input', { type: 'number', name: 'dumpPeriod', id: 'dump-period', min: 1, value: 10000 });
+  const durationLabel = el('label', {}, 'Duration, minutes (1–15)', duration);
+  const dumpLabel = el('label', {}, 'Dump period', dump,
+    el('span', { class: 'hint', id: 'dump-hint' }, ''));
+  const sync = () => {
+    durationLabel.hidden = !TIMED.has(event.value);
+    dumpLabel.hidden = !(event.value === 'BLOCK' || event.value === 'MUTEX');
+    document.getElementById('dump-hint')?.replaceChildren(event.value === 'BLOCK'
+      ? 'block profile rate, nanoseconds: waits at least this long are all recorded'
+      : 'mutex profile fraction: 1 in this many contention events is recorded');
+  };
+  event.addEventListener('change', sync);
+  // novalidate: the server's rules and words decide, shown next to the form, not the browser's.
+  const form = el('form', { class: 'task', id: 'new-task', novalidate: true },
+    el('h2', {}, 'New task'),
+    instances.length ? el('fieldset', {}, el('legend', {}, 'Instances'), boxes) : el('p', { class: 'muted' }, 'No live instance: start an agent first.'),
+    el('label', {}, 'Event', event), durationLabel, dumpLabel, error,
+    el('button', { type: 'submit' }, 'Start task'));
+  form.addEventListener('submit', async e => {
+    e.preventDefault();
+    error.textContent = '';
+    const request = {
+      serviceId,
+      serviceInstanceIds: [...form.querySelectorAll('input[name=instance]:checked')].map(b => b.value),
+      events: event.value,
+      duration: TIMED.has(event.value) ? Number(duration.value) : null,
+      dumpPeriod: event.value === 'BLOCK' || event.value === 'MUTEX' ? Number(dump.value) : null,
+    };
+    try {
+      const { createPprofTask: result } = await gql('mutation ($r: PprofTaskCreationRequest!) { createPprofTask(pprofTaskCreationRequest: $r) { code errorReason id } }', { r: request });
+      if (result.code !== 'SUCCESS') { error.textContent = result.errorReason || result.code; return; }
+      location.hash = `#/tasks/${encodeURIComponent(result.id)}`;
+    } catch (err) { error.textContent = err.message; }
+  });
+  queueMicrotask(sync);
+  return form;
+}
+
+async function taskView(taskId) {
+  const serviceId = taskId.slice(taskId.indexOf('_') + 1);
+  const [{ queryPprofTaskProgress: progress }, { queryPprofTaskList: list }] = await Promise.all([
+    gql('query ($id: String!) { queryPprofTaskProgress(taskId: $id) { instances { instanceId instanceName state reason since } logs { instanceName operationType operationTime message } } }', { id: taskId }),
+    gql('query ($r: PprofTaskListRequest!) { queryPprofTaskList(request: $r) { tasks { id createTime events duration dumpPeriod dispatchUntil } } }', { r: { serviceId, limit: 1000 } }),
+  ]);
+  const task = (list.tasks || []).find(t => t.id === taskId);
+  setCrumbs(el('a', { href: '#/' }, 'Services'), el('a', { href: `#/services/${encodeURIComponent(serviceId)}` }, 'Service'), el('span', {}, 'Task'));
+  const done = progress.instances.every(i => i.state === 'FINISHED' || i.state === 'FAILED');
+  const now = Date.now();
+  let left = '';
+  if (task && !done) {
+    const end = task.createTime + (task.duration || 0) * 60000;
+    left = end > now ? `about ${Math.ceil((end - now) / 1000)} s of profiling left` : 'waiting for the agents';
+  }
+  render(
+    el('h1', {}, task ? `${task.events}${task.duration ? ` · ${task.duration} min` : ''} — ${time(task.createTime)}` : taskId),
+    el('p', { class: 'muted', id: 'task-status' }, done ? 'Done.' : `Running: ${left}. This page refreshes by itself.`),
+    el('table', { id: 'instances' },
+      el('thead', {}, el('tr', {}, el('th', {}, 'Instance'), el('th', {}, 'State'), el('th', { class: 'optional' }, 'Since'), el('th', {}, 'Reason'))),
+      el('tbody', {}, progress.instances.map(i => el('tr', {},
+        el('td', {}, i.instanceName),
+        el('td', {}, el('span', { class: `state state-${i.state}` }, i.state)),
+        el('td', { class: 'optional' }, i.since ? time(i.since) : '—'),
+        el('td', {}, i.reason || ''))))),
+    el('h2', {}, 'Log'),
+    el('table', { id: 'logs' },
+      el('thead', {}, el('tr', {}, el('th', {}, 'Time'), el('th', {}, 'Instance'), el('th', {}, 'Operation'), el('th', { class: 'optional' }, 'Message'))),
+      el('tbody', {}, progress.logs.map(l => el('tr', {}, el('td', {}, time(l.operationTime)), el('td', {}, l.instanceName), el('td', {}, l.operationType), el('td', { class: 'optional' }, l.message || ''))))));
+  if (!done) refreshTimer = setTimeout(() => route(true), REFRESH_MS);
+}
+
+async function route(refreshing = false) {
+  clearTimeout(refreshTimer);
+  if (!refreshing) clearError();
+  const hash = decodeURIComponent(location.hash.slice(1) || '/');
+  try {
+    if (hash.startsWith('/services/')) await serviceView(hash.slice('/services/'.length));
+    else if (hash.startsWith('/tasks/')) await taskView(hash.slice('/tasks/'.length));
+    else await servicesView();
+    if (refreshing) clearError();
+  } catch (e) {
+    showError(e.message);
+    if (!refreshing) render(el('p', { class: 'muted' }, 'This page could not be shown.'));
+  }
+}
+
+window.addEventListener('hashchange', () => { route(); view.focus(); });
+route();
