@@ -166,7 +166,8 @@ async function taskView(taskId) {
   }
   render(
     el('h1', {}, task ? `${task.events}${task.duration ? ` · ${task.duration} min` : ''} — ${time(task.createTime)}` : taskId),
-    el('p', { class: 'muted', id: 'task-status' }, done ? 'Done.' : `Running: ${left}. This page refreshes by itself.`),
+    el('p', { class: 'muted', id: 'task-status' }, done ? 'Done.' : `Running: ${left}. This page refreshes by itself.`,
+      progress.instances.some(i => i.state === 'FINISHED') ? [' ', el('a', { href: `#/analysis/${encodeURIComponent(taskId)}`, id: 'analyse' }, 'Open the flame graph')] : []),
     el('table', { id: 'instances' },
       el('thead', {}, el('tr', {}, el('th', {}, 'Instance'), el('th', {}, 'State'), el('th', { class: 'optional' }, 'Since'), el('th', {}, 'Reason'))),
       el('tbody', {}, progress.instances.map(i => el('tr', {},
@@ -181,6 +182,177 @@ async function taskView(taskId) {
   if (!done) refreshTimer = setTimeout(() => route(true), REFRESH_MS);
 }
 
+// ---- analysis: flame graph and top table -------------------------------------------------------------
+
+const UNIT_FORMATS = {
+  nanoseconds: v => (Math.abs(v) >= 1e9 ? `${(v / 1e9).toFixed(2)} s` : `${(v / 1e6).toFixed(2)} ms`),
+  bytes: v => (Math.abs(v) >= 1 << 20 ? `${(v / 1048576).toFixed(2)} MB` : `${(v / 1024).toFixed(1)} kB`),
+};
+const formatValue = (v, unit) => (UNIT_FORMATS[unit] || (x => `${x} ${unit || 'count'}`))(v);
+
+// Colours stable per package: the same package always gets the same hue.
+function colourOf(name) {
+  const pkg = name.replace(/\(.*$/, '').replace(/\.[^./]*$/, '') || name;
+  let h = 0;
+  for (const c of pkg) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return `hsl(${20 + (h % 40)}, ${60 + (h % 25)}%, ${58 + (h % 12)}%)`;
+}
+
+async function analysisView(taskId) {
+  const serviceId = taskId.slice(taskId.indexOf('_') + 1);
+  setCrumbs(el('a', { href: '#/' }, 'Services'), el('a', { href: `#/services/${encodeURIComponent(serviceId)}` }, 'Service'),
+    el('a', { href: `#/tasks/${encodeURIComponent(taskId)}` }, 'Task'), el('span', {}, 'Flame graph'));
+  const [{ queryPprofTaskProgress: progress }, { queryPprofSampleTypes: types }] = await Promise.all([
+    gql('query ($id: String!) { queryPprofTaskProgress(taskId: $id) { instances { instanceId instanceName state } } }', { id: taskId }),
+    gql('query ($id: ID!) { queryPprofSampleTypes(taskId: $id) { index type unit isDefault } }', { id: taskId }),
+  ]);
+  const finished = progress.instances.filter(i => i.state === 'FINISHED');
+  const boxes = finished.map(i => el('label', {}, el('input', { type: 'checkbox', name: 'instance', value: i.instanceId, checked: true }), ` ${i.instanceName}`));
+  const sampleType = el('select', { id: 'sample-type' }, types.map(t => el('option', { value: t.type, selected: t.isDefault }, `${t.type} (${t.unit})`)));
+  const granularity = el('select', { id: 'granularity' }, el('option', { value: 'FUNCTION' }, 'function'), el('option', { value: 'LINE' }, 'line'));
+  const focus = el('input', { id: 'focus', placeholder: 'focus regex' });
+  const ignore = el('input', { id: 'ignore', placeholder: 'ignore regex' });
+  const search = el('input', { id: 'search', type: 'search', placeholder: 'search (regex)' });
+  const matched = el('span', { id: 'matched', class: 'muted' });
+  const trail = el('nav', { id: 'zoom-trail', 'aria-label': 'Zoom' });
+  const graph = el('div', { id: 'flame', role: 'tree' });
+  const tip = el('div', { id: 'tooltip', hidden: true });
+  const top = el('table', { id: 'top' });
+  const downloads = el('p', { id: 'downloads' });
+  const form = el('form', { id: 'analysis-form', class: 'controls' },
+    el('fieldset', {}, el('legend', {}, 'Instances'), boxes), sampleType, granularity, focus, ignore, el('button', { type: 'submit' }, 'Show'));
+  render(el('h1', {}, 'Flame graph'), form, el('div', { class: 'controls' }, search, matched), trail, graph, tip, downloads, el('h2', {}, 'Top functions'), top);
+
+  let state = null;
+  const draw = () => drawFlame(state, graph, trail, tip, search, matched, top);
+  search.addEventListener('input', () => state && highlight(state, graph, search.value, matched));
+  form.addEventListener('submit', async e => {
+    e.preventDefault();
+    await load();
+  });
+
+  async function load() {
+    const request = {
+      taskId,
+      instanceIds: [...form.querySelectorAll('input[name=instance]:checked')].map(b => b.value),
+      sampleType: sampleType.value || null,
+      granularity: granularity.value,
+      focus: focus.value || null,
+      ignore: ignore.value || null,
+    };
+    try {
+      const data = await gql(`query ($r: PprofAnalyzationRequest!) {
+        queryPprofAnalyze(request: $r) { sampleType { type unit } tree { elements { id parentId codeSignature total self } } }
+        queryPprofTop(request: $r, limit: 0) { rows { name flat flatPercent cum cumPercent } } }`, { r: request });
+      clearError();
+      state = layout(data.queryPprofAnalyze.tree.elements, data.queryPprofAnalyze.sampleType);
+      state.top = data.queryPprofTop.rows;
+      const query = new URLSearchParams({ instances: request.instanceIds.join(','), sampleType: request.sampleType || '', granularity: request.granularity.toLowerCase() });
+      downloads.replaceChildren('Download: ', ...['pprof', 'folded', 'svg', 'speedscope'].flatMap((f, i) => [i ? ' · ' : '',
+        el('a', { href: `/api/tasks/${encodeURIComponent(taskId)}/profile?format=${f}&${query}`, download: '', class: `download-${f}` }, f)]));
+      draw();
+    } catch (err) { showError(err.message); }
+  }
+  if (finished.length) await load();
+  else graph.replaceChildren(el('p', { class: 'muted' }, 'No instance has uploaded a profile yet.'));
+}
+
+// Pre-order elements → nodes with children, so that any node can be the zoomed root.
+function layout(elements, sampleType) {
+  const nodes = new Map();
+  for (const e of elements) nodes.set(e.id, { ...e, children: [] });
+  for (const n of nodes.values()) if (n.parentId !== '-1') nodes.get(n.parentId)?.children.push(n);
+  return { root: nodes.get('0'), zoom: nodes.get('0'), unit: sampleType?.unit, type: sampleType?.type, nodes };
+}
+
+const ROW = 18;
+const MIN_PX = 0.5;
+
+function drawFlame(state, graph, trail, tip, search, matched, top) {
+  const zoom = state.zoom;
+  const width = graph.clientWidth || 1000;
+  const frames = [];
+  const walk = (node, x, depth, scale) => {
+    const w = node.total * scale;
+    if (w < MIN_PX) return;
+    frames.push({ node, x, w, depth });
+    let cx = x;
+    for (const c of node.children) { walk(c, cx, depth + 1, scale); cx += c.total * scale; }
+  };
+  // The zoomed node spans the full width; its ancestors are drawn above it, full width too.
+  const ancestors = [];
+  for (let n = zoom; n && n.parentId !== '-1'; n = state.nodes.get(n.parentId)) ancestors.unshift(state.nodes.get(n.parentId));
+  ancestors.forEach((a, i) => frames.push({ node: a, x: 0, w: width, depth: i, ancestor: true }));
+  if (zoom.total > 0) walk(zoom, 0, ancestors.length, width / zoom.total);
+  else frames.push({ node: zoom, x: 0, w: width, depth: ancestors.length });
+  const depth = Math.max(...frames.map(f => f.depth)) + 1;
+  graph.style.height = `${depth * ROW}px`;
+  graph.replaceChildren(...frames.map(f => {
+    const share = state.root.total ? (100 * f.node.total / state.root.total).toFixed(2) : '0.00';
+    const box = el('div', { class: `frame${f.ancestor ? ' ancestor' : ''}`, tabindex: 0, role: 'treeitem', 'data-id': f.node.id, 'data-name': f.node.codeSignature,
+      'aria-label': `${f.node.codeSignature}, ${share}%` }, f.w > 30 ? f.node.codeSignature : '');
+    box.style.left = `${f.x}px`;
+    box.style.width = `${Math.max(f.w, MIN_PX)}px`;
+    box.style.top = `${f.depth * ROW}px`;
+    box.style.background = f.node.id === '0' ? '#e5e7eb' : colourOf(f.node.codeSignature);
+    const zoomHere = () => { state.zoom = f.node; drawFlame(state, graph, trail, tip, search, matched, top); };
+    box.addEventListener('click', zoomHere);
+    box.addEventListener('keydown', e => { if (e.key === 'Enter') zoomHere(); });
+    box.addEventListener('mousemove', e => showTip(state, tip, f.node, e));
+    box.addEventListener('mouseleave', () => { tip.hidden = true; });
+    return box;
+  }));
+  trail.replaceChildren(...[...ancestors, zoom].flatMap((n, i) => [i ? ' › ' : '',
+    n === zoom ? el('span', {}, n.codeSignature) : el('a', { href: '#', 'data-id': n.id, onclick: e => { e.preventDefault(); state.zoom = n; drawFlame(state, graph, trail, tip, search, matched, top); } }, n.codeSignature)]));
+  highlight(state, graph, search.value, matched);
+  drawTop(state, top, graph);
+}
+
+function showTip(state, tip, node, e) {
+  const pct = (v, of) => (of ? `${(100 * v / of).toFixed(2)}%` : '—');
+  tip.replaceChildren(el('strong', {}, node.codeSignature),
+    el('div', {}, `total ${formatValue(node.total, state.unit)} (${pct(node.total, state.root.total)} of all, ${pct(node.total, state.zoom.total)} of zoomed)`),
+    el('div', {}, `self ${formatValue(node.self, state.unit)}`));
+  tip.style.left = `${e.pageX + 12}px`;
+  tip.style.top = `${e.pageY + 12}px`;
+  tip.hidden = false;
+}
+
+function highlight(state, graph, pattern, matched) {
+  let regex = null;
+  try { regex = pattern ? new RegExp(pattern) : null; } catch { matched.textContent = 'not a regular expression'; return; }
+  let total = 0;
+  // A match's share counts once even when matching frames nest (recursion, or a match above another).
+  const count = (node, inside) => {
+    const hit = regex && regex.test(node.codeSignature);
+    if (hit && !inside) total += node.total;
+    for (const c of node.children) count(c, inside || hit);
+  };
+  if (regex) count(state.zoom, false);
+  for (const box of graph.children) box.classList.toggle('match', !!regex && regex.test(box.dataset.name));
+  matched.textContent = regex ? `matched ${state.zoom.total ? (100 * total / state.zoom.total).toFixed(2) : '0.00'}% of the zoomed frame` : '';
+}
+
+function drawTop(state, top, graph) {
+  const columns = [['name', 'Function'], ['flat', 'Flat'], ['flatPercent', 'Flat %'], ['cum', 'Cum'], ['cumPercent', 'Cum %']];
+  const rows = [...state.top].sort((a, b) => {
+    const k = state.sortKey || 'flat';
+    const d = k === 'name' ? a.name.localeCompare(b.name) : b[k] - a[k];
+    return state.sortAscending ? -d : d;
+  });
+  top.replaceChildren(
+    el('thead', {}, el('tr', {}, columns.map(([key, label]) => el('th', {},
+      el('button', { type: 'button', class: 'sort', 'data-key': key, 'aria-sort': state.sortKey === key ? (state.sortAscending ? 'ascending' : 'descending') : 'none',
+        onclick: () => { state.sortAscending = state.sortKey === key ? !state.sortAscending : false; state.sortKey = key; drawTop(state, top, graph); } }, label))))),
+    el('tbody', {}, rows.map(r => el('tr', { tabindex: 0, onclick: () => selectFunction(graph, r.name), onkeydown: e => { if (e.key === 'Enter') selectFunction(graph, r.name); } },
+      el('td', {}, r.name), el('td', {}, formatValue(r.flat, state.unit)), el('td', {}, `${r.flatPercent.toFixed(2)}%`),
+      el('td', {}, formatValue(r.cum, state.unit)), el('td', {}, `${r.cumPercent.toFixed(2)}%`)))));
+}
+
+function selectFunction(graph, name) {
+  for (const box of graph.children) box.classList.toggle('selected', box.dataset.name === name);
+}
+
 async function route(refreshing = false) {
   clearTimeout(refreshTimer);
   if (!refreshing) clearError();
@@ -188,6 +360,7 @@ async function route(refreshing = false) {
   try {
     if (hash.startsWith('/services/')) await serviceView(hash.slice('/services/'.length));
     else if (hash.startsWith('/tasks/')) await taskView(hash.slice('/tasks/'.length));
+    else if (hash.startsWith('/analysis/')) await analysisView(hash.slice('/analysis/'.length));
     else await servicesView();
     if (refreshing) clearError();
   } catch (e) {

@@ -1,0 +1,145 @@
+using System.Text.Json.Nodes;
+using Flamewright.Pprof;
+using Flamewright.Pprof.Analysis;
+using Flamewright.Protocol.Pprof;
+using Flamewright.Server.Tests.Support;
+using Flamewright.Web.Tests.Support;
+using Microsoft.Playwright;
+
+namespace Flamewright.Web.Tests;
+
+/// <summary>The analysis page: flame graph geometry, zoom, search, top table and downloads, in Chromium.</summary>
+public sealed class FlameGraphTests
+{
+    [Fact(Timeout = Spec.Timeout)]
+    public Task The_root_spans_the_full_width_and_sibling_widths_follow_their_values() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, JsonArray elements) = await UploadedCpuTaskAsync(server);
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+
+        LocatorBoundingBoxResult graph = (await page.Locator("#flame").BoundingBoxAsync())!;
+        LocatorBoundingBoxResult root = (await page.Locator(".frame[data-id='0']").BoundingBoxAsync())!;
+        Assert.InRange(root.Width, graph.Width - 3, graph.Width);
+
+        // The two widest children of the widest node with at least two children wider than 20 px.
+        var byParent = elements.GroupBy(e => (string)e!["parentId"]!).ToDictionary(g => g.Key, g => g.OrderByDescending(e => (long)e!["total"]!).ToList());
+        long rootTotal = (long)elements[0]!["total"]!;
+        var siblings = byParent.Values.Where(c => c.Count >= 2 && (long)c[1]!["total"]! * root.Width / rootTotal > 20).OrderByDescending(c => (long)c[0]!["total"]!).First();
+        double a = (await page.Locator($".frame[data-id='{(string)siblings[0]!["id"]!}']").BoundingBoxAsync())!.Width;
+        double b = (await page.Locator($".frame[data-id='{(string)siblings[1]!["id"]!}']").BoundingBoxAsync())!.Width;
+        double expected = (double)(long)siblings[0]!["total"]! / (long)siblings[1]!["total"]!;
+        Assert.InRange(a / b, expected * 0.99, expected * 1.01);
+        await browser.ScreenshotAsync("flame-graph");
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Clicking_a_frame_zooms_to_it_and_the_breadcrumb_leads_back() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, JsonArray elements) = await UploadedCpuTaskAsync(server);
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+        double full = (await page.Locator(".frame[data-id='0']").BoundingBoxAsync())!.Width;
+        string child = (string)elements.Where(e => (string?)e!["parentId"] == "0").MinBy(e => (long)e!["total"]!)!["id"]!;
+
+        await page.Locator($".frame[data-id='{child}']").ClickAsync(new LocatorClickOptions { Force = true });
+        Assert.InRange((await page.Locator($".frame[data-id='{child}']").BoundingBoxAsync())!.Width, full - 3, full + 1);
+        Assert.Equal(1, await page.Locator("#zoom-trail a").CountAsync());
+
+        await page.Locator("#zoom-trail a").ClickAsync();
+        Assert.Equal(0, await page.Locator("#zoom-trail a").CountAsync());
+        Assert.InRange((await page.Locator(".frame[data-id='0']").BoundingBoxAsync())!.Width, full - 1, full + 1);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Search_highlights_the_matching_frames_and_shows_their_combined_share() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, JsonArray elements) = await UploadedCpuTaskAsync(server);
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+
+        await page.FillAsync("#search", "hashLoop");
+
+        int drawn = await page.Locator(".frame").CountAsync();
+        var names = await page.Locator(".frame").EvaluateAllAsync<string[]>("frames => frames.map(f => f.dataset.name)");
+        Assert.Equal(names.Count(n => n.Contains("hashLoop", StringComparison.Ordinal)), await page.Locator(".frame.match").CountAsync());
+        Assert.True(drawn > await page.Locator(".frame.match").CountAsync());
+        long matchedTotal = elements.Where(e => ((string)e!["codeSignature"]!).Contains("hashLoop", StringComparison.Ordinal)
+            && !Ancestors(elements, e!).Any(a => ((string)a["codeSignature"]!).Contains("hashLoop", StringComparison.Ordinal))).Sum(e => (long)e!["total"]!);
+        string share = (100.0 * matchedTotal / (long)elements[0]!["total"]!).ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal($"matched {share}% of the zoomed frame", await page.Locator("#matched").InnerTextAsync());
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task The_top_table_sorts_by_a_column_and_a_row_click_marks_the_function_in_the_graph() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, _) = await UploadedCpuTaskAsync(server);
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+
+        await page.ClickAsync("button.sort[data-key='cumPercent']");
+        double[] descending = await CumColumnAsync(page);
+        await page.ClickAsync("button.sort[data-key='cumPercent']");
+        double[] ascending = await CumColumnAsync(page);
+
+        Assert.Equal(descending.OrderByDescending(x => x), descending);
+        Assert.Equal(ascending.OrderBy(x => x), ascending);
+        await page.Locator("#top tbody tr").Last.ClickAsync();
+        string name = await page.Locator("#top tbody tr").Last.Locator("td").First.InnerTextAsync();
+        Assert.True(await page.Locator(".frame.selected").CountAsync() > 0, $"{name} is not marked in the graph");
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task The_pprof_download_is_a_profile_the_engine_reads_with_the_graphs_total() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, JsonArray elements) = await UploadedCpuTaskAsync(server);
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+
+        string href = (await browser.Page.Locator("a.download-pprof").GetAttributeAsync("href"))!;
+        using var http = new HttpClient { BaseAddress = server.HttpAddress };
+        byte[] bytes = await http.GetByteArrayAsync(href);
+
+        Assert.Equal((long)elements[0]!["total"]!, FlameTreeBuilder.Build(ProfileReader.Read(bytes)).Total);
+    });
+
+    private static async Task<double[]> CumColumnAsync(IPage page) =>
+        [.. (await page.Locator("#top tbody tr td:nth-child(5)").AllInnerTextsAsync()).Select(t => double.Parse(t.TrimEnd('%'), System.Globalization.CultureInfo.InvariantCulture))];
+
+    private static IEnumerable<JsonNode> Ancestors(JsonArray elements, JsonNode node)
+    {
+        var byId = elements.ToDictionary(e => (string)e!["id"]!, e => e!);
+        for (string parent = (string)node["parentId"]!; parent != "-1"; parent = (string)byId[parent]["parentId"]!)
+        {
+            yield return byId[parent];
+        }
+    }
+
+    private static async Task<Browser> OpenAnalysisAsync(TestServer server, string taskId)
+    {
+        Browser browser = await Browser.OpenAsync(new Uri(server.HttpAddress, $"/#/analysis/{Uri.EscapeDataString(taskId)}"));
+        await browser.Page.Locator(".frame[data-id='0']").WaitForAsync();
+        return browser;
+    }
+
+    /// <summary>A CPU task whose one instance uploaded testdata's CPU profile; with the tree the server answers.</summary>
+    private static async Task<(string TaskId, JsonArray Elements)> UploadedCpuTaskAsync(TestServer server)
+    {
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        await agent.RegisterAsync();
+        string serviceId = Flamewright.Server.Tasks.SkyWalkingIds.ServiceId("go-service");
+        string instanceId = Flamewright.Server.Tasks.SkyWalkingIds.InstanceId(serviceId, "provider1");
+        string taskId = await graphql.CreateTaskAsync(serviceId, [instanceId], "CPU", duration: 1);
+        await agent.PollAsync();
+        Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await agent.UploadAsync(taskId, TestData.Bytes("cpu")));
+        JsonNode data = await graphql.DataAsync(
+            "query ($r: PprofAnalyzationRequest!) { queryPprofAnalyze(request: $r) { tree { elements { id parentId codeSignature total self } } } }",
+            new { r = new { taskId, instanceIds = new[] { instanceId } } });
+        return (taskId, data["queryPprofAnalyze"]!["tree"]!["elements"]!.AsArray());
+    }
+}
