@@ -38,7 +38,7 @@ public sealed class PagesTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
-    public Task A_task_created_with_the_form_shows_its_progress_live_until_it_finished() => Spec.Run(async () =>
+    public Task A_task_created_with_the_form_shows_its_progress_live_until_it_finished_then_opens_its_flame_graph() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();
         using GoLikeAgent agent = server.Agent("go-service", "provider1");
@@ -57,9 +57,13 @@ public sealed class PagesTests
         Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await agent.UploadAsync(task.TaskId, TestData.Bytes("heap")));
         await page.Locator("#instances .state-FINISHED").WaitForAsync();
 
-        Assert.Equal("Done.", await page.Locator("#task-status").InnerTextAsync());
+        Assert.StartsWith("Done.", await page.Locator("#task-status").InnerTextAsync());
         Assert.Contains("EXECUTION_FINISHED", await page.Locator("#logs").InnerTextAsync());
         await browser.ScreenshotAsync("task-finished");
+
+        await page.ClickAsync("#analyse");
+        await page.Locator(".frame[data-id='0']").WaitForAsync();
+        Assert.Equal("inuse_space (bytes)", (await page.Locator("#sample-type option:checked").InnerTextAsync()).Trim());
     });
 
     [Fact(Timeout = Spec.Timeout)]
