@@ -107,6 +107,71 @@ public sealed class FlameGraphTests
         Assert.Equal((long)elements[0]!["total"]!, FlameTreeBuilder.Build(ProfileReader.Read(bytes)).Total);
     });
 
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Function_names_with_markup_are_shown_as_text_and_tiny_frames_are_drawn_as_one_labelled_frame() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        const string Script = "<script>window.pwned=1</script>main.evil";
+        const string Image = "<img id=injected src=x onerror=window.pwned=2>";
+        var builder = new Flamewright.Pprof.Model.ProfileBuilder([new("samples", "count"), new("cpu", "nanoseconds")]);
+        int root = builder.AddLocation([new(builder.AddFunction("main.main"), 1, 0)]);
+        builder.AddSample([builder.AddLocation([new(builder.AddFunction(Script), 2, 0)]), root], [1, 100_000]);
+        builder.AddSample([builder.AddLocation([new(builder.AddFunction(Image), 3, 0)]), root], [1, 50_000]);
+        for (int i = 0; i < 200; i++)
+        {
+            builder.AddSample([builder.AddLocation([new(builder.AddFunction($"main.tiny{i}"), 4, 0)]), root], [1, 1]);
+        }
+
+        using var bytes = new MemoryStream();
+        Flamewright.Pprof.Export.ProfileWriter.Write(builder.Build(), bytes);
+        string taskId = await UploadedTaskAsync(server, "CPU", bytes.ToArray());
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+
+        var names = await page.Locator(".frame").EvaluateAllAsync<string[]>("frames => frames.map(f => f.textContent)");
+        Assert.Contains(Script, names);
+        Assert.Contains(Image, names);
+        Assert.Contains("200 small frames", await page.Locator(".frame.tiny").EvaluateAllAsync<string[]>("frames => frames.map(f => f.dataset.name)"));
+        Assert.Contains(Script, await page.Locator("#top").InnerTextAsync());
+        Assert.Equal(0, await page.Locator("#injected").CountAsync());
+        Assert.Equal("undefined", await page.EvaluateAsync<string>("typeof window.pwned"));
+        await browser.ScreenshotAsync("hostile-names");
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task The_flame_orientation_puts_the_root_at_the_bottom_and_icicle_at_the_top() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, JsonArray elements) = await UploadedCpuTaskAsync(server);
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+        string child = (string)elements.First(e => (string?)e!["parentId"] == "0")!["id"]!;
+
+        double rootTop = (await page.Locator(".frame[data-id='0']").BoundingBoxAsync())!.Y;
+        double childTop = (await page.Locator($".frame[data-id='{child}']").BoundingBoxAsync())!.Y;
+        await page.SelectOptionAsync("#orientation", "flame");
+        double flameRootTop = (await page.Locator(".frame[data-id='0']").BoundingBoxAsync())!.Y;
+        double flameChildTop = (await page.Locator($".frame[data-id='{child}']").BoundingBoxAsync())!.Y;
+
+        Assert.True(rootTop < childTop, "icicle: the root is above its children");
+        Assert.True(flameRootTop > flameChildTop, "flame: the root is below its children");
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_narrow_window_still_shows_the_graph_and_the_top_table() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, _) = await UploadedCpuTaskAsync(server);
+        await using Browser browser = await Browser.OpenAsync(new Uri(server.HttpAddress, $"/#/analysis/{Uri.EscapeDataString(taskId)}"), width: 420, height: 800);
+        IPage page = browser.Page;
+        await page.Locator(".frame[data-id='0']").WaitForAsync();
+
+        double root = (await page.Locator(".frame[data-id='0']").BoundingBoxAsync())!.Width;
+        Assert.InRange(root, 300, 420);
+        Assert.True(await page.Locator("#top tbody tr").First.IsVisibleAsync());
+        await browser.ScreenshotAsync("narrow");
+    });
+
     private static async Task<double[]> CumColumnAsync(IPage page) =>
         [.. (await page.Locator("#top tbody tr td:nth-child(5)").AllInnerTextsAsync()).Select(t => double.Parse(t.TrimEnd('%'), System.Globalization.CultureInfo.InvariantCulture))];
 
@@ -126,17 +191,25 @@ public sealed class FlameGraphTests
         return browser;
     }
 
-    /// <summary>A CPU task whose one instance uploaded testdata's CPU profile; with the tree the server answers.</summary>
-    private static async Task<(string TaskId, JsonArray Elements)> UploadedCpuTaskAsync(TestServer server)
+    /// <summary>A task of <paramref name="events"/> whose one instance uploaded <paramref name="profile"/>.</summary>
+    private static async Task<string> UploadedTaskAsync(TestServer server, string events, byte[] profile)
     {
         using GoLikeAgent agent = server.Agent("go-service", "provider1");
         using GraphQLClient graphql = server.GraphQL();
         await agent.RegisterAsync();
         string serviceId = Flamewright.Server.Tasks.SkyWalkingIds.ServiceId("go-service");
-        string instanceId = Flamewright.Server.Tasks.SkyWalkingIds.InstanceId(serviceId, "provider1");
-        string taskId = await graphql.CreateTaskAsync(serviceId, [instanceId], "CPU", duration: 1);
+        string taskId = await graphql.CreateTaskAsync(serviceId, [Flamewright.Server.Tasks.SkyWalkingIds.InstanceId(serviceId, "provider1")], events, duration: events == "CPU" ? 1 : null);
         await agent.PollAsync();
-        Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await agent.UploadAsync(taskId, TestData.Bytes("cpu")));
+        Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await agent.UploadAsync(taskId, profile));
+        return taskId;
+    }
+
+    /// <summary>A CPU task whose one instance uploaded testdata's CPU profile; with the tree the server answers.</summary>
+    private static async Task<(string TaskId, JsonArray Elements)> UploadedCpuTaskAsync(TestServer server)
+    {
+        string taskId = await UploadedTaskAsync(server, "CPU", TestData.Bytes("cpu"));
+        using GraphQLClient graphql = server.GraphQL();
+        string instanceId = Flamewright.Server.Tasks.SkyWalkingIds.InstanceId(Flamewright.Server.Tasks.SkyWalkingIds.ServiceId("go-service"), "provider1");
         JsonNode data = await graphql.DataAsync(
             "query ($r: PprofAnalyzationRequest!) { queryPprofAnalyze(request: $r) { tree { elements { id parentId codeSignature total self } } } }",
             new { r = new { taskId, instanceIds = new[] { instanceId } } });

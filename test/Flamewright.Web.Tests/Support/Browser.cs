@@ -38,11 +38,13 @@ internal sealed class Browser : IAsyncDisposable
         return new Browser(playwright, browser, page);
     }
 
+    /// <summary>Saves the whole page, and what the window shows, as <c>screenshots/NAME.png</c> and <c>NAME.window.png</c>.</summary>
     public async Task ScreenshotAsync(string name)
     {
         string directory = Path.Combine(AppContext.BaseDirectory, "screenshots");
         Directory.CreateDirectory(directory);
         await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, name + ".png"), FullPage = true });
+        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, name + ".window.png") });
     }
 
     public async ValueTask DisposeAsync()

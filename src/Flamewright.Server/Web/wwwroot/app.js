@@ -210,6 +210,7 @@ async function analysisView(taskId) {
   const boxes = finished.map(i => el('label', {}, el('input', { type: 'checkbox', name: 'instance', value: i.instanceId, checked: true }), ` ${i.instanceName}`));
   const sampleType = el('select', { id: 'sample-type' }, types.map(t => el('option', { value: t.type, selected: t.isDefault }, `${t.type} (${t.unit})`)));
   const granularity = el('select', { id: 'granularity' }, el('option', { value: 'FUNCTION' }, 'function'), el('option', { value: 'LINE' }, 'line'));
+  const orientation = el('select', { id: 'orientation', 'aria-label': 'Orientation' }, el('option', { value: 'icicle' }, 'icicle (root on top)'), el('option', { value: 'flame' }, 'flame (root at the bottom)'));
   const focus = el('input', { id: 'focus', placeholder: 'focus regex' });
   const ignore = el('input', { id: 'ignore', placeholder: 'ignore regex' });
   const search = el('input', { id: 'search', type: 'search', placeholder: 'search (regex)' });
@@ -221,11 +222,12 @@ async function analysisView(taskId) {
   const downloads = el('p', { id: 'downloads' });
   const form = el('form', { id: 'analysis-form', class: 'controls' },
     el('fieldset', {}, el('legend', {}, 'Instances'), boxes), sampleType, granularity, focus, ignore, el('button', { type: 'submit' }, 'Show'));
-  render(el('h1', {}, 'Flame graph'), form, el('div', { class: 'controls' }, search, matched), trail, graph, tip, downloads, el('h2', {}, 'Top functions'), top);
+  render(el('h1', {}, 'Flame graph'), form, el('div', { class: 'controls' }, search, matched, orientation), trail, graph, tip, downloads, el('h2', {}, 'Top functions'), top);
 
   let state = null;
   const draw = () => drawFlame(state, graph, trail, tip, search, matched, top);
   search.addEventListener('input', () => state && highlight(state, graph, search.value, matched));
+  orientation.addEventListener('change', () => { if (state) { state.flame = orientation.value === 'flame'; draw(); } });
   form.addEventListener('submit', async e => {
     e.preventDefault();
     await load();
@@ -246,6 +248,7 @@ async function analysisView(taskId) {
         queryPprofTop(request: $r, limit: 0) { rows { name flat flatPercent cum cumPercent } } }`, { r: request });
       clearError();
       state = layout(data.queryPprofAnalyze.tree.elements, data.queryPprofAnalyze.sampleType);
+      state.flame = orientation.value === 'flame';
       state.top = data.queryPprofTop.rows;
       const query = new URLSearchParams({ instances: request.instanceIds.join(','), sampleType: request.sampleType || '', granularity: request.granularity.toLowerCase() });
       downloads.replaceChildren('Download: ', ...['pprof', 'folded', 'svg', 'speedscope'].flatMap((f, i) => [i ? ' · ' : '',
@@ -272,12 +275,22 @@ function drawFlame(state, graph, trail, tip, search, matched, top) {
   const zoom = state.zoom;
   const width = graph.clientWidth || 1000;
   const frames = [];
+  // Frames narrower than MIN_PX are not drawn one by one: each parent's are drawn as one labelled frame.
   const walk = (node, x, depth, scale) => {
     const w = node.total * scale;
-    if (w < MIN_PX) return;
     frames.push({ node, x, w, depth });
     let cx = x;
-    for (const c of node.children) { walk(c, cx, depth + 1, scale); cx += c.total * scale; }
+    let tinyTotal = 0;
+    let tinyCount = 0;
+    for (const c of node.children) {
+      if (c.total * scale < MIN_PX) { tinyTotal += c.total; tinyCount++; continue; }
+      walk(c, cx, depth + 1, scale);
+      cx += c.total * scale;
+    }
+    if (tinyCount && tinyTotal * scale >= MIN_PX) {
+      const tiny = { id: `${node.id}~small`, parentId: node.id, codeSignature: `${tinyCount} small frames`, total: tinyTotal, self: 0, children: [] };
+      frames.push({ node: tiny, x: cx, w: tinyTotal * scale, depth: depth + 1, tiny: true });
+    }
   };
   // The zoomed node spans the full width; its ancestors are drawn above it, full width too.
   const ancestors = [];
@@ -289,13 +302,13 @@ function drawFlame(state, graph, trail, tip, search, matched, top) {
   graph.style.height = `${depth * ROW}px`;
   graph.replaceChildren(...frames.map(f => {
     const share = state.root.total ? (100 * f.node.total / state.root.total).toFixed(2) : '0.00';
-    const box = el('div', { class: `frame${f.ancestor ? ' ancestor' : ''}`, tabindex: 0, role: 'treeitem', 'data-id': f.node.id, 'data-name': f.node.codeSignature,
+    const box = el('div', { class: `frame${f.ancestor ? ' ancestor' : ''}${f.tiny ? ' tiny' : ''}`, tabindex: 0, role: 'treeitem', 'data-id': f.node.id, 'data-name': f.node.codeSignature,
       'aria-label': `${f.node.codeSignature}, ${share}%` }, f.w > 30 ? f.node.codeSignature : '');
     box.style.left = `${f.x}px`;
     box.style.width = `${Math.max(f.w, MIN_PX)}px`;
-    box.style.top = `${f.depth * ROW}px`;
-    box.style.background = f.node.id === '0' ? '#e5e7eb' : colourOf(f.node.codeSignature);
-    const zoomHere = () => { state.zoom = f.node; drawFlame(state, graph, trail, tip, search, matched, top); };
+    box.style.top = `${(state.flame ? depth - 1 - f.depth : f.depth) * ROW}px`;
+    box.style.background = f.node.id === '0' ? '#e5e7eb' : f.tiny ? '#d1d5db' : colourOf(f.node.codeSignature);
+    const zoomHere = () => { if (!f.tiny) { state.zoom = f.node; drawFlame(state, graph, trail, tip, search, matched, top); } };
     box.addEventListener('click', zoomHere);
     box.addEventListener('keydown', e => { if (e.key === 'Enter') zoomHere(); });
     box.addEventListener('mousemove', e => showTip(state, tip, f.node, e));
