@@ -172,6 +172,37 @@ public sealed class FlameGraphTests
         await browser.ScreenshotAsync("narrow");
     });
 
+    [Fact(Timeout = Spec.Timeout)]
+    public Task The_diff_against_another_task_colours_frames_by_the_change_of_their_share_both_ways_and_no_comparison_colours_none() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        await agent.RegisterAsync();
+        string serviceId = Flamewright.Server.Tasks.SkyWalkingIds.ServiceId("go-service");
+        string[] instances = [Flamewright.Server.Tasks.SkyWalkingIds.InstanceId(serviceId, "provider1")];
+        string before = await graphql.CreateTaskAsync(serviceId, instances, "HEAP");
+        Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await agent.UploadAsync((await agent.PollAsync())!.TaskId, TestData.Bytes("heap-a")));
+        string after = await graphql.CreateTaskAsync(serviceId, instances, "HEAP");
+        Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await agent.UploadAsync((await agent.PollAsync())!.TaskId, TestData.Bytes("heap-b")));
+        await using Browser browser = await OpenAnalysisAsync(server, after);
+        IPage page = browser.Page;
+
+        await page.SelectOptionAsync("#compare", before);
+        await page.Locator(".frame.grew, .frame.shrank").First.WaitForAsync();
+        Assert.True(await page.Locator("#legend").IsVisibleAsync());
+        int changed = await page.Locator(".frame.grew, .frame.shrank").CountAsync();
+        await browser.ScreenshotAsync("diff");
+
+        await using Browser itself = await OpenAnalysisAsync(server, before);
+        await itself.Page.SelectOptionAsync("#compare", after);
+        await itself.Page.Locator(".frame.grew, .frame.shrank").First.WaitForAsync();
+        Assert.True(changed > 0);
+        await itself.Page.SelectOptionAsync("#compare", "");
+        Assert.False(await itself.Page.Locator("#legend").IsVisibleAsync());
+        Assert.Equal(0, await itself.Page.Locator(".frame.grew, .frame.shrank").CountAsync());
+    });
+
     private static async Task<double[]> CumColumnAsync(IPage page) =>
         [.. (await page.Locator("#top tbody tr td:nth-child(5)").AllInnerTextsAsync()).Select(t => double.Parse(t.TrimEnd('%'), System.Globalization.CultureInfo.InvariantCulture))];
 

@@ -210,6 +210,11 @@ async function analysisView(taskId) {
   const boxes = finished.map(i => el('label', {}, el('input', { type: 'checkbox', name: 'instance', value: i.instanceId, checked: true }), ` ${i.instanceName}`));
   const sampleType = el('select', { id: 'sample-type' }, types.map(t => el('option', { value: t.type, selected: t.isDefault }, `${t.type} (${t.unit})`)));
   const granularity = el('select', { id: 'granularity' }, el('option', { value: 'FUNCTION' }, 'function'), el('option', { value: 'LINE' }, 'line'));
+  const { queryPprofTaskList: others } = await gql('query ($r: PprofTaskListRequest!) { queryPprofTaskList(request: $r) { tasks { id events createTime } } }', { r: { serviceId, limit: 50 } });
+  const compare = el('select', { id: 'compare', 'aria-label': 'Compare with' }, el('option', { value: '' }, 'no comparison'),
+    (others.tasks || []).filter(t => t.id !== taskId).map(t => el('option', { value: t.id }, `diff against ${t.events} of ${time(t.createTime)}`)));
+  const legend = el('p', { id: 'legend', hidden: true }, el('span', { class: 'swatch grew' }, ' '), ' larger share than in the base  ',
+    el('span', { class: 'swatch shrank' }, ' '), ' smaller share  ', el('span', { class: 'swatch same' }, ' '), ' about the same (±0.1 points)');
   const orientation = el('select', { id: 'orientation', 'aria-label': 'Orientation' }, el('option', { value: 'icicle' }, 'icicle (root on top)'), el('option', { value: 'flame' }, 'flame (root at the bottom)'));
   const focus = el('input', { id: 'focus', placeholder: 'focus regex' });
   const ignore = el('input', { id: 'ignore', placeholder: 'ignore regex' });
@@ -221,8 +226,9 @@ async function analysisView(taskId) {
   const top = el('table', { id: 'top' });
   const downloads = el('p', { id: 'downloads' });
   const form = el('form', { id: 'analysis-form', class: 'controls' },
-    el('fieldset', {}, el('legend', {}, 'Instances'), boxes), sampleType, granularity, focus, ignore, el('button', { type: 'submit' }, 'Show'));
-  render(el('h1', {}, 'Flame graph'), form, el('div', { class: 'controls' }, search, matched, orientation), trail, graph, tip, downloads, el('h2', {}, 'Top functions'), top);
+    el('fieldset', {}, el('legend', {}, 'Instances'), boxes), sampleType, granularity, focus, ignore, compare, el('button', { type: 'submit' }, 'Show'));
+  render(el('h1', {}, 'Flame graph'), form, el('div', { class: 'controls' }, search, matched, orientation), legend, trail, graph, tip, downloads, el('h2', {}, 'Top functions'), top);
+  compare.addEventListener('change', () => load());
 
   let state = null;
   const draw = () => drawFlame(state, graph, trail, tip, search, matched, top);
@@ -248,6 +254,16 @@ async function analysisView(taskId) {
         queryPprofTop(request: $r, limit: 0) { rows { name flat flatPercent cum cumPercent } } }`, { r: request });
       clearError();
       state = layout(data.queryPprofAnalyze.tree.elements, data.queryPprofAnalyze.sampleType);
+      legend.hidden = !compare.value;
+      if (compare.value) {
+        // Diff mode: widths are the selection's values, colours the change of each frame's share against the base.
+        const diff = await gql(`query ($b: PprofAnalyzationRequest!, $t: PprofAnalyzationRequest!) {
+          queryPprofDiff(base: $b, target: $t) { sampleType { type unit } elements { id parentId codeSignature baseTotal baseSelf targetTotal targetSelf } } }`,
+        { b: { taskId: compare.value, instanceIds: [], sampleType: request.sampleType, granularity: request.granularity }, t: request });
+        state = layout(diff.queryPprofDiff.elements.map(e => ({ ...e, total: e.targetTotal, self: e.targetSelf, base: e.baseTotal })), diff.queryPprofDiff.sampleType);
+        state.diff = true;
+        state.baseRoot = state.root.base;
+      }
       state.flame = orientation.value === 'flame';
       state.top = data.queryPprofTop.rows;
       const query = new URLSearchParams({ instances: request.instanceIds.join(','), sampleType: request.sampleType || '', granularity: request.granularity.toLowerCase() });
@@ -308,6 +324,13 @@ function drawFlame(state, graph, trail, tip, search, matched, top) {
     box.style.width = `${Math.max(f.w, MIN_PX)}px`;
     box.style.top = `${(state.flame ? depth - 1 - f.depth : f.depth) * ROW}px`;
     box.style.background = f.node.id === '0' ? '#e5e7eb' : f.tiny ? '#d1d5db' : colourOf(f.node.codeSignature);
+    if (state.diff && !f.tiny && f.node.id !== '0') {
+      const change = (state.root.total ? 100 * f.node.total / state.root.total : 0) - (state.baseRoot ? 100 * (f.node.base || 0) / state.baseRoot : 0);
+      const kind = change > 0.1 ? 'grew' : change < -0.1 ? 'shrank' : 'same';
+      box.classList.add(kind);
+      const strength = Math.min(1, Math.abs(change) / 10);
+      box.style.background = kind === 'grew' ? `rgba(220, 38, 38, ${0.25 + 0.75 * strength})` : kind === 'shrank' ? `rgba(37, 99, 235, ${0.25 + 0.75 * strength})` : '#e5e7eb';
+    }
     const zoomHere = () => { if (!f.tiny) { state.zoom = f.node; drawFlame(state, graph, trail, tip, search, matched, top); } };
     box.addEventListener('click', zoomHere);
     box.addEventListener('keydown', e => { if (e.key === 'Enter') zoomHere(); });
@@ -325,7 +348,8 @@ function showTip(state, tip, node, e) {
   const pct = (v, of) => (of ? `${(100 * v / of).toFixed(2)}%` : '—');
   tip.replaceChildren(el('strong', {}, node.codeSignature),
     el('div', {}, `total ${formatValue(node.total, state.unit)} (${pct(node.total, state.root.total)} of all, ${pct(node.total, state.zoom.total)} of zoomed)`),
-    el('div', {}, `self ${formatValue(node.self, state.unit)}`));
+    el('div', {}, `self ${formatValue(node.self, state.unit)}`),
+    state.diff ? el('div', {}, `base ${formatValue(node.base || 0, state.unit)} (${pct(node.base || 0, state.baseRoot)} of the base)`) : '');
   tip.style.left = `${e.pageX + 12}px`;
   tip.style.top = `${e.pageY + 12}px`;
   tip.hidden = false;
