@@ -199,8 +199,9 @@ public sealed class FlameGraphTests
         await itself.Page.Locator(".frame.grew, .frame.shrank").First.WaitForAsync();
         Assert.True(changed > 0);
         await itself.Page.SelectOptionAsync("#compare", "");
-        Assert.False(await itself.Page.Locator("#legend").IsVisibleAsync());
-        Assert.Equal(0, await itself.Page.Locator(".frame.grew, .frame.shrank").CountAsync());
+        // The page reloads the graph after the choice: Playwright's assertions wait for it.
+        await Assertions.Expect(itself.Page.Locator("#legend")).ToBeHiddenAsync();
+        await Assertions.Expect(itself.Page.Locator(".frame.grew, .frame.shrank")).ToHaveCountAsync(0);
     });
 
     private static async Task<double[]> CumColumnAsync(IPage page) =>
