@@ -54,6 +54,24 @@ public sealed class FlameGraphTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task Frames_and_the_breadcrumb_work_from_the_keyboard() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, JsonArray elements) = await UploadedCpuTaskAsync(server);
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+        string child = (string)elements.First(e => (string?)e!["parentId"] == "0")!["id"]!;
+
+        await page.Locator($".frame[data-id='{child}']").FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page.Locator("#zoom-trail a")).ToHaveCountAsync(1);
+        await page.Locator("#zoom-trail a").FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+
+        await Assertions.Expect(page.Locator("#zoom-trail a")).ToHaveCountAsync(0);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task Search_highlights_the_matching_frames_and_shows_their_combined_share() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

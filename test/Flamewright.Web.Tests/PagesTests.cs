@@ -67,6 +67,23 @@ public sealed class PagesTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task A_services_page_lists_its_instances_with_language_last_seen_and_properties() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        await agent.RegisterAsync(("language", "go"), ("hostname", "host-7"));
+        await using Browser browser = await Browser.OpenAsync(server.HttpAddress);
+
+        await browser.Page.ClickAsync("a.service");
+        string row = await browser.Page.Locator("#service-instances tbody tr").First.InnerTextAsync();
+
+        Assert.Contains("provider1", row);
+        Assert.Contains("GO", row);
+        Assert.Contains("hostname=host-7", row);
+        Assert.Contains(DateTimeOffset.FromUnixTimeMilliseconds(server.Clock.NowMilliseconds).ToLocalTime().Year.ToString(), row);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task The_servers_validation_reason_is_shown_next_to_the_form_and_only_timed_events_ask_for_a_duration() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -89,6 +89,6 @@ internal sealed record ServiceOutput(string Id, string Name, string Group, strin
 
 internal sealed record AttributeOutput(string Name, string Value);
 
-internal sealed record InstanceOutput(string Id, string Name, IReadOnlyList<AttributeOutput> Attributes, string Language, string InstanceUUID, string Layer);
+internal sealed record InstanceOutput(string Id, string Name, IReadOnlyList<AttributeOutput> Attributes, string Language, string InstanceUUID, string Layer, long LastSeen);
 
 internal sealed record TimeInfoOutput(string Timezone, long CurrentTimestamp);

@@ -270,7 +270,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
     private static ServiceOutput ToOutput(ServiceRecord s) => new(s.Id, s.Name, "", s.Name, [s.Layer], true);
 
     private static InstanceOutput ToOutput(InstanceRecord i) =>
-        new(i.Id, i.Name, [.. i.Properties.Select(p => new AttributeOutput(p.Key, p.Value))], i.Language, i.Id, i.Layer);
+        new(i.Id, i.Name, [.. i.Properties.Select(p => new AttributeOutput(p.Key, p.Value))], i.Language, i.Id, i.Layer, i.LastSeen);
 }
 
 /// <summary>Enum arguments arrive as names or as values, depending on how GraphQL parsed them.</summary>

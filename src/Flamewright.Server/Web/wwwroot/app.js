@@ -91,7 +91,7 @@ async function serviceView(serviceId) {
   setCrumbs(el('a', { href: '#/' }, 'Services'), el('span', {}, findService.name));
   const duration = await lastMinutes(60);
   const [{ listInstances }, { queryPprofTaskList }] = await Promise.all([
-    gql('query ($d: Duration!, $s: ID!) { listInstances(duration: $d, serviceId: $s) { id name language attributes { name value } } }', { d: duration, s: serviceId }),
+    gql('query ($d: Duration!, $s: ID!) { listInstances(duration: $d, serviceId: $s) { id name language lastSeen attributes { name value } } }', { d: duration, s: serviceId }),
     gql('query ($r: PprofTaskListRequest!) { queryPprofTaskList(request: $r) { errorReason tasks { id createTime events duration serviceInstanceIds } } }', { r: { serviceId, limit: 20 } }),
   ]);
   const tasks = queryPprofTaskList.tasks || [];
@@ -100,7 +100,11 @@ async function serviceView(serviceId) {
     el('td', {}, el('a', { href: `#/tasks/${encodeURIComponent(t.id)}` }, time(t.createTime))),
     el('td', {}, t.events + (t.duration ? ` · ${t.duration} min` : '')),
     el('td', {}, progress[i].queryPprofTaskProgress.instances.map(p => el('span', { class: `state state-${p.state}` }, `${p.instanceName}: ${p.state} `)))));
-  render(el('h1', {}, findService.name), taskForm(serviceId, listInstances),
+  const instanceTable = el('table', { id: 'service-instances' },
+    el('thead', {}, el('tr', {}, el('th', {}, 'Instance'), el('th', {}, 'Language'), el('th', {}, 'Last seen'), el('th', { class: 'optional' }, 'Properties'))),
+    el('tbody', {}, listInstances.map(i => el('tr', {}, el('td', {}, i.name), el('td', {}, i.language), el('td', {}, i.lastSeen ? time(i.lastSeen) : '—'),
+      el('td', { class: 'optional' }, i.attributes.map(a => `${a.name}=${a.value}`).join(', '))))));
+  render(el('h1', {}, findService.name), el('h2', {}, 'Instances seen in the last hour'), instanceTable, taskForm(serviceId, listInstances),
     el('h2', {}, 'Tasks'),
     tasks.length ? el('table', { id: 'tasks' }, el('thead', {}, el('tr', {}, el('th', {}, 'Created'), el('th', {}, 'Event'), el('th', {}, 'Instances'))), el('tbody', {}, taskRows))
       : el('p', { class: 'muted', id: 'no-tasks' }, 'No task yet: create one above.'));
