@@ -222,6 +222,72 @@ public sealed class FlameGraphTests
         await Assertions.Expect(itself.Page.Locator(".frame.grew, .frame.shrank")).ToHaveCountAsync(0);
     });
 
+    [Fact(Timeout = Spec.Timeout)]
+    public Task The_diff_against_another_instance_of_the_same_task_compares_the_selection_with_it() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent first = server.Agent("go-service", "provider1");
+        using GoLikeAgent second = server.Agent("go-service", "provider2");
+        using GraphQLClient graphql = server.GraphQL();
+        string taskId = await graphql.TaskTakenByAsync("HEAP", first, second);
+        Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await first.UploadAsync(taskId, TestData.Bytes("heap-a")));
+        Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await second.UploadAsync(taskId, TestData.Bytes("heap-b")));
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+
+        await page.Locator($"#analysis-form input[value='{first.InstanceId}']").UncheckAsync();
+        await page.SelectOptionAsync("#compare", $"{taskId}|{first.InstanceId}");
+
+        await page.Locator(".frame.grew, .frame.shrank").First.WaitForAsync();
+        Assert.True(await page.Locator("#legend").IsVisibleAsync());
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Hovering_a_frame_shows_its_name_total_self_and_shares_with_units() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, JsonArray elements) = await UploadedCpuTaskAsync(server);
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+        JsonNode widest = elements.Where(e => (string?)e!["parentId"] == "0").MaxBy(e => (long)e!["total"]!)!;
+
+        await page.Locator($".frame[data-id='{(string)widest["id"]!}']").HoverAsync();
+        string tip = await page.Locator("#tooltip").InnerTextAsync();
+
+        Assert.Contains((string)widest["codeSignature"]!, tip);
+        string share = (100.0 * (long)widest["total"]! / (long)elements[0]!["total"]!).ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains($"({share}% of all, {share}% of zoomed)", tip);
+        Assert.Matches(@"total [0-9.]+ (ms|s) ", tip);
+        Assert.Contains("self ", tip);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_tree_of_a_hundred_thousand_nodes_is_drawn_with_its_tiny_frames_aggregated() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        var builder = new Flamewright.Pprof.Model.ProfileBuilder([new("samples", "count"), new("cpu", "nanoseconds")]);
+        int root = builder.AddLocation([new(builder.AddFunction("main.main"), 1, 0)]);
+        var random = new Random(7);
+        for (int i = 0; i < 50_000; i++)
+        {
+            int a = builder.AddLocation([new(builder.AddFunction($"pkg{i % 50}.f{i}"), 1, 0)]);
+            int b = builder.AddLocation([new(builder.AddFunction($"pkg{i % 50}.g{i}"), 1, 0)]);
+            builder.AddSample([b, a, root], [1, 1 + random.Next(1000)]);
+        }
+
+        using var bytes = new MemoryStream();
+        Flamewright.Pprof.Export.ProfileWriter.Write(builder.Build(), bytes);
+        string taskId = await UploadedTaskAsync(server, "CPU", bytes.ToArray());
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        watch.Stop();
+
+        int drawn = await browser.Page.Locator(".frame").CountAsync();
+        Assert.InRange(drawn, 2, 5_000);
+        Assert.True(await browser.Page.Locator(".frame.tiny").CountAsync() >= 1);
+        Console.WriteLine($"100,001-node tree: page with graph and top table ready in {watch.ElapsedMilliseconds} ms, {drawn} frames drawn");
+    });
+
     private static async Task<double[]> CumColumnAsync(IPage page) =>
         [.. (await page.Locator("#top tbody tr td:nth-child(5)").AllInnerTextsAsync()).Select(t => double.Parse(t.TrimEnd('%'), System.Globalization.CultureInfo.InvariantCulture))];
 

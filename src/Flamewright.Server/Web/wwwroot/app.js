@@ -216,6 +216,7 @@ async function analysisView(taskId) {
   const granularity = el('select', { id: 'granularity' }, el('option', { value: 'FUNCTION' }, 'function'), el('option', { value: 'LINE' }, 'line'));
   const { queryPprofTaskList: others } = await gql('query ($r: PprofTaskListRequest!) { queryPprofTaskList(request: $r) { tasks { id events createTime } } }', { r: { serviceId, limit: 50 } });
   const compare = el('select', { id: 'compare', 'aria-label': 'Compare with' }, el('option', { value: '' }, 'no comparison'),
+    finished.length > 1 ? finished.map(i => el('option', { value: `${taskId}|${i.instanceId}` }, `diff against this task's ${i.instanceName}`)) : [],
     (others.tasks || []).filter(t => t.id !== taskId).map(t => el('option', { value: t.id }, `diff against ${t.events} of ${time(t.createTime)}`)));
   const legend = el('p', { id: 'legend', hidden: true }, el('span', { class: 'swatch grew' }, ' '), ' larger share than in the base  ',
     el('span', { class: 'swatch shrank' }, ' '), ' smaller share  ', el('span', { class: 'swatch same' }, ' '), ' about the same (±0.1 points)');
@@ -263,7 +264,7 @@ async function analysisView(taskId) {
         // Diff mode: widths are the selection's values, colours the change of each frame's share against the base.
         const diff = await gql(`query ($b: PprofAnalyzationRequest!, $t: PprofAnalyzationRequest!) {
           queryPprofDiff(base: $b, target: $t) { sampleType { type unit } elements { id parentId codeSignature baseTotal baseSelf targetTotal targetSelf } } }`,
-        { b: { taskId: compare.value, instanceIds: [], sampleType: request.sampleType, granularity: request.granularity }, t: request });
+        { b: { taskId: compare.value.split('|')[0], instanceIds: compare.value.includes('|') ? [compare.value.split('|')[1]] : [], sampleType: request.sampleType, granularity: request.granularity }, t: request });
         state = layout(diff.queryPprofDiff.elements.map(e => ({ ...e, total: e.targetTotal, self: e.targetSelf, base: e.baseTotal })), diff.queryPprofDiff.sampleType);
         state.diff = true;
         state.baseRoot = state.root.base;
@@ -289,6 +290,8 @@ function layout(elements, sampleType) {
 }
 
 const ROW = 18;
+// Rows of the top table drawn at once: enough to read, few enough that a 100k-function profile stays fast.
+const TOP_ROWS = 300;
 const MIN_PX = 0.5;
 
 function drawFlame(state, graph, trail, tip, search, matched, top) {
@@ -385,7 +388,8 @@ function drawTop(state, top, graph) {
     el('thead', {}, el('tr', {}, columns.map(([key, label]) => el('th', {},
       el('button', { type: 'button', class: 'sort', 'data-key': key, 'aria-sort': state.sortKey === key ? (state.sortAscending ? 'ascending' : 'descending') : 'none',
         onclick: () => { state.sortAscending = state.sortKey === key ? !state.sortAscending : false; state.sortKey = key; drawTop(state, top, graph); } }, label))))),
-    el('tbody', {}, rows.map(r => el('tr', { tabindex: 0, onclick: () => selectFunction(graph, r.name), onkeydown: e => { if (e.key === 'Enter') selectFunction(graph, r.name); } },
+    rows.length > TOP_ROWS ? el('caption', { class: 'muted' }, `the first ${TOP_ROWS} of ${rows.length} functions, in this order`) : [],
+    el('tbody', {}, rows.slice(0, TOP_ROWS).map(r => el('tr', { tabindex: 0, onclick: () => selectFunction(graph, r.name), onkeydown: e => { if (e.key === 'Enter') selectFunction(graph, r.name); } },
       el('td', {}, r.name), el('td', {}, formatValue(r.flat, state.unit)), el('td', {}, `${r.flatPercent.toFixed(2)}%`),
       el('td', {}, formatValue(r.cum, state.unit)), el('td', {}, `${r.cumPercent.toFixed(2)}%`)))));
 }
