@@ -84,7 +84,7 @@ public sealed class PagesTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
-    public Task The_servers_validation_reason_is_shown_next_to_the_form_and_only_timed_events_ask_for_a_duration() => Spec.Run(async () =>
+    public Task The_servers_validation_reason_is_shown_next_to_its_field_and_only_timed_events_ask_for_a_duration() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();
         using GoLikeAgent agent = server.Agent("go-service", "provider1");
@@ -99,7 +99,12 @@ public sealed class PagesTests
         await page.FillAsync("#dump-period", "0");
         await page.ClickAsync("#new-task button[type=submit]");
 
-        await Assertions.Expect(page.Locator("#form-error")).ToHaveTextAsync("dumpPeriod cannot be negative");
+        await Assertions.Expect(page.Locator("#dump-period-error")).ToHaveTextAsync("dumpPeriod cannot be negative");
+        await page.FillAsync("#dump-period", "10");
+        await page.FillAsync("#duration", "16");
+        await page.ClickAsync("#new-task button[type=submit]");
+        await Assertions.Expect(page.Locator("#duration-error")).ToHaveTextAsync("duration cannot be greater than 15 minutes");
+        Assert.Equal("", await page.Locator("#dump-period-error").InnerTextAsync());
         await page.SelectOptionAsync("#event", "GOROUTINE");
         Assert.False(await page.Locator("#dump-period").IsVisibleAsync());
     });

@@ -112,13 +112,23 @@ async function serviceView(serviceId) {
 
 function taskForm(serviceId, instances) {
   const error = el('div', { class: 'field-error', id: 'form-error', role: 'status' });
+  // The server's reason goes next to the field it is about (its messages start with the field's name).
+  const fieldErrors = {
+    duration: el('div', { class: 'field-error', id: 'duration-error', role: 'status' }),
+    dumpPeriod: el('div', { class: 'field-error', id: 'dump-period-error', role: 'status' }),
+    serviceInstanceIds: el('div', { class: 'field-error', id: 'instances-error', role: 'status' }),
+  };
+  const showReason = reason => {
+    const field = Object.keys(fieldErrors).find(f => reason.startsWith(f));
+    (field ? fieldErrors[field] : error).textContent = reason;
+  };
   const boxes = instances.map(i => el('label', {}, el('input', { type: 'checkbox', name: 'instance', value: i.id, checked: true }), ` ${i.name}`));
   const event = el('select', { name: 'event', id: 'event' }, EVENTS.map(e => el('option', { value: e }, e)));
   const duration = el('input', { type: 'number', name: 'duration', id: 'duration', min: 1, max: 15, value: 1 });
   const dump = el('input', { type: 'number', name: 'dumpPeriod', id: 'dump-period', min: 1, value: 10000 });
-  const durationLabel = el('label', {}, 'Duration, minutes (1–15)', duration);
+  const durationLabel = el('label', {}, 'Duration, minutes (1–15)', duration, fieldErrors.duration);
   const dumpLabel = el('label', {}, 'Dump period', dump,
-    el('span', { class: 'hint', id: 'dump-hint' }, ''));
+    el('span', { class: 'hint', id: 'dump-hint' }, ''), fieldErrors.dumpPeriod);
   const sync = () => {
     durationLabel.hidden = !TIMED.has(event.value);
     dumpLabel.hidden = !(event.value === 'BLOCK' || event.value === 'MUTEX');
@@ -130,12 +140,12 @@ function taskForm(serviceId, instances) {
   // novalidate: the server's rules and words decide, shown next to the form, not the browser's.
   const form = el('form', { class: 'task', id: 'new-task', novalidate: true },
     el('h2', {}, 'New task'),
-    instances.length ? el('fieldset', {}, el('legend', {}, 'Instances'), boxes) : el('p', { class: 'muted' }, 'No live instance: start an agent first.'),
+    instances.length ? el('fieldset', {}, el('legend', {}, 'Instances'), boxes, fieldErrors.serviceInstanceIds) : el('p', { class: 'muted' }, 'No live instance: start an agent first.'),
     el('label', {}, 'Event', event), durationLabel, dumpLabel, error,
     el('button', { type: 'submit' }, 'Start task'));
   form.addEventListener('submit', async e => {
     e.preventDefault();
-    error.textContent = '';
+    for (const node of [error, ...Object.values(fieldErrors)]) node.textContent = '';
     const request = {
       serviceId,
       serviceInstanceIds: [...form.querySelectorAll('input[name=instance]:checked')].map(b => b.value),
@@ -145,7 +155,7 @@ function taskForm(serviceId, instances) {
     };
     try {
       const { createPprofTask: result } = await gql('mutation ($r: PprofTaskCreationRequest!) { createPprofTask(pprofTaskCreationRequest: $r) { code errorReason id } }', { r: request });
-      if (result.code !== 'SUCCESS') { error.textContent = result.errorReason || result.code; return; }
+      if (result.code !== 'SUCCESS') { showReason(result.errorReason || result.code); return; }
       location.hash = `#/tasks/${encodeURIComponent(result.id)}`;
     } catch (err) { error.textContent = err.message; }
   });
