@@ -42,6 +42,12 @@ public sealed class AgentOptions
     /// <summary>Attempts to upload a finished profile while servers are unreachable, before it is given up.</summary>
     public int UploadAttempts { get; set; } = 5;
 
+    /// <summary>Deadline of one registration, keepAlive or poll call: a server that takes longer is treated as down.</summary>
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>First wait after a failed call or upload; it doubles up to <see cref="MaxBackoff"/>.</summary>
+    public TimeSpan MinBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Longest wait between two attempts to reach a server (backoff doubles up to this).</summary>
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
 

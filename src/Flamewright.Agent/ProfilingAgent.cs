@@ -46,7 +46,7 @@ public sealed partial class ProfilingAgent : IDisposable
         string servers = string.Join(",", _options.Servers);
         LogStarting(_logger, _options.Service, _options.Instance, servers, _options.Target);
         Task keepAlive = KeepAliveLoopAsync(cancellationToken);
-        TimeSpan backoff = TimeSpan.FromSeconds(1);
+        TimeSpan backoff = _options.MinBackoff;
         while (!cancellationToken.IsCancellationRequested)
         {
             TimeSpan next = _options.PollInterval;
@@ -54,7 +54,7 @@ public sealed partial class ProfilingAgent : IDisposable
             {
                 await EnsureRegisteredAsync(cancellationToken).ConfigureAwait(false);
                 PprofCommand? task = await _client.PollAsync(LastCommandTime, cancellationToken).ConfigureAwait(false);
-                backoff = TimeSpan.FromSeconds(1);
+                backoff = _options.MinBackoff;
                 if (task is not null)
                 {
                     Interlocked.Exchange(ref _lastCommandTime, task.CreateTime);

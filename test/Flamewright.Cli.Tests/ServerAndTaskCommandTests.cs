@@ -1,6 +1,8 @@
 using Flamewright.Cli.Tests.Support;
 using Flamewright.Pprof;
 using Flamewright.Pprof.Analysis;
+using Flamewright.Protocol.Pprof;
+using Flamewright.Server.Tests.Support;
 
 namespace Flamewright.Cli.Tests;
 
@@ -26,7 +28,11 @@ public sealed class ServerAndTaskCommandTests
         Assert.Matches(@"provider1\s+PENDING", pending.Text);
 
         byte[] profile = File.ReadAllBytes(Repository.Profile("cpu"));
-        Assert.Equal(taskId, await UploadingAgent.TakeTaskAndUploadAsync(server.GrpcAddress, "go-service", "provider1", profile));
+        using (var agent = new GoLikeAgent(server.GrpcAddress, "go-service", "provider1"))
+        {
+            Assert.Equal(taskId, (await agent.PollAsync())?.TaskId);
+            Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await agent.UploadAsync(taskId, profile));
+        }
 
         CliResult waited = FlamewrightProcess.Run(["task", "wait", taskId, "--timeout", "00:00:30", .. at]);
         Assert.True(waited.ExitCode == 0, waited.ToString());

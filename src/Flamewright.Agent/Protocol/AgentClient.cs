@@ -187,7 +187,7 @@ public sealed partial class AgentClient : IDisposable
 
     private Metadata Headers() => string.IsNullOrEmpty(_options.Token) ? [] : new Metadata { { "authentication", _options.Token } };
 
-    private static DateTime Deadline() => DateTime.UtcNow.AddSeconds(10);
+    private DateTime Deadline() => DateTime.UtcNow + _options.CallTimeout;
 
     public void Dispose()
     {

@@ -65,7 +65,7 @@ public sealed partial class TaskRunner(AgentClient client, IProfileSource source
 
     private async Task DeliverAsync(PprofCommand task, Func<Task<UploadOutcome>> upload, CancellationToken cancellationToken)
     {
-        TimeSpan wait = TimeSpan.FromSeconds(1);
+        TimeSpan wait = options.MinBackoff;
         for (int attempt = 1; attempt <= options.UploadAttempts; attempt++)
         {
             UploadOutcome outcome = await upload().ConfigureAwait(false);

@@ -12,8 +12,8 @@ internal static class AnalyzeCommand
     /// <summary>Exit code for input that cannot be analysed (bad file, bad profile, unknown sample type).</summary>
     public const int BadInput = 2;
 
-    /// <summary>Rows the top table prints unless told otherwise; enough to see where the time goes.</summary>
-    public const int DefaultTopRows = 30;
+    /// <summary>Rows the top table prints unless told otherwise.</summary>
+    public const int DefaultTopRows = TopText.DefaultRows;
 
     public static Command Create()
     {

@@ -6,6 +6,9 @@ namespace Flamewright.Pprof.Export;
 /// <summary>Prints a <see cref="TopTable"/> in the layout of <c>go tool pprof -top</c>.</summary>
 public static class TopText
 {
+    /// <summary>Rows a top table shows unless told otherwise: enough to see where the time goes.</summary>
+    public const int DefaultRows = 30;
+
     /// <param name="table">The table to print.</param>
     /// <param name="writer">Where to print it.</param>
     /// <param name="limit">How many rows at most; 0 prints all.</param>

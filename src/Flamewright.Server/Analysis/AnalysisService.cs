@@ -15,6 +15,12 @@ namespace Flamewright.Server.Analysis;
 /// </summary>
 public sealed class AnalysisService : IDisposable
 {
+    /// <summary>
+    /// How long a decoded profile stays cached without being used: long enough to cover a user exploring a task,
+    /// short enough that yesterday's tasks do not hold memory that the size limit would otherwise keep.
+    /// </summary>
+    private static readonly TimeSpan CacheIdleTime = TimeSpan.FromMinutes(30);
+
     private readonly IProfilingStore _store;
     private readonly PprofLimits _limits;
     private readonly MemoryCache _cache;
@@ -136,7 +142,7 @@ public sealed class AnalysisService : IDisposable
 
     private void Cache(UploadInfo upload, Profile profile) =>
         // The decoded model holds the decompressed bytes plus tables of about the same size.
-        _cache.Set(KeyOf(upload), profile, new MemoryCacheEntryOptions { Size = Math.Max(1, upload.DecompressedBytes * 2), SlidingExpiration = TimeSpan.FromMinutes(30) });
+        _cache.Set(KeyOf(upload), profile, new MemoryCacheEntryOptions { Size = Math.Max(1, upload.DecompressedBytes * 2), SlidingExpiration = CacheIdleTime });
 
     private async Task<Profile> DecodeAsync(UploadInfo upload, CancellationToken cancellationToken)
     {

@@ -31,6 +31,9 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
     /// <summary>Tasks listed when a request names no limit.</summary>
     public const int DefaultTaskListLimit = 100;
 
+    /// <summary>Rows of <c>queryPprofTop</c> when the request names no limit: as many as <c>flamewright analyze</c> prints.</summary>
+    public const int DefaultTopRows = TopText.DefaultRows;
+
     /// <summary>Most tasks one list returns, whatever the request asks: bounds the answer.</summary>
     public const int MaxTaskListLimit = 1000;
 
@@ -120,7 +123,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
     public async Task<TopTableOutput> QueryPprofTopAsync(IResolveFieldContext context)
     {
         AnalysisRequest request = ToRequest(context.GetArgument<AnalyzationInput>("request"));
-        int limit = context.GetArgument<int?>("limit") ?? 30;
+        int limit = context.GetArgument<int?>("limit") ?? DefaultTopRows;
         return await Guard(async () =>
         {
             SelectedProfiles selection = await analysis.LoadNonEmptyAsync(request, context.CancellationToken).ConfigureAwait(false);

@@ -52,8 +52,7 @@ public interface IProfilingStore
     /// in the same transaction: the log never says finished for a profile that is not there. A replacing upload's
     /// <see cref="UploadInfo.UploadedAt"/> is always later than the replaced one's, so that it identifies the bytes.
     /// </summary>
-    /// <returns>The upload as stored (its <see cref="UploadInfo.UploadedAt"/> is the stored one).</returns>
-    Task<UploadInfo> SaveUploadAsync(StoredUpload upload, TaskLog finished, CancellationToken cancellationToken);
+    Task SaveUploadAsync(StoredUpload upload, TaskLog finished, CancellationToken cancellationToken);
 
     /// <summary>What a task's uploads are, without their bytes.</summary>
     Task<IReadOnlyList<UploadInfo>> ListUploadsAsync(string taskId, CancellationToken cancellationToken);

@@ -179,7 +179,7 @@ public abstract class SqlProfilingStore : IProfilingStore
             r => new TaskLog(r.GetString(0), r.GetString(1), r.GetString(2), (TaskLogOperation)r.GetInt32(3), r.GetInt64(4), r.IsDBNull(5) ? null : r.GetString(5)),
             cancellationToken, ("task", taskId)).ConfigureAwait(false);
 
-    public async Task<UploadInfo> SaveUploadAsync(StoredUpload upload, TaskLog finished, CancellationToken cancellationToken)
+    public async Task SaveUploadAsync(StoredUpload upload, TaskLog finished, CancellationToken cancellationToken)
     {
         using IDisposable writing = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
         await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -187,21 +187,18 @@ public abstract class SqlProfilingStore : IProfilingStore
         // A replacing upload always gets a later uploaded_at than the one it replaces, even within the same
         // millisecond or after the clock stepped back: (task, instance, uploaded_at) identifies an upload's bytes,
         // and the analysis cache relies on it.
-        object? at = await ScalarAsync(connection, transaction, """
+        await ExecuteAsync(connection, transaction, """
             INSERT INTO uploads (task_id, instance_id, instance_name, uploaded_at, compressed_bytes, decompressed_bytes, sample_count, sample_types, profile)
             VALUES (@task, @instance, @name, @at, @compressed, @decompressed, @samples, @types, @profile)
             ON CONFLICT (task_id, instance_id) DO UPDATE SET instance_name = @name,
                 uploaded_at = CASE WHEN @at > uploads.uploaded_at THEN @at ELSE uploads.uploaded_at + 1 END, compressed_bytes = @compressed,
                 decompressed_bytes = @decompressed, sample_count = @samples, sample_types = @types, profile = @profile
-            RETURNING uploaded_at
             """, cancellationToken,
             ("task", upload.TaskId), ("instance", upload.InstanceId), ("name", upload.InstanceName), ("at", upload.UploadedAt),
             ("compressed", (long)upload.Profile.Length), ("decompressed", upload.DecompressedBytes), ("samples", upload.SampleCount),
             ("types", upload.SampleTypes), ("profile", upload.Profile)).ConfigureAwait(false);
         await InsertLogAsync(connection, transaction, finished, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return new UploadInfo(upload.TaskId, upload.InstanceId, upload.InstanceName, Convert.ToInt64(at, System.Globalization.CultureInfo.InvariantCulture),
-            upload.Profile.Length, upload.DecompressedBytes, upload.SampleCount, upload.SampleTypes);
     }
 
     public async Task<IReadOnlyList<UploadInfo>> ListUploadsAsync(string taskId, CancellationToken cancellationToken) =>
@@ -250,19 +247,26 @@ public abstract class SqlProfilingStore : IProfilingStore
             }
         }
 
-        var tasks = new List<ProfilingTask>(rows.Count);
-        foreach (var row in rows)
+        // The instance lists of every task found, in one query rather than one per task.
+        var instances = rows.ToDictionary(r => r.Id, _ => new List<string>(), StringComparer.Ordinal);
+        if (rows.Count > 0)
         {
-            var instances = new List<string>();
             await using DbCommand command = Command(connection, null,
-                "SELECT instance_id FROM task_instances WHERE task_id = @task ORDER BY position", [("task", row.Id)]);
+                $"SELECT task_id, instance_id FROM task_instances WHERE task_id IN (SELECT id FROM tasks {where} LIMIT {limit}) ORDER BY task_id, position", parameters);
             await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                instances.Add(reader.GetString(0));
+                if (instances.TryGetValue(reader.GetString(0), out List<string>? list))
+                {
+                    list.Add(reader.GetString(1));
+                }
             }
+        }
 
-            tasks.Add(new ProfilingTask(row.Id, row.Service, instances, row.Event, row.Duration, row.Dump, row.Created, row.Dispatch));
+        var tasks = new List<ProfilingTask>(rows.Count);
+        foreach (var row in rows)
+        {
+            tasks.Add(new ProfilingTask(row.Id, row.Service, instances[row.Id], row.Event, row.Duration, row.Dump, row.Created, row.Dispatch));
         }
 
         return tasks;

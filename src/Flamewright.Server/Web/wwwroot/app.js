@@ -47,7 +47,6 @@ function clearError() { message.hidden = true; message.textContent = ''; }
 function setCrumbs(...parts) { crumbs.replaceChildren(...parts.flatMap((p, i) => (i ? [' › ', p] : [p]))); }
 function render(...nodes) { view.replaceChildren(...nodes); }
 const time = ms => new Date(ms).toLocaleString();
-const instanceName = id => { try { return new TextDecoder().decode(Uint8Array.from(atob(id.slice(id.indexOf('_') + 1)), c => c.charCodeAt(0))); } catch { return id; } };
 
 // SkyWalking's Duration is in the server's local time: build "yyyy-MM-dd HHmm" from its clock and offset.
 async function lastMinutes(minutes) {
