@@ -16,6 +16,9 @@ internal sealed class ServerFlags
         Add<string>("--http-host", nameof(ServerOptions.HttpHost), "Address for GraphQL, REST and the UI.");
         Add<int>("--http-port", nameof(ServerOptions.HttpPort), "HTTP port (default 12800; 0 picks a free one).");
         Add<string>("--data-dir", nameof(ServerOptions.DataDir), "Directory of the database and temporary uploads (default ./data).");
+        Add<string>("--storage", nameof(ServerOptions.Storage), "sqlite (default, one node) or postgresql (several nodes on one database).");
+        Add<string>("--postgres", nameof(ServerOptions.PostgresConnectionString),
+            "PostgreSQL connection string (Host=…;Database=…;Username=…); prefer SW_STORAGE_POSTGRESQL_CONNECTION_STRING for one with a password.");
         Add<long>("--max-upload-bytes", nameof(ServerOptions.MaxUploadBytes), "Largest profile accepted from an agent (default 30 MiB).");
         Add<bool>("--memory-parser", nameof(ServerOptions.MemoryParser), "Receive uploads in memory (true) or in temporary files (false).");
         Add<int>("--record-ttl-days", nameof(ServerOptions.RecordTtlDays), "Days tasks and profiles are kept (default 3).");

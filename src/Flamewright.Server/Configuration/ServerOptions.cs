@@ -1,3 +1,5 @@
+using Flamewright.Server.Storage.Postgres;
+
 namespace Flamewright.Server.Configuration;
 
 /// <summary>
@@ -28,8 +30,36 @@ public sealed class ServerOptions
     /// <summary>Where the embedded database and temporary uploads live.</summary>
     public string DataDir { get; set; } = "data";
 
-    /// <summary>Storage provider: <c>sqlite</c> (embedded, one node).</summary>
+    /// <summary>
+    /// Storage provider: <c>sqlite</c> (embedded, one node, in <see cref="DataDir"/>) or <c>postgresql</c>
+    /// (shared by several nodes; see <see cref="PostgresConnectionString"/>).
+    /// </summary>
     public string Storage { get; set; } = "sqlite";
+
+    /// <summary>Npgsql connection string of the PostgreSQL database, when <see cref="Storage"/> is <c>postgresql</c>.</summary>
+    public string PostgresConnectionString { get; set; } = "";
+
+    /// <summary>SkyWalking's <c>SW_JDBC_URL</c> (<c>jdbc:postgresql://host:5432/db</c>): used when no connection string is set.</summary>
+    public string JdbcUrl { get; set; } = "";
+
+    /// <summary>SkyWalking's <c>SW_DATA_SOURCE_USER</c>: the database user, when the connection string or URL names none.</summary>
+    public string DataSourceUser { get; set; } = "";
+
+    /// <summary>SkyWalking's <c>SW_DATA_SOURCE_PASSWORD</c>: the password, when the connection string or URL gives none.</summary>
+    public string DataSourcePassword { get; set; } = "";
+
+    /// <summary>
+    /// Most connections this node opens to PostgreSQL. Agent calls hold one for a few milliseconds and an upload
+    /// for one transaction, so 20 carries hundreds of agents; nodes × this must stay under the server's
+    /// max_connections (100 by default), which 20 leaves room for with four nodes and an administrator.
+    /// </summary>
+    public int PostgresMaxPoolSize { get; set; } = 20;
+
+    /// <summary>
+    /// Seconds the server keeps trying to reach its database at start before giving up. Nodes and PostgreSQL
+    /// often start together (a compose file, a rollout); half a minute covers a database's own start.
+    /// </summary>
+    public int StorageStartTimeoutSeconds { get; set; } = 30;
 
     /// <summary>SkyWalking's <c>SW_RECEIVER_PPROF</c>: <c>default</c> serves the pprof agent service, <c>-</c> turns it off.</summary>
     public string PprofReceiver { get; set; } = "default";
@@ -80,6 +110,9 @@ public sealed class ServerOptions
     /// <summary>Largest GraphQL or REST request body, in bytes: queries are small, 1 MiB is generous.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>Whether the data lives in PostgreSQL rather than the embedded SQLite file.</summary>
+    public bool UsesPostgres => string.Equals(Storage, "postgresql", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Whether the pprof receiver runs.</summary>
     public bool PprofReceiverEnabled => PprofReceiver != "-";
 
@@ -99,9 +132,26 @@ public sealed class ServerOptions
             problems.Add("DataDir must name a directory");
         }
 
-        if (!string.Equals(Storage, "sqlite", StringComparison.OrdinalIgnoreCase))
+        if (UsesPostgres)
         {
-            problems.Add($"Storage '{Storage}' is not supported: use sqlite");
+            try
+            {
+                _ = PostgresConnection.Build(this);
+            }
+            catch (SettingsException e)
+            {
+                problems.Add(e.Message);
+            }
+        }
+        else if (!string.Equals(Storage, "sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add($"Storage '{Storage}' is not supported: use sqlite or postgresql");
+        }
+
+        Positive(problems, nameof(PostgresMaxPoolSize), PostgresMaxPoolSize);
+        if (StorageStartTimeoutSeconds < 0)
+        {
+            problems.Add("StorageStartTimeoutSeconds must be 0 or more");
         }
 
         if (PprofReceiver is not ("default" or "-"))

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Globalization;
 using System.Reflection;
+using Flamewright.Server.Storage.Postgres;
 using Microsoft.Extensions.Configuration;
 
 namespace Flamewright.Server.Configuration;
@@ -18,7 +19,7 @@ public sealed class ServerSettings
     public const string EnvironmentPrefix = "FLAMEWRIGHT_";
 
     /// <summary>Settings whose values are secrets: shown only as set or not set.</summary>
-    private static readonly HashSet<string> s_secrets = [nameof(ServerOptions.Authentication)];
+    private static readonly HashSet<string> s_secrets = [nameof(ServerOptions.Authentication), nameof(ServerOptions.DataSourcePassword)];
 
     private ServerSettings(ServerOptions options, IConfigurationRoot configuration, IReadOnlyList<SettingSource> sources)
     {
@@ -108,7 +109,13 @@ public sealed class ServerSettings
             string source = DescribeSource(configuration, key, jsonPath, prefixedNames, skyWalkingNames, flags, property.Name);
             string shown = s_secrets.Contains(property.Name)
                 ? (string.IsNullOrEmpty((string?)property.GetValue(options)) ? "(not set)" : "(set)")
-                : property.GetValue(options) switch
+                : property.Name switch
+                {
+                    // Connection strings show everything but their passwords.
+                    nameof(ServerOptions.PostgresConnectionString) => PostgresConnection.Masked(options.PostgresConnectionString),
+                    nameof(ServerOptions.JdbcUrl) => PostgresConnection.MaskedJdbcUrl(options.JdbcUrl),
+                    _ => null,
+                } ?? property.GetValue(options) switch
                 {
                     bool b => b ? "true" : "false",
                     object value => System.Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",

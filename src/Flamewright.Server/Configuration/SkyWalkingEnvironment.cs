@@ -19,5 +19,10 @@ public static class SkyWalkingEnvironment
         ("SW_AUTHENTICATION", nameof(ServerOptions.Authentication)),
         ("SW_CORE_RECORD_DATA_TTL", nameof(ServerOptions.RecordTtlDays)),
         ("SW_STORAGE", nameof(ServerOptions.Storage)),
+        ("SW_JDBC_URL", nameof(ServerOptions.JdbcUrl)),
+        ("SW_DATA_SOURCE_USER", nameof(ServerOptions.DataSourceUser)),
+        ("SW_DATA_SOURCE_PASSWORD", nameof(ServerOptions.DataSourcePassword)),
+        // Not SkyWalking's (its OAP takes the JDBC form only), but named like its variables for the same audience.
+        ("SW_STORAGE_POSTGRESQL_CONNECTION_STRING", nameof(ServerOptions.PostgresConnectionString)),
     ];
 }

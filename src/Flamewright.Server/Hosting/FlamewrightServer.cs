@@ -4,6 +4,7 @@ using Flamewright.Server.Configuration;
 using Flamewright.Server.Query;
 using Flamewright.Server.Receiver;
 using Flamewright.Server.Storage;
+using Flamewright.Server.Storage.Postgres;
 using Flamewright.Server.Storage.Sqlite;
 using Flamewright.Server.Tasks;
 using Flamewright.Server.Web;
@@ -107,7 +108,7 @@ public sealed partial class FlamewrightServer : IAsyncDisposable
     /// <summary>Migrates the store, clears temporary uploads a killed process left behind, and starts listening.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        await Services.GetRequiredService<IProfilingStore>().MigrateAsync(cancellationToken).ConfigureAwait(false);
+        await MigrateAsync(cancellationToken).ConfigureAwait(false);
         string temporary = Services.GetRequiredService<UploadReceiver>().TemporaryDirectory;
         if (Directory.Exists(temporary))
         {
@@ -121,9 +122,42 @@ public sealed partial class FlamewrightServer : IAsyncDisposable
         // Building the GraphQL schema takes a few hundred ms: done now, beside the first agent calls, rather than
         // in the first user's query. A failure here surfaces again, with its message, on that first query.
         _ = Task.Run(() => Services.GetRequiredService<GraphQL.Types.ISchema>(), CancellationToken.None);
-        string dataDir = Path.GetFullPath(Options.DataDir);
-        LogListening(_app.Logger, GrpcAddress, HttpAddress, dataDir);
+        string data = Options.UsesPostgres ? Services.GetRequiredService<SqlProfilingStore>().Location : Path.GetFullPath(Options.DataDir);
+        LogListening(_app.Logger, GrpcAddress, HttpAddress, data);
     }
+
+    /// <summary>
+    /// Brings the schema up to date. A database that cannot be reached yet (PostgreSQL starting beside the
+    /// nodes) is retried for <see cref="ServerOptions.StorageStartTimeoutSeconds"/>, saying so; anything else
+    /// stops the start with one line.
+    /// </summary>
+    private async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        SqlProfilingStore store = Services.GetRequiredService<SqlProfilingStore>();
+        TimeProvider clock = TimeProvider.System;
+        long deadline = clock.GetTimestamp() + (long)(Options.StorageStartTimeoutSeconds * (double)clock.TimestampFrequency);
+        while (true)
+        {
+            try
+            {
+                await store.MigrateAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (System.Data.Common.DbException e) when (e.IsTransient && clock.GetTimestamp() < deadline)
+            {
+                LogWaitingForStorage(_app.Logger, store.Location, OneLine(e));
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
+            {
+                throw new SettingsException($"cannot use the database ({store.Location}): {OneLine(e)}", e);
+            }
+        }
+    }
+
+    private static string OneLine(Exception e) =>
+        (e.InnerException is { } inner && !e.Message.Contains(inner.Message, StringComparison.Ordinal) ? $"{e.Message} ({inner.Message})" : e.Message)
+        .ReplaceLineEndings(" ");
 
     /// <summary>Runs until the process is asked to stop (Ctrl+C, SIGTERM) or <paramref name="cancellationToken"/> fires.</summary>
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
@@ -152,8 +186,11 @@ public sealed partial class FlamewrightServer : IAsyncDisposable
         _ => host,
     };
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Flamewright listening: agents (gRPC) on {Grpc}, GraphQL and REST on {Http}, data in {DataDir}. Ctrl+C stops.")]
-    private static partial void LogListening(ILogger logger, Uri grpc, Uri http, string dataDir);
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Waiting for the database ({Location}): {Reason}")]
+    private static partial void LogWaitingForStorage(ILogger logger, string location, string reason);
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Flamewright listening: agents (gRPC) on {Grpc}, GraphQL and REST on {Http}, data in {Data}. Ctrl+C stops.")]
+    private static partial void LogListening(ILogger logger, Uri grpc, Uri http, string data);
 }
 
 /// <summary>The server's services and endpoints, composed by <see cref="FlamewrightServer"/>.</summary>
@@ -163,7 +200,10 @@ public static class FlamewrightServerExtensions
     {
         services.AddSingleton(options);
         services.AddSingleton(time);
-        services.AddSingleton<IProfilingStore>(_ => new SqliteProfilingStore(options.DataDir));
+        services.AddSingleton<SqlProfilingStore>(_ => options.UsesPostgres
+            ? new PostgresProfilingStore(PostgresConnection.Build(options))
+            : new SqliteProfilingStore(options.DataDir));
+        services.AddSingleton<IProfilingStore>(s => s.GetRequiredService<SqlProfilingStore>());
         services.AddSingleton<TaskService>();
         services.AddSingleton<UploadReceiver>();
         services.AddSingleton<AnalysisService>();

@@ -31,18 +31,30 @@ public abstract class SqlProfilingStore : IProfilingStore
     protected virtual Task LockServiceTasksAsync(DbConnection connection, DbTransaction transaction, string serviceId, CancellationToken cancellationToken) =>
         Task.CompletedTask;
 
+    /// <summary>Where the data lives, for the startup line and errors: a file, or a server and database (never a password).</summary>
+    public abstract string Location { get; }
+
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         using IDisposable writing = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
         await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        // Several nodes may start at once against one database: one migrates while the others wait, then find
+        // nothing left to do. The lock is the connection's, so a node killed mid-migration releases it.
+        await using IAsyncDisposable schemaLock = await LockSchemaAsync(connection, cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, null, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, description TEXT NOT NULL, applied_at BIGINT NOT NULL)", cancellationToken).ConfigureAwait(false);
-        foreach (Migration migration in Migrations)
+        int known = Migrations[^1].Version;
+        int current = await SchemaVersionAsync(connection, null, cancellationToken).ConfigureAwait(false);
+        if (current > known)
+        {
+            throw new InvalidOperationException(
+                $"the database schema is version {current}, newer than this build knows ({known}): run a newer flamewright");
+        }
+
+        foreach (Migration migration in Migrations.Where(m => m.Version > current))
         {
             await using DbTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await LockMigrationsAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
-            object? current = await ScalarAsync(connection, transaction, "SELECT MAX(version) FROM schema_version", cancellationToken).ConfigureAwait(false);
-            int version = current is null or DBNull ? 0 : Convert.ToInt32(current, System.Globalization.CultureInfo.InvariantCulture);
-            if (version >= migration.Version)
+            // Read again under the transaction's write lock: another process may have applied it meanwhile.
+            if (await SchemaVersionAsync(connection, transaction, cancellationToken).ConfigureAwait(false) >= migration.Version)
             {
                 continue;
             }
@@ -53,19 +65,34 @@ public abstract class SqlProfilingStore : IProfilingStore
                 ("v", migration.Version), ("d", migration.Description), ("t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
-
-        object? final = await ScalarAsync(connection, null, "SELECT MAX(version) FROM schema_version", cancellationToken).ConfigureAwait(false);
-        int known = Migrations[^1].Version;
-        if (final is not null and not DBNull && Convert.ToInt32(final, System.Globalization.CultureInfo.InvariantCulture) > known)
-        {
-            throw new InvalidOperationException(
-                $"the database schema is version {final}, newer than this build knows ({known}): run a newer flamewright");
-        }
     }
 
-    /// <summary>Serialises migrations run by several nodes at once; SQLite's write lock already does.</summary>
-    protected virtual Task LockMigrationsAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
-        Task.CompletedTask;
+    /// <summary>The schema version the database holds; 0 for an empty one.</summary>
+    public async Task<int> SchemaVersionAsync(CancellationToken cancellationToken)
+    {
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await SchemaVersionAsync(connection, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<int> SchemaVersionAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        object? version = await ScalarAsync(connection, transaction, "SELECT MAX(version) FROM schema_version", cancellationToken).ConfigureAwait(false);
+        return version is null or DBNull ? 0 : Convert.ToInt32(version, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Holds off other nodes' migrations on the same database until the returned lock is disposed. SQLite's
+    /// file lock (and <see cref="EnterWriteAsync"/> within this process) already does; a shared server needs more.
+    /// </summary>
+    protected virtual Task<IAsyncDisposable> LockSchemaAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        Task.FromResult<IAsyncDisposable>(NoLock.Instance);
+
+    private sealed class NoLock : IAsyncDisposable
+    {
+        public static readonly NoLock Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 
     public async Task RecordInstanceAsync(InstanceHeartbeat heartbeat, CancellationToken cancellationToken)
     {

@@ -16,11 +16,14 @@ internal sealed class Graph(string server) : IDisposable
         return json["data"]!;
     }
 
-    public async Task<string> CreateTaskAsync(string serviceId, string instanceId, string events, int? duration = null, int? dumpPeriod = null)
+    public Task<string> CreateTaskAsync(string serviceId, string instanceId, string events, int? duration = null, int? dumpPeriod = null) =>
+        CreateTaskAsync(serviceId, [instanceId], events, duration, dumpPeriod);
+
+    public async Task<string> CreateTaskAsync(string serviceId, string[] instanceIds, string events, int? duration = null, int? dumpPeriod = null)
     {
         JsonNode result = (await DataAsync(
             "mutation ($r: PprofTaskCreationRequest!) { createPprofTask(pprofTaskCreationRequest: $r) { code errorReason id } }",
-            new { r = new { serviceId, serviceInstanceIds = new[] { instanceId }, events, duration, dumpPeriod } }))["createPprofTask"]!;
+            new { r = new { serviceId, serviceInstanceIds = instanceIds, events, duration, dumpPeriod } }))["createPprofTask"]!;
         Assert.True((string?)result["code"] == "SUCCESS", result.ToJsonString());
         return (string)result["id"]!;
     }

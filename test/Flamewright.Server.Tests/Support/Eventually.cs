@@ -13,4 +13,15 @@ internal static class Eventually
             await Task.Delay(20);
         }
     }
+
+    /// <summary>As <see cref="HoldsAsync(Func{bool}, string, TimeSpan?)"/>, for a condition that asks the server.</summary>
+    public static async Task HoldsAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        DateTime until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < until, $"not within {timeout ?? TimeSpan.FromSeconds(10)}: {what}");
+            await Task.Delay(50);
+        }
+    }
 }

@@ -32,6 +32,8 @@ public sealed class SqliteProfilingStore : SqlProfilingStore, IDisposable
     /// <summary>The database file.</summary>
     public string Path { get; }
 
+    public override string Location => Path;
+
     protected override IReadOnlyList<Migration> Migrations { get; } =
     [
         new Migration(1, "services, instances, tasks, logs, uploads", """

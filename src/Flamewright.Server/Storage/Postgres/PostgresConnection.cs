@@ -1,0 +1,284 @@
+using System.Globalization;
+using Flamewright.Server.Configuration;
+using Npgsql;
+
+namespace Flamewright.Server.Storage.Postgres;
+
+/// <summary>
+/// Turns the PostgreSQL settings into one Npgsql connection string: ours
+/// (<see cref="ServerOptions.PostgresConnectionString"/>) or SkyWalking's JDBC URL with its user and password
+/// (<c>SW_JDBC_URL</c>, <c>SW_DATA_SOURCE_USER</c>, <c>SW_DATA_SOURCE_PASSWORD</c>), so that an OAP server's
+/// environment works unchanged.
+/// </summary>
+public static class PostgresConnection
+{
+    private const string JdbcPrefix = "jdbc:postgresql:";
+
+    /// <summary>JDBC driver tuning with no Npgsql counterpart and no effect on what is stored: accepted and ignored.</summary>
+    private static readonly HashSet<string> s_ignoredJdbcParameters = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "rewriteBatchedInserts", "reWriteBatchedInserts", "prepareThreshold", "preparedStatementCacheQueries",
+        "preparedStatementCacheSizeMiB", "defaultRowFetchSize", "binaryTransfer", "stringtype", "loggerLevel",
+    };
+
+    /// <summary>The connection string the settings describe.</summary>
+    /// <exception cref="SettingsException">Neither form is set, or the one given does not parse; the message is one line.</exception>
+    public static string Build(ServerOptions options)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        if (!string.IsNullOrWhiteSpace(options.PostgresConnectionString))
+        {
+            try
+            {
+                builder = new NpgsqlConnectionStringBuilder(options.PostgresConnectionString);
+            }
+            catch (ArgumentException e)
+            {
+                // Npgsql's message names the bad keyword and never echoes the password.
+                throw new SettingsException($"{nameof(ServerOptions.PostgresConnectionString)}: {e.Message.ReplaceLineEndings(" ")}", e);
+            }
+        }
+        else if (!string.IsNullOrWhiteSpace(options.JdbcUrl))
+        {
+            builder = FromJdbcUrl(options.JdbcUrl.Trim());
+        }
+        else
+        {
+            throw new SettingsException(
+                "Storage postgresql needs a database: set PostgresConnectionString (SW_STORAGE_POSTGRESQL_CONNECTION_STRING) or SW_JDBC_URL");
+        }
+
+        if (string.IsNullOrEmpty(builder.Host))
+        {
+            throw new SettingsException($"{nameof(ServerOptions.PostgresConnectionString)}: no Host given");
+        }
+
+        // SkyWalking's user and password fill in what the URL or connection string leaves out.
+        if (string.IsNullOrEmpty(builder.Username) && !string.IsNullOrEmpty(options.DataSourceUser))
+        {
+            builder.Username = options.DataSourceUser;
+        }
+
+        if (string.IsNullOrEmpty(builder.Password) && !string.IsNullOrEmpty(options.DataSourcePassword))
+        {
+            builder.Password = options.DataSourcePassword;
+        }
+
+        // The pool bounds this node's share of the server's max_connections (docs/deployment.md); a connection
+        // string that sets its own keeps it.
+        if (!builder.ContainsKey("Maximum Pool Size") && !builder.ContainsKey("Max Pool Size") && !builder.ContainsKey("MaxPoolSize"))
+        {
+            builder.MaxPoolSize = options.PostgresMaxPoolSize;
+        }
+
+        builder.ApplicationName ??= "flamewright";
+        return builder.ConnectionString;
+    }
+
+    /// <summary>
+    /// Reads <c>jdbc:postgresql://host[:port][,host[:port]…]/database[?key=value&amp;…]</c>, the form SkyWalking
+    /// documents (<c>jdbc:postgresql://localhost:5432/skywalking</c>), into Npgsql's settings.
+    /// </summary>
+    internal static NpgsqlConnectionStringBuilder FromJdbcUrl(string url)
+    {
+        if (!url.StartsWith(JdbcPrefix + "//", StringComparison.OrdinalIgnoreCase))
+        {
+            throw Bad("expected jdbc:postgresql://host:port/database");
+        }
+
+        string rest = url[(JdbcPrefix.Length + 2)..];
+        string query = "";
+        int question = rest.IndexOf('?', StringComparison.Ordinal);
+        if (question >= 0)
+        {
+            query = rest[(question + 1)..];
+            rest = rest[..question];
+        }
+
+        int slash = rest.IndexOf('/', StringComparison.Ordinal);
+        string hostList = slash >= 0 ? rest[..slash] : rest;
+        string database = slash >= 0 ? Uri.UnescapeDataString(rest[(slash + 1)..]) : "";
+        var hosts = new List<string>();
+        foreach (string hostPort in hostList.Split(',', StringSplitOptions.TrimEntries))
+        {
+            hosts.Add(JdbcHost(hostPort));
+        }
+
+        var builder = new NpgsqlConnectionStringBuilder();
+        // One host takes Host and Port apart; a list keeps each host's port beside it, as Npgsql reads lists.
+        if (hosts.Count == 1 && hosts[0].Split(':') is [string host, string port])
+        {
+            builder.Host = host;
+            builder.Port = int.Parse(port, CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            builder.Host = string.Join(',', hosts);
+        }
+
+        if (database.Length > 0)
+        {
+            builder.Database = database;
+        }
+
+        foreach (string pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int equals = pair.IndexOf('=', StringComparison.Ordinal);
+            string key = Uri.UnescapeDataString(equals >= 0 ? pair[..equals] : pair);
+            string value = equals >= 0 ? Uri.UnescapeDataString(pair[(equals + 1)..]) : "";
+            ApplyJdbcParameter(builder, key, value);
+        }
+
+        return builder;
+    }
+
+    private static string JdbcHost(string hostPort)
+    {
+        if (hostPort.Length == 0)
+        {
+            return "localhost";
+        }
+
+        // [::1]:5432, host:5432, host
+        string host = hostPort;
+        string? port = null;
+        if (hostPort.StartsWith('['))
+        {
+            int close = hostPort.IndexOf(']', StringComparison.Ordinal);
+            if (close < 0)
+            {
+                throw Bad($"'{hostPort}' is not a host");
+            }
+
+            host = hostPort[1..close];
+            if (close + 1 < hostPort.Length)
+            {
+                port = hostPort[(close + 1)..].TrimStart(':');
+            }
+        }
+        else if (hostPort.IndexOf(':', StringComparison.Ordinal) is int colon and >= 0)
+        {
+            host = hostPort[..colon];
+            port = hostPort[(colon + 1)..];
+        }
+
+        if (host.Contains(':', StringComparison.Ordinal))
+        {
+            // An IPv6 address: Npgsql reads it bracketed when a port follows.
+            return port is null ? host : $"[{host}]:{Port(port)}";
+        }
+
+        return port is null ? host : $"{host}:{Port(port)}";
+    }
+
+    private static int Port(string port)
+    {
+        if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out int number) || number is < 1 or > 65535)
+        {
+            throw Bad($"port '{port}' is not a number between 1 and 65535");
+        }
+
+        return number;
+    }
+
+    private static void ApplyJdbcParameter(NpgsqlConnectionStringBuilder builder, string key, string value)
+    {
+        switch (key.ToUpperInvariant())
+        {
+            case "USER":
+                builder.Username = value;
+                break;
+            case "PASSWORD":
+                builder.Password = value;
+                break;
+            case "SSLMODE":
+                builder.SslMode = value.ToUpperInvariant() switch
+                {
+                    "DISABLE" => SslMode.Disable,
+                    "ALLOW" => SslMode.Allow,
+                    "PREFER" => SslMode.Prefer,
+                    "REQUIRE" => SslMode.Require,
+                    "VERIFY-CA" => SslMode.VerifyCA,
+                    "VERIFY-FULL" => SslMode.VerifyFull,
+                    _ => throw Bad($"sslmode '{value}' is not one of disable, allow, prefer, require, verify-ca, verify-full"),
+                };
+                break;
+            case "SSL":
+                // The JDBC driver's ssl=true means verify-full; false leaves TLS off.
+                builder.SslMode = bool.TryParse(value, out bool ssl) && ssl ? SslMode.VerifyFull : SslMode.Disable;
+                break;
+            case "CONNECTTIMEOUT":
+                builder.Timeout = Seconds(key, value);
+                break;
+            case "SOCKETTIMEOUT":
+                builder.CommandTimeout = Seconds(key, value);
+                break;
+            case "CURRENTSCHEMA":
+                builder.SearchPath = value;
+                break;
+            case "APPLICATIONNAME":
+                builder.ApplicationName = value;
+                break;
+            case "TCPKEEPALIVE":
+                builder.TcpKeepAlive = bool.TryParse(value, out bool keepAlive) && keepAlive;
+                break;
+            case "LOADBALANCEHOSTS":
+                builder.LoadBalanceHosts = bool.TryParse(value, out bool balance) && balance;
+                break;
+            case "TARGETSERVERTYPE":
+                builder.TargetSessionAttributes = value.ToUpperInvariant() switch
+                {
+                    "ANY" => "any",
+                    "PRIMARY" or "MASTER" => "primary",
+                    "SECONDARY" or "SLAVE" => "standby",
+                    "PREFERSECONDARY" or "PREFERSLAVE" => "prefer-standby",
+                    "PREFERPRIMARY" => "prefer-primary",
+                    _ => throw Bad($"targetServerType '{value}' is not understood"),
+                };
+                break;
+            default:
+                if (!s_ignoredJdbcParameters.Contains(key))
+                {
+                    throw Bad($"parameter '{key}' is not understood (use PostgresConnectionString for Npgsql's own settings)");
+                }
+
+                break;
+        }
+    }
+
+    private static int Seconds(string key, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds)
+            ? seconds
+            : throw Bad($"{key} '{value}' is not a whole number of seconds");
+
+    // The URL may carry a password: the message names the setting, never echoes its value.
+    private static SettingsException Bad(string reason) => new($"SW_JDBC_URL: {reason}");
+
+    /// <summary>A JDBC URL as <c>config show</c> prints it: a <c>password</c> parameter's value replaced.</summary>
+    public static string MaskedJdbcUrl(string url) =>
+        System.Text.RegularExpressions.Regex.Replace(url, "(?i)([?&]password=)[^&]*", "$1****");
+
+    /// <summary>A connection string as <c>config show</c> prints it: the password replaced.</summary>
+    public static string Masked(string connectionString)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            return connectionString;
+        }
+
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            if (!string.IsNullOrEmpty(builder.Password))
+            {
+                builder.Password = "****";
+            }
+
+            return builder.ConnectionString;
+        }
+        catch (ArgumentException)
+        {
+            return "(set, does not parse)";
+        }
+    }
+}

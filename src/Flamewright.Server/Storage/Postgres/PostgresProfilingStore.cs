@@ -1,0 +1,112 @@
+using System.Data.Common;
+using Npgsql;
+
+namespace Flamewright.Server.Storage.Postgres;
+
+/// <summary>
+/// The shared store: a PostgreSQL database that several server nodes use at once. PostgreSQL serialises
+/// writers itself; what must be atomic across nodes (migrations, the ALREADY_PROFILING check) takes an
+/// advisory lock, which the database releases when the holder's connection or transaction ends, so a node
+/// killed while holding one cannot wedge the others.
+/// </summary>
+public sealed class PostgresProfilingStore : SqlProfilingStore, IAsyncDisposable, IDisposable
+{
+    // Advisory lock keys are (class, object) pairs of int4: the class says what is locked, the object which one.
+    // 0x46570000 ("FW" in the high bytes) keeps them apart from locks other software takes in the same database.
+    private const int SchemaLockClass = 0x46570001;
+    private const int ServiceTasksLockClass = 0x46570002;
+
+    private readonly NpgsqlDataSource _dataSource;
+
+    /// <param name="connectionString">An Npgsql connection string (see <see cref="PostgresConnection.Build"/>).</param>
+    public PostgresProfilingStore(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        string hosts = builder.Host ?? "";
+        // A host list carries its ports; a single host's port is its own setting.
+        string server = hosts.Contains(',', StringComparison.Ordinal) || hosts.Contains(':', StringComparison.Ordinal) ? hosts : $"{hosts}:{builder.Port}";
+        Location = $"PostgreSQL {server}/{builder.Database ?? builder.Username}";
+        _dataSource = NpgsqlDataSource.Create(builder);
+    }
+
+    public override string Location { get; }
+
+    protected override IReadOnlyList<Migration> Migrations { get; } =
+    [
+        new Migration(1, "services, instances, tasks, logs, uploads", """
+            CREATE TABLE services (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL, layer TEXT NOT NULL,
+                first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL);
+            CREATE TABLE instances (
+                id TEXT PRIMARY KEY, service_id TEXT NOT NULL, name TEXT NOT NULL, layer TEXT NOT NULL,
+                properties TEXT NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL);
+            CREATE INDEX instances_by_service ON instances (service_id, last_seen);
+            CREATE TABLE tasks (
+                id TEXT PRIMARY KEY, service_id TEXT NOT NULL, event TEXT NOT NULL, duration INTEGER, dump_period INTEGER,
+                create_time BIGINT NOT NULL, dispatch_until BIGINT NOT NULL, profiling_until BIGINT NOT NULL);
+            CREATE INDEX tasks_by_service ON tasks (service_id, create_time);
+            CREATE TABLE task_instances (
+                task_id TEXT NOT NULL, instance_id TEXT NOT NULL, position INTEGER NOT NULL,
+                PRIMARY KEY (task_id, instance_id));
+            CREATE INDEX task_instances_by_instance ON task_instances (instance_id);
+            CREATE TABLE task_logs (
+                seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, task_id TEXT NOT NULL, instance_id TEXT NOT NULL,
+                instance_name TEXT NOT NULL, operation INTEGER NOT NULL, operation_time BIGINT NOT NULL, message TEXT);
+            CREATE INDEX task_logs_by_task ON task_logs (task_id, seq);
+            CREATE TABLE uploads (
+                task_id TEXT NOT NULL, instance_id TEXT NOT NULL, instance_name TEXT NOT NULL, uploaded_at BIGINT NOT NULL,
+                compressed_bytes BIGINT NOT NULL, decompressed_bytes BIGINT NOT NULL, sample_count BIGINT NOT NULL,
+                sample_types TEXT NOT NULL, profile BYTEA NOT NULL,
+                PRIMARY KEY (task_id, instance_id));
+            -- Profiles arrive gzip-compressed: EXTERNAL keeps them out of line (TOAST) without PostgreSQL trying,
+            -- and failing, to compress them again; listing uploads never reads them.
+            ALTER TABLE uploads ALTER COLUMN profile SET STORAGE EXTERNAL;
+            """),
+    ];
+
+    protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
+        await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>PostgreSQL runs writers side by side; nothing to hold in this process.</summary>
+    protected override ValueTask<IDisposable> EnterWriteAsync(CancellationToken cancellationToken) => ValueTask.FromResult<IDisposable>(NoWriterLock.Instance);
+
+    protected override async Task<IAsyncDisposable> LockSchemaAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await ExecuteAsync(connection, null, "SELECT pg_advisory_lock(@class, 0)", cancellationToken, ("class", SchemaLockClass)).ConfigureAwait(false);
+        return new SchemaLock(connection);
+    }
+
+    /// <summary>
+    /// Every node creating a task for this service queues here until the creating transaction ends, so the
+    /// ALREADY_PROFILING count and the insert are one step across nodes. Keyed by a hash of the service id:
+    /// two services sharing a hash only wait for each other, they never get a wrong answer.
+    /// </summary>
+    protected override Task LockServiceTasksAsync(DbConnection connection, DbTransaction transaction, string serviceId, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(@class, hashtext(@service))", cancellationToken,
+            ("class", ServiceTasksLockClass), ("service", serviceId));
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    public void Dispose() => _dataSource.Dispose();
+
+    private sealed class SchemaLock(DbConnection connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            // A broken connection has lost the lock with the session; nothing to release then.
+            if (connection.State == System.Data.ConnectionState.Open)
+            {
+                await ExecuteAsync(connection, null, "SELECT pg_advisory_unlock(@class, 0)", CancellationToken.None, ("class", SchemaLockClass)).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private sealed class NoWriterLock : IDisposable
+    {
+        public static readonly NoWriterLock Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+}
