@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Flamewright.Server.Storage;
 using Flamewright.Server.Tasks;
 using Flamewright.Server.Tests.Support;
@@ -126,18 +125,18 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     [Fact(Timeout = Spec.Timeout)]
     public Task A_second_task_for_the_same_event_is_refused_while_the_first_profiles_and_taken_after() => Spec.Run(async () =>
     {
-        Assert.NotNull(await Store.TryCreateTaskAsync(Task(PprofEvent.CPU, Now, minutes: 2), Now, default));
+        Assert.NotNull(await Store.TryCreateTaskAsync(NewTask(PprofEvent.CPU, Now, minutes: 2), Now, default));
 
-        Assert.Null(await Store.TryCreateTaskAsync(Task(PprofEvent.CPU, Now + 1_000, minutes: 2), Now + 1_000, default));
-        Assert.NotNull(await Store.TryCreateTaskAsync(Task(PprofEvent.BLOCK, Now + 1_000, minutes: 2), Now + 1_000, default));
-        Assert.NotNull(await Store.TryCreateTaskAsync(Task(PprofEvent.CPU, Now + 120_000, minutes: 2), Now + 120_000, default));
+        Assert.Null(await Store.TryCreateTaskAsync(NewTask(PprofEvent.CPU, Now + 1_000, minutes: 2), Now + 1_000, default));
+        Assert.NotNull(await Store.TryCreateTaskAsync(NewTask(PprofEvent.BLOCK, Now + 1_000, minutes: 2), Now + 1_000, default));
+        Assert.NotNull(await Store.TryCreateTaskAsync(NewTask(PprofEvent.CPU, Now + 120_000, minutes: 2), Now + 120_000, default));
     });
 
     [Fact(Timeout = Spec.Timeout)]
     public Task Two_tasks_in_the_same_millisecond_get_distinct_ids() => Spec.Run(async () =>
     {
-        ProfilingTask first = (await Store.TryCreateTaskAsync(Task(PprofEvent.HEAP, Now), Now, default))!;
-        ProfilingTask second = (await Store.TryCreateTaskAsync(Task(PprofEvent.HEAP, Now), Now, default))!;
+        ProfilingTask first = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!;
+        ProfilingTask second = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!;
 
         Assert.Equal(SkyWalkingIds.TaskId(Now, s_serviceId), first.Id);
         Assert.Equal(SkyWalkingIds.TaskId(Now + 1, s_serviceId), second.Id);
@@ -148,15 +147,17 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     public Task Nodes_racing_to_create_the_same_kind_of_task_let_exactly_one_win() => Spec.Run(async () =>
     {
         SqlProfilingStore[] nodes = [Store, Node(), Node()];
-        using var start = new ManualResetEventSlim();
-        Task<ProfilingTask?>[] attempts = [.. Enumerable.Range(0, 12).Select(i => System.Threading.Tasks.Task.Run(() =>
+        // Warm connections on every node, so that the attempts meet in the database rather than queue on connects.
+        await Task.WhenAll(Enumerable.Range(0, 12).Select(i => nodes[i % nodes.Length].ListServicesAsync(default)));
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<ProfilingTask?>[] attempts = [.. Enumerable.Range(0, 24).Select(async i =>
         {
-            start.Wait();
-            return nodes[i % nodes.Length].TryCreateTaskAsync(Task(PprofEvent.CPU, Now + i, minutes: 5), Now + i, default);
-        }))];
+            await start.Task;
+            return await nodes[i % nodes.Length].TryCreateTaskAsync(NewTask(PprofEvent.CPU, Now + i, minutes: 5), Now + i, default);
+        })];
 
-        start.Set();
-        ProfilingTask?[] outcomes = await System.Threading.Tasks.Task.WhenAll(attempts);
+        start.SetResult();
+        ProfilingTask?[] outcomes = await Task.WhenAll(attempts);
 
         ProfilingTask winner = Assert.Single(outcomes.OfType<ProfilingTask>());
         Assert.Equal([winner.Id], (await Store.ListTasksAsync(s_serviceId, 0, long.MaxValue, 100, default)).Select(t => t.Id));
@@ -165,7 +166,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     [Fact(Timeout = Spec.Timeout)]
     public Task A_task_is_stored_whole_and_read_back_from_another_node() => Spec.Run(async () =>
     {
-        ProfilingTask created = (await Store.TryCreateTaskAsync(Task(PprofEvent.MUTEX, Now, minutes: 3, dump: 10, instances: [s_instanceB, s_instanceA]), Now, default))!;
+        ProfilingTask created = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.MUTEX, Now, minutes: 3, dump: 10, instances: [s_instanceB, s_instanceA]), Now, default))!;
 
         ProfilingTask read = (await Node().FindTaskAsync(created.Id, default))!;
 
@@ -177,9 +178,9 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     [Fact(Timeout = Spec.Timeout)]
     public Task An_agent_gets_the_oldest_dispatchable_task_naming_it_created_after_its_last_command() => Spec.Run(async () =>
     {
-        ProfilingTask heap = (await Store.TryCreateTaskAsync(Task(PprofEvent.HEAP, Now), Now, default))!;
-        ProfilingTask goroutine = (await Store.TryCreateTaskAsync(Task(PprofEvent.GOROUTINE, Now + 10, instances: [s_instanceB]), Now + 10, default))!;
-        ProfilingTask allocs = (await Store.TryCreateTaskAsync(Task(PprofEvent.ALLOCS, Now + 20), Now + 20, default))!;
+        ProfilingTask heap = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now, instances: [s_instanceA]), Now, default))!;
+        ProfilingTask goroutine = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.GOROUTINE, Now + 10, instances: [s_instanceB]), Now + 10, default))!;
+        ProfilingTask allocs = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.ALLOCS, Now + 20, instances: [s_instanceA]), Now + 20, default))!;
         SqlProfilingStore other = Node();
 
         Assert.Equal(heap.Id, (await other.NextTaskAsync(s_serviceId, s_instanceA, 0, Now + 30, default))?.Id);
@@ -192,7 +193,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     [Fact(Timeout = Spec.Timeout)]
     public Task Logs_come_back_in_the_order_written_with_their_messages() => Spec.Run(async () =>
     {
-        string taskId = (await Store.TryCreateTaskAsync(Task(PprofEvent.HEAP, Now), Now, default))!.Id;
+        string taskId = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!.Id;
         TaskLog[] written =
         [
             new(taskId, s_instanceA, "provider1", TaskLogOperation.NOTIFIED, Now + 1, null),
@@ -211,7 +212,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     [Fact(Timeout = Spec.Timeout)]
     public Task An_upload_and_its_finished_log_are_stored_together_and_its_bytes_come_back_exactly() => Spec.Run(async () =>
     {
-        string taskId = (await Store.TryCreateTaskAsync(Task(PprofEvent.HEAP, Now), Now, default))!.Id;
+        string taskId = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!.Id;
         byte[] profile = RandomBytes(30 * 1024 * 1024, seed: 1);
 
         await Store.SaveUploadAsync(Upload(taskId, s_instanceA, Now + 5, profile), Finished(taskId, s_instanceA, Now + 5), default);
@@ -228,7 +229,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     [Fact(Timeout = Spec.Timeout)]
     public Task A_repeated_upload_replaces_the_first_with_a_later_time_even_in_the_same_millisecond() => Spec.Run(async () =>
     {
-        string taskId = (await Store.TryCreateTaskAsync(Task(PprofEvent.HEAP, Now), Now, default))!.Id;
+        string taskId = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!.Id;
         byte[] second = RandomBytes(1000, seed: 3);
         await Store.SaveUploadAsync(Upload(taskId, s_instanceA, Now + 5, RandomBytes(2000, seed: 2)), Finished(taskId, s_instanceA, Now + 5), default);
 
@@ -242,11 +243,11 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     [Fact(Timeout = Spec.Timeout)]
     public Task The_same_upload_arriving_at_two_nodes_at_once_is_kept_once() => Spec.Run(async () =>
     {
-        string taskId = (await Store.TryCreateTaskAsync(Task(PprofEvent.HEAP, Now), Now, default))!.Id;
+        string taskId = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!.Id;
         byte[] profile = RandomBytes(256 * 1024, seed: 4);
         SqlProfilingStore[] nodes = [Store, Node()];
 
-        await System.Threading.Tasks.Task.WhenAll(nodes.Select(n => System.Threading.Tasks.Task.Run(() =>
+        await Task.WhenAll(nodes.Select(n => Task.Run(() =>
             n.SaveUploadAsync(Upload(taskId, s_instanceA, Now + 5, profile), Finished(taskId, s_instanceA, Now + 5), default))));
 
         Assert.Single(await Store.ListUploadsAsync(taskId, default));
@@ -258,8 +259,8 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     {
         await HeartbeatAsync("provider1", Now);
         await HeartbeatAsync("provider2", Now + 100_000);
-        string old = (await Store.TryCreateTaskAsync(Task(PprofEvent.HEAP, Now), Now, default))!.Id;
-        string recent = (await Store.TryCreateTaskAsync(Task(PprofEvent.ALLOCS, Now + 100_000), Now + 100_000, default))!.Id;
+        string old = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!.Id;
+        string recent = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.ALLOCS, Now + 100_000), Now + 100_000, default))!.Id;
         foreach (string taskId in new[] { old, recent })
         {
             await Store.AppendLogAsync(new TaskLog(taskId, s_instanceA, "provider1", TaskLogOperation.NOTIFIED, Now, null), default);
@@ -283,7 +284,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     private Task HeartbeatAsync(string instance, long now, IReadOnlyList<KeyValuePair<string, string>>? properties = null) =>
         Store.RecordInstanceAsync(new InstanceHeartbeat(Service, instance, "GENERAL", properties, now), default);
 
-    private static ProfilingTask Task(PprofEvent pprofEvent, long createTime, int? minutes = null, int? dump = null, string[]? instances = null) =>
+    private static ProfilingTask NewTask(PprofEvent pprofEvent, long createTime, int? minutes = null, int? dump = null, string[]? instances = null) =>
         new(SkyWalkingIds.TaskId(createTime, s_serviceId), s_serviceId, instances ?? [s_instanceA, s_instanceB], pprofEvent, minutes, dump,
             createTime, createTime + Math.Max(5, minutes ?? 0) * 60_000L);
 
