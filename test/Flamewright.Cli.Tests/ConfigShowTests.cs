@@ -65,7 +65,8 @@ public sealed class ConfigShowTests
     [InlineData("SW_CORE_GRPC_PORT", "eleven", "flamewright: Server:GrpcPort: 'eleven' is not a whole number")]
     [InlineData("SW_RECEIVER_PPROF_MEMORY_PARSER_ENABLED", "maybe", "flamewright: Server:MemoryParser: 'maybe' is not true or false")]
     [InlineData("SW_CORE_REST_PORT", "70000", "flamewright: HttpPort must be between 0 and 65535, not 70000")]
-    [InlineData("SW_STORAGE", "elasticsearch", "flamewright: Storage 'elasticsearch' is not supported: use sqlite")]
+    [InlineData("SW_STORAGE", "elasticsearch", "flamewright: Storage 'elasticsearch' is not supported: use sqlite or postgresql")]
+    [InlineData("SW_STORAGE", "postgresql", "flamewright: Storage postgresql needs a database: set PostgresConnectionString (SW_STORAGE_POSTGRESQL_CONNECTION_STRING) or SW_JDBC_URL")]
     public Task A_setting_that_cannot_work_stops_config_show_and_the_server_with_one_line(string variable, string value, string message) => Spec.Run(() =>
     {
         var environment = new Dictionary<string, string> { [variable] = value };
@@ -76,5 +77,50 @@ public sealed class ConfigShowTests
         Assert.Equal([message], shown.StderrLines);
         Assert.Equal(2, server.ExitCode);
         Assert.Equal([message], server.StderrLines);
+    });
+
+    [Fact(Timeout = Spec.ProcessTimeout)]
+    public Task PostgreSQL_settings_come_from_SkyWalkings_variables_and_no_password_is_printed() => Spec.Run(() =>
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["SW_STORAGE"] = "postgresql",
+            ["SW_JDBC_URL"] = "jdbc:postgresql://127.0.0.1:5432/skywalking?password=hunter2&sslmode=disable",
+            ["SW_DATA_SOURCE_USER"] = "sw",
+            ["SW_DATA_SOURCE_PASSWORD"] = "second-secret",
+        };
+
+        CliResult shown = FlamewrightProcess.Run(["config", "show"], environment, null);
+
+        Assert.True(shown.ExitCode == 0, shown.ToString());
+        Assert.Matches(@"Storage\s+postgresql\s+environment SW_STORAGE", shown.Text);
+        Assert.Matches(@"JdbcUrl\s+jdbc:postgresql://127\.0\.0\.1:5432/skywalking\?password=\*\*\*\*&sslmode=disable\s+environment SW_JDBC_URL", shown.Text);
+        Assert.Matches(@"DataSourceUser\s+sw\s+environment SW_DATA_SOURCE_USER", shown.Text);
+        Assert.Matches(@"DataSourcePassword\s+\(set\)\s+environment SW_DATA_SOURCE_PASSWORD", shown.Text);
+        Assert.DoesNotContain("hunter2", shown.Text + shown.Stderr);
+        Assert.DoesNotContain("second-secret", shown.Text + shown.Stderr);
+
+        CliResult flagged = FlamewrightProcess.Run(["config", "show", "--storage", "postgresql", "--postgres", "Host=127.0.0.1;Database=fw;Username=fw;Password=third-secret"], null, null);
+        Assert.Matches(@"PostgresConnectionString\s+\S*Password=\*\*\*\*\S*\s+flag --postgres", flagged.Text);
+        Assert.DoesNotContain("third-secret", flagged.Text + flagged.Stderr);
+    });
+
+    [Fact(Timeout = Spec.ProcessTimeout)]
+    public Task A_server_whose_database_never_answers_says_it_waits_then_stops_with_one_line() => Spec.Run(() =>
+    {
+        int nobody = ServerProcess.FreePort();
+        var environment = new Dictionary<string, string>
+        {
+            ["SW_STORAGE"] = "postgresql",
+            ["SW_STORAGE_POSTGRESQL_CONNECTION_STRING"] = $"Host=127.0.0.1;Port={nobody};Database=fw;Username=fw;Timeout=2",
+            ["FLAMEWRIGHT_SERVER__STORAGESTARTTIMEOUTSECONDS"] = "2",
+        };
+
+        CliResult server = FlamewrightProcess.Run(["server", "--grpc-port", "0", "--http-port", "0"], environment, null);
+
+        Assert.Equal(2, server.ExitCode);
+        Assert.Contains($"Waiting for the database (PostgreSQL 127.0.0.1:{nobody}/fw)", server.Text);
+        string error = Assert.Single(server.StderrLines);
+        Assert.StartsWith($"flamewright: cannot use the database (PostgreSQL 127.0.0.1:{nobody}/fw): ", error);
     });
 }

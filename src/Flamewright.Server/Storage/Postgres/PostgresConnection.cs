@@ -66,13 +66,20 @@ public static class PostgresConnection
 
         // The pool bounds this node's share of the server's max_connections (docs/deployment.md); a connection
         // string that sets its own keeps it.
-        if (!builder.ContainsKey("Maximum Pool Size") && !builder.ContainsKey("Max Pool Size") && !builder.ContainsKey("MaxPoolSize"))
+        if (!SetsPoolSize(options.PostgresConnectionString))
         {
             builder.MaxPoolSize = options.PostgresMaxPoolSize;
         }
 
         builder.ApplicationName ??= "flamewright";
         return builder.ConnectionString;
+    }
+
+    /// <summary>Whether a connection string names its own pool size (Npgsql's builder reports every keyword as present).</summary>
+    private static bool SetsPoolSize(string connectionString)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        return given.Keys.Cast<string>().Any(k => k.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant() is "MAXIMUMPOOLSIZE" or "MAXPOOLSIZE");
     }
 
     /// <summary>
