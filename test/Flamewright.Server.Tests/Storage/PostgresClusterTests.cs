@@ -1,6 +1,7 @@
+using Flamewright.Server.Tests.Support;
 using Npgsql;
 
-namespace Flamewright.Server.Tests.Support;
+namespace Flamewright.Server.Tests.Storage;
 
 /// <summary>The fixture behind the PostgreSQL store tests: a real server, one empty database per test, loopback only.</summary>
 public sealed class PostgresClusterTests
