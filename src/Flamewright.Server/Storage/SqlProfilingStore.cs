@@ -353,7 +353,14 @@ public abstract class SqlProfilingStore : IProfilingStore
         {
             DbParameter parameter = command.CreateParameter();
             parameter.ParameterName = "@" + name;
-            parameter.Value = value ?? DBNull.Value;
+            // PostgreSQL's text cannot hold U+0000, which agents and users can send: every provider stores U+FFFD
+            // in its place, so that both keep the same and neither fails on it.
+            parameter.Value = value switch
+            {
+                null => DBNull.Value,
+                string text when text.Contains('\0', StringComparison.Ordinal) => text.Replace('\0', '\uFFFD'),
+                _ => value,
+            };
             command.Parameters.Add(parameter);
         }
 

@@ -281,6 +281,19 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
         Assert.Single(await Store.ListServicesAsync(default));
     });
 
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Text_with_NUL_characters_is_stored_with_a_replacement_character_and_found_again() => Spec.Run(async () =>
+    {
+        await Store.RecordInstanceAsync(new InstanceHeartbeat("nul\0service", "in\0stance", "GEN\0ERAL", [KeyValuePair.Create("k\0", "v\0")], Now), default);
+        string taskId = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!.Id;
+        await Store.AppendLogAsync(new TaskLog(taskId, s_instanceA, "provider1", TaskLogOperation.EXECUTION_TASK_ERROR, Now, "broken\0pipe"), default);
+
+        ServiceRecord service = Assert.Single(await Store.ListServicesAsync(default));
+        Assert.Equal(("nul\uFFFDservice", "GEN\uFFFDERAL"), (service.Name, service.Layer));
+        Assert.Equal("broken\uFFFDpipe", Assert.Single(await Store.ListLogsAsync(taskId, default)).Message);
+        Assert.Null(await Store.FindTaskAsync(taskId + "\0", default));
+    });
+
     private Task HeartbeatAsync(string instance, long now, IReadOnlyList<KeyValuePair<string, string>>? properties = null) =>
         Store.RecordInstanceAsync(new InstanceHeartbeat(Service, instance, "GENERAL", properties, now), default);
 
