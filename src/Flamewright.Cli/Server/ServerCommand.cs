@@ -13,7 +13,7 @@ internal static class ServerCommand
     public static Command Create()
     {
         var flags = new ServerFlags();
-        var command = new Command("server", "Run the profiling server: agents on gRPC 11800, GraphQL and REST on HTTP 12800, SQLite in ./data.");
+        var command = new Command("server", "Run the profiling server: agents on gRPC 11800, GraphQL and REST on HTTP 12800, SQLite in ./data (or a shared PostgreSQL: --storage postgresql).");
         foreach (Option option in flags.All)
         {
             command.Options.Add(option);
