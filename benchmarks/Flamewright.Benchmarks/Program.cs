@@ -11,8 +11,9 @@ using Flamewright.Pprof.Model;
 // dotnet run -c Release -- [BenchmarkDotNet arguments]       the in-process benchmarks (e.g. --filter '*')
 // dotnet run -c Release -- ingest [runs] [rounds]            50 agents upload 1 MiB profiles: the server against a bare gRPC sink
 // dotnet run -c Release -- query [warm runs] [pprof runs]    queryPprofAnalyze over 100 uploads against go tool pprof -top
+// dotnet run -c Release -- storage [runs] [rounds]           ingest and queryPprofAnalyze on SQLite and PostgreSQL, in one run
 // dotnet run -c Release -- all PATH_TO_FLAMEWRIGHT           all of the above, in one run (the figures in README.md)
-// (serve DATA_DIR and serve-sink are the server processes that ingest and query start.)
+// (serve DATA_DIR [POSTGRES_CONNECTION_STRING] and serve-sink are the server processes that the server benchmarks start.)
 switch (args.FirstOrDefault())
 {
     case "generate":
@@ -20,16 +21,19 @@ switch (args.FirstOrDefault())
     case "all":
         // Everything in one run: the in-process benchmarks, the whole-process comparison, then the server benchmarks.
         BenchmarkSwitcher.FromAssembly(typeof(AnalysisBenchmarks).Assembly).Run(["--filter", "*"]);
-        return ProcessComparison.Run(args[1], 3, 1) + await IngestBenchmark.RunAsync(3, 6) + await QueryBenchmark.RunAsync(10, 3);
+        return ProcessComparison.Run(args[1], 3, 1) + await IngestBenchmark.RunAsync(3, 6) + await QueryBenchmark.RunAsync(10, 3)
+            + await StorageComparison.RunAsync(3, 6);
     case "phases":
         return Phases.Run();
     case "ingest":
         return await IngestBenchmark.RunAsync(Argument(1, 3), Argument(2, 6));
     case "query":
         return await QueryBenchmark.RunAsync(Argument(1, 10), Argument(2, 3));
+    case "storage":
+        return await StorageComparison.RunAsync(Argument(1, 3), Argument(2, 6));
     case "serve" or "serve-sink":
         // The server benchmarks' server processes.
-        return await ServerProcess.ServeAsync(args[0], args.ElementAtOrDefault(1));
+        return await ServerProcess.ServeAsync(args[0], args.ElementAtOrDefault(1), args.ElementAtOrDefault(2));
     case "compare":
         return ProcessComparison.Run(args[1], Argument(2, 3), Argument(3, 1));
     default:

@@ -29,6 +29,9 @@ internal static class IngestBenchmark
     /// <summary>The single-thread reference costs: batches, and uploads per batch.</summary>
     private const int Batches = 7, BatchSize = 4;
 
+    /// <summary>Uploads that <see cref="StoreMillisecondsAsync"/> stores, its warm-up batch included.</summary>
+    internal const int StoredUploads = (Batches + 1) * BatchSize;
+
     public static async Task<int> RunAsync(int runs, int rounds)
     {
         runs = Math.Max(1, runs);
@@ -38,7 +41,7 @@ internal static class IngestBenchmark
             $"{Agents} agents, {rounds} timed rounds after 1 warm-up round, {runs} run(s) each of sink and server, alternating"));
         // What the server does to each upload beyond receiving it, timed alone on one thread: where its time goes.
         // About every fourth store also checkpoints the write-ahead log (1,000 pages of 4 KiB), so batches of 4 see that too.
-        double store = await StoreMillisecondsAsync(profile);
+        double store = await SqliteStoreMillisecondsAsync(profile);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"per upload, alone on one thread: decode {DecodeMilliseconds(profile):F1} ms, SQLite store {store:F1} ms"));
         var sink = new List<RunResult>();
@@ -53,15 +56,15 @@ internal static class IngestBenchmark
         double serverMiB = Median.Of(server.Select(r => r.MiBPerSecond));
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"median of {runs}: sink {sinkMiB:F1} MiB/s ({Median.Of(sink.Select(r => r.Uploads / r.Seconds)):F1} uploads/s), " +
-            $"server {serverMiB:F1} MiB/s ({Median.Of(server.Select(r => r.Uploads / r.Seconds)):F1} uploads/s)"));
+            $"median of {runs}: sink {sinkMiB:F1} MiB/s ({Median.Of(sink.Select(r => r.UploadsPerSecond)):F1} uploads/s), " +
+            $"server {serverMiB:F1} MiB/s ({Median.Of(server.Select(r => r.UploadsPerSecond)):F1} uploads/s)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"server / sink: {serverMiB / sinkMiB:P0} (target {Target:P0}: {(serverMiB / sinkMiB >= Target ? "met" : "NOT met")})"));
         return 0;
     }
 
     /// <summary>A Go-service-shaped CPU profile from <see cref="LargeProfileGenerator"/>, as runtime/pprof would write it.</summary>
-    private static byte[] MakeProfile()
+    internal static byte[] MakeProfile()
     {
         (byte[] bytes, long raw, Profile written) = AgentProfiles.AsUploaded(new LargeProfileGenerator().Generate(ProfileStacks));
         Console.WriteLine($"profile ({bytes.Length:N0} bytes): generated CPU profile, {LargeProfileGenerator.Describe(written, bytes.Length, raw)}");
@@ -93,43 +96,52 @@ internal static class IngestBenchmark
         return Median.Of(batches);
     }
 
-    /// <summary>Milliseconds per stored upload (one transaction: the profile and its log line), median of batches.</summary>
-    private static async Task<double> StoreMillisecondsAsync(byte[] profile)
+    /// <summary><see cref="StoreMillisecondsAsync"/> on a fresh SQLite file, the server's default store.</summary>
+    internal static async Task<double> SqliteStoreMillisecondsAsync(byte[] profile)
     {
         string dataDirectory = ServerProcess.NewDataDirectory("store");
         try
         {
             using var store = new SqliteProfilingStore(dataDirectory);
-            await store.MigrateAsync(CancellationToken.None);
-            var batches = new List<double>();
-            int upload = 0;
-            var clock = new Stopwatch();
-            // Batch 0 warms up.
-            for (int batch = 0; batch <= Batches; batch++)
-            {
-                clock.Restart();
-                for (int i = 0; i < BatchSize; i++, upload++)
-                {
-                    string instance = $"instance-{upload}";
-                    await store.SaveUploadAsync(
-                        new StoredUpload("task", instance, instance, upload, profile.Length * 4L, 1, "cpu/nanoseconds", profile),
-                        new TaskLog("task", instance, instance, TaskLogOperation.EXECUTION_FINISHED, upload, null),
-                        CancellationToken.None);
-                }
-
-                if (batch > 0)
-                {
-                    batches.Add(clock.Elapsed.TotalMilliseconds / BatchSize);
-                }
-            }
-
-            return Median.Of(batches);
+            return await StoreMillisecondsAsync(store, profile);
         }
         finally
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(dataDirectory, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Milliseconds per stored upload (one transaction: the profile and its log line) into <paramref name="store"/>,
+    /// an empty one (migrated here), median of batches.
+    /// </summary>
+    internal static async Task<double> StoreMillisecondsAsync(SqlProfilingStore store, byte[] profile)
+    {
+        await store.MigrateAsync(CancellationToken.None);
+        var batches = new List<double>();
+        int upload = 0;
+        var clock = new Stopwatch();
+        // Batch 0 warms up.
+        for (int batch = 0; batch <= Batches; batch++)
+        {
+            clock.Restart();
+            for (int i = 0; i < BatchSize; i++, upload++)
+            {
+                string instance = $"instance-{upload}";
+                await store.SaveUploadAsync(
+                    new StoredUpload("task", instance, instance, upload, profile.Length * 4L, 1, "cpu/nanoseconds", profile),
+                    new TaskLog("task", instance, instance, TaskLogOperation.EXECUTION_FINISHED, upload, null),
+                    CancellationToken.None);
+            }
+
+            if (batch > 0)
+            {
+                batches.Add(clock.Elapsed.TotalMilliseconds / BatchSize);
+            }
+        }
+
+        return Median.Of(batches);
     }
 
     private static async Task<RunResult> MeasureSinkAsync(string name, byte[] profile, int rounds)
@@ -148,12 +160,18 @@ internal static class IngestBenchmark
         }
     }
 
-    private static async Task<RunResult> MeasureServerAsync(string name, byte[] profile, int rounds)
+    /// <summary>
+    /// One run against a fresh server: SQLite in a new data directory, or the PostgreSQL database
+    /// <paramref name="postgres"/> (empty), whose cluster's CPU <paramref name="databaseCpuSeconds"/> reads.
+    /// </summary>
+    internal static async Task<RunResult> MeasureServerAsync(string name, byte[] profile, int rounds, string? postgres = null, Func<double>? databaseCpuSeconds = null)
     {
         string dataDirectory = ServerProcess.NewDataDirectory("ingest");
+        // On PostgreSQL the server makes it only for uploads kept on disk (MemoryParser false).
+        Directory.CreateDirectory(dataDirectory);
         try
         {
-            using ServerProcess server = await ServerProcess.StartServerAsync(dataDirectory);
+            using ServerProcess server = await ServerProcess.StartServerAsync(dataDirectory, postgres);
             List<SimulatedAgent> agents = MakeAgents(server.GrpcAddress);
             try
             {
@@ -181,7 +199,7 @@ internal static class IngestBenchmark
                         }
                     }
                 }));
-                RunResult result = await UploadRoundsAsync(name, server, agents, taskIds, profile);
+                RunResult result = await UploadRoundsAsync(name, server, agents, taskIds, profile, databaseCpuSeconds);
                 foreach (string taskId in taskIds)
                 {
                     int stored = await graphql.SucceededInstancesAsync(taskId);
@@ -209,14 +227,16 @@ internal static class IngestBenchmark
         [.. Enumerable.Range(0, Agents).Select(i => new SimulatedAgent(server, Service, $"agent-{i:D2}"))];
 
     /// <summary>Round 0 warms up (connections, JIT); the others are timed. Every agent uploads once per round, at its own pace.</summary>
-    private static async Task<RunResult> UploadRoundsAsync(string name, ServerProcess server, List<SimulatedAgent> agents, IReadOnlyList<string> taskIds, byte[] profile)
+    private static async Task<RunResult> UploadRoundsAsync(
+        string name, ServerProcess server, List<SimulatedAgent> agents, IReadOnlyList<string> taskIds, byte[] profile, Func<double>? databaseCpuSeconds = null)
     {
+        databaseCpuSeconds ??= () => 0;
         await Task.WhenAll(agents.Select(a => a.UploadAsync(taskIds[0], profile)));
         int total = agents.Count * (taskIds.Count - 1);
         var latencies = new double[total];
         int done = 0;
         var load = new MachineLoad();
-        double agentCpu = AgentCpuSeconds(), serverCpu = server.CpuSeconds;
+        double agentCpu = AgentCpuSeconds(), serverCpu = server.CpuSeconds, databaseCpu = databaseCpuSeconds();
         long serverFaults = server.MinorFaults;
         var clock = Stopwatch.StartNew();
         using var progress = new Timer(_ => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -234,10 +254,11 @@ internal static class IngestBenchmark
         await progress.DisposeAsync();
         agentCpu = AgentCpuSeconds() - agentCpu;
         serverCpu = server.CpuSeconds - serverCpu;
+        databaseCpu = databaseCpuSeconds() - databaseCpu;
         serverFaults = server.MinorFaults - serverFaults;
         Array.Sort(latencies);
-        var result = new RunResult(total, total * (double)profile.Length / (1024 * 1024), seconds, serverCpu, agentCpu, serverFaults,
-            latencies[total / 2], latencies[Math.Min(total - 1, (int)Math.Ceiling(total * 0.99) - 1)], load.OtherCores(agentCpu + serverCpu));
+        var result = new RunResult(total, total * (double)profile.Length / (1024 * 1024), seconds, serverCpu, databaseCpu, agentCpu, serverFaults,
+            latencies[total / 2], latencies[Math.Min(total - 1, (int)Math.Ceiling(total * 0.99) - 1)], load.OtherCores(agentCpu + serverCpu + databaseCpu));
         Console.WriteLine($"  {name}: {result}");
         return result;
     }
@@ -247,14 +268,24 @@ internal static class IngestBenchmark
     /// <summary>
     /// One timed run. Latency is the agent's: from opening <c>collect</c> to the end of the stream, which the
     /// server sends once the profile is stored. <c>OtherCores</c> is what other processes on the machine used
-    /// meanwhile: the noise.
+    /// meanwhile: the noise. <c>DatabaseCpuSeconds</c> is the PostgreSQL cluster's, for a server that stores there (0 otherwise).
     /// </summary>
-    private sealed record RunResult(int Uploads, double MiB, double Seconds, double ServerCpuSeconds, double AgentCpuSeconds, long ServerFaults, double P50Ms, double P99Ms, double OtherCores)
+    internal sealed record RunResult(
+        int Uploads, double MiB, double Seconds, double ServerCpuSeconds, double DatabaseCpuSeconds, double AgentCpuSeconds, long ServerFaults, double P50Ms, double P99Ms, double OtherCores)
     {
         public double MiBPerSecond => MiB / Seconds;
 
-        public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-            $"{Uploads} uploads, {MiB:F0} MiB in {Seconds:F2} s: {Uploads / Seconds:F1} uploads/s, {MiBPerSecond:F1} MiB/s; latency p50 {P50Ms:F0} ms, p99 {P99Ms:F0} ms; " +
-            $"server CPU {ServerCpuSeconds / Seconds:F2} cores ({ServerCpuSeconds * 1000 / Uploads:F1} ms and {ServerFaults / Uploads:N0} page faults per upload), agents {AgentCpuSeconds / Seconds:F2} cores; other processes {OtherCores:F2} cores");
+        public double UploadsPerSecond => Uploads / Seconds;
+
+        public override string ToString()
+        {
+            string database = DatabaseCpuSeconds > 0
+                ? string.Create(CultureInfo.InvariantCulture, $"PostgreSQL {DatabaseCpuSeconds / Seconds:F2} cores ({DatabaseCpuSeconds * 1000 / Uploads:F1} ms per upload), ")
+                : "";
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{Uploads} uploads, {MiB:F0} MiB in {Seconds:F2} s: {Uploads / Seconds:F1} uploads/s, {MiBPerSecond:F1} MiB/s; latency p50 {P50Ms:F0} ms, p99 {P99Ms:F0} ms; " +
+                $"server CPU {ServerCpuSeconds / Seconds:F2} cores ({ServerCpuSeconds * 1000 / Uploads:F1} ms and {ServerFaults / Uploads:N0} page faults per upload), " +
+                $"{database}agents {AgentCpuSeconds / Seconds:F2} cores; other processes {OtherCores:F2} cores");
+        }
     }
 }

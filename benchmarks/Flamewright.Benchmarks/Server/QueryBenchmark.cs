@@ -38,7 +38,11 @@ internal static class QueryBenchmark
     private const string TopQuery =
         "query ($r: PprofAnalyzationRequest!) { queryPprofTop(request: $r, limit: 0) { total rows { name flat flatPercent cum cumPercent } } }";
 
-    private sealed record Scenario(string Name, string Service, string Description, byte[][] Files);
+    /// <summary>One set of uploads: a task of <see cref="Instances"/> instances of <c>Service</c>, instance i uploading <c>Files[i]</c>.</summary>
+    internal sealed record Scenario(string Name, string Service, string Description, byte[][] Files);
+
+    /// <summary>The figures of <see cref="ColdAndWarmAsync"/>, in milliseconds; <c>Top</c> is empty unless asked for.</summary>
+    internal sealed record AnalyzeTimes(List<double> Cold, List<double> Warm, List<double> Top);
 
     public static async Task<int> RunAsync(int warmRuns, int pprofRuns)
     {
@@ -79,7 +83,7 @@ internal static class QueryBenchmark
     }
 
     /// <summary>The real Go CPU profile of <c>testdata/profiles</c> (runtime/pprof, ~300 samples), once per instance.</summary>
-    private static Scenario RealProfileCopies()
+    internal static Scenario RealProfileCopies()
     {
         byte[] cpu = File.ReadAllBytes(Path.Combine(BenchmarkFiles.RepositoryRoot, "testdata", "profiles", "cpu.pb.gz"));
         return new Scenario("testdata-cpu", "query-real", $"testdata/profiles/cpu.pb.gz ({cpu.Length:N0} bytes, a real Go CPU profile), the same file for every instance",
@@ -90,7 +94,7 @@ internal static class QueryBenchmark
     /// 100 replicas of one generated Go service (<see cref="LargeProfileGenerator.GenerateReplica"/>): the same
     /// functions and stacks, each instance with its own counts, written as runtime/pprof writes (see <see cref="AgentProfiles"/>).
     /// </summary>
-    private static Scenario GeneratedReplicas()
+    internal static Scenario GeneratedReplicas()
     {
         var files = new byte[Instances][];
         long raw = 0, samples = 0, stacks = 0;
@@ -110,13 +114,12 @@ internal static class QueryBenchmark
     }
 
     /// <summary>One CPU task for every instance; each instance registers, polls and uploads its file as the Go agent does.</summary>
-    private static async Task<string> UploadAsync(ServerProcess server, Scenario scenario)
+    internal static async Task<string> UploadAsync(ServerProcess server, Scenario scenario)
     {
         Console.WriteLine($"{scenario.Name}: {scenario.Description}");
         using var graphql = new GraphQLPoster(server.HttpAddress!);
-        string serviceId = SkyWalkingIds.ServiceId(scenario.Service);
-        string[] names = [.. Enumerable.Range(0, Instances).Select(i => $"instance-{i:D3}")];
-        string taskId = await graphql.CreateTaskAsync(serviceId, [.. names.Select(n => SkyWalkingIds.InstanceId(serviceId, n))], "CPU", duration: 1);
+        string[] names = [.. Enumerable.Range(0, Instances).Select(InstanceName)];
+        string taskId = await graphql.CreateTaskAsync(SkyWalkingIds.ServiceId(scenario.Service), InstanceIds(scenario), "CPU", duration: 1);
         var clock = Stopwatch.StartNew();
         // Ten agents at a time: enough to overlap, few enough not to matter here.
         foreach (int[] batch in Enumerable.Range(0, Instances).Chunk(10))
@@ -135,55 +138,26 @@ internal static class QueryBenchmark
         return stored == Instances ? taskId : throw new InvalidOperationException($"{stored} of {Instances} uploads stored");
     }
 
+    private static string InstanceName(int instance) => $"instance-{instance:D3}";
+
+    /// <summary>The SkyWalking ids of the scenario's instances, in upload order.</summary>
+    internal static string[] InstanceIds(Scenario scenario) =>
+        [.. Enumerable.Range(0, Instances).Select(i => SkyWalkingIds.InstanceId(SkyWalkingIds.ServiceId(scenario.Service), InstanceName(i)))];
+
+    private static object Variables(string taskId, string[] instanceIds) => new { r = new { taskId, instanceIds } };
+
     private static async Task MeasureAsync(Scenario scenario, string taskId, string dataDirectory, string files, int warmRuns, int pprofRuns)
     {
-        string[] instanceIds = [.. Enumerable.Range(0, Instances).Select(i =>
-            SkyWalkingIds.InstanceId(SkyWalkingIds.ServiceId(scenario.Service), $"instance-{i:D3}"))];
-        var variables = new { r = new { taskId, instanceIds } };
-        var cold = new List<double>();
-        var warm = new List<double>();
-        var top = new List<double>();
-        for (int run = 1; run <= ColdRuns; run++)
-        {
-            // A fresh server process for each cold figure; the first one also serves the warm series.
-            using ServerProcess process = await ServerProcess.StartServerAsync(dataDirectory);
-            var load = new MachineLoad();
-            double ourCpu = process.CpuSeconds + OwnCpuSeconds();
-            using var graphql = new GraphQLPoster(process.HttpAddress!);
-            (byte[] body, TimeSpan elapsed) = await graphql.TimedPostAsync(AnalyzeQuery, variables);
-            cold.Add(elapsed.TotalMilliseconds);
-            JsonArray elements = GraphQLPoster.Data(body)["queryPprofAnalyze"]!["tree"]!["elements"]!.AsArray();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  queryPprofAnalyze cold {run}/{ColdRuns}: {elapsed.TotalMilliseconds:F0} ms ({elements.Count:N0} elements, {body.Length / 1048576.0:F1} MiB of JSON, root total {(long)elements[0]!["total"]!:N0})"));
-            if (run > 1)
-            {
-                continue;
-            }
-
-            for (int i = 0; i < warmRuns; i++)
-            {
-                (_, elapsed) = await graphql.TimedPostAsync(AnalyzeQuery, variables);
-                warm.Add(elapsed.TotalMilliseconds);
-            }
-
-            for (int i = 0; i < warmRuns; i++)
-            {
-                (body, elapsed) = await graphql.TimedPostAsync(TopQuery, variables);
-                top.Add(elapsed.TotalMilliseconds);
-            }
-
-            JsonNode table = GraphQLPoster.Data(body)["queryPprofTop"]!;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  warm, {warmRuns} runs each: queryPprofAnalyze {Describe(warm)}; queryPprofTop (every function: {table["rows"]!.AsArray().Count:N0} rows, total {(long)table["total"]!:N0}) {Describe(top)}; " +
-                $"other processes {load.OtherCores(process.CpuSeconds + OwnCpuSeconds() - ourCpu):F2} cores"));
-        }
+        string[] instanceIds = InstanceIds(scenario);
+        (List<double> cold, List<double> warm, List<double> top) =
+            await ColdAndWarmAsync(() => ServerProcess.StartServerAsync(dataDirectory), taskId, instanceIds, warmRuns, withTop: true);
 
         // One more fresh process splits the cold figure: the first request of any kind, then the analysis.
         using (ServerProcess process = await ServerProcess.StartServerAsync(dataDirectory))
         {
             using var graphql = new GraphQLPoster(process.HttpAddress!);
             (_, TimeSpan first) = await graphql.TimedPostAsync("{ getTimeInfo { currentTimestamp } }");
-            (_, TimeSpan analyze) = await graphql.TimedPostAsync(AnalyzeQuery, variables);
+            (_, TimeSpan analyze) = await graphql.TimedPostAsync(AnalyzeQuery, Variables(taskId, instanceIds));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  in a fresh process: getTimeInfo first {first.TotalMilliseconds:F0} ms, then queryPprofAnalyze {analyze.TotalMilliseconds:F0} ms"));
         }
@@ -207,6 +181,70 @@ internal static class QueryBenchmark
             $"target {Target:F0}x: cold {Verdict(pprofMedian / coldMedian)}, warm {Verdict(pprofMedian / warmMedian)}"));
     }
 
+    /// <summary>
+    /// queryPprofAnalyze over every instance of the task: first in each of <see cref="ColdRuns"/> fresh server
+    /// processes that <paramref name="start"/> starts (cold), then <paramref name="warmRuns"/> times more in the first
+    /// of them (warm), and as many queryPprofTop when <paramref name="withTop"/>. <paramref name="databaseCpuSeconds"/>
+    /// reads the CPU of a database server the server process uses, so that it is not counted as other processes' noise.
+    /// </summary>
+    internal static async Task<AnalyzeTimes> ColdAndWarmAsync(
+        Func<Task<ServerProcess>> start, string taskId, string[] instanceIds, int warmRuns, bool withTop, Func<double>? databaseCpuSeconds = null)
+    {
+        databaseCpuSeconds ??= () => 0;
+        object variables = Variables(taskId, instanceIds);
+        var cold = new List<double>();
+        var warm = new List<double>();
+        var top = new List<double>();
+        for (int run = 1; run <= ColdRuns; run++)
+        {
+            // A fresh server process for each cold figure; the first one also serves the warm series.
+            using ServerProcess process = await start();
+            var load = new MachineLoad();
+            double OurCpu() => process.CpuSeconds + OwnCpuSeconds() + databaseCpuSeconds();
+            double ourCpu = OurCpu();
+            using var graphql = new GraphQLPoster(process.HttpAddress!);
+            double serverCpu = process.CpuSeconds, databaseCpu = databaseCpuSeconds();
+            (byte[] body, TimeSpan elapsed) = await graphql.TimedPostAsync(AnalyzeQuery, variables);
+            cold.Add(elapsed.TotalMilliseconds);
+            serverCpu = process.CpuSeconds - serverCpu;
+            databaseCpu = databaseCpuSeconds() - databaseCpu;
+            JsonArray elements = GraphQLPoster.Data(body)["queryPprofAnalyze"]!["tree"]!["elements"]!.AsArray();
+            string database = databaseCpu > 0 ? string.Create(CultureInfo.InvariantCulture, $", PostgreSQL {databaseCpu:F2} s") : "";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  queryPprofAnalyze cold {run}/{ColdRuns}: {elapsed.TotalMilliseconds:F0} ms ({elements.Count:N0} elements, {body.Length / 1048576.0:F1} MiB of JSON, root total {(long)elements[0]!["total"]!:N0}); " +
+                $"CPU: server {serverCpu:F2} s{database}"));
+            if (run > 1)
+            {
+                continue;
+            }
+
+            for (int i = 0; i < warmRuns; i++)
+            {
+                (_, elapsed) = await graphql.TimedPostAsync(AnalyzeQuery, variables);
+                warm.Add(elapsed.TotalMilliseconds);
+            }
+
+            string topPart = "";
+            if (withTop)
+            {
+                for (int i = 0; i < warmRuns; i++)
+                {
+                    (body, elapsed) = await graphql.TimedPostAsync(TopQuery, variables);
+                    top.Add(elapsed.TotalMilliseconds);
+                }
+
+                JsonNode table = GraphQLPoster.Data(body)["queryPprofTop"]!;
+                topPart = string.Create(CultureInfo.InvariantCulture,
+                    $"; queryPprofTop (every function: {table["rows"]!.AsArray().Count:N0} rows, total {(long)table["total"]!:N0}) {Describe(top)}");
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  warm, {warmRuns} runs: queryPprofAnalyze {Describe(warm)}{topPart}; other processes {load.OtherCores(OurCpu() - ourCpu):F2} cores"));
+        }
+
+        return new AnalyzeTimes(cold, warm, top);
+    }
+
     private static string Describe(List<double> milliseconds) => string.Create(CultureInfo.InvariantCulture,
         $"median {Median.Of(milliseconds):F0} ms (min {milliseconds.Min():F0}, max {milliseconds.Max():F0})");
 
@@ -221,16 +259,8 @@ internal static class QueryBenchmark
         using var store = new SqliteProfilingStore(dataDirectory);
         using var analysis = new AnalysisService(store, new ServerOptions());
         var request = new AnalysisRequest(taskId, instanceIds);
+        (double read, int uploads, long bytes) = await ReadUploadsAsync(store, taskId);
         var clock = Stopwatch.StartNew();
-        IReadOnlyList<UploadInfo> uploads = await store.ListUploadsAsync(taskId, CancellationToken.None);
-        long bytes = 0;
-        foreach (UploadInfo upload in uploads)
-        {
-            bytes += (await store.ReadUploadAsync(taskId, upload.InstanceId, CancellationToken.None))!.Length;
-        }
-
-        double read = clock.Elapsed.TotalMilliseconds;
-        clock.Restart();
         TimeSpan pausedBefore = GC.GetTotalPauseDuration();
         long workingSetBefore = Environment.WorkingSet;
         SelectedProfiles selection = await analysis.LoadAsync(taskId, instanceIds, requireEvery: false, CancellationToken.None);
@@ -247,9 +277,23 @@ internal static class QueryBenchmark
         TopTable.Build(selection.Profiles, AnalysisService.OptionsFor(selection, request));
         double top = clock.Elapsed.TotalMilliseconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  in process: read {uploads.Count} uploads ({bytes / 1048576.0:F1} MiB) {read:F0} ms; read + decode them (as the server does, in parallel) {load:F0} ms, of which GC pauses {loadPaused:F0} ms, working set {loadMiB:+0;-0;0} MiB; " +
+            $"  in process: read {uploads} uploads ({bytes / 1048576.0:F1} MiB) {read:F0} ms; read + decode them (as the server does, in parallel) {load:F0} ms, of which GC pauses {loadPaused:F0} ms, working set {loadMiB:+0;-0;0} MiB; " +
             $"flame tree {build:F0} ms; element list ({elements.Count:N0}) {list:F0} ms; top table {top:F0} ms"));
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    /// <summary>Reads every upload of the task from the store, one after the other: milliseconds, uploads, bytes.</summary>
+    internal static async Task<(double Milliseconds, int Uploads, long Bytes)> ReadUploadsAsync(IProfilingStore store, string taskId)
+    {
+        var clock = Stopwatch.StartNew();
+        IReadOnlyList<UploadInfo> uploads = await store.ListUploadsAsync(taskId, CancellationToken.None);
+        long bytes = 0;
+        foreach (UploadInfo upload in uploads)
+        {
+            bytes += (await store.ReadUploadAsync(taskId, upload.InstanceId, CancellationToken.None))!.Length;
+        }
+
+        return (clock.Elapsed.TotalMilliseconds, uploads.Count, bytes);
     }
 
     private static string Verdict(double speedup) => speedup >= Target ? "met" : "NOT met";

@@ -49,36 +49,26 @@ internal sealed class ServerProcess : IDisposable
     /// Minor page faults of the process so far (Linux; 0 elsewhere): on this VM first touching a fresh page is
     /// expensive, so they are part of where the time goes.
     /// </summary>
-    public long MinorFaults
-    {
-        get
-        {
-            string stat = $"/proc/{_process.Id}/stat";
-            if (!File.Exists(stat))
-            {
-                return 0;
-            }
-
-            // Fields after the command name (which is in parentheses and may hold spaces): state is 3, minflt is 10.
-            string text = File.ReadAllText(stat);
-            string[] fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[7], CultureInfo.InvariantCulture);
-        }
-    }
+    public long MinorFaults => ProcStat.Read(_process.Id)?.MinorFaults ?? 0;
 
     public static string NewDataDirectory(string purpose) =>
         Path.Combine(Path.GetTempPath(), $"flamewright-bench-{purpose}-{Guid.NewGuid():N}");
 
-    /// <summary>Starts <c>flamewright server</c> on <paramref name="dataDirectory"/> (SQLite), on free loopback ports.</summary>
-    public static Task<ServerProcess> StartServerAsync(string dataDirectory) => StartAsync("serve", dataDirectory);
+    /// <summary>
+    /// Starts <c>flamewright server</c> on free loopback ports, storing in SQLite in <paramref name="dataDirectory"/>,
+    /// or in the PostgreSQL database <paramref name="postgres"/> (an Npgsql connection string) when given; the data
+    /// directory then holds only temporary uploads.
+    /// </summary>
+    public static Task<ServerProcess> StartServerAsync(string dataDirectory, string? postgres = null) =>
+        postgres is null ? StartAsync("serve", dataDirectory) : StartAsync("serve", dataDirectory, postgres);
 
     public static Task<ServerProcess> StartSinkAsync() => StartAsync("serve-sink");
 
     /// <summary>
-    /// The child's side, <c>serve DATA_DIR</c> or <c>serve-sink</c>: starts, prints <c>serving GRPC [HTTP]</c>, and
-    /// stops when its standard input closes.
+    /// The child's side, <c>serve DATA_DIR [POSTGRES_CONNECTION_STRING]</c> or <c>serve-sink</c>: starts, prints
+    /// <c>serving GRPC [HTTP]</c>, and stops when its standard input closes.
     /// </summary>
-    public static async Task<int> ServeAsync(string command, string? dataDirectory)
+    public static async Task<int> ServeAsync(string command, string? dataDirectory, string? postgres)
     {
         if (command == "serve-sink")
         {
@@ -88,7 +78,7 @@ internal sealed class ServerProcess : IDisposable
             return 0;
         }
 
-        FlamewrightServer server = await StartFlamewrightAsync(dataDirectory ?? throw new ArgumentNullException(nameof(dataDirectory)));
+        FlamewrightServer server = await StartFlamewrightAsync(dataDirectory ?? throw new ArgumentNullException(nameof(dataDirectory)), postgres);
         Console.WriteLine($"{Ready}{server.GrpcAddress} {server.HttpAddress}");
         await Console.In.ReadToEndAsync();
         await server.StopAsync();
@@ -97,11 +87,11 @@ internal sealed class ServerProcess : IDisposable
     }
 
     /// <summary>
-    /// As <c>flamewright server --grpc-port 0 --http-port 0 --data-dir DIR</c> would start it, with no environment or
-    /// appsettings.json taken in; only warnings and errors are logged (to the console), one line per upload would
-    /// drown the benchmark's own lines.
+    /// As <c>flamewright server --grpc-port 0 --http-port 0 --data-dir DIR</c> (with <c>--storage postgresql</c> and
+    /// the connection string, when given) would start it, with no environment or appsettings.json taken in; only
+    /// warnings and errors are logged (to the console), one line per upload would drown the benchmark's own lines.
     /// </summary>
-    private static async Task<FlamewrightServer> StartFlamewrightAsync(string dataDirectory)
+    private static async Task<FlamewrightServer> StartFlamewrightAsync(string dataDirectory, string? postgres)
     {
         var flags = new Dictionary<string, (string, string)>(StringComparer.OrdinalIgnoreCase)
         {
@@ -109,6 +99,11 @@ internal sealed class ServerProcess : IDisposable
             [nameof(ServerOptions.HttpPort)] = ("0", "benchmark"),
             [nameof(ServerOptions.DataDir)] = (dataDirectory, "benchmark"),
         };
+        if (postgres is not null)
+        {
+            flags[nameof(ServerOptions.Storage)] = ("postgresql", "benchmark");
+            flags[nameof(ServerOptions.PostgresConnectionString)] = (postgres, "benchmark");
+        }
         ServerSettings settings = ServerSettings.Load(flags, null, new Hashtable());
         FlamewrightServer server = FlamewrightServer.Create(settings, logging => logging
             .AddSimpleConsole(console => console.SingleLine = true)

@@ -11,22 +11,24 @@ namespace Flamewright.Server.Tests.Support;
 /// A real, throw-away PostgreSQL server on loopback: one per test process, made with initdb under the temp directory
 /// on first use and stopped once the process is gone. FLAMEWRIGHT_TEST_POSTGRESQL (a connection string whose user can
 /// CREATE DATABASE) points the tests at an existing server instead. Other test projects and the benchmarks link this
-/// file, so it uses only the BCL and Npgsql.
+/// file, so it uses only the BCL and Npgsql; the benchmarks start a durable cluster of their own with <see cref="StartAsync"/>.
 /// </summary>
 internal sealed class PostgresCluster
 {
     private const string DirPrefix = "flamewright-pg-";
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
-    private static readonly Lazy<Task<PostgresCluster>> Shared = new(() => Task.Run(StartAsync));
+    private static readonly Lazy<Task<PostgresCluster>> Shared = new(() => Task.Run(() => StartAsync(durable: false)));
     private static readonly string Runuser = File.Exists("/usr/sbin/runuser") ? "/usr/sbin/runuser" : "runuser";
 
     private readonly NpgsqlConnectionStringBuilder _admin;
     private readonly bool _owned;
+    private readonly bool _durable;
 
-    private PostgresCluster(NpgsqlConnectionStringBuilder admin, bool owned)
+    private PostgresCluster(NpgsqlConnectionStringBuilder admin, bool owned, bool durable)
     {
         _admin = admin;
         _owned = owned;
+        _durable = durable;
     }
 
     /// <summary>To database "postgres" (or the one FLAMEWRIGHT_TEST_POSTGRESQL names).</summary>
@@ -45,7 +47,9 @@ internal sealed class PostgresCluster
         {
             await connection.OpenAsync(cancellationToken);
             // With fsync off, copying the template's files beats WAL-logging them (15's default): 45 ms against 90.
-            string strategy = _owned && connection.PostgreSqlVersion.Major >= 15 ? " STRATEGY = FILE_COPY" : "";
+            // On a durable cluster FILE_COPY would force two checkpoints per database, writing out whatever the last
+            // benchmark run left behind in the middle of the next; WAL_LOG, the default, forces none.
+            string strategy = _owned && !_durable && connection.PostgreSqlVersion.Major >= 15 ? " STRATEGY = FILE_COPY" : "";
             await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"{strategy}", connection);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -55,13 +59,21 @@ internal sealed class PostgresCluster
         return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, ConnectionIdleLifetime = 10, ConnectionPruningInterval = 2 }.ConnectionString;
     }
 
-    private static async Task<PostgresCluster> StartAsync()
+    /// <summary>
+    /// A cluster of the caller's own (<see cref="SharedAsync"/> is the tests'), stopped when this process is gone.
+    /// </summary>
+    /// <param name="durable">
+    /// Leave fsync, synchronous_commit and full_page_writes at PostgreSQL's defaults (on), as a production server runs,
+    /// for figures that compare with other stores; off, the tests' setting, a commit waits for no disk. A server that
+    /// FLAMEWRIGHT_TEST_POSTGRESQL names keeps its own settings either way.
+    /// </param>
+    public static async Task<PostgresCluster> StartAsync(bool durable)
     {
         if (Environment.GetEnvironmentVariable("FLAMEWRIGHT_TEST_POSTGRESQL") is { Length: > 0 } external)
         {
             var admin = new NpgsqlConnectionStringBuilder(external);
             admin.Database ??= "postgres";
-            return new PostgresCluster(admin, owned: false);
+            return new PostgresCluster(admin, owned: false, durable);
         }
 
         string pgCtl = Path.Combine(FindBinaries(), "pg_ctl");
@@ -93,17 +105,20 @@ internal sealed class PostgresCluster
             await RunAsPostgresAsync(Path.Combine(Path.GetDirectoryName(pgCtl)!, "initdb"),
                 ["-D", data, "--auth=trust", "-U", "postgres", "--encoding=UTF8", "--locale=C", "--no-sync"]);
             // Settings go in the file rather than on pg_ctl's -o, which pg_ctl hands to a shell. No Unix socket, so
-            // nothing touches /var/run/postgresql; durability is off because the cluster is thrown away.
+            // nothing touches /var/run/postgresql; for tests durability is off because the cluster is thrown away.
+            const string NotDurable = """
+                fsync = off
+                synchronous_commit = off
+                full_page_writes = off
+
+                """;
             await File.AppendAllTextAsync(Path.Combine(data, "postgresql.conf"), """
 
                 listen_addresses = '127.0.0.1'
                 unix_socket_directories = ''
-                fsync = off
-                synchronous_commit = off
-                full_page_writes = off
                 max_connections = 200
 
-                """);
+                """ + (durable ? "" : NotDurable));
             for (int attempt = 1; ; attempt++)
             {
                 int port = FreePort();
@@ -124,7 +139,7 @@ internal sealed class PostgresCluster
                     throw new InvalidOperationException($"PostgreSQL did not start in {dir}: {e.Message}; server.log: {tail}", e);
                 }
 
-                return new PostgresCluster(new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = port, Username = "postgres", Database = "postgres" }, owned: true);
+                return new PostgresCluster(new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = port, Username = "postgres", Database = "postgres" }, owned: true, durable);
             }
         }
         catch
