@@ -31,6 +31,37 @@ public abstract class SqlProfilingStore : IProfilingStore
     protected virtual Task LockServiceTasksAsync(DbConnection connection, DbTransaction transaction, string serviceId, CancellationToken cancellationToken) =>
         Task.CompletedTask;
 
+    /// <summary>
+    /// The tables of schema version 1 in SQL that SQLite and PostgreSQL both run; a provider names its
+    /// auto-increment key and its binary type. Frozen: later changes are new migrations.
+    /// </summary>
+    protected static string SchemaVersion1(string sequenceKey, string binary) => $"""
+        CREATE TABLE services (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, layer TEXT NOT NULL,
+            first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL);
+        CREATE TABLE instances (
+            id TEXT PRIMARY KEY, service_id TEXT NOT NULL, name TEXT NOT NULL, layer TEXT NOT NULL,
+            properties TEXT NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL);
+        CREATE INDEX instances_by_service ON instances (service_id, last_seen);
+        CREATE TABLE tasks (
+            id TEXT PRIMARY KEY, service_id TEXT NOT NULL, event TEXT NOT NULL, duration INTEGER, dump_period INTEGER,
+            create_time BIGINT NOT NULL, dispatch_until BIGINT NOT NULL, profiling_until BIGINT NOT NULL);
+        CREATE INDEX tasks_by_service ON tasks (service_id, create_time);
+        CREATE TABLE task_instances (
+            task_id TEXT NOT NULL, instance_id TEXT NOT NULL, position INTEGER NOT NULL,
+            PRIMARY KEY (task_id, instance_id));
+        CREATE INDEX task_instances_by_instance ON task_instances (instance_id);
+        CREATE TABLE task_logs (
+            seq {sequenceKey}, task_id TEXT NOT NULL, instance_id TEXT NOT NULL,
+            instance_name TEXT NOT NULL, operation INTEGER NOT NULL, operation_time BIGINT NOT NULL, message TEXT);
+        CREATE INDEX task_logs_by_task ON task_logs (task_id, seq);
+        CREATE TABLE uploads (
+            task_id TEXT NOT NULL, instance_id TEXT NOT NULL, instance_name TEXT NOT NULL, uploaded_at BIGINT NOT NULL,
+            compressed_bytes BIGINT NOT NULL, decompressed_bytes BIGINT NOT NULL, sample_count BIGINT NOT NULL,
+            sample_types TEXT NOT NULL, profile {binary} NOT NULL,
+            PRIMARY KEY (task_id, instance_id));
+        """;
+
     /// <summary>Where the data lives, for the startup line and errors: a file, or a server and database (never a password).</summary>
     public abstract string Location { get; }
 

@@ -33,31 +33,9 @@ public sealed class PostgresProfilingStore : SqlProfilingStore, IAsyncDisposable
 
     protected override IReadOnlyList<Migration> Migrations { get; } =
     [
-        new Migration(1, "services, instances, tasks, logs, uploads", """
-            CREATE TABLE services (
-                id TEXT PRIMARY KEY, name TEXT NOT NULL, layer TEXT NOT NULL,
-                first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL);
-            CREATE TABLE instances (
-                id TEXT PRIMARY KEY, service_id TEXT NOT NULL, name TEXT NOT NULL, layer TEXT NOT NULL,
-                properties TEXT NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL);
-            CREATE INDEX instances_by_service ON instances (service_id, last_seen);
-            CREATE TABLE tasks (
-                id TEXT PRIMARY KEY, service_id TEXT NOT NULL, event TEXT NOT NULL, duration INTEGER, dump_period INTEGER,
-                create_time BIGINT NOT NULL, dispatch_until BIGINT NOT NULL, profiling_until BIGINT NOT NULL);
-            CREATE INDEX tasks_by_service ON tasks (service_id, create_time);
-            CREATE TABLE task_instances (
-                task_id TEXT NOT NULL, instance_id TEXT NOT NULL, position INTEGER NOT NULL,
-                PRIMARY KEY (task_id, instance_id));
-            CREATE INDEX task_instances_by_instance ON task_instances (instance_id);
-            CREATE TABLE task_logs (
-                seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, task_id TEXT NOT NULL, instance_id TEXT NOT NULL,
-                instance_name TEXT NOT NULL, operation INTEGER NOT NULL, operation_time BIGINT NOT NULL, message TEXT);
-            CREATE INDEX task_logs_by_task ON task_logs (task_id, seq);
-            CREATE TABLE uploads (
-                task_id TEXT NOT NULL, instance_id TEXT NOT NULL, instance_name TEXT NOT NULL, uploaded_at BIGINT NOT NULL,
-                compressed_bytes BIGINT NOT NULL, decompressed_bytes BIGINT NOT NULL, sample_count BIGINT NOT NULL,
-                sample_types TEXT NOT NULL, profile BYTEA NOT NULL,
-                PRIMARY KEY (task_id, instance_id));
+        new Migration(1, "services, instances, tasks, logs, uploads",
+            SchemaVersion1(sequenceKey: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", binary: "BYTEA") + """
+
             -- Profiles arrive gzip-compressed: EXTERNAL keeps them out of line (TOAST) without PostgreSQL trying,
             -- and failing, to compress them again; listing uploads never reads them.
             ALTER TABLE uploads ALTER COLUMN profile SET STORAGE EXTERNAL;
