@@ -27,6 +27,12 @@ internal sealed class ServerClient(Uri server, HttpClient http)
     /// <summary>Environment variable that sets the server for every task command.</summary>
     public const string ServerVariable = "FLAMEWRIGHT_SERVER_URL";
 
+    /// <summary>
+    /// Environment variable holding the API token (<c>Authorization: Bearer …</c>) for a server that needs one.
+    /// Not a flag, so that it never shows in a process list.
+    /// </summary>
+    public const string TokenVariable = "FLAMEWRIGHT_API_TOKEN";
+
     public Uri Server { get; } = server;
 
     /// <summary>Runs a GraphQL operation and returns its <c>data</c>; GraphQL errors become a <see cref="ClientException"/>.</summary>
@@ -73,9 +79,10 @@ internal sealed class ServerClient(Uri server, HttpClient http)
 
     private async Task<HttpResponseMessage> SendAsync(Func<Task<HttpResponseMessage>> send, CancellationToken cancellationToken)
     {
+        HttpResponseMessage response;
         try
         {
-            return await send().ConfigureAwait(false);
+            response = await send().ConfigureAwait(false);
         }
         catch (HttpRequestException e)
         {
@@ -85,5 +92,16 @@ internal sealed class ServerClient(Uri server, HttpClient http)
         {
             throw new ClientException($"{Server} did not answer in time");
         }
+
+        if (response.StatusCode == System.Net.HttpStatusCode.Unauthorized)
+        {
+            bool sent = http.DefaultRequestHeaders.Authorization is not null;
+            response.Dispose();
+            throw new ClientException(sent
+                ? $"{Server} refused the API token in {TokenVariable}"
+                : $"{Server} needs an API token: set {TokenVariable}");
+        }
+
+        return response;
     }
 }

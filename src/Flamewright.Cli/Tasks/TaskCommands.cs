@@ -250,6 +250,11 @@ internal static class TaskCommands
         }
 
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
+        if (Environment.GetEnvironmentVariable(ServerClient.TokenVariable) is { Length: > 0 } token)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
         try
         {
             return await action(new ServerClient(address, http)).ConfigureAwait(false);

@@ -83,6 +83,36 @@ public sealed class ServerOptions
     /// </summary>
     public bool AllowPprofWithoutToken { get; set; }
 
+    /// <summary>
+    /// Token for GraphQL, REST and the UI's data (<c>Authorization: Bearer …</c>): queries and task creation.
+    /// Empty (default) leaves the HTTP API open, which suits the default loopback bind; set it (and perhaps
+    /// <see cref="ReadOnlyApiToken"/>) before binding <see cref="HttpHost"/> to other interfaces.
+    /// </summary>
+    public string ApiToken { get; set; } = "";
+
+    /// <summary>Token for viewers: queries and downloads, no task creation.</summary>
+    public string ReadOnlyApiToken { get; set; } = "";
+
+    /// <summary>
+    /// Deepest GraphQL selection accepted. SkyWalking's and our queries nest 5 levels; GraphQL's standard
+    /// introspection query nests 13; 20 leaves room for both and stops queries built to nest without end.
+    /// </summary>
+    public int GraphQLMaxDepth { get; set; } = 20;
+
+    /// <summary>
+    /// Largest GraphQL complexity accepted (a field 1, a list × 5, an analysis 200: see
+    /// <c>GraphQLEndpoint.AnalysisImpact</c>; introspection is not counted). The UI's heaviest request (a tree,
+    /// a top table and a diff) counts 947 and one analysis about 300: 2,000 admits the first twice over and
+    /// refuses a request for more than six analyses at once.
+    /// </summary>
+    public int GraphQLMaxComplexity { get; set; } = 2_000;
+
+    /// <summary>Most instances one task may name: far above a service's real fleet, low enough to bound a task's rows and an analysis's merge.</summary>
+    public int MaxInstancesPerTask { get; set; } = 1_000;
+
+    /// <summary>Most rows any list answer holds (tasks of a service, rows of a top table, …) whatever the request asks.</summary>
+    public int MaxListItems { get; set; } = 10_000;
+
     /// <summary>Days a task, its logs, its uploads and an idle instance are kept: SkyWalking's 3.</summary>
     public int RecordTtlDays { get; set; } = 3;
 
@@ -149,6 +179,14 @@ public sealed class ServerOptions
         }
 
         Positive(problems, nameof(PostgresMaxPoolSize), PostgresMaxPoolSize);
+        Positive(problems, nameof(GraphQLMaxDepth), GraphQLMaxDepth);
+        Positive(problems, nameof(GraphQLMaxComplexity), GraphQLMaxComplexity);
+        Positive(problems, nameof(MaxInstancesPerTask), MaxInstancesPerTask);
+        Positive(problems, nameof(MaxListItems), MaxListItems);
+        if (ApiToken.Length > 0 && ApiToken == ReadOnlyApiToken)
+        {
+            problems.Add("ApiToken and ReadOnlyApiToken are the same: a viewer could create tasks");
+        }
         if (StorageStartTimeoutSeconds < 0)
         {
             problems.Add("StorageStartTimeoutSeconds must be 0 or more");

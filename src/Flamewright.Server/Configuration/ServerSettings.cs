@@ -19,7 +19,7 @@ public sealed class ServerSettings
     public const string EnvironmentPrefix = "FLAMEWRIGHT_";
 
     /// <summary>Settings whose values are secrets: shown only as set or not set.</summary>
-    private static readonly HashSet<string> s_secrets = [nameof(ServerOptions.Authentication), nameof(ServerOptions.DataSourcePassword)];
+    private static readonly HashSet<string> s_secrets = [nameof(ServerOptions.Authentication), nameof(ServerOptions.DataSourcePassword), nameof(ServerOptions.ApiToken), nameof(ServerOptions.ReadOnlyApiToken)];
 
     private ServerSettings(ServerOptions options, IConfigurationRoot configuration, IReadOnlyList<SettingSource> sources)
     {

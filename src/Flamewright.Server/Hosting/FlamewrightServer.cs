@@ -227,7 +227,9 @@ public static class FlamewrightServerExtensions
             app.MapGrpcService<PprofTaskReceiver>();
         }
 
+        app.UseApiTokens(options);
         app.MapGraphQLEndpoint();
+        app.MapApiAccess();
         app.MapRestDownloads();
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapWebUi();

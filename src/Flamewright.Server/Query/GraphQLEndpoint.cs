@@ -3,6 +3,9 @@ using GraphQL;
 using GraphQL.SystemTextJson;
 using GraphQL.Types;
 using GraphQL.Transport;
+using GraphQL.Validation;
+using GraphQL.Validation.Complexity;
+using GraphQL.Validation.Rules.Custom;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -34,12 +37,40 @@ public static partial class GraphQLEndpoint
         }
     }
 
+    /// <summary>Query fields that analyse profiles.</summary>
+    private static readonly string[] ExpensiveFields = ["queryPprofAnalyze", "queryPprofDiff", "queryPprofTop"];
+
+    /// <summary>
+    /// The complexity an analysing field counts for; a row-reading field counts 1 (GraphQL.NET's default), and
+    /// lists multiply what they hold by 5. The web UI's heaviest request (a tree, a top table and a diff)
+    /// counts 947.
+    /// </summary>
+    public const double AnalysisImpact = 200;
+
+    /// <summary>
+    /// GraphQL.NET's complexity model with <see cref="ServerOptions.GraphQLMaxDepth"/> and
+    /// <see cref="ServerOptions.GraphQLMaxComplexity"/>, except for introspection: it reads the schema, which is
+    /// small and fixed, and its nested lists would otherwise count in the hundreds of thousands. The depth
+    /// limit still applies to it.
+    /// </summary>
+    private static ComplexityOptions Complexity(ServerOptions options)
+    {
+        var complexity = new ComplexityOptions { MaxDepth = options.GraphQLMaxDepth, MaxComplexity = options.GraphQLMaxComplexity };
+        Func<FieldImpactContext, FieldComplexityResult> standard = complexity.DefaultComplexityImpactDelegate;
+        complexity.DefaultComplexityImpactDelegate = field =>
+            field.FieldDefinition.Name.StartsWith("__", StringComparison.Ordinal) || field.ParentType.Name.StartsWith("__", StringComparison.Ordinal)
+                ? new FieldComplexityResult(0, 1)
+                : standard(field);
+        return complexity;
+    }
+
     internal static IServiceCollection AddGraphQLEndpoint(this IServiceCollection services)
     {
         services.AddSingleton<QueryResolvers>();
         services.AddSingleton<MutationResolvers>();
         services.AddSingleton<IDocumentExecuter, DocumentExecuter>();
         services.AddSingleton<GraphQLSerializer>();
+        services.AddSingleton(provider => Complexity(provider.GetRequiredService<ServerOptions>()));
         services.AddSingleton<ISchema>(provider =>
         {
             Schema schema = Schema.For(SchemaText, builder =>
@@ -48,6 +79,13 @@ public static partial class GraphQLEndpoint
                 builder.Types.Include<QueryResolvers>();
                 builder.Types.Include<MutationResolvers>();
             });
+            // An analysis decodes and merges profiles: far dearer than a field that reads a row. Its weight lets
+            // GraphQLMaxComplexity bound how many one request may ask for (aliases would otherwise repeat it freely).
+            foreach (string expensive in ExpensiveFields)
+            {
+                schema.Query.GetField(expensive)?.WithComplexityImpact(AnalysisImpact);
+            }
+
             schema.Initialize();
             return schema;
         });
@@ -60,7 +98,8 @@ public static partial class GraphQLEndpoint
         return endpoints;
     }
 
-    private static async Task HandleAsync(HttpContext context, ISchema schema, IDocumentExecuter executer, GraphQLSerializer serializer, ServerOptions options, ILoggerFactory loggers)
+    private static async Task HandleAsync(
+        HttpContext context, ISchema schema, IDocumentExecuter executer, GraphQLSerializer serializer, ServerOptions options, ComplexityOptions complexity, ILoggerFactory loggers)
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
@@ -91,6 +130,11 @@ public static partial class GraphQLEndpoint
             execution.Variables = request.Variables;
             execution.OperationName = request.OperationName;
             execution.RequestServices = context.RequestServices;
+            execution.ValidationRules = DocumentValidator.CoreRules.Concat(
+            [
+                new ReadOnlyAccessRule(ApiAccess.LevelOf(context)),
+                new ComplexityValidationRule(complexity),
+            ]);
             execution.CancellationToken = context.RequestAborted;
             execution.UnhandledExceptionDelegate = failure =>
             {

@@ -1,3 +1,4 @@
+using Flamewright.Server.Configuration;
 using System.Globalization;
 using Flamewright.Pprof.Analysis;
 using Flamewright.Pprof.Export;
@@ -26,16 +27,13 @@ internal sealed class MutationResolvers(TaskService tasks)
 
 /// <summary>Resolvers of the <c>Query</c> type.</summary>
 [GraphQLMetadata("Query")]
-internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, AnalysisService analysis, TimeProvider time)
+internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, AnalysisService analysis, TimeProvider time, ServerOptions options)
 {
     /// <summary>Tasks listed when a request names no limit.</summary>
     public const int DefaultTaskListLimit = 100;
 
     /// <summary>Rows of <c>queryPprofTop</c> when the request names no limit: as many as <c>flamewright analyze</c> prints.</summary>
     public const int DefaultTopRows = TopText.DefaultRows;
-
-    /// <summary>Most tasks one list returns, whatever the request asks: bounds the answer.</summary>
-    public const int MaxTaskListLimit = 1000;
 
     [GraphQLMetadata("queryPprofTaskList")]
     public async Task<TaskListOutput> QueryPprofTaskListAsync(IResolveFieldContext context)
@@ -54,7 +52,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
             }
         }
 
-        int limit = Math.Clamp(input.Limit ?? DefaultTaskListLimit, 1, MaxTaskListLimit);
+        int limit = Math.Clamp(input.Limit ?? DefaultTaskListLimit, 1, options.MaxListItems);
         IReadOnlyList<ProfilingTask> found = await store.ListTasksAsync(input.ServiceId, from, to, limit, context.CancellationToken).ConfigureAwait(false);
         return new TaskListOutput(null, [.. found.Select(ToOutput)]);
     }
@@ -123,13 +121,15 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
     public async Task<TopTableOutput> QueryPprofTopAsync(IResolveFieldContext context)
     {
         AnalysisRequest request = ToRequest(context.GetArgument<AnalyzationInput>("request"));
-        int limit = context.GetArgument<int?>("limit") ?? DefaultTopRows;
+        // 0 asks for every row; every answer stops at MaxListItems rows all the same.
+        int asked = context.GetArgument<int?>("limit") ?? DefaultTopRows;
+        int limit = asked > 0 ? Math.Min(asked, options.MaxListItems) : options.MaxListItems;
         return await Guard(async () =>
         {
             SelectedProfiles selection = await analysis.LoadNonEmptyAsync(request, context.CancellationToken).ConfigureAwait(false);
             FlameOptions options = AnalysisService.OptionsFor(selection, request);
             TopTable top = AnalysisService.Run(() => TopTable.Build(selection.Profiles, options));
-            IEnumerable<TopEntry> rows = limit > 0 ? top.Entries.Take(limit) : top.Entries;
+            IEnumerable<TopEntry> rows = top.Entries.Take(limit);
             return new TopTableOutput(SampleTypeOf(selection, options), top.AbsoluteTotal,
                 [.. rows.Select(r => new TopRowOutput(r.Name, r.Flat, top.Percent(r.Flat), r.Cum, top.Percent(r.Cum)))]);
         }).ConfigureAwait(false);

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Flamewright.Server.Configuration;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -18,7 +16,7 @@ internal sealed class AgentTokenInterceptor(ServerOptions options) : Interceptor
 
     private const string PprofServicePrefix = "/skywalking.v10.PprofTask/";
 
-    private readonly byte[] _token = Encoding.UTF8.GetBytes(options.Authentication);
+    private readonly Token _token = new(options.Authentication);
 
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -46,7 +44,7 @@ internal sealed class AgentTokenInterceptor(ServerOptions options) : Interceptor
 
     private void Check(ServerCallContext context)
     {
-        if (_token.Length == 0)
+        if (!_token.IsSet)
         {
             return;
         }
@@ -56,9 +54,7 @@ internal sealed class AgentTokenInterceptor(ServerOptions options) : Interceptor
             return;
         }
 
-        string? presented = context.RequestHeaders.GetValue(MetadataKey);
-        // Constant time: how long the comparison takes says nothing about how much of the token was right.
-        if (presented is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _token))
+        if (!_token.Matches(context.RequestHeaders.GetValue(MetadataKey)))
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated,
                 $"the agent token is missing or wrong: send it as gRPC metadata '{MetadataKey}'"));

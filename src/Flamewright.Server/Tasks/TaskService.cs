@@ -15,6 +15,12 @@ public sealed partial class TaskService(IProfilingStore store, ServerOptions opt
             return TaskCreationResult.Invalid(reason);
         }
 
+        // Ours, after SkyWalking's rules: a bound on what one task may name.
+        if (request.ServiceInstanceIds!.Distinct(StringComparer.Ordinal).Count() > options.MaxInstancesPerTask)
+        {
+            return TaskCreationResult.Invalid($"serviceInstanceIds cannot name more than {options.MaxInstancesPerTask} instances");
+        }
+
         PprofEvent e = request.Events!.Value;
         long now = time.GetUtcNow().ToUnixTimeMilliseconds();
         int? duration = e.HasDuration() ? request.Duration : null;

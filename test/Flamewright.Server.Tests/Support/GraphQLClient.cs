@@ -23,6 +23,13 @@ internal sealed class GraphQLClient(Uri server) : IDisposable
 
     public HttpClient Http => _http;
 
+    /// <summary>Sends <c>Authorization: Bearer <paramref name="token"/></c> from now on.</summary>
+    public GraphQLClient WithToken(string token)
+    {
+        _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return this;
+    }
+
     /// <summary>The whole response: <c>data</c> and <c>errors</c>.</summary>
     public async Task<JsonNode> PostAsync(string query, object? variables = null)
     {

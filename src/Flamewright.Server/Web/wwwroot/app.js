@@ -10,17 +10,26 @@ const TIMED = new Set(['CPU', 'BLOCK', 'MUTEX']);
 const REFRESH_MS = 2000;
 let refreshTimer = null;
 
+// The API token, when the server asks for one: kept in this browser until "Forget token".
+const TOKEN_KEY = 'flamewright.apiToken';
+const storedToken = () => localStorage.getItem(TOKEN_KEY);
+const authHeaders = () => (storedToken() ? { authorization: `Bearer ${storedToken()}` } : {});
+
+// Thrown when the server wants a token (or refused the stored one): the page asks for it instead of failing.
+class TokenNeeded extends Error {}
+
 async function gql(query, variables = {}) {
   let response;
   try {
     response = await fetch('/graphql', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authHeaders() },
       body: JSON.stringify({ query, variables }),
     });
   } catch (e) {
     throw new Error(`the server cannot be reached (${e.message})`);
   }
+  if (response.status === 401) throw new TokenNeeded(storedToken() ? 'The server refused the stored API token.' : 'This server asks for an API token.');
   let body;
   try {
     body = await response.json();
@@ -29,6 +38,57 @@ async function gql(query, variables = {}) {
   }
   if (body.errors && body.errors.length) throw new Error(body.errors[0].message);
   return body.data;
+}
+
+// What the stored token allows: 'full' or 'read-only' (a read-only token sees no New task form).
+async function accessLevel() {
+  const response = await fetch('/api/access', { headers: authHeaders() });
+  if (response.status === 401) throw new TokenNeeded('This server asks for an API token.');
+  return (await response.json()).access;
+}
+
+function tokenView(reason) {
+  setCrumbs(el('span', {}, 'API token'));
+  const input = el('input', { type: 'password', id: 'api-token', autocomplete: 'off', required: true });
+  const form = el('form', { id: 'token-form', class: 'task' },
+    el('label', {}, 'API token', input),
+    el('button', { type: 'submit' }, 'Use token'));
+  form.addEventListener('submit', e => {
+    e.preventDefault();
+    if (!input.value) return;
+    localStorage.setItem(TOKEN_KEY, input.value);
+    showForget();
+    route();
+  });
+  render(el('h1', {}, 'API token'), el('p', { id: 'token-reason' }, reason,
+    ' Ask the server\'s operator for one (its ApiToken, or ReadOnlyApiToken to look without creating tasks).'), form);
+  input.focus();
+}
+
+// "Forget token" in the header while a token is stored.
+function showForget() {
+  document.getElementById('forget-token')?.remove();
+  if (!storedToken()) return;
+  const forget = el('a', { href: '#/', id: 'forget-token', onclick: () => { localStorage.removeItem(TOKEN_KEY); showForget(); } }, 'Forget token');
+  document.querySelector('header').append(forget);
+}
+
+// A download through fetch when a token is stored (a plain link cannot carry the Authorization header).
+async function downloadWithToken(event) {
+  if (!storedToken()) return;
+  event.preventDefault();
+  const link = event.currentTarget;
+  try {
+    const response = await fetch(link.href, { headers: authHeaders() });
+    if (!response.ok) throw new Error(`the download failed: HTTP ${response.status} ${(await response.text()).slice(0, 200)}`);
+    const name = /filename="?([^";]+)"?/.exec(response.headers.get('content-disposition') || '')?.[1] || 'profile';
+    const url = URL.createObjectURL(await response.blob());
+    const save = el('a', { href: url, download: name });
+    document.body.append(save);
+    save.click();
+    save.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch (e) { showError(e.message); }
 }
 
 // Small DOM helpers: el('td', {class: 'x'}, 'text', child) — strings become text nodes, never HTML.
@@ -89,9 +149,10 @@ async function serviceView(serviceId) {
   if (!findService) throw new Error(`unknown service ${serviceId}`);
   setCrumbs(el('a', { href: '#/' }, 'Services'), el('span', {}, findService.name));
   const duration = await lastMinutes(60);
-  const [{ listInstances }, { queryPprofTaskList }] = await Promise.all([
+  const [{ listInstances }, { queryPprofTaskList }, access] = await Promise.all([
     gql('query ($d: Duration!, $s: ID!) { listInstances(duration: $d, serviceId: $s) { id name language lastSeen attributes { name value } } }', { d: duration, s: serviceId }),
     gql('query ($r: PprofTaskListRequest!) { queryPprofTaskList(request: $r) { errorReason tasks { id createTime events duration serviceInstanceIds } } }', { r: { serviceId, limit: 20 } }),
+    accessLevel(),
   ]);
   const tasks = queryPprofTaskList.tasks || [];
   const progress = await Promise.all(tasks.map(t => gql('query ($id: String!) { queryPprofTaskProgress(taskId: $id) { instances { instanceName state } } }', { id: t.id })));
@@ -103,7 +164,10 @@ async function serviceView(serviceId) {
     el('thead', {}, el('tr', {}, el('th', {}, 'Instance'), el('th', {}, 'Language'), el('th', {}, 'Last seen'), el('th', { class: 'optional' }, 'Properties'))),
     el('tbody', {}, listInstances.map(i => el('tr', {}, el('td', {}, i.name), el('td', {}, i.language), el('td', {}, i.lastSeen ? time(i.lastSeen) : '—'),
       el('td', { class: 'optional' }, i.attributes.map(a => `${a.name}=${a.value}`).join(', '))))));
-  render(el('h1', {}, findService.name), el('h2', {}, 'Instances seen in the last hour'), instanceTable, taskForm(serviceId, listInstances),
+  const form = access === 'read-only'
+    ? el('p', { class: 'muted', id: 'read-only' }, 'Read-only access: tasks are created by holders of the full API token.')
+    : taskForm(serviceId, listInstances);
+  render(el('h1', {}, findService.name), el('h2', {}, 'Instances seen in the last hour'), instanceTable, form,
     el('h2', {}, 'Tasks'),
     tasks.length ? el('table', { id: 'tasks' }, el('thead', {}, el('tr', {}, el('th', {}, 'Created'), el('th', {}, 'Event'), el('th', {}, 'Instances'))), el('tbody', {}, taskRows))
       : el('p', { class: 'muted', id: 'no-tasks' }, 'No task yet: create one above.'));
@@ -282,7 +346,7 @@ async function analysisView(taskId) {
       state.top = data.queryPprofTop.rows;
       const query = new URLSearchParams({ instances: request.instanceIds.join(','), sampleType: request.sampleType || '', granularity: request.granularity.toLowerCase() });
       downloads.replaceChildren('Download: ', ...['pprof', 'folded', 'svg', 'speedscope'].flatMap((f, i) => [i ? ' · ' : '',
-        el('a', { href: `/api/tasks/${encodeURIComponent(taskId)}/profile?format=${f}&${query}`, download: '', class: `download-${f}` }, f)]));
+        el('a', { href: `/api/tasks/${encodeURIComponent(taskId)}/profile?format=${f}&${query}`, download: '', class: `download-${f}`, onclick: downloadWithToken }, f)]));
       draw();
     } catch (err) { showError(err.message); }
   }
@@ -418,10 +482,12 @@ async function route(refreshing = false) {
     else await servicesView();
     if (refreshing) clearError();
   } catch (e) {
+    if (e instanceof TokenNeeded) { tokenView(e.message); return; }
     showError(e.message);
     if (!refreshing) render(el('p', { class: 'muted' }, 'This page could not be shown.'));
   }
 }
 
 window.addEventListener('hashchange', () => { route(); view.focus(); });
+showForget();
 route();
