@@ -40,6 +40,7 @@ public sealed class ConfigShowTests
                 ["SW_CORE_GRPC_PORT"] = "11900",
                 ["FLAMEWRIGHT_SERVER__HTTPPORT"] = "12900",
                 ["SW_AUTHENTICATION"] = "very-secret-token",
+                ["FLAMEWRIGHT_SERVER__APITOKEN"] = "very-secret-api-token",
             };
             CliResult shown = FlamewrightProcess.Run(["config", "show", "--data-dir", "/tmp/fw-data", "--http-port", "13900"], environment, dir);
 
@@ -51,6 +52,8 @@ public sealed class ConfigShowTests
             Assert.Matches(@"Authentication\s+\(set\)\s+environment SW_AUTHENTICATION", shown.Text);
             Assert.Matches(@"MaxUploadBytes\s+31457280\s+default", shown.Text);
             Assert.DoesNotContain("very-secret-token", shown.Text + shown.Stderr);
+            Assert.Matches(@"ApiToken\s+\(set\)\s+environment FLAMEWRIGHT_SERVER__APITOKEN", shown.Text);
+            Assert.DoesNotContain("very-secret-api-token", shown.Text + shown.Stderr);
 
             CliResult prefixed = FlamewrightProcess.Run(["config", "show"], new Dictionary<string, string> { ["FLAMEWRIGHT_SERVER__HTTPPORT"] = "12900" }, dir);
             Assert.Matches(@"HttpPort\s+12900\s+environment FLAMEWRIGHT_SERVER__HTTPPORT", prefixed.Text);

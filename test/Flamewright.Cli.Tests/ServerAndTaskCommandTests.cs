@@ -125,4 +125,28 @@ public sealed class ServerAndTaskCommandTests
             Directory.Delete(dataDir, recursive: true);
         }
     });
+
+    [Fact(Timeout = Spec.ProcessTimeout)]
+    public Task Task_commands_send_the_API_token_from_the_environment_and_say_when_one_is_missing_or_refused() => Spec.Run(async () =>
+    {
+        using ServerProcess server = await ServerProcess.StartWithEnvironmentAsync(new Dictionary<string, string>
+        {
+            ["FLAMEWRIGHT_SERVER__APITOKEN"] = "cli-full-token",
+            ["FLAMEWRIGHT_SERVER__READONLYAPITOKEN"] = "cli-viewer-token",
+        });
+        string[] at = ["--server", server.HttpAddress];
+        string[] create = ["task", "create", "--service", "go-service", "--instances", "provider1", "--event", "HEAP", .. at];
+
+        CliResult missing = FlamewrightProcess.Run(["task", "list", "--service", "go-service", .. at]);
+        CliResult wrong = FlamewrightProcess.Run(["task", "list", "--service", "go-service", .. at], new Dictionary<string, string> { ["FLAMEWRIGHT_API_TOKEN"] = "guess" }, null);
+        CliResult viewer = FlamewrightProcess.Run(create, new Dictionary<string, string> { ["FLAMEWRIGHT_API_TOKEN"] = "cli-viewer-token" }, null);
+        CliResult full = FlamewrightProcess.Run(create, new Dictionary<string, string> { ["FLAMEWRIGHT_API_TOKEN"] = "cli-full-token" }, null);
+
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Equal([$"flamewright: {server.HttpAddress}/ needs an API token: set FLAMEWRIGHT_API_TOKEN"], missing.StderrLines);
+        Assert.Equal([$"flamewright: {server.HttpAddress}/ refused the API token in FLAMEWRIGHT_API_TOKEN"], wrong.StderrLines);
+        Assert.Equal(["flamewright: this API token is read-only: it can query, not create tasks"], viewer.StderrLines);
+        Assert.True(full.ExitCode == 0, full.ToString());
+        Assert.DoesNotContain("cli-full-token", server.Output);
+    });
 }

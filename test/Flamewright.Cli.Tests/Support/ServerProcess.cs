@@ -60,12 +60,19 @@ internal sealed class ServerProcess : IDisposable
         StartOnAsync(FreePort(), FreePort(), dataDir, extraArgs);
 
     /// <summary>Starts a server on the given ports (to restart one where its agents look for it).</summary>
-    public static async Task<ServerProcess> StartOnAsync(int grpc, int http, string? dataDir, params string[] extraArgs)
+    public static Task<ServerProcess> StartOnAsync(int grpc, int http, string? dataDir, params string[] extraArgs) =>
+        StartOnAsync(grpc, http, dataDir, null, extraArgs);
+
+    /// <summary>Starts a server with settings in its environment too (secrets such as API tokens have no flag).</summary>
+    public static Task<ServerProcess> StartWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArgs) =>
+        StartOnAsync(FreePort(), FreePort(), null, environment, extraArgs);
+
+    private static async Task<ServerProcess> StartOnAsync(int grpc, int http, string? dataDir, IReadOnlyDictionary<string, string>? environment, string[] extraArgs)
     {
         bool owns = dataDir is null;
         dataDir ??= Directory.CreateTempSubdirectory("flamewright-server-").FullName;
         Process process = FlamewrightProcess.Start(
-            ["server", "--grpc-port", grpc.ToString(), "--http-port", http.ToString(), "--data-dir", dataDir, .. extraArgs]);
+            ["server", "--grpc-port", grpc.ToString(), "--http-port", http.ToString(), "--data-dir", dataDir, .. extraArgs], environment);
         var server = new ServerProcess(process, grpc, http, dataDir, owns);
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         DateTime deadline = DateTime.UtcNow.AddSeconds(60);
