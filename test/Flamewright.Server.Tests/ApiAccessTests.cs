@@ -144,4 +144,16 @@ public sealed class ApiAccessTests
             Array.ForEach(agents, a => a.Dispose());
         }
     });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task The_same_value_for_both_tokens_is_refused_at_start_since_a_viewer_could_create_tasks() => Spec.Run(() =>
+    {
+        var same = new Dictionary<string, (string, string)> { ["ApiToken"] = ("tok-77", "test"), ["ReadOnlyApiToken"] = ("tok-77", "test") };
+
+        var refused = Assert.Throws<Flamewright.Server.Configuration.SettingsException>(() =>
+            Flamewright.Server.Configuration.ServerSettings.Load(same, null, new System.Collections.Hashtable()));
+
+        Assert.Equal("ApiToken and ReadOnlyApiToken are the same: a viewer could create tasks", refused.Message);
+        Assert.DoesNotContain("tok-77", refused.Message);
+    });
 }

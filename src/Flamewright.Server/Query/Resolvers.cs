@@ -170,7 +170,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
     {
         string layer = context.GetArgument<string>("layer");
         IReadOnlyList<ServiceRecord> services = await store.ListServicesAsync(context.CancellationToken).ConfigureAwait(false);
-        return [.. services.Where(s => string.Equals(s.Layer, layer, StringComparison.OrdinalIgnoreCase)).Select(ToOutput)];
+        return [.. services.Where(s => string.Equals(s.Layer, layer, StringComparison.OrdinalIgnoreCase)).Take(options.MaxListItems).Select(ToOutput)];
     }
 
     [GraphQLMetadata("listInstances")]
@@ -190,7 +190,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         }
 
         IReadOnlyList<InstanceRecord> instances = await store.ListInstancesAsync(serviceId, from, to, context.CancellationToken).ConfigureAwait(false);
-        return [.. instances.Select(ToOutput)];
+        return [.. instances.Take(options.MaxListItems).Select(ToOutput)];
     }
 
     [GraphQLMetadata("findService")]
