@@ -172,7 +172,9 @@ public abstract class SqlProfilingStore : IProfilingStore
         await using DbTransaction transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
         await LockServiceTasksAsync(connection, transaction, task.ServiceId, cancellationToken).ConfigureAwait(false);
         object? busy = await ScalarAsync(connection, transaction,
-            "SELECT COUNT(*) FROM tasks WHERE service_id = @service AND event = @event AND profiling_until > @now", cancellationToken,
+            // Only tasks that profile for a while count: a snapshot's profiling_until is its create time, which a
+            // same-millisecond neighbour may have moved a millisecond ahead of now.
+            "SELECT COUNT(*) FROM tasks WHERE service_id = @service AND event = @event AND profiling_until > @now AND profiling_until > create_time", cancellationToken,
             ("service", task.ServiceId), ("event", task.Event.ToString()), ("now", now)).ConfigureAwait(false);
         if (Convert.ToInt64(busy, System.Globalization.CultureInfo.InvariantCulture) > 0)
         {

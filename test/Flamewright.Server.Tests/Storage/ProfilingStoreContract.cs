@@ -133,14 +133,17 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     });
 
     [Fact(Timeout = Spec.Timeout)]
-    public Task Two_tasks_in_the_same_millisecond_get_distinct_ids() => Spec.Run(async () =>
+    public Task Snapshot_tasks_in_the_same_millisecond_get_distinct_ids_and_none_counts_as_still_profiling() => Spec.Run(async () =>
     {
         ProfilingTask first = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!;
         ProfilingTask second = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!;
 
+        ProfilingTask? third = await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default);
+
         Assert.Equal(SkyWalkingIds.TaskId(Now, s_serviceId), first.Id);
         Assert.Equal(SkyWalkingIds.TaskId(Now + 1, s_serviceId), second.Id);
-        Assert.Equal([second.Id, first.Id], (await Store.ListTasksAsync(s_serviceId, Now, Now + 10, 10, default)).Select(t => t.Id));
+        Assert.Equal(SkyWalkingIds.TaskId(Now + 2, s_serviceId), third?.Id);
+        Assert.Equal([third!.Id, second.Id, first.Id], (await Store.ListTasksAsync(s_serviceId, Now, Now + 10, 10, default)).Select(t => t.Id));
     });
 
     [Fact(Timeout = Spec.Timeout)]
