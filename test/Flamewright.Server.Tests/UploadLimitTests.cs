@@ -79,6 +79,46 @@ public sealed class UploadLimitTests
         Assert.Equal([agent.InstanceId], (await graphql.ProgressAsync(taskId))["errorInstanceIds"]!.AsArray().Select(i => (string)i!));
     });
 
+    [Fact(Timeout = Spec.Timeout)]
+    public Task An_upload_beyond_MaxConcurrentUploads_is_refused_with_ResourceExhausted_and_its_instance_told_why() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync(new Dictionary<string, string> { [nameof(ServerOptions.MaxConcurrentUploads)] = "2" });
+        using GoLikeAgent first = server.Agent("go-service", "provider1");
+        using GoLikeAgent second = server.Agent("go-service", "provider2");
+        using GoLikeAgent third = server.Agent("go-service", "provider3");
+        using GraphQLClient graphql = server.GraphQL();
+        string taskId = await graphql.TaskTakenByAsync("CPU", first, second, third);
+        byte[] profile = TestData.Bytes("cpu");
+
+        (var firstCall, _) = await first.BeginUploadAsync(first.MetadataMessage(taskId, PprofProfilingStatus.PprofProfilingSuccess, profile.Length));
+        (var secondCall, _) = await second.BeginUploadAsync(second.MetadataMessage(taskId, PprofProfilingStatus.PprofProfilingSuccess, profile.Length));
+        using (firstCall)
+        using (secondCall)
+        {
+            RpcException refused = await Assert.ThrowsAsync<RpcException>(() => third.UploadAsync(taskId, profile));
+            Assert.Equal(
+                (StatusCode.ResourceExhausted, "the server is receiving 2 uploads already (MaxConcurrentUploads); nothing was stored"),
+                (refused.StatusCode, refused.Status.Detail));
+
+            foreach (var call in new[] { firstCall, secondCall })
+            {
+                await call.RequestStream.WriteAsync(new PprofData { Content = Google.Protobuf.ByteString.CopyFrom(profile) });
+                await GoLikeAgent.EndUploadAsync(call);
+            }
+        }
+
+        JsonNode progress = await graphql.ProgressAsync(taskId);
+        Assert.Equal(
+            ("FAILED", "the upload failed: the server is receiving 2 uploads already (MaxConcurrentUploads); nothing was stored"),
+            ((string)progress["instances"]![2]!["state"]!, (string?)progress["instances"]![2]!["reason"]));
+        Assert.Equal(2, (await graphql.UploadsAsync(taskId)).Count);
+
+        // The slots are given back: the refused instance's next upload is taken.
+        await server.AllUploadsReleasedAsync();
+        Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await third.UploadAsync(taskId, profile));
+        Assert.Equal(3, (await graphql.UploadsAsync(taskId)).Count);
+    });
+
     /// <summary>Bytes that are not a profile: the limit must refuse them before anything tries to parse them.</summary>
     private static byte[] Filler(int length)
     {

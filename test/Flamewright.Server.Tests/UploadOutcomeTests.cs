@@ -231,5 +231,117 @@ public sealed class UploadOutcomeTests
         Assert.Equal("second", (string?)progress["instances"]![0]!["reason"]);
     });
 
+    [Theory(Timeout = Spec.Timeout)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public Task An_error_text_just_under_the_message_limit_is_stored_cut_to_MaxErrorMessageLength_and_marked(bool inTheMetadataMessage) => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        string taskId = await graphql.TaskTakenByAsync("CPU", agent);
+        string flood = Flood(new ServerOptions().MaxAgentMessageBytes - 1024);
+
+        await ReportErrorAsync(agent, taskId, flood, inTheMetadataMessage);
+
+        string expected = flood[..new ServerOptions().MaxErrorMessageLength] + "…(truncated)";
+        JsonNode progress = await graphql.ProgressAsync(taskId);
+        Assert.Equal(("EXECUTION_TASK_ERROR", expected), ((string)progress["logs"]!.AsArray().Last()!["operationType"]!, (string?)progress["logs"]!.AsArray().Last()!["message"]));
+        Assert.Equal(("FAILED", expected), ((string)progress["instances"]![0]!["state"]!, (string?)progress["instances"]![0]!["reason"]));
+        Assert.All(server.Logs.Entries, e => Assert.True(e.Message.Length < 8192, $"a log line of {e.Message.Length} characters"));
+        await graphql.AssertNothingStoredAndStillServingAsync(agent, taskId);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task An_error_text_over_the_message_limit_in_the_metadata_message_is_refused_whole_with_ResourceExhausted() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        string taskId = await graphql.TaskTakenByAsync("CPU", agent);
+
+        RpcException refused = await Assert.ThrowsAsync<RpcException>(() => agent.ReportErrorAsync(taskId, Flood(10 * 1024 * 1024)));
+
+        // gRPC refuses the message before reading it, so the server cannot know whose it was: the instance stays notified.
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.Equal(["NOTIFIED"], await graphql.OperationsAsync(taskId));
+        await server.AllUploadsReleasedAsync();
+        await graphql.AssertNothingStoredAndStillServingAsync(agent, taskId);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task An_error_text_over_the_message_limit_after_the_metadata_fails_the_instance_saying_the_text_was_too_large() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        string taskId = await graphql.TaskTakenByAsync("CPU", agent);
+
+        (var call, PprofProfilingStatus answer) = await agent.BeginUploadAsync(agent.MetadataMessage(taskId, PprofProfilingStatus.PprofExecutionTaskError, 0));
+        using (call)
+        {
+            Assert.Equal(PprofProfilingStatus.PprofExecutionTaskError, answer);
+            try
+            {
+                await call.RequestStream.WriteAsync(new PprofData { ErrorMessage = Flood(10 * 1024 * 1024) });
+            }
+            catch (RpcException)
+            {
+                // The server may have ended the call before the last bytes of the message left.
+            }
+        }
+
+        await Eventually.HoldsAsync(async () => (await graphql.OperationsAsync(taskId)).Length == 2, "the error is logged");
+        Assert.Equal(
+            "the agent sent an error text larger than 4194304 bytes (MaxAgentMessageBytes); it was not read",
+            (string?)(await graphql.ProgressAsync(taskId))["instances"]![0]!["reason"]);
+        await server.AllUploadsReleasedAsync();
+        await graphql.AssertNothingStoredAndStillServingAsync(agent, taskId);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task An_error_text_is_cut_at_the_MaxErrorMessageLength_setting_and_never_between_the_halves_of_a_surrogate_pair() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync(new Dictionary<string, string> { [nameof(ServerOptions.MaxErrorMessageLength)] = "16" });
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GoLikeAgent exact = server.Agent("go-service", "provider2");
+        using GraphQLClient graphql = server.GraphQL();
+        string taskId = await graphql.TaskTakenByAsync("CPU", agent, exact);
+
+        // The 16th character is the first half of "🔥": cutting there would store half a character.
+        await agent.ReportErrorAsync(taskId, "panic: profiler🔥 crashed");
+        await exact.ReportErrorAsync(taskId, "exactly sixteen!");
+
+        var reasons = (await graphql.ProgressAsync(taskId))["instances"]!.AsArray().Select(i => (string?)i!["reason"]);
+        Assert.Equal(["panic: profiler…(truncated)", "exactly sixteen!"], reasons);
+    });
+
     private static string[] Ids(JsonNode? ids) => [.. ids!.AsArray().Select(i => (string)i!)];
+
+    /// <summary>An error text of <paramref name="length"/> ASCII characters (as many UTF-8 bytes) that is not all one letter.</summary>
+    private static string Flood(int length) => string.Create(length, 0, (chars, _) =>
+    {
+        for (int i = 0; i < chars.Length; i++)
+        {
+            chars[i] = (char)('a' + i % 26);
+        }
+    });
+
+    /// <summary>Reports an error with its text in the metadata message, or in the message after it.</summary>
+    private static async Task ReportErrorAsync(GoLikeAgent agent, string taskId, string text, bool inTheMetadataMessage)
+    {
+        if (inTheMetadataMessage)
+        {
+            Assert.Equal(PprofProfilingStatus.PprofExecutionTaskError, await agent.ReportErrorAsync(taskId, text));
+            return;
+        }
+
+        (var call, PprofProfilingStatus answer) = await agent.BeginUploadAsync(agent.MetadataMessage(taskId, PprofProfilingStatus.PprofExecutionTaskError, 0));
+        using (call)
+        {
+            Assert.Equal(PprofProfilingStatus.PprofExecutionTaskError, answer);
+            await call.RequestStream.WriteAsync(new PprofData { ErrorMessage = text });
+            await GoLikeAgent.EndUploadAsync(call);
+        }
+    }
 }

@@ -12,6 +12,9 @@ public sealed class ServerOptions
     /// <summary>Configuration section the options bind from.</summary>
     public const string Section = "Server";
 
+    /// <summary>Smallest <see cref="MaxAgentMessageBytes"/>: a Go agent's 1 MiB chunk with room for its framing.</summary>
+    public const int MinAgentMessageBytes = 1024 * 1024 + 1024;
+
     /// <summary>
     /// Address the agent gRPC port listens on. Loopback by default, so that a first <c>flamewright server</c>
     /// exposes nothing; agents on other hosts need <c>0.0.0.0</c> (SkyWalking's own default).
@@ -131,6 +134,33 @@ public sealed class ServerOptions
     /// </summary>
     public int UploadTimeoutSeconds { get; set; } = 120;
 
+    /// <summary>
+    /// Seconds a collect stream may go without a message before the server ends it. The Go agent sends its
+    /// metadata as soon as the stream opens and its 1 MiB chunks back to back, so a gap this long means a dead or
+    /// stalled peer; ending it frees the stream's buffer long before <see cref="UploadTimeoutSeconds"/>.
+    /// </summary>
+    public int UploadIdleTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Uploads received at once, from the metadata until the profile is stored; one more is refused with
+    /// RESOURCE_EXHAUSTED. Each may buffer up to <see cref="MaxUploadBytes"/>, so this bounds what uploads hold
+    /// (64 × 30 MiB at worst). 64 is above issue 3's 50 agents uploading at the same moment; agents poll every 20 s,
+    /// so real uploads spread out, and a typical profile arrives in milliseconds.
+    /// </summary>
+    public int MaxConcurrentUploads { get; set; } = 64;
+
+    /// <summary>
+    /// Longest error text kept from an agent, in characters; longer text is cut and says so. A Go error with its
+    /// stack fits; a flood does not fill the task log, the UI or the server's log lines.
+    /// </summary>
+    public int MaxErrorMessageLength { get; set; } = 4096;
+
+    /// <summary>
+    /// Largest single gRPC message an agent may send, in bytes: gRPC's customary 4 MiB. The Go agent sends 1 MiB
+    /// chunks; a larger message (say a 10 MiB error text) is refused with RESOURCE_EXHAUSTED before it is buffered.
+    /// </summary>
+    public int MaxAgentMessageBytes { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>Largest size an uploaded profile may inflate to, in bytes, when it is parsed: the engine's 256 MiB.</summary>
     public long MaxDecompressedBytes { get; set; } = Flamewright.Pprof.PprofLimits.DefaultMaxDecompressedBytes;
 
@@ -211,6 +241,13 @@ public sealed class ServerOptions
         Positive(problems, nameof(RetentionCheckMinutes), RetentionCheckMinutes);
         Positive(problems, nameof(TaskDispatchMinutes), TaskDispatchMinutes);
         Positive(problems, nameof(UploadTimeoutSeconds), UploadTimeoutSeconds);
+        Positive(problems, nameof(UploadIdleTimeoutSeconds), UploadIdleTimeoutSeconds);
+        Positive(problems, nameof(MaxConcurrentUploads), MaxConcurrentUploads);
+        Positive(problems, nameof(MaxErrorMessageLength), MaxErrorMessageLength);
+        if (MaxAgentMessageBytes < MinAgentMessageBytes)
+        {
+            problems.Add($"MaxAgentMessageBytes must be {MinAgentMessageBytes} or more: the Go agent's 1 MiB chunks must fit");
+        }
         Positive(problems, nameof(AnalysisCacheMegabytes), AnalysisCacheMegabytes);
         if (MaxDecompressedBytes is < 1 or > int.MaxValue)
         {

@@ -212,8 +212,8 @@ public static class FlamewrightServerExtensions
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<AgentTokenInterceptor>();
-            // The Go agent sends 1 MiB chunks; 4 MiB leaves room for other agents' larger chunks.
-            grpc.MaxReceiveMessageSize = 4 * 1024 * 1024;
+            // The Go agent sends 1 MiB chunks; the default 4 MiB leaves room for other agents' larger chunks.
+            grpc.MaxReceiveMessageSize = options.MaxAgentMessageBytes;
         });
         services.AddGraphQLEndpoint();
         return services;

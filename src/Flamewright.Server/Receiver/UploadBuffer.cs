@@ -2,24 +2,28 @@ namespace Flamewright.Server.Receiver;
 
 /// <summary>
 /// Where an upload's bytes wait until the stream ends: memory, or a temporary file that is deleted when the
-/// buffer is disposed, whatever way the upload ended. Grows with what arrives, never with what was declared.
+/// buffer is disposed, whatever way the upload ended. Grows with what arrives, never with what was declared; what
+/// it holds is counted in <see cref="UploadLoad.BufferedBytes"/> until it is disposed.
 /// </summary>
 internal sealed class UploadBuffer : IDisposable
 {
     private readonly Stream _stream;
     private readonly string? _path;
+    private readonly UploadLoad _load;
+    private long _counted;
 
-    private UploadBuffer(Stream stream, string? path)
+    private UploadBuffer(Stream stream, string? path, UploadLoad load)
     {
         _stream = stream;
         _path = path;
+        _load = load;
     }
 
     public long Length => _stream.Length;
 
-    public static UploadBuffer InMemory() => new(new MemoryStream(), null);
+    public static UploadBuffer InMemory(UploadLoad load) => new(new MemoryStream(), null, load);
 
-    public static UploadBuffer InTemporaryFile(string directory)
+    public static UploadBuffer InTemporaryFile(string directory, UploadLoad load)
     {
         Directory.CreateDirectory(directory);
         string path = Path.Combine(directory, $"{Guid.NewGuid():N}.upload");
@@ -27,11 +31,16 @@ internal sealed class UploadBuffer : IDisposable
         // and the server clears the folder at start for a process that was killed.
         var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16,
             FileOptions.Asynchronous | FileOptions.DeleteOnClose);
-        return new UploadBuffer(stream, path);
+        return new UploadBuffer(stream, path, load);
     }
 
-    public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) =>
-        _stream.WriteAsync(bytes, cancellationToken);
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        // Counted before the write: a write cut short still leaves its bytes counted until Dispose takes them back.
+        _counted += bytes.Length;
+        _load.Buffered(bytes.Length);
+        return _stream.WriteAsync(bytes, cancellationToken);
+    }
 
     public async Task<byte[]> ToArrayAsync(CancellationToken cancellationToken)
     {
@@ -48,6 +57,8 @@ internal sealed class UploadBuffer : IDisposable
 
     public void Dispose()
     {
+        _load.Buffered(-_counted);
+        _counted = 0;
         _stream.Dispose();
         if (_path is not null && File.Exists(_path))
         {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.IO.Compression;
 using Flamewright.Pprof;
 using Flamewright.Pprof.Model;
@@ -17,35 +18,44 @@ namespace Flamewright.Server.Receiver;
 /// </summary>
 internal sealed partial class UploadReceiver(IProfilingStore store, ServerOptions options, TimeProvider time, ILogger<UploadReceiver> logger)
 {
-    /// <summary>Longest error text kept from an agent, in characters: a stack trace fits, a flood does not.</summary>
-    public const int MaxErrorMessageLength = 4096;
-
     /// <summary>Name of the folder under the data directory that holds uploads in temporary-file mode.</summary>
     public const string TemporaryFolder = "uploads.tmp";
+
+    /// <summary>What follows an error text cut at <see cref="ServerOptions.MaxErrorMessageLength"/>.</summary>
+    public const string TruncationMarker = "…(truncated)";
+
+    /// <summary>
+    /// Longest task id this server makes: a time in milliseconds, '_', and the Base64 of a service name of
+    /// <see cref="AgentNames.MaxLength"/> characters (at most 3 UTF-8 bytes each) with ".1". A longer one names no
+    /// task, and is refused without being looked up or echoed.
+    /// </summary>
+    public const int MaxTaskIdLength = 20 + 1 + (AgentNames.MaxLength * 3 + 2) / 3 * 4 + 2;
 
     /// <summary>How long an error report may take to follow its metadata with the error text.</summary>
     private static readonly TimeSpan ErrorMessageWait = TimeSpan.FromSeconds(5);
 
     private readonly PprofLimits _limits = new() { MaxDecompressedBytes = options.MaxDecompressedBytes };
 
+    /// <summary>The upload each task and instance is receiving: a newer one replaces it (see <see cref="ReplaceOlderAsync"/>).</summary>
+    private readonly ConcurrentDictionary<(string TaskId, string InstanceId), Attempt> _receiving = new();
+
     public string TemporaryDirectory { get; } = Path.Combine(Path.GetFullPath(options.DataDir), TemporaryFolder);
+
+    /// <summary>What the streams in progress hold.</summary>
+    public UploadLoad Load { get; } = new();
 
     public async Task ReceiveAsync(IAsyncStreamReader<PprofData> requests, IServerStreamWriter<PprofCollectionResponse> responses, ServerCallContext context)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-        deadline.CancelAfter(TimeSpan.FromSeconds(options.UploadTimeoutSeconds));
-        CancellationToken cancellation = deadline.Token;
-        var attempt = new Attempt();
+        using IDisposable open = Load.OpenStream();
+        using var attempt = new Attempt(
+            TimeSpan.FromSeconds(options.UploadTimeoutSeconds), TimeSpan.FromSeconds(options.UploadIdleTimeoutSeconds), context.CancellationToken);
         try
         {
-            await ReceiveCoreAsync(requests, responses, attempt, cancellation).ConfigureAwait(false);
+            await ReceiveCoreAsync(requests, responses, attempt).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested && deadline.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or IOException && !context.CancellationToken.IsCancellationRequested && attempt.Stopped is { } stop)
         {
-            LogUploadAbandoned(logger, "timed out");
-            string reason = $"the upload took longer than {options.UploadTimeoutSeconds} s";
-            await LogCutShortAsync(attempt, reason).ConfigureAwait(false);
-            throw new RpcException(new Status(StatusCode.DeadlineExceeded, reason));
+            throw await StoppedAsync(attempt, stop).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException)
         {
@@ -59,6 +69,37 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
             await LogCutShortAsync(attempt, e.Status.Detail).ConfigureAwait(false);
             throw;
         }
+        finally
+        {
+            if (attempt.Key is { } key)
+            {
+                _receiving.TryRemove(new KeyValuePair<(string, string), Attempt>(key, attempt));
+            }
+
+            attempt.End();
+        }
+    }
+
+    /// <summary>The server's own reasons to end a stream: each says why, and the instance's log says so where the user should see it.</summary>
+    private async Task<RpcException> StoppedAsync(Attempt attempt, Stop stop)
+    {
+        switch (stop)
+        {
+            case Stop.Replaced:
+                // The newer upload of the same instance reports the outcome; this one leaves no log of its own.
+                LogUploadReplaced(logger, attempt.Upload!.Task.Id, attempt.Upload.InstanceName);
+                return new RpcException(new Status(StatusCode.Aborted, "a newer upload of this task by this instance replaced this one; nothing was stored"));
+            case Stop.Idle:
+                string idle = $"the agent sent nothing for {options.UploadIdleTimeoutSeconds} s";
+                LogUploadAbandoned(logger, idle);
+                await LogCutShortAsync(attempt, idle).ConfigureAwait(false);
+                return new RpcException(new Status(StatusCode.DeadlineExceeded, idle + "; nothing was stored"));
+            default:
+                string slow = $"the upload took longer than {options.UploadTimeoutSeconds} s";
+                LogUploadAbandoned(logger, "timed out");
+                await LogCutShortAsync(attempt, slow).ConfigureAwait(false);
+                return new RpcException(new Status(StatusCode.DeadlineExceeded, slow));
+        }
     }
 
     /// <summary>
@@ -68,16 +109,17 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
     /// </summary>
     private async Task LogCutShortAsync(Attempt attempt, string reason)
     {
-        if (attempt.Upload is { } upload && !attempt.Logged)
+        if (attempt.Upload is not null && !attempt.Logged)
         {
             string text = reason.EndsWith("nothing was stored", StringComparison.Ordinal) ? reason : reason + "; nothing was stored";
             await LogErrorAsync(attempt, TaskLogOperation.EXECUTION_TASK_ERROR, "the upload failed: " + text).ConfigureAwait(false);
         }
     }
 
-    private async Task ReceiveCoreAsync(IAsyncStreamReader<PprofData> requests, IServerStreamWriter<PprofCollectionResponse> responses, Attempt attempt, CancellationToken cancellation)
+    private async Task ReceiveCoreAsync(IAsyncStreamReader<PprofData> requests, IServerStreamWriter<PprofCollectionResponse> responses, Attempt attempt)
     {
-        if (!await requests.MoveNext(cancellation).ConfigureAwait(false))
+        CancellationToken cancellation = attempt.Token;
+        if (!await attempt.NextAsync(requests).ConfigureAwait(false))
         {
             return;
         }
@@ -91,6 +133,13 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         PprofMetaData metadata = first.Metadata;
         Upload upload = await IdentifyAsync(metadata, cancellation).ConfigureAwait(false);
         attempt.Upload = upload;
+        if (first.ResultCase == PprofData.ResultOneofCase.Content)
+        {
+            // Taking these bytes as the first chunk would be a guess; dropping them silently would store a profile
+            // without its start. The Go agent never does this.
+            throw Refuse(StatusCode.InvalidArgument, "the metadata message carried content: content goes in the messages after the server's answer");
+        }
+
         switch (metadata.Type)
         {
             case PprofProfilingStatus.PprofExecutionTaskError:
@@ -125,10 +174,13 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
             return;
         }
 
+        await ReplaceOlderAsync(attempt, upload, cancellation).ConfigureAwait(false);
+        using IDisposable slot = Load.TryStartReceiving(options.MaxConcurrentUploads)
+            ?? throw Refuse(StatusCode.ResourceExhausted, $"the server is receiving {options.MaxConcurrentUploads} uploads already (MaxConcurrentUploads); nothing was stored");
         await Respond(responses, PprofProfilingStatus.PprofProfilingSuccess, cancellation).ConfigureAwait(false);
-        using UploadBuffer buffer = options.MemoryParser ? UploadBuffer.InMemory() : UploadBuffer.InTemporaryFile(TemporaryDirectory);
+        using UploadBuffer buffer = options.MemoryParser ? UploadBuffer.InMemory(Load) : UploadBuffer.InTemporaryFile(TemporaryDirectory, Load);
         long declared = metadata.ContentSize;
-        while (await requests.MoveNext(cancellation).ConfigureAwait(false))
+        while (await attempt.NextAsync(requests).ConfigureAwait(false))
         {
             PprofData message = requests.Current;
             if (message.Metadata is not null)
@@ -179,12 +231,40 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         attempt.Logged = true;
     }
 
+    /// <summary>
+    /// One upload per task and instance at a time: a newer one ends the one in progress and waits until it is gone.
+    /// A Go agent uploads each task once, so a second stream is the agent again after a restart (its old stream
+    /// may not have broken off yet), a twin with the same instance name, or a hostile client; the newest wins, as
+    /// it would in storage. Without this, every stream a client opens and drops for one instance would hold a
+    /// buffer and a slot of <see cref="ServerOptions.MaxConcurrentUploads"/>, and leave an error log behind.
+    /// </summary>
+    private async Task ReplaceOlderAsync(Attempt attempt, Upload upload, CancellationToken cancellation)
+    {
+        attempt.Key = (upload.Task.Id, upload.InstanceId);
+        Attempt? older = null;
+        _receiving.AddOrUpdate(attempt.Key.Value, attempt, (_, previous) =>
+        {
+            older = previous;
+            return attempt;
+        });
+        if (older is not null)
+        {
+            older.Replace();
+            await older.Ended.WaitAsync(cancellation).ConfigureAwait(false);
+        }
+    }
+
     private async Task<Upload> IdentifyAsync(PprofMetaData metadata, CancellationToken cancellation)
     {
         AgentNames.Check(metadata.Service, metadata.ServiceInstance);
         if (string.IsNullOrEmpty(metadata.TaskId))
         {
             throw Refuse(StatusCode.InvalidArgument, "the metadata names no task");
+        }
+
+        if (metadata.TaskId.Length > MaxTaskIdLength)
+        {
+            throw Refuse(StatusCode.InvalidArgument, $"the task id is {metadata.TaskId.Length} characters long; no task id is longer than {MaxTaskIdLength}");
         }
 
         ProfilingTask task = await store.FindTaskAsync(metadata.TaskId, cancellation).ConfigureAwait(false)
@@ -208,7 +288,7 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
     /// An agent may send its error text in a message after the metadata. Wait a little for it, but write the
     /// error log whatever happens: an agent that hangs up or stays silent still failed.
     /// </summary>
-    private static async Task<string?> ReadErrorMessageAsync(IAsyncStreamReader<PprofData> requests, CancellationToken cancellation)
+    private async Task<string?> ReadErrorMessageAsync(IAsyncStreamReader<PprofData> requests, CancellationToken cancellation)
     {
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         wait.CancelAfter(ErrorMessageWait);
@@ -222,6 +302,11 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
                     return requests.Current.ErrorMessage;
                 }
             }
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+        {
+            // gRPC refused the message whole, before reading it: all that is known is that there was one.
+            return $"the agent sent an error text larger than {options.MaxAgentMessageBytes} bytes (MaxAgentMessageBytes); it was not read";
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or RpcException)
         {
@@ -280,18 +365,109 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         return new RpcException(new Status(code, message));
     }
 
-    private static string Truncate(string text) => text.Length <= MaxErrorMessageLength ? text : text[..MaxErrorMessageLength] + " …";
+    /// <summary>
+    /// The agent's text cut to <see cref="ServerOptions.MaxErrorMessageLength"/> characters and marked, never
+    /// between the two halves of a surrogate pair: a lone half is not text, and PostgreSQL refuses it.
+    /// </summary>
+    private string Truncate(string text)
+    {
+        int keep = options.MaxErrorMessageLength;
+        if (text.Length <= keep)
+        {
+            return text;
+        }
+
+        if (char.IsHighSurrogate(text[keep - 1]))
+        {
+            keep--;
+        }
+
+        return string.Concat(text.AsSpan(0, keep), TruncationMarker);
+    }
 
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     private sealed record Upload(ProfilingTask Task, string InstanceId, string InstanceName);
 
-    /// <summary>What one collect stream got to: which upload it is, and whether its outcome is logged.</summary>
-    private sealed class Attempt
+    /// <summary>Why the server itself ended a stream.</summary>
+    private enum Stop
     {
+        Replaced,
+        Idle,
+        Deadline,
+    }
+
+    /// <summary>
+    /// What one collect stream got to (which upload it is, whether its outcome is logged) and the ways the server
+    /// may end it: the whole-upload deadline, the idle timer (armed only while waiting for a message), and a
+    /// newer upload of the same task and instance.
+    /// </summary>
+    private sealed class Attempt : IDisposable
+    {
+        private readonly CancellationTokenSource _deadline;
+        private readonly CancellationTokenSource _idle = new();
+        private readonly CancellationTokenSource _replaced = new();
+        private readonly CancellationTokenSource _any;
+        private readonly TimeSpan _idleTimeout;
+        private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Attempt(TimeSpan timeout, TimeSpan idleTimeout, CancellationToken aborted)
+        {
+            _deadline = new CancellationTokenSource(timeout);
+            _idleTimeout = idleTimeout;
+            _any = CancellationTokenSource.CreateLinkedTokenSource(aborted, _deadline.Token, _idle.Token, _replaced.Token);
+        }
+
         public Upload? Upload { get; set; }
 
         public bool Logged { get; set; }
+
+        /// <summary>The task and instance this upload receives for, once it got past its metadata.</summary>
+        public (string TaskId, string InstanceId)? Key { get; set; }
+
+        /// <summary>Fires when the agent goes away or the server ends the stream.</summary>
+        public CancellationToken Token => _any.Token;
+
+        /// <summary>Completes once the stream is over and holds nothing any more.</summary>
+        public Task Ended => _ended.Task;
+
+        /// <summary>Why the server ended the stream, or <c>null</c> when it did not.</summary>
+        public Stop? Stopped =>
+            _replaced.IsCancellationRequested ? Stop.Replaced
+            : _idle.IsCancellationRequested ? Stop.Idle
+            : _deadline.IsCancellationRequested ? Stop.Deadline
+            : null;
+
+        /// <summary>The next message, if the agent sends one within the idle timeout.</summary>
+        public async Task<bool> NextAsync(IAsyncStreamReader<PprofData> requests)
+        {
+            _idle.CancelAfter(_idleTimeout);
+            bool next = await requests.MoveNext(Token).ConfigureAwait(false);
+            _idle.CancelAfter(Timeout.InfiniteTimeSpan);
+            return next;
+        }
+
+        public void Replace()
+        {
+            try
+            {
+                _replaced.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It ended on its own between being found and being replaced.
+            }
+        }
+
+        public void End() => _ended.TrySetResult();
+
+        public void Dispose()
+        {
+            _any.Dispose();
+            _replaced.Dispose();
+            _idle.Dispose();
+            _deadline.Dispose();
+        }
     }
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Task {TaskId}: profile of {Instance} stored ({Bytes} bytes)")]
@@ -305,4 +481,7 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Upload abandoned: {Reason}")]
     private static partial void LogUploadAbandoned(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Task {TaskId}: the upload of {Instance} in progress was replaced by a newer one")]
+    private static partial void LogUploadReplaced(ILogger logger, string taskId, string instance);
 }

@@ -1,5 +1,6 @@
 using Flamewright.Server.Configuration;
 using Flamewright.Server.Hosting;
+using Flamewright.Server.Receiver;
 using Flamewright.Server.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -79,6 +80,14 @@ internal sealed class TestServer : IAsyncDisposable
     /// agent dropped has been cleaned up, which the agent itself cannot see.
     /// </summary>
     public Task UploadAbandonedAsync() => Logs.WaitForAsync("Flamewright.Server.Receiver.UploadReceiver", 203, TimeSpan.FromSeconds(10));
+
+    /// <summary>The receiver's own accounting of the collect streams in progress: open streams, receiving uploads, buffered bytes.</summary>
+    public UploadLoad UploadLoad => Server.Services.GetRequiredService<UploadReceiver>().Load;
+
+    /// <summary>Waits until no collect stream is open and no upload holds a slot or a byte: the server let go of everything.</summary>
+    public Task AllUploadsReleasedAsync(TimeSpan? timeout = null) =>
+        Eventually.HoldsAsync(() => UploadLoad is { Streams: 0, Receiving: 0, BufferedBytes: 0 },
+            "every collect stream is over and holds no slot and no byte", timeout);
 
     /// <summary>One pass of the server's own retention service, as its timer runs it; returns the number of tasks removed.</summary>
     public Task<int> SweepExpiredAsync() =>

@@ -1,0 +1,37 @@
+using Flamewright.Server.Configuration;
+using Flamewright.Server.Tests.Support;
+
+namespace Flamewright.Server.Tests.Configuration;
+
+/// <summary>The limits on agent streams: a value that cannot work stops the server before it starts, naming the setting.</summary>
+public sealed class UploadSettingsTests
+{
+    [Theory(Timeout = Spec.Timeout)]
+    [InlineData(nameof(ServerOptions.UploadIdleTimeoutSeconds), "0", "UploadIdleTimeoutSeconds must be 1 or more")]
+    [InlineData(nameof(ServerOptions.MaxConcurrentUploads), "0", "MaxConcurrentUploads must be 1 or more")]
+    [InlineData(nameof(ServerOptions.MaxErrorMessageLength), "-1", "MaxErrorMessageLength must be 1 or more")]
+    [InlineData(nameof(ServerOptions.MaxAgentMessageBytes), "1048576", "MaxAgentMessageBytes must be 1049600 or more: the Go agent's 1 MiB chunks must fit")]
+    public Task A_stream_limit_that_cannot_work_is_refused_with_one_line_naming_it(string setting, string value, string problem) => Spec.Run(() =>
+    {
+        var flags = new Dictionary<string, (string, string)> { [setting] = (value, "test") };
+
+        SettingsException refused = Assert.Throws<SettingsException>(() => ServerSettings.Load(flags, null, new System.Collections.Hashtable()));
+
+        Assert.Equal(problem, refused.Message);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task The_smallest_message_limit_still_takes_a_Go_agents_1_MiB_chunk() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            [nameof(ServerOptions.MaxAgentMessageBytes)] = ServerOptions.MinAgentMessageBytes.ToString(),
+        });
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (agent, TestData.Padded("cpu", atLeast: 2 * GoLikeAgent.ChunkSize)));
+
+        Assert.Single(await graphql.UploadsAsync(taskId));
+    });
+}
