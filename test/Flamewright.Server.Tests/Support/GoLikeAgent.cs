@@ -107,7 +107,7 @@ internal sealed class GoLikeAgent : IDisposable
                 for (int offset = 0; offset < profile.Length; offset += ChunkSize)
                 {
                     int length = Math.Min(ChunkSize, profile.Length - offset);
-                    await call.RequestStream.WriteAsync(new PprofData { Content = ByteString.CopyFrom(profile, offset, length) });
+                    await WriteAsync(call, new PprofData { Content = ByteString.CopyFrom(profile, offset, length) });
                 }
             }
 
@@ -164,7 +164,7 @@ internal sealed class GoLikeAgent : IDisposable
         AsyncDuplexStreamingCall<PprofData, PprofCollectionResponse> call = OpenCollect(cancellationToken);
         try
         {
-            await call.RequestStream.WriteAsync(first, cancellationToken);
+            await WriteAsync(call, first, cancellationToken);
             Assert.True(await call.ResponseStream.MoveNext(cancellationToken), "the server must answer the metadata");
             return (call, call.ResponseStream.Current.Status);
         }
@@ -175,10 +175,49 @@ internal sealed class GoLikeAgent : IDisposable
         }
     }
 
+    /// <summary>
+    /// Writes one message. When the server has already ended the call (a refusal mid-stream), the write fails as
+    /// Cancelled before the client has read the status the server sent; that status, which the Go agent reads on
+    /// its next Recv, is what is thrown instead.
+    /// </summary>
+    public static async Task WriteAsync(AsyncDuplexStreamingCall<PprofData, PprofCollectionResponse> call, PprofData message, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await call.RequestStream.WriteAsync(message, cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is RpcException { StatusCode: StatusCode.Cancelled } or InvalidOperationException)
+        {
+            try
+            {
+                while (await call.ResponseStream.MoveNext())
+                {
+                }
+            }
+            catch (RpcException sent) when (sent.StatusCode != StatusCode.Cancelled)
+            {
+                throw new RpcException(sent.Status, sent.Trailers);
+            }
+            catch (RpcException)
+            {
+            }
+
+            throw;
+        }
+    }
+
     /// <summary>Half-closes and reads to the end: the call's final status tells whether the server took what was sent.</summary>
     public static async Task EndUploadAsync(AsyncDuplexStreamingCall<PprofData, PprofCollectionResponse> call)
     {
-        await call.RequestStream.CompleteAsync();
+        try
+        {
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (Exception e) when (e is RpcException { StatusCode: StatusCode.Cancelled } or InvalidOperationException)
+        {
+            // The server ended the call first; reading the response below throws the status it sent.
+        }
+
         Assert.False(await call.ResponseStream.MoveNext(), "the server must answer exactly once per stream");
     }
 
