@@ -14,6 +14,36 @@ public sealed record PprofLimits
     /// <summary>The largest decompressed profile accepted; decoding stops and fails once it is exceeded.</summary>
     public long MaxDecompressedBytes { get; init; } = DefaultMaxDecompressedBytes;
 
+    /// <summary>Default for <see cref="MaxModelBytes"/>: this many bytes of model per byte of <see cref="MaxDecompressedBytes"/>.</summary>
+    /// <remarks>
+    /// What a byte of protobuf decodes to depends on what it holds. Go's profiles decode to 1 to 2 bytes of model per
+    /// byte (sample records are compact, names are long). A crafted profile of nothing but the smallest elements
+    /// (empty labels, lines, mappings, one-character strings) decodes to 10 to 40: 256 MiB of it, a gzip bomb of
+    /// 256 KiB, would take 10 GiB. 4 leaves every real profile room and stops such a bomb at 1 GiB (about twice that
+    /// for a moment, as the model's arrays grow by doubling).
+    /// </remarks>
+    public const int DefaultModelBytesPerDecompressedByte = 4;
+
+    /// <summary>The least <see cref="MaxModelBytes"/> defaults to: 64 MiB.</summary>
+    /// <remarks>
+    /// Decoding pre-sizes a few tables (a small profile's take about 100 KiB, a profile of millions of samples up to
+    /// 160 MiB), so a small <see cref="MaxDecompressedBytes"/>, as tests and tight deployments set, must not turn into
+    /// a model limit that small profiles cannot meet.
+    /// </remarks>
+    public const long MinDefaultMaxModelBytes = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// The most memory the decoded profile (its tables of strings, functions, locations, lines, samples, values and
+    /// labels, estimated from their element sizes) may take; decoding stops and fails once it would take more.
+    /// <c>null</c>, the default, is <see cref="DefaultModelBytesPerDecompressedByte"/> × <see cref="MaxDecompressedBytes"/>
+    /// (1 GiB for the default 256 MiB), and at least <see cref="MinDefaultMaxModelBytes"/>.
+    /// </summary>
+    public long? MaxModelBytes { get; init; }
+
+    /// <summary>The model limit in effect: <see cref="MaxModelBytes"/> or its default.</summary>
+    public long EffectiveMaxModelBytes =>
+        MaxModelBytes ?? Math.Max(DefaultModelBytesPerDecompressedByte * MaxDecompressedBytes, MinDefaultMaxModelBytes);
+
     /// <summary>The limits used when none are given.</summary>
     public static PprofLimits Default { get; } = new();
 
@@ -24,6 +54,11 @@ public sealed record PprofLimits
         {
             throw new ArgumentOutOfRangeException(
                 nameof(MaxDecompressedBytes), MaxDecompressedBytes, $"must be between 1 and {Array.MaxLength} bytes");
+        }
+
+        if (MaxModelBytes <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxModelBytes), MaxModelBytes, "must be positive");
         }
     }
 }

@@ -26,7 +26,7 @@ public static class ProfileReader
             stream.Position = start;
             if (Gunzip.IsGzip(magic[..read]))
             {
-                return ProfileDecoder.DecodeInflated(Gunzip.Inflate(stream, limits.MaxDecompressedBytes));
+                return ProfileDecoder.DecodeInflated(Gunzip.Inflate(stream, limits.MaxDecompressedBytes), limits);
             }
         }
 

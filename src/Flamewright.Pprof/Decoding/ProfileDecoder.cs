@@ -15,6 +15,7 @@ internal ref struct ProfileDecoder
     private readonly byte[] _array;
     private readonly ReadOnlySpan<byte> _data;
     private readonly ProfileParts _parts = new();
+    private readonly ModelBudget _budget;
     private string[] _strings = [];
     private IdIndex? _mappingIds;
     private IdIndex? _functionIds;
@@ -22,8 +23,10 @@ internal ref struct ProfileDecoder
     private int _sampleRecords;
 
     /// <param name="data">The protobuf bytes; <c>data.Array</c> is kept by the profile (stacks are slices of it).</param>
-    private ProfileDecoder(ArraySegment<byte> data)
+    /// <param name="limits">Whose model limit applies.</param>
+    private ProfileDecoder(ArraySegment<byte> data, PprofLimits limits)
     {
+        _budget = new ModelBudget(limits.EffectiveMaxModelBytes);
         if (data.Offset != 0)
         {
             data = data.ToArray();
@@ -44,7 +47,7 @@ internal ref struct ProfileDecoder
 
         if (Gunzip.IsGzip(span))
         {
-            return DecodeInflated(Gunzip.Inflate(input, limits.MaxDecompressedBytes));
+            return DecodeInflated(Gunzip.Inflate(input, limits.MaxDecompressedBytes), limits);
         }
 
         if (span.Length > limits.MaxDecompressedBytes)
@@ -56,11 +59,11 @@ internal ref struct ProfileDecoder
         ArraySegment<byte> plain = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(input, out ArraySegment<byte> segment)
             ? segment
             : input.ToArray();
-        return new ProfileDecoder(plain).Run();
+        return new ProfileDecoder(plain, limits).Run();
     }
 
     /// <summary>Decodes what a gzip stream inflated to.</summary>
-    public static Profile DecodeInflated(ArraySegment<byte> inflated)
+    public static Profile DecodeInflated(ArraySegment<byte> inflated, PprofLimits limits)
     {
         if (Gunzip.IsGzip(inflated))
         {
@@ -72,7 +75,7 @@ internal ref struct ProfileDecoder
             PprofFormatException.Throw("gzip data inflates to nothing: a profile has at least a string table");
         }
 
-        return new ProfileDecoder(inflated).Run();
+        return new ProfileDecoder(inflated, limits).Run();
     }
 
     private Profile Run()
@@ -107,6 +110,7 @@ internal ref struct ProfileDecoder
                 PprofFormatException.Throw($"string_table[0] must be empty at byte offset {offset}");
             }
 
+            _budget.Charge(ModelBudget.String(bytes.Length), "string_table", offset);
             strings.Add(bytes.IsEmpty ? "" : Encoding.UTF8.GetString(bytes));
         }
 
@@ -152,6 +156,7 @@ internal ref struct ProfileDecoder
             {
                 case ProfileField.SampleType:
                     reader.Expect(wire, WireType.Len, "sample_type");
+                    _budget.Charge(ModelBudget.SampleType, "sample_type", tagOffset);
                     sampleTypes.Add(ReadValueType(reader.ReadMessage(), "sample_type"));
                     break;
                 case ProfileField.PeriodType:
@@ -160,12 +165,14 @@ internal ref struct ProfileDecoder
                     break;
                 case ProfileField.Mapping:
                     reader.Expect(wire, WireType.Len, "mapping");
+                    _budget.Charge(ModelBudget.Mapping, "mapping", tagOffset);
                     mappingOffsets.Add(tagOffset);
                     mappings.Add(ReadMapping(reader.ReadMessage()));
                     mappingIds.Add(mappings.AsSpan()[^1].Id);
                     break;
                 case ProfileField.Function:
                     reader.Expect(wire, WireType.Len, "function");
+                    _budget.Charge(ModelBudget.Function, "function", tagOffset);
                     functionOffsets.Add(tagOffset);
                     functions.Add(ReadFunction(reader.ReadMessage()));
                     functionIds.Add(functions.AsSpan()[^1].Id);
@@ -220,6 +227,7 @@ internal ref struct ProfileDecoder
             while (!packed.End)
             {
                 int offset = packed.Offset;
+                _budget.Charge(8, field, offset);
                 into.Add(String(packed.ReadVarint(), field, offset));
             }
 
@@ -228,6 +236,7 @@ internal ref struct ProfileDecoder
 
         reader.Expect(wire, WireType.Varint, field);
         int at = reader.Offset;
+        _budget.Charge(8, field, at);
         into.Add(String(reader.ReadVarint(), field, at));
     }
 
@@ -336,6 +345,7 @@ internal ref struct ProfileDecoder
             }
 
             reader.Expect(wire, WireType.Len, "location");
+            _budget.Charge(ModelBudget.Location, "location", tagOffset);
             Location location = ReadLocation(reader.ReadMessage(), ref lines);
             locations.Add(location);
             ids.Add(location.Id);
@@ -355,6 +365,7 @@ internal ref struct ProfileDecoder
         int firstLine = lines.Count;
         while (!reader.End)
         {
+            int fieldOffset = reader.Offset;
             int tag = reader.ReadTag(out WireType wire);
             switch (tag)
             {
@@ -376,6 +387,7 @@ internal ref struct ProfileDecoder
                     break;
                 case LocationField.Line:
                     reader.Expect(wire, WireType.Len, "location.line");
+                    _budget.Charge(ModelBudget.Line, "location.line", fieldOffset);
                     lines.Add(ReadLine(reader.ReadMessage()));
                     break;
                 case LocationField.IsFolded:
@@ -429,11 +441,14 @@ internal ref struct ProfileDecoder
     private void ReadSamples()
     {
         int valueCount = _parts.SampleTypes.Length;
-        var stacks = new StackTable(_array, _sampleRecords) { Ids = _locationIds! };
         // Sized by the sample records actually present in the bytes (counted in the first pass), not by any count
-        // the profile declares.
+        // the profile declares, and charged before they are allocated.
+        int presizedStacks = StackTable.PresizeFor(_sampleRecords);
+        int presizedValues = (int)Math.Min((long)_sampleRecords * valueCount, _data.Length); // a value takes a byte at least
+        _budget.Charge(((long)presizedStacks * ModelBudget.Stack) + (4L * _sampleRecords) + (8L * presizedValues), $"{_sampleRecords} sample records", -1);
+        var stacks = new StackTable(_array, _sampleRecords) { Ids = _locationIds! };
         var sampleStacks = new GrowableArray<int>(_sampleRecords);
-        var values = new GrowableArray<long>((int)Math.Min((long)_sampleRecords * valueCount, _data.Length)); // a value takes a byte at least
+        var values = new GrowableArray<long>(presizedValues);
         var labelStarts = new GrowableArray<int>(0);
         var labels = new GrowableArray<Label>(0);
         var ids = new GrowableArray<ulong>(64);
@@ -458,6 +473,7 @@ internal ref struct ProfileDecoder
             var sample = reader.ReadMessage();
             while (!sample.End)
             {
+                int fieldOffset = sample.Offset;
                 int tag = sample.ReadTag(out WireType sampleWire);
                 switch (tag)
                 {
@@ -491,16 +507,18 @@ internal ref struct ProfileDecoder
                             sample.Expect(sampleWire, WireType.Varint, "sample.location_id");
                             unpacked = true;
                             int at = sample.Offset;
+                            _budget.Charge(8, "sample.location_id", at); // the id list and the stack table's own copy
                             ids.Add(sample.ReadVarint());
                             Resolve(_locationIds!, ids.AsSpan()[^1], sampleIndex, at);
                         }
 
                         break;
                     case SampleField.Value:
-                        ReadValues(ref sample, sampleWire, ref values);
+                        ReadValues(ref sample, sampleWire, ref values, presizedValues);
                         break;
                     case SampleField.Label:
                         sample.Expect(sampleWire, WireType.Len, "sample.label");
+                        _budget.Charge(ModelBudget.Label, "sample.label", fieldOffset);
                         labels.Add(ReadLabel(sample.ReadMessage()));
                         break;
                     default:
@@ -529,9 +547,21 @@ internal ref struct ProfileDecoder
             }
 
             // One packed field is a run of the profile's own bytes: the stack table points at it, copying nothing.
+            int stacksBefore = stacks.Count;
             sampleStacks.Add(packedRuns == 1 && !unpacked
                 ? stacks.InternSlice(packedOffset, packedLength)
                 : stacks.InternIds(ids.AsSpan()));
+            if (stacks.Count > stacksBefore && stacks.Count > presizedStacks)
+            {
+                _budget.Charge(ModelBudget.Stack, "sample", tagOffset); // a new stack beyond the pre-sized ones
+            }
+        }
+
+        if (valueCount == 0 && sampleStacks.Count > 0)
+        {
+            // Samples weigh nothing without a sample type, and every analysis would fail on the profile later; go tool
+            // pprof refuses it too ("missing sample type information").
+            PprofFormatException.Throw($"the profile has {sampleStacks.Count} samples but no sample types");
         }
 
         if (labelStarts.Count > 0)
@@ -606,13 +636,19 @@ internal ref struct ProfileDecoder
         return index;
     }
 
-    private static void ReadValues(ref ProtoReader sample, WireType wire, ref GrowableArray<long> into)
+    /// <summary>Reads one sample's values; those beyond the <paramref name="presized"/> ones are charged as they come.</summary>
+    private readonly void ReadValues(ref ProtoReader sample, WireType wire, ref GrowableArray<long> into, int presized)
     {
         if (wire == WireType.Len)
         {
             ProtoReader packed = sample.ReadMessage();
             while (!packed.End)
             {
+                if (into.Count >= presized)
+                {
+                    _budget.Charge(8, "sample.value", packed.Offset);
+                }
+
                 into.Add((long)packed.ReadVarint());
             }
 
@@ -620,6 +656,11 @@ internal ref struct ProfileDecoder
         }
 
         sample.Expect(wire, WireType.Varint, "sample.value");
+        if (into.Count >= presized)
+        {
+            _budget.Charge(8, "sample.value", sample.Offset);
+        }
+
         into.Add((long)sample.ReadVarint());
     }
 

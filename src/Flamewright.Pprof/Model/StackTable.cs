@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Flamewright.Pprof.Decoding;
 
 namespace Flamewright.Pprof.Model;
@@ -25,6 +26,7 @@ internal sealed class StackTable
     // the slot saves a second cache miss per lookup, which is what interning millions of stacks is bound by.
     private long[] _buckets;
     private IdIndex? _ids;
+    private bool _keyed;
 
     /// <param name="source">The bytes that packed id runs are slices of (the decompressed profile), if any.</param>
     /// <param name="expectedStacks">
@@ -34,17 +36,31 @@ internal sealed class StackTable
     public StackTable(byte[]? source = null, int expectedStacks = 0)
     {
         _source = source ?? [];
-        int presize = Math.Clamp(expectedStacks, 512, MaxPresizedStacks);
+        int presize = PresizeFor(expectedStacks);
         _spans = new GrowableArray<long>(presize);
         // Load stays at most 1/2: room for 3/2 of the expected stacks, rounded up to a power of two, is enough
         // for real profiles, where records repeat stacks.
         _buckets = new long[BitOperations.RoundUpToPowerOf2((uint)(presize + presize / 2))];
     }
 
+    /// <summary>
+    /// The longest probe sequence the fast hash may cause before the table switches to <see cref="KeyedHash"/>. With
+    /// linear probing at a load of at most 1/2 and a hash that spreads its keys, the chance that an insert probes
+    /// more than k slots falls like e^(-0.19 k): about 10^-21 for 256, so no real profile gets there, while a flood
+    /// gets there after 256 colliding stacks, having cost some 30 000 probes.
+    /// </summary>
+    private const int MaxProbes = 256;
+
     /// <summary>Pre-sizing stops here (a 64 MiB table); a profile with more distinct stacks grows the table.</summary>
     private const int MaxPresizedStacks = 1 << 22;
 
     public int Count => _spans.Count;
+
+    /// <summary>How many stacks a table made for <paramref name="expectedStacks"/> has room for before it grows.</summary>
+    public static int PresizeFor(int expectedStacks) => Math.Clamp(expectedStacks, 512, MaxPresizedStacks);
+
+    /// <summary>True once a flood of colliding stacks made the table switch to <see cref="KeyedHash"/>.</summary>
+    internal bool UsesKeyedHash => _keyed;
 
     /// <summary>The location id → index map; set once every location is known.</summary>
     public IdIndex Ids
@@ -115,9 +131,10 @@ internal sealed class StackTable
 
     private int Intern(ReadOnlySpan<byte> encoded, long sourceSpan)
     {
-        uint hash = Hash(encoded);
+        uint hash = _keyed ? KeyedHash(encoded) : Hash(encoded);
         int mask = _buckets.Length - 1;
         int slot = (int)hash & mask;
+        int probes = 0;
         while (true)
         {
             long entry = _buckets[slot];
@@ -130,6 +147,12 @@ internal sealed class StackTable
             if ((uint)(entry >>> 32) == hash && Bytes(stack).SequenceEqual(encoded))
             {
                 return stack;
+            }
+
+            if (++probes > MaxProbes && !_keyed)
+            {
+                UseKeyedHash();
+                return Intern(encoded, sourceSpan);
             }
 
             slot = (slot + 1) & mask;
@@ -175,7 +198,43 @@ internal sealed class StackTable
         _buckets = buckets;
     }
 
-    /// <summary>A multiply-rotate hash over 8-byte words: cheap, and spreads the small ids of real profiles well.</summary>
+    /// <summary>
+    /// Re-indexes every stack by <see cref="KeyedHash"/>, for good: the fast hash is being flooded (or, once in a
+    /// very long while, unlucky), and a hash the profile cannot predict puts an end to it.
+    /// </summary>
+    private void UseKeyedHash()
+    {
+        _keyed = true;
+        Array.Clear(_buckets);
+        int mask = _buckets.Length - 1;
+        for (int stack = 0; stack < Count; stack++)
+        {
+            uint hash = KeyedHash(Bytes(stack));
+            int slot = (int)hash & mask;
+            while (_buckets[slot] != 0)
+            {
+                slot = (slot + 1) & mask;
+            }
+
+            _buckets[slot] = ((long)hash << 32) | (uint)(stack + 1);
+        }
+    }
+
+    /// <summary>
+    /// Marvin, the hash .NET gives strings against hash flooding, seeded at random per process: a profile's author
+    /// cannot make stacks collide under it. It costs twice the fast hash, so it is only the fallback.
+    /// </summary>
+    private static uint KeyedHash(ReadOnlySpan<byte> bytes)
+    {
+        int hash = string.GetHashCode(MemoryMarshal.Cast<byte, char>(bytes));
+        return (bytes.Length & 1) == 0 ? (uint)hash : (uint)HashCode.Combine(hash, bytes[^1]);
+    }
+
+    /// <summary>
+    /// A multiply-rotate hash over 8-byte words: cheap, and spreads the small ids of real profiles well. It is
+    /// not keyed, and a crafted profile can make any number of stacks collide under it (HostileProfiles builds 65 536
+    /// such stacks, which took this table nearly three minutes to intern): <see cref="MaxProbes"/> catches that.
+    /// </summary>
     private static uint Hash(ReadOnlySpan<byte> bytes)
     {
         ulong h = (ulong)bytes.Length * 0x9E3779B97F4A7C15UL;

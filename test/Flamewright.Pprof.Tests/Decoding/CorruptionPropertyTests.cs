@@ -51,8 +51,8 @@ public sealed class CorruptionPropertyTests
     [MemberData(nameof(Cases))]
     public Task Every_mutated_variant_decodes_or_is_refused_with_a_one_line_message(string profile, string form) => Spec.Run(() =>
     {
-        byte[] original = form == "gzip" ? TestData.Bytes(profile) : Wire.Plain(profile);
-        var reference = Ref.Profile.Parser.ParseFrom(Wire.Plain(profile));
+        byte[] original = form == "gzip" ? TestData.Bytes(profile) : TestData.Plain(profile);
+        var reference = Ref.Profile.Parser.ParseFrom(TestData.Plain(profile));
         int seed = StableSeed(profile + "/" + form);
         var progress = new Progress();
         int variants = VariantsPerCase[form];

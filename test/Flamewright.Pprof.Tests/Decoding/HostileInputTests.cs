@@ -198,7 +198,7 @@ public sealed class HostileInputTests
     [Fact(Timeout = Spec.Timeout)]
     public Task A_real_plain_profile_cut_in_half_reports_the_top_level_field_that_runs_past_the_end() => Spec.Run(() =>
     {
-        byte[] plain = Plain("cpu");
+        byte[] plain = TestData.Plain("cpu");
         int cut = plain.Length / 2;
 
         // Walk the top-level fields (Go writes varints and length-delimited ones) to the one the cut falls into.
@@ -232,7 +232,7 @@ public sealed class HostileInputTests
     [Fact(Timeout = Spec.Timeout)]
     public Task A_real_plain_profile_cut_anywhere_before_the_end_of_its_string_table_is_refused() => Spec.Run(() =>
     {
-        byte[] plain = Plain("heap");
+        byte[] plain = TestData.Plain("heap");
         var reference = Reference.Profile.Parser.ParseFrom(plain);
         byte[] lastString = LenField(6, Encoding.UTF8.GetBytes(reference.StringTable[^1]));
         int stringTableEnd = plain.AsSpan().LastIndexOf(lastString) + lastString.Length;
@@ -480,7 +480,7 @@ public sealed class HostileInputTests
     [MemberData(nameof(ProfilesPlainAndGzip))]
     public Task A_profile_exactly_at_the_limit_is_accepted_and_one_byte_over_is_refused(string profile, bool gzip) => Spec.Run(() =>
     {
-        byte[] plain = Plain(profile);
+        byte[] plain = TestData.Plain(profile);
         byte[] input = gzip ? TestData.Bytes(profile) : plain;
         var exact = new PprofLimits { MaxDecompressedBytes = plain.Length };
         var under = new PprofLimits { MaxDecompressedBytes = plain.Length - 1 };

@@ -18,7 +18,7 @@ public sealed class ProfileVariantsTests
 {
     public static TheoryData<string> Profiles => TestData.EveryProfile();
 
-    private static Ref.Profile Reference(string profile) => Ref.Profile.Parser.ParseFrom(Plain(profile));
+    private static Ref.Profile Reference(string profile) => Ref.Profile.Parser.ParseFrom(TestData.Plain(profile));
 
     private static List<string> Decoded(byte[] bytes) => ProfileContent.Of(ProfileReader.Read(bytes));
 
@@ -38,7 +38,7 @@ public sealed class ProfileVariantsTests
 
         Assert.Equal(expected, Decoded(packed));
         Assert.Equal(expected, Decoded(unpacked));
-        Assert.Equal(expected, ProfileContent.Of(ProfileReader.Read(Plain(profile))));
+        Assert.Equal(expected, ProfileContent.Of(ProfileReader.Read(TestData.Plain(profile))));
     });
 
     [Fact(Timeout = Spec.Timeout)]
@@ -423,7 +423,7 @@ public sealed class ProfileVariantsTests
     [MemberData(nameof(ProfilesAndLevels))]
     public Task Gzip_at_any_compression_level_decodes_to_the_same_profile(string profile, CompressionLevel level) => Spec.Run(() =>
     {
-        byte[] plain = Plain(profile);
+        byte[] plain = TestData.Plain(profile);
         Assert.Equal(ProfileContent.Of(ProfileReader.Read(plain)), Decoded(Gzip(plain, level)));
     });
 
@@ -431,7 +431,7 @@ public sealed class ProfileVariantsTests
     [MemberData(nameof(Profiles))]
     public Task A_profile_gzipped_as_several_concatenated_members_decodes_as_gzip_readers_must(string profile) => Spec.Run(() =>
     {
-        byte[] plain = Plain(profile);
+        byte[] plain = TestData.Plain(profile);
         int third = plain.Length / 3;
         byte[] members = Concat(Gzip(plain.AsSpan(..third)), Gzip(plain.AsSpan(third..(2 * third))), Gzip(plain.AsSpan((2 * third)..)));
         Assert.Equal(plain, Gunzip(members));

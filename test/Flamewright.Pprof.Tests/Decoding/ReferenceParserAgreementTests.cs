@@ -15,7 +15,7 @@ public sealed class ReferenceParserAgreementTests
 
     private static (Ref.Profile Reference, Profile Ours) Both(string profile)
     {
-        byte[] plain = Wire.Plain(profile);
+        byte[] plain = TestData.Plain(profile);
         return (Ref.Profile.Parser.ParseFrom(plain), ProfileReader.Read(plain));
     }
 

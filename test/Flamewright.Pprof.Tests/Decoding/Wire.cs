@@ -1,10 +1,12 @@
 using System.IO.Compression;
 using System.Text;
-using Flamewright.Pprof.Tests.Support;
 
 namespace Flamewright.Pprof.Tests.Decoding;
 
-/// <summary>Hand assembly of protobuf bytes, for inputs no well-behaved encoder would write, and gzip helpers.</summary>
+/// <summary>
+/// Hand assembly of protobuf bytes, for inputs no well-behaved encoder would write, and gzip helpers. Depends on
+/// nothing of this project: the server and CLI tests compile it too, for <see cref="Support.HostileProfiles"/>.
+/// </summary>
 internal static class Wire
 {
     public const int VarintType = 0;
@@ -76,7 +78,4 @@ internal static class Wire
         gzip.CopyTo(output);
         return output.ToArray();
     }
-
-    /// <summary>The plain protobuf bytes of a committed profile.</summary>
-    public static byte[] Plain(string profile) => Gunzip(TestData.Bytes(profile));
 }

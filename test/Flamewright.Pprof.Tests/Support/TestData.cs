@@ -11,6 +11,9 @@ internal static class TestData
 
     public static byte[] Bytes(string name) => File.ReadAllBytes(Profile(name));
 
+    /// <summary>The plain protobuf bytes of a committed profile.</summary>
+    public static byte[] Plain(string name) => Decoding.Wire.Gunzip(Bytes(name));
+
     /// <summary>Every committed profile with the number of sample types it has (from its oracle files).</summary>
     public static IEnumerable<(string Name, int SampleTypes)> AllProfiles() =>
         Directory.GetFiles(Profiles, "*.pb.gz")

@@ -1,0 +1,55 @@
+using Flamewright.Pprof.Tests.Support;
+using static Flamewright.Pprof.Tests.Decoding.Wire;
+
+namespace Flamewright.Pprof.Tests.Decoding;
+
+/// <summary>
+/// MaxModelBytes bounds what a profile decodes to, which a crafted one of tiny elements makes 20 to 40 times its
+/// own size: real profiles stay far below the default, a crafted one is refused at the limit.
+/// </summary>
+public sealed class ModelLimitTests
+{
+    /// <summary>The tables decoding pre-sizes whatever the profile (512 stacks and their slots, at the least).</summary>
+    private const long PresizedTables = 64 << 10;
+
+    public static TheoryData<string> Profiles => TestData.EveryProfile();
+
+    [Theory(Timeout = Spec.Timeout)]
+    [MemberData(nameof(Profiles))]
+    public Task A_real_profile_decodes_within_half_the_default_model_bytes_per_byte(string profile) => Spec.Run(() =>
+    {
+        byte[] plain = TestData.Plain(profile);
+        var half = new PprofLimits { MaxModelBytes = (PprofLimits.DefaultModelBytesPerDecompressedByte / 2 * plain.Length) + PresizedTables };
+
+        Assert.Equal(ProfileContent.Of(ProfileReader.Read(plain)), ProfileContent.Of(ProfileReader.Read(plain, half)));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_profile_of_empty_labels_is_refused_where_its_model_passes_the_limit() => Spec.Run(() =>
+    {
+        // One sample with 100,000 empty labels: 200 KB of input, 3.6 MB of labels.
+        byte[] header = TestData.Plain("cpu");
+        byte[] labels = Concat([.. Enumerable.Repeat<byte[]>([0x1A, 0x00], 100_000)]);
+        byte[] sample = LenField(2, Packed(1, 1), Packed(2, 1, 1), labels);
+        byte[] input = Concat(header, sample);
+        Assert.Equal(100_000, ProfileReader.Read(input).GetSample(ProfileReader.Read(header).SampleCount).Labels.Length);
+
+        var limits = new PprofLimits { MaxModelBytes = 2 << 20 };
+        var refused = Assert.Throws<PprofFormatException>(() => ProfileReader.Read(input, limits));
+
+        Assert.Matches(@"^decoded profile exceeds the limit of 2097152 bytes of memory \(MaxModelBytes\) at a sample\.label at byte offset (\d+); refusing to decode further$", refused.Message);
+        int offset = int.Parse(System.Text.RegularExpressions.Regex.Match(refused.Message, @"byte offset (\d+)").Groups[1].Value);
+        Assert.InRange(offset, header.Length, input.Length - 2);
+        Assert.Equal(0, (offset - (input.Length - labels.Length)) % 2); // at a label's tag
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task The_default_is_four_bytes_per_decompressed_byte_and_never_below_64_MiB() => Spec.Run(() =>
+    {
+        Assert.Equal(1L << 30, PprofLimits.Default.EffectiveMaxModelBytes);
+        Assert.Equal(4L << 30, new PprofLimits { MaxDecompressedBytes = 1L << 30 }.EffectiveMaxModelBytes);
+        Assert.Equal(64L << 20, new PprofLimits { MaxDecompressedBytes = 1 << 20 }.EffectiveMaxModelBytes);
+        Assert.Equal(12345, new PprofLimits { MaxModelBytes = 12345 }.EffectiveMaxModelBytes);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ProfileReader.Read(TestData.Bytes("cpu"), new PprofLimits { MaxModelBytes = 0 }));
+    });
+}
