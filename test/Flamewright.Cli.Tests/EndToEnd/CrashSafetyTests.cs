@@ -293,10 +293,10 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
         Assert.True(lost.Length == 0, $"{lost.Length} acknowledged task creations are gone after the restart, e.g. {lost.FirstOrDefault()?.TaskId}");
         int tasksStoredAnyway = tasks.Count - ledger.Creations.Count(c => c.Outcome == Outcome.Acknowledged);
 
-        // Uploads and logs of every task, twenty tasks to a query (within GraphQLMaxComplexity).
+        // Uploads and logs of every task, ten tasks to a query (within GraphQLMaxComplexity).
         var attempts = ledger.Uploads.ToDictionary(u => (u.TaskId, u.InstanceId));
         var stored = new List<UploadAttempt>();
-        foreach (string[] batch in tasks.Keys.Chunk(20))
+        foreach (string[] batch in tasks.Keys.Chunk(10))
         {
             var query = new StringBuilder("query {");
             for (int i = 0; i < batch.Length; i++)
@@ -331,9 +331,8 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
         UploadAttempt[] missing = [.. ledger.Uploads.Where(u => u.Outcome == Outcome.Acknowledged && !storedKeys.Contains((u.TaskId, u.InstanceId)))];
         Assert.True(missing.Length == 0, $"{missing.Length} acknowledged uploads are gone after the restart, e.g. {missing.FirstOrDefault()?.TaskId}");
 
-        // Each stored upload analysed once (the bytes of a stored upload never change), five to a query: GraphQLMaxComplexity
-        // admits six analyses in one request.
-        foreach (UploadAttempt[] batch in stored.Where(u => !analysed.Contains((u.TaskId, u.InstanceId))).Chunk(5))
+        // Each stored upload analysed once (the bytes of a stored upload never change), three to a query, well within GraphQLMaxComplexity.
+        foreach (UploadAttempt[] batch in stored.Where(u => !analysed.Contains((u.TaskId, u.InstanceId))).Chunk(3))
         {
             var query = new StringBuilder("query {");
             for (int i = 0; i < batch.Length; i++)
