@@ -53,7 +53,7 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         {
             await ReceiveCoreAsync(requests, responses, attempt).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException && !context.CancellationToken.IsCancellationRequested && attempt.Stopped is { } stop)
+        catch (Exception e) when (e is OperationCanceledException or IOException && ServerStopped(attempt, context) is { } stop)
         {
             throw await StoppedAsync(attempt, stop).ConfigureAwait(false);
         }
@@ -79,6 +79,15 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
             attempt.End();
         }
     }
+
+    /// <summary>
+    /// Whether the server ended the stream, and why. A replaced stream counts as replaced even when its agent hung
+    /// up at the same moment: the newer upload owns the outcome and its log, so the older one must not log too.
+    /// </summary>
+    private static Stop? ServerStopped(Attempt attempt, ServerCallContext context) =>
+        attempt.Stopped is Stop.Replaced ? Stop.Replaced
+        : context.CancellationToken.IsCancellationRequested ? null
+        : attempt.Stopped;
 
     /// <summary>The server's own reasons to end a stream: each says why, and the instance's log says so where the user should see it.</summary>
     private async Task<RpcException> StoppedAsync(Attempt attempt, Stop stop)
