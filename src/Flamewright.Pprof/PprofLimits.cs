@@ -16,11 +16,10 @@ public sealed record PprofLimits
 
     /// <summary>Default for <see cref="MaxModelBytes"/>: this many bytes of model per byte of <see cref="MaxDecompressedBytes"/>.</summary>
     /// <remarks>
-    /// What a byte of protobuf decodes to depends on what it holds. Go's profiles decode to 1 to 2 bytes of model per
-    /// byte (sample records are compact, names are long). A crafted profile of nothing but the smallest elements
-    /// (empty labels, lines, mappings, one-character strings) decodes to 10 to 40: 256 MiB of it, a gzip bomb of
-    /// 256 KiB, would take 10 GiB. 4 leaves every real profile room and stops such a bomb at 1 GiB (about twice that
-    /// for a moment, as the model's arrays grow by doubling).
+    /// What a byte of protobuf decodes to depends on what it holds. Decoding a real profile allocates 1 to 3 bytes of
+    /// model per byte, arrays outgrown included (a large one, mostly sample records, under 1). A crafted profile of
+    /// nothing but the smallest elements (empty labels, lines, mappings, one-character strings) takes 10 to 40: 256 MiB
+    /// of it, a gzip bomb of 256 KiB, would take 10 GiB. 4 leaves every real profile room and stops such a bomb at 1 GiB.
     /// </remarks>
     public const int DefaultModelBytesPerDecompressedByte = 4;
 
@@ -33,8 +32,9 @@ public sealed record PprofLimits
     public const long MinDefaultMaxModelBytes = 64L * 1024 * 1024;
 
     /// <summary>
-    /// The most memory the decoded profile (its tables of strings, functions, locations, lines, samples, values and
-    /// labels, estimated from their element sizes) may take; decoding stops and fails once it would take more.
+    /// The most memory decoding may allocate for the profile's model (its tables of strings, functions, locations,
+    /// lines, samples, values and labels, the arrays they outgrew included); decoding fails before it would allocate
+    /// more. Inflating a gzip profile takes up to about twice <see cref="MaxDecompressedBytes"/> besides.
     /// <c>null</c>, the default, is <see cref="DefaultModelBytesPerDecompressedByte"/> × <see cref="MaxDecompressedBytes"/>
     /// (1 GiB for the default 256 MiB), and at least <see cref="MinDefaultMaxModelBytes"/>.
     /// </summary>

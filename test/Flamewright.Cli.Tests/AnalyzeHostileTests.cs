@@ -12,6 +12,7 @@ namespace Flamewright.Cli.Tests;
 /// a refused one exits 2 with one line naming the file and the engine's reason; a handled one exits 0 with the
 /// right total and its names as they are, in strict UTF-8.
 /// </summary>
+[Collection(HostileDoorsRunAlone.Name)]
 public sealed class AnalyzeHostileTests
 {
     /// <summary>

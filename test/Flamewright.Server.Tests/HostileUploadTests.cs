@@ -16,6 +16,7 @@ namespace Flamewright.Server.Tests;
 /// server with its default settings: a refused one is an EXECUTION_TASK_ERROR with the parser's reason and
 /// stores nothing; a handled one is stored, analysed and downloaded like any other; the server serves on.
 /// </summary>
+[Collection(HostileDoorsRunAlone.Name)]
 public sealed class HostileUploadTests
 {
     /// <summary>

@@ -1,44 +1,39 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
-using Flamewright.Pprof.Model;
 
 namespace Flamewright.Pprof.Decoding;
 
 /// <summary>
-/// The memory the decoded model takes so far, estimated from the size of each element it stores, against
-/// <see cref="PprofLimits.EffectiveMaxModelBytes"/>. Elements are charged before they are stored, and pre-sized tables
-/// before they are allocated, so that a profile of tiny elements is refused before it costs more than the limit
-/// (transiently about twice that, as arrays grow by doubling).
+/// What decoding has allocated for the model so far, against <see cref="PprofLimits.EffectiveMaxModelBytes"/>: every
+/// array before it is allocated or grown (<see cref="Model.GrowableArray{T}.GrowthBytes"/>), every string object,
+/// the id indexes and the final copies, so that a profile of tiny elements is refused before decoding has allocated
+/// more than the limit, arrays it outgrew included.
 /// </summary>
 internal sealed class ModelBudget(long limit)
 {
-    /// <summary>A string: its slot in the table, the object's header, length and terminator, two bytes a character.</summary>
-    public static long String(int utf8Bytes) => 8 + 24 + (2L * utf8Bytes);
+    /// <summary>
+    /// What a distinct stack adds to the stack table beyond its pre-sized room: its span (8) and, as the table
+    /// doubles to keep its load under 1/2, two to four slots (8 each) allocated, then outgrown, on average.
+    /// </summary>
+    public const int Stack = 48;
 
-    /// <summary>A mapping, function or location also costs its id (8), its byte offset (4) and its id index entry (up to 24).</summary>
-    public const int PerIdentified = 36;
+    /// <summary>What the stack table allocates up front per stack it makes room for: its span (8), and 1.5 to 3 slots (8 each).</summary>
+    public const int PresizedStack = 32;
 
-    public static readonly int Mapping = Unsafe.SizeOf<Mapping>() + PerIdentified;
-
-    public static readonly int Function = Unsafe.SizeOf<Function>() + PerIdentified;
-
-    public static readonly int Location = Unsafe.SizeOf<Location>() + PerIdentified;
-
-    public static readonly int Line = Unsafe.SizeOf<Line>();
-
-    public static readonly int SampleType = Unsafe.SizeOf<Model.ValueType>();
-
-    /// <summary>A label, and its sample's start in the label table.</summary>
-    public static readonly int Label = Unsafe.SizeOf<Label>() + 4;
-
-    /// <summary>A distinct stack in the stack table: its span (8) and, at a load of 1/2 or more, two to four slots (8 each).</summary>
-    public const int Stack = 40;
+    /// <summary>What an id in an unpacked location_id list costs: its slot in the id list and up to 10 bytes in the stack table, twice as both grow.</summary>
+    public const int UnpackedId = 40;
 
     private long _used;
 
-    /// <param name="bytes">What the element or table takes.</param>
+    /// <summary>A string object: header, length and terminator (24 bytes with padding) and two bytes a character at most.</summary>
+    public static long String(int utf8Bytes) => utf8Bytes == 0 ? 0 : 24 + (2L * utf8Bytes);
+
+    /// <summary>An id index of <paramref name="count"/> entries: a dense array of up to 4 × count + 1024 ints, or a dictionary of 28 bytes an entry.</summary>
+    public static long IdIndex(int count) => (28L * count) + 4096;
+
+    /// <param name="bytes">What is about to be allocated.</param>
     /// <param name="what">The field (<c>sample.label</c>), or with a negative <paramref name="offset"/> what the tables are for.</param>
-    /// <param name="offset">Where the element starts in the decompressed profile.</param>
+    /// <param name="offset">Where the element that needs it starts in the decompressed profile.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Charge(long bytes, string what, int offset)
     {
@@ -52,6 +47,6 @@ internal sealed class ModelBudget(long limit)
     [DoesNotReturn]
     private void Exceeded(string what, int offset) =>
         PprofFormatException.Throw(offset < 0
-            ? $"decoded profile exceeds the limit of {limit} bytes of memory (MaxModelBytes) with the tables for {what}; refusing to decode further"
+            ? $"decoded profile exceeds the limit of {limit} bytes of memory (MaxModelBytes) with its {what}; refusing to decode further"
             : $"decoded profile exceeds the limit of {limit} bytes of memory (MaxModelBytes) at a {what} at byte offset {offset}; refusing to decode further");
 }

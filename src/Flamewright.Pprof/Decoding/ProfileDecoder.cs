@@ -110,7 +110,7 @@ internal ref struct ProfileDecoder
                 PprofFormatException.Throw($"string_table[0] must be empty at byte offset {offset}");
             }
 
-            _budget.Charge(ModelBudget.String(bytes.Length), "string_table", offset);
+            _budget.Charge(strings.GrowthBytes + ModelBudget.String(bytes.Length), "string_table", offset);
             strings.Add(bytes.IsEmpty ? "" : Encoding.UTF8.GetString(bytes));
         }
 
@@ -119,6 +119,7 @@ internal ref struct ProfileDecoder
             PprofFormatException.Throw("string table is missing: string_table[0] must be the empty string");
         }
 
+        _budget.Charge(strings.CopyBytes, "strings", -1);
         _strings = strings.ToArray();
         _parts.StringTable = _strings;
     }
@@ -156,7 +157,7 @@ internal ref struct ProfileDecoder
             {
                 case ProfileField.SampleType:
                     reader.Expect(wire, WireType.Len, "sample_type");
-                    _budget.Charge(ModelBudget.SampleType, "sample_type", tagOffset);
+                    _budget.Charge(sampleTypes.GrowthBytes, "sample_type", tagOffset);
                     sampleTypes.Add(ReadValueType(reader.ReadMessage(), "sample_type"));
                     break;
                 case ProfileField.PeriodType:
@@ -165,14 +166,14 @@ internal ref struct ProfileDecoder
                     break;
                 case ProfileField.Mapping:
                     reader.Expect(wire, WireType.Len, "mapping");
-                    _budget.Charge(ModelBudget.Mapping, "mapping", tagOffset);
+                    _budget.Charge(mappings.GrowthBytes + mappingIds.GrowthBytes + mappingOffsets.GrowthBytes, "mapping", tagOffset);
                     mappingOffsets.Add(tagOffset);
                     mappings.Add(ReadMapping(reader.ReadMessage()));
                     mappingIds.Add(mappings.AsSpan()[^1].Id);
                     break;
                 case ProfileField.Function:
                     reader.Expect(wire, WireType.Len, "function");
-                    _budget.Charge(ModelBudget.Function, "function", tagOffset);
+                    _budget.Charge(functions.GrowthBytes + functionIds.GrowthBytes + functionOffsets.GrowthBytes, "function", tagOffset);
                     functionOffsets.Add(tagOffset);
                     functions.Add(ReadFunction(reader.ReadMessage()));
                     functionIds.Add(functions.AsSpan()[^1].Id);
@@ -210,6 +211,8 @@ internal ref struct ProfileDecoder
             }
         }
 
+        _budget.Charge(sampleTypes.CopyBytes + comments.CopyBytes + mappings.CopyBytes + functions.CopyBytes
+            + ModelBudget.IdIndex(mappings.Count) + ModelBudget.IdIndex(functions.Count), "mappings and functions", -1);
         _parts.SampleTypes = sampleTypes.ToArray();
         _parts.Comments = comments.ToArray();
         _parts.Mappings = mappings.ToArray();
@@ -227,7 +230,7 @@ internal ref struct ProfileDecoder
             while (!packed.End)
             {
                 int offset = packed.Offset;
-                _budget.Charge(8, field, offset);
+                _budget.Charge(into.GrowthBytes, field, offset);
                 into.Add(String(packed.ReadVarint(), field, offset));
             }
 
@@ -236,7 +239,7 @@ internal ref struct ProfileDecoder
 
         reader.Expect(wire, WireType.Varint, field);
         int at = reader.Offset;
-        _budget.Charge(8, field, at);
+        _budget.Charge(into.GrowthBytes, field, at);
         into.Add(String(reader.ReadVarint(), field, at));
     }
 
@@ -345,13 +348,14 @@ internal ref struct ProfileDecoder
             }
 
             reader.Expect(wire, WireType.Len, "location");
-            _budget.Charge(ModelBudget.Location, "location", tagOffset);
+            _budget.Charge(locations.GrowthBytes + ids.GrowthBytes + offsets.GrowthBytes, "location", tagOffset);
             Location location = ReadLocation(reader.ReadMessage(), ref lines);
             locations.Add(location);
             ids.Add(location.Id);
             offsets.Add(tagOffset);
         }
 
+        _budget.Charge(locations.CopyBytes + lines.CopyBytes + ModelBudget.IdIndex(locations.Count), "locations", -1);
         _parts.Locations = locations.ToArray();
         _parts.Lines = lines.ToArray();
         _locationIds = new IdIndex(ids.AsSpan(), "location", offsets.AsSpan());
@@ -387,7 +391,7 @@ internal ref struct ProfileDecoder
                     break;
                 case LocationField.Line:
                     reader.Expect(wire, WireType.Len, "location.line");
-                    _budget.Charge(ModelBudget.Line, "location.line", fieldOffset);
+                    _budget.Charge(lines.GrowthBytes, "location.line", fieldOffset);
                     lines.Add(ReadLine(reader.ReadMessage()));
                     break;
                 case LocationField.IsFolded:
@@ -445,7 +449,7 @@ internal ref struct ProfileDecoder
         // the profile declares, and charged before they are allocated.
         int presizedStacks = StackTable.PresizeFor(_sampleRecords);
         int presizedValues = (int)Math.Min((long)_sampleRecords * valueCount, _data.Length); // a value takes a byte at least
-        _budget.Charge(((long)presizedStacks * ModelBudget.Stack) + (4L * _sampleRecords) + (8L * presizedValues), $"{_sampleRecords} sample records", -1);
+        _budget.Charge(((long)presizedStacks * ModelBudget.PresizedStack) + (4L * _sampleRecords) + (8L * presizedValues), $"{_sampleRecords} sample records", -1);
         var stacks = new StackTable(_array, _sampleRecords) { Ids = _locationIds! };
         var sampleStacks = new GrowableArray<int>(_sampleRecords);
         var values = new GrowableArray<long>(presizedValues);
@@ -507,7 +511,7 @@ internal ref struct ProfileDecoder
                             sample.Expect(sampleWire, WireType.Varint, "sample.location_id");
                             unpacked = true;
                             int at = sample.Offset;
-                            _budget.Charge(8, "sample.location_id", at); // the id list and the stack table's own copy
+                            _budget.Charge(ModelBudget.UnpackedId, "sample.location_id", at);
                             ids.Add(sample.ReadVarint());
                             Resolve(_locationIds!, ids.AsSpan()[^1], sampleIndex, at);
                         }
@@ -518,7 +522,7 @@ internal ref struct ProfileDecoder
                         break;
                     case SampleField.Label:
                         sample.Expect(sampleWire, WireType.Len, "sample.label");
-                        _budget.Charge(ModelBudget.Label, "sample.label", fieldOffset);
+                        _budget.Charge(labels.GrowthBytes, "sample.label", fieldOffset);
                         labels.Add(ReadLabel(sample.ReadMessage()));
                         break;
                     default:
@@ -538,11 +542,13 @@ internal ref struct ProfileDecoder
                 // The first labelled sample: every earlier sample had none.
                 for (int i = 0; i <= sampleIndex; i++)
                 {
+                    _budget.Charge(labelStarts.GrowthBytes, "sample.label", tagOffset);
                     labelStarts.Add(0);
                 }
             }
             else if (labelStarts.Count > 0)
             {
+                _budget.Charge(labelStarts.GrowthBytes, "sample", tagOffset);
                 labelStarts.Add(labelsBefore);
             }
 
@@ -566,6 +572,7 @@ internal ref struct ProfileDecoder
 
         if (labelStarts.Count > 0)
         {
+            _budget.Charge(labelStarts.GrowthBytes, "labels", -1);
             labelStarts.Add(labels.Count);
         }
 
@@ -573,6 +580,7 @@ internal ref struct ProfileDecoder
         _parts.SampleCount = sampleStacks.Count;
         _parts.SampleStacks = sampleStacks.Items;
         _parts.SampleValues = values.Items;
+        _budget.Charge(labelStarts.CopyBytes + labels.CopyBytes, "labels", -1);
         _parts.SampleLabelStarts = labelStarts.Count > 0 ? labelStarts.ToArray() : null;
         _parts.Labels = labels.ToArray();
     }
@@ -646,7 +654,7 @@ internal ref struct ProfileDecoder
             {
                 if (into.Count >= presized)
                 {
-                    _budget.Charge(8, "sample.value", packed.Offset);
+                    _budget.Charge(into.GrowthBytes, "sample.value", packed.Offset);
                 }
 
                 into.Add((long)packed.ReadVarint());
@@ -658,7 +666,7 @@ internal ref struct ProfileDecoder
         sample.Expect(wire, WireType.Varint, "sample.value");
         if (into.Count >= presized)
         {
-            _budget.Charge(8, "sample.value", sample.Offset);
+            _budget.Charge(into.GrowthBytes, "sample.value", sample.Offset);
         }
 
         into.Add((long)sample.ReadVarint());

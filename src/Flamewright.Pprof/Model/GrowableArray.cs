@@ -63,6 +63,16 @@ internal struct GrowableArray<T>
         _items[_count++] = item;
     }
 
+    /// <summary>The bytes the next <see cref="Add"/> allocates: 0 unless the array is full and must grow.</summary>
+    public readonly long GrowthBytes =>
+        _items is not null && _count < _items.Length ? 0 : (long)GrownSize(_items?.Length ?? 0, _count + 1) * Unsafe.SizeOf<T>();
+
+    /// <summary>The bytes <see cref="ToArray"/> allocates.</summary>
+    public readonly long CopyBytes => (long)_count * Unsafe.SizeOf<T>();
+
+    private static int GrownSize(int length, int needed) =>
+        (int)Math.Min(Math.Max((long)length * 2, Math.Max(needed, 16)), Array.MaxLength);
+
     private void EnsureCapacity(int needed)
     {
         _items ??= [];
@@ -71,7 +81,7 @@ internal struct GrowableArray<T>
             return;
         }
 
-        int size = (int)Math.Min(Math.Max((long)_items.Length * 2, Math.Max(needed, 16)), Array.MaxLength);
+        int size = GrownSize(_items.Length, needed);
         if (size < needed)
         {
             PprofFormatException.Throw("profile has more entries than one array can hold");
