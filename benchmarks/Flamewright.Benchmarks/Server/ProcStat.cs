@@ -30,6 +30,31 @@ internal readonly record struct ProcStat(int ParentId, long MinorFaults, double 
         return new ProcStat((int)Field(4), Field(10), (Field(14) + Field(15)) / TicksPerSecond, (Field(16) + Field(17)) / TicksPerSecond);
     }
 
+    /// <summary>
+    /// A size field of <c>/proc/PID/status</c> in bytes (<c>VmRSS</c>, resident now; <c>VmHWM</c>, the most it was
+    /// resident since it started); <c>null</c> where there is none (gone, or not Linux).
+    /// </summary>
+    public static long? StatusBytes(int processId, string field)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"/proc/{processId}/status"))
+            {
+                // "VmHWM:	  123456 kB"
+                if (line.StartsWith(field + ":", StringComparison.Ordinal))
+                {
+                    string[] parts = line[(field.Length + 1)..].Split(' ', '\t').Where(p => p.Length > 0).ToArray();
+                    return long.Parse(parts[0], CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return null;
+    }
+
     /// <summary>Processes whose parent is <paramref name="parentId"/>, as they are now.</summary>
     public static IEnumerable<ProcStat> ChildrenOf(int parentId)
     {

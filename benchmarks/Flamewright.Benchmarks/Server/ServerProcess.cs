@@ -51,6 +51,12 @@ internal sealed class ServerProcess : IDisposable
     /// </summary>
     public long MinorFaults => ProcStat.Read(_process.Id)?.MinorFaults ?? 0;
 
+    /// <summary>Bytes of the process resident in memory now (Linux; 0 elsewhere).</summary>
+    public long ResidentBytes => ProcStat.StatusBytes(_process.Id, "VmRSS") ?? 0;
+
+    /// <summary>The most bytes the process has had resident at once since it started (Linux; 0 elsewhere).</summary>
+    public long PeakResidentBytes => ProcStat.StatusBytes(_process.Id, "VmHWM") ?? 0;
+
     public static string NewDataDirectory(string purpose) =>
         Path.Combine(Path.GetTempPath(), $"flamewright-bench-{purpose}-{Guid.NewGuid():N}");
 

@@ -20,6 +20,8 @@ internal sealed class SimulatedAgent(Uri server, string service, string instance
     private readonly GrpcChannel _channel = GrpcChannel.ForAddress(server);
     private long _lastCommandTime;
 
+    public string Service => service;
+
     public string Instance => instance;
 
     public async Task RegisterAsync()
@@ -60,19 +62,35 @@ internal sealed class SimulatedAgent(Uri server, string service, string instance
                 Type = PprofProfilingStatus.PprofProfilingSuccess, ContentSize = profile.Length,
             },
         });
-        if (!await call.ResponseStream.MoveNext() || call.ResponseStream.Current.Status != PprofProfilingStatus.PprofProfilingSuccess)
+        if (!await call.ResponseStream.MoveNext())
         {
-            throw new InvalidOperationException($"{instance}: the server did not accept the upload for task {taskId}");
+            throw new InvalidOperationException($"{instance}: the server ended the upload for task {taskId} without an answer");
         }
 
-        for (int offset = 0; offset < profile.Length; offset += ChunkSize)
+        if (call.ResponseStream.Current.Status is var answer and not PprofProfilingStatus.PprofProfilingSuccess)
         {
-            // Wrapped, not copied: the bytes never change, and the client shares the two cores with the server.
-            ReadOnlyMemory<byte> chunk = profile.AsMemory(offset, Math.Min(ChunkSize, profile.Length - offset));
-            await call.RequestStream.WriteAsync(new PprofData { Content = UnsafeByteOperations.UnsafeWrap(chunk) });
+            throw new UploadNotAcceptedException(answer);
         }
 
-        await call.RequestStream.CompleteAsync();
+        try
+        {
+            for (int offset = 0; offset < profile.Length; offset += ChunkSize)
+            {
+                // Wrapped, not copied: the bytes never change, and the client shares the two cores with the server.
+                ReadOnlyMemory<byte> chunk = profile.AsMemory(offset, Math.Min(ChunkSize, profile.Length - offset));
+                await call.RequestStream.WriteAsync(new PprofData { Content = UnsafeByteOperations.UnsafeWrap(chunk) });
+            }
+
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (Exception e) when (e is RpcException { StatusCode: StatusCode.Cancelled } or InvalidOperationException)
+        {
+            // The server ended the call first; reading the response throws the status it sent, as the Go agent's
+            // next Recv would see it.
+            await call.ResponseStream.MoveNext();
+            throw;
+        }
+
         if (await call.ResponseStream.MoveNext())
         {
             throw new InvalidOperationException($"{instance}: the server answered more than once");
@@ -80,4 +98,11 @@ internal sealed class SimulatedAgent(Uri server, string service, string instance
     }
 
     public void Dispose() => _channel.Dispose();
+}
+
+/// <summary>The server answered an upload's metadata with something other than success: it will not take the profile.</summary>
+internal sealed class UploadNotAcceptedException(PprofProfilingStatus answer)
+    : Exception($"the server answered the metadata with {answer}")
+{
+    public PprofProfilingStatus Answer => answer;
 }

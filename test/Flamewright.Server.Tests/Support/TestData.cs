@@ -5,9 +5,6 @@ namespace Flamewright.Server.Tests.Support;
 /// <summary>The real Go profiles checked in under <c>testdata/profiles</c>.</summary>
 internal static class TestData
 {
-    /// <summary>A field number profile.proto does not use: decoders skip it, as protobuf requires.</summary>
-    private const int UnknownField = 1000;
-
     public static string RepositoryRoot { get; } = FindRoot();
 
     public static string Profile(string name) => Path.Combine(RepositoryRoot, "testdata", "profiles", name + ".pb.gz");
@@ -26,31 +23,14 @@ internal static class TestData
             gzip.CopyTo(plain);
         }
 
-        byte[] padding = new byte[atLeast];
-        new Random(7).NextBytes(padding);
-        WriteVarint(plain, (UnknownField << 3) | 2);
-        WriteVarint(plain, padding.Length);
-        plain.Write(padding);
-
+        byte[] padded = ProfilePadding.Pad(plain.GetBuffer().AsSpan(0, (int)plain.Length), atLeast);
         using var compressed = new MemoryStream();
         using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
         {
-            gzip.Write(plain.GetBuffer(), 0, (int)plain.Length);
+            gzip.Write(padded);
         }
 
         return compressed.ToArray();
-    }
-
-    private static void WriteVarint(Stream stream, int value)
-    {
-        uint v = (uint)value;
-        while (v >= 0x80)
-        {
-            stream.WriteByte((byte)(v | 0x80));
-            v >>= 7;
-        }
-
-        stream.WriteByte((byte)v);
     }
 
     private static string FindRoot()
