@@ -57,6 +57,8 @@ public sealed class UploadAttackTests(ITestOutputHelper output)
             [nameof(ServerOptions.MemoryParser)] = memoryParser.ToString(),
             // Every stream that sends metadata holds a buffer: the attack is on memory, not on the cap.
             [nameof(ServerOptions.MaxConcurrentUploads)] = Streams.ToString(),
+            // Nor on the memory reserved by what streams declare (which would let 17 in, the rest wait): on what buffers hold.
+            [nameof(ServerOptions.MaxUploadMemoryMegabytes)] = (Streams / 2 * 30).ToString(),
         });
         using GoLikeAgent agent = server.Agent("go-service", "provider0");
         using GraphQLClient graphql = server.GraphQL();

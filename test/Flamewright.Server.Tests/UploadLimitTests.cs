@@ -80,9 +80,13 @@ public sealed class UploadLimitTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
-    public Task An_upload_beyond_MaxConcurrentUploads_is_refused_with_ResourceExhausted_and_its_instance_told_why() => Spec.Run(async () =>
+    public Task An_upload_beyond_MaxConcurrentUploads_with_no_time_to_wait_is_refused_with_ResourceExhausted_and_its_instance_told_why() => Spec.Run(async () =>
     {
-        await using TestServer server = await TestServer.StartAsync(new Dictionary<string, string> { [nameof(ServerOptions.MaxConcurrentUploads)] = "2" });
+        await using TestServer server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            [nameof(ServerOptions.MaxConcurrentUploads)] = "2",
+            [nameof(ServerOptions.UploadQueueSeconds)] = "0",
+        });
         using GoLikeAgent first = server.Agent("go-service", "provider1");
         using GoLikeAgent second = server.Agent("go-service", "provider2");
         using GoLikeAgent third = server.Agent("go-service", "provider3");
@@ -97,7 +101,7 @@ public sealed class UploadLimitTests
         {
             RpcException refused = await Assert.ThrowsAsync<RpcException>(() => third.UploadAsync(taskId, profile));
             Assert.Equal(
-                (StatusCode.ResourceExhausted, "the server is receiving 2 uploads already (MaxConcurrentUploads); nothing was stored"),
+                (StatusCode.ResourceExhausted, Busy(2, 512, 0)),
                 (refused.StatusCode, refused.Status.Detail));
 
             foreach (var call in new[] { firstCall, secondCall })
@@ -109,7 +113,7 @@ public sealed class UploadLimitTests
 
         JsonNode progress = await graphql.ProgressAsync(taskId);
         Assert.Equal(
-            ("FAILED", "the upload failed: the server is receiving 2 uploads already (MaxConcurrentUploads); nothing was stored"),
+            ("FAILED", "the upload failed: " + Busy(2, 512, 0)),
             ((string)progress["instances"]![2]!["state"]!, (string?)progress["instances"]![2]!["reason"]));
         Assert.Equal(2, (await graphql.UploadsAsync(taskId)).Count);
 
@@ -118,6 +122,66 @@ public sealed class UploadLimitTests
         Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await third.UploadAsync(taskId, profile));
         Assert.Equal(3, (await graphql.UploadsAsync(taskId)).Count);
     });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task An_upload_beyond_MaxConcurrentUploads_waits_in_line_and_is_stored_once_a_slot_comes_free() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync(new Dictionary<string, string> { [nameof(ServerOptions.MaxConcurrentUploads)] = "1" });
+        using GoLikeAgent first = server.Agent("go-service", "provider1");
+        using GoLikeAgent second = server.Agent("go-service", "provider2");
+        using GraphQLClient graphql = server.GraphQL();
+        string taskId = await graphql.TaskTakenByAsync("CPU", first, second);
+        byte[] profile = TestData.Bytes("cpu");
+
+        (var firstCall, _) = await first.BeginUploadAsync(first.MetadataMessage(taskId, PprofProfilingStatus.PprofProfilingSuccess, profile.Length));
+        using (firstCall)
+        {
+            Task<PprofProfilingStatus> waiting = second.UploadAsync(taskId, profile);
+            await Eventually.HoldsAsync(() => server.UploadLoad is { Receiving: 1, Waiting: 1 }, "the second upload waits for the one slot");
+            Assert.False(waiting.IsCompleted);
+
+            await firstCall.RequestStream.WriteAsync(new PprofData { Content = Google.Protobuf.ByteString.CopyFrom(profile) });
+            await GoLikeAgent.EndUploadAsync(firstCall);
+            Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await waiting);
+        }
+
+        Assert.Equal(2, (await graphql.UploadsAsync(taskId)).Count);
+        Assert.Equal(["FINISHED", "FINISHED"], (await graphql.ProgressAsync(taskId))["instances"]!.AsArray().Select(i => (string)i!["state"]!));
+        await server.AllUploadsReleasedAsync();
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Uploads_that_together_declare_more_than_MaxUploadMemoryMegabytes_wait_and_one_that_waits_past_UploadQueueSeconds_is_refused() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            [nameof(ServerOptions.MaxUploadBytes)] = (1024 * 1024).ToString(),
+            [nameof(ServerOptions.MaxUploadMemoryMegabytes)] = "1",
+            [nameof(ServerOptions.UploadQueueSeconds)] = "1",
+        });
+        using GoLikeAgent first = server.Agent("go-service", "provider1");
+        using GoLikeAgent second = server.Agent("go-service", "provider2");
+        using GraphQLClient graphql = server.GraphQL();
+        string taskId = await graphql.TaskTakenByAsync("CPU", first, second);
+        byte[] profile = TestData.Bytes("cpu");
+
+        // The first declares 600 KiB of the 1 MiB: the second's 600 KiB does not fit beside it.
+        (var firstCall, _) = await first.BeginUploadAsync(first.MetadataMessage(taskId, PprofProfilingStatus.PprofProfilingSuccess, 600 * 1024));
+        using (firstCall)
+        {
+            Assert.Equal(600 * 1024, server.UploadLoad.ReservedBytes);
+            RpcException refused = await Assert.ThrowsAsync<RpcException>(() => second.UploadAsync(taskId, profile, 600 * 1024));
+            Assert.Equal((StatusCode.ResourceExhausted, Busy(64, 1, 1)), (refused.StatusCode, refused.Status.Detail));
+        }
+
+        await server.AllUploadsReleasedAsync();
+        Assert.Equal(0, server.UploadLoad.ReservedBytes);
+        Assert.Equal("the upload failed: " + Busy(64, 1, 1), (string?)(await graphql.ProgressAsync(taskId))["instances"]![1]!["reason"]);
+        Assert.Empty(await graphql.UploadsAsync(taskId));
+    });
+
+    private static string Busy(int uploads, int megabytes, int seconds) =>
+        $"the server was receiving {uploads} uploads or {megabytes} MiB already (MaxConcurrentUploads, MaxUploadMemoryMegabytes) for {seconds} s; nothing was stored";
 
     /// <summary>Bytes that are not a profile: the limit must refuse them before anything tries to parse them.</summary>
     private static byte[] Filler(int length)

@@ -1,3 +1,4 @@
+using Flamewright.Pprof.Decoding;
 using Flamewright.Pprof.Model;
 
 namespace Flamewright.Pprof.Analysis;
@@ -78,7 +79,7 @@ public static class FlameTreeBuilder
         /// <summary>Past this many children a node's children are found by hashing, not by scanning.</summary>
         private const int ScanLimit = 8;
 
-        private readonly Dictionary<long, int> _wide = [];
+        private readonly Dictionary<ulong, int> _wide = new(UnpredictableHash.Instance);
         private readonly int _maxNodes;
         private GrowableArray<int> _parents;
         private GrowableArray<int> _frames;
@@ -161,7 +162,7 @@ public static class FlameTreeBuilder
             return node;
         }
 
-        private static long Key(int parent, int frame) => ((long)parent << 32) | (uint)frame;
+        private static ulong Key(int parent, int frame) => ((ulong)(uint)parent << 32) | (uint)frame;
 
         public void AddSelf(int node, long value) => _self.AsSpan()[node] += value;
 

@@ -70,19 +70,4 @@ internal sealed class IdIndex
 
     private static void Duplicate(string what, ulong id, int offset) =>
         PprofFormatException.Throw($"duplicate {what} id {id} at byte offset {offset}");
-
-    /// <summary>
-    /// <see cref="ulong.GetHashCode"/> folds an id's halves with XOR, so a profile can choose ids that all hash
-    /// alike (k &lt;&lt; 32 | k hashes to 0 for every k) and turn the dictionary into a list: 50 000 such locations
-    /// took 24 s to index, a million would take hours. <see cref="HashCode"/> mixes both halves with a seed chosen
-    /// at random per process, which a profile's author cannot know.
-    /// </summary>
-    private sealed class UnpredictableHash : IEqualityComparer<ulong>
-    {
-        public static readonly UnpredictableHash Instance = new();
-
-        public bool Equals(ulong x, ulong y) => x == y;
-
-        public int GetHashCode(ulong id) => HashCode.Combine((uint)id, (uint)(id >> 32));
-    }
 }

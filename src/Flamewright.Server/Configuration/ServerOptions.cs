@@ -73,6 +73,8 @@ public sealed class ServerOptions
     /// </summary>
     public long MaxUploadBytes { get; set; } = 30L * 1024 * 1024;
 
+    private const long Megabyte = 1024 * 1024;
+
     /// <summary>Keep an upload in memory while it arrives (true) or in a temporary file under the data directory (false).</summary>
     public bool MemoryParser { get; set; } = true;
 
@@ -142,12 +144,35 @@ public sealed class ServerOptions
     public int UploadIdleTimeoutSeconds { get; set; } = 30;
 
     /// <summary>
-    /// Uploads received at once, from the metadata until the profile is stored; one more is refused with
-    /// RESOURCE_EXHAUSTED. Each may buffer up to <see cref="MaxUploadBytes"/>, so this bounds what uploads hold
-    /// (64 × 30 MiB at worst). 64 is above issue 3's 50 agents uploading at the same moment; agents poll every 20 s,
-    /// so real uploads spread out, and a typical profile arrives in milliseconds.
+    /// Uploads received at once, from the metadata until the profile is stored; more wait in line for
+    /// <see cref="UploadQueueSeconds"/>. 64 is above issue 3's 50 agents uploading at the same moment; agents poll
+    /// every 20 s, so real uploads spread out, and a typical profile arrives in milliseconds.
     /// </summary>
     public int MaxConcurrentUploads { get; set; } = 64;
+
+    /// <summary>
+    /// Memory the uploads being received may take together, in MiB, when <see cref="MemoryParser"/> keeps them in
+    /// memory: each reserves the size it declared, and one that does not fit waits in line (first come, first
+    /// served). 512 holds 17 profiles at the 30 MiB limit, or hundreds of ordinary ones, at once; without it 64
+    /// uploads at the limit would hold 1.9 GiB before any parse began. It must hold one upload of
+    /// <see cref="MaxUploadBytes"/>.
+    /// </summary>
+    public int MaxUploadMemoryMegabytes { get; set; } = 512;
+
+    /// <summary>
+    /// Seconds an upload waits in line for one of <see cref="MaxConcurrentUploads"/> and for
+    /// <see cref="MaxUploadMemoryMegabytes"/> before it is refused with RESOURCE_EXHAUSTED (0: refused at once).
+    /// The Go agent waits for the server's answer to its metadata before it sends a byte, and allows its whole
+    /// upload 60 s: 20 s of waiting leaves it the rest to send.
+    /// </summary>
+    public int UploadQueueSeconds { get; set; } = 20;
+
+    /// <summary>
+    /// Uploaded profiles parsed at once to check them before they are stored; the others wait their turn. A parse
+    /// is all CPU and, for a hostile profile, may build up to four times <see cref="MaxDecompressedBytes"/> of model
+    /// before it is refused: parsing more at once than there are cores is not faster, only larger.
+    /// </summary>
+    public int MaxConcurrentParses { get; set; } = 2;
 
     /// <summary>
     /// Longest error text kept from an agent, in characters; longer text is cut and says so. A Go error with its
@@ -243,6 +268,17 @@ public sealed class ServerOptions
         Positive(problems, nameof(UploadTimeoutSeconds), UploadTimeoutSeconds);
         Positive(problems, nameof(UploadIdleTimeoutSeconds), UploadIdleTimeoutSeconds);
         Positive(problems, nameof(MaxConcurrentUploads), MaxConcurrentUploads);
+        Positive(problems, nameof(MaxConcurrentParses), MaxConcurrentParses);
+        if (UploadQueueSeconds < 0)
+        {
+            problems.Add("UploadQueueSeconds must be 0 or more");
+        }
+
+        if (MaxUploadMemoryMegabytes < 1 || (long)MaxUploadMemoryMegabytes * Megabyte < MaxUploadBytes)
+        {
+            problems.Add($"MaxUploadMemoryMegabytes must hold one upload of MaxUploadBytes ({(MaxUploadBytes + Megabyte - 1) / Megabyte} MiB or more)");
+        }
+
         Positive(problems, nameof(MaxErrorMessageLength), MaxErrorMessageLength);
         if (MaxAgentMessageBytes < MinAgentMessageBytes)
         {

@@ -16,7 +16,7 @@ namespace Flamewright.Server.Receiver;
 /// A profile is stored, and EXECUTION_FINISHED written, only once every declared byte arrived and parsed;
 /// every other ending stores nothing but, where the user should see it, an error log with its reason.
 /// </summary>
-internal sealed partial class UploadReceiver(IProfilingStore store, ServerOptions options, TimeProvider time, ILogger<UploadReceiver> logger)
+internal sealed partial class UploadReceiver(IProfilingStore store, ServerOptions options, TimeProvider time, ILogger<UploadReceiver> logger) : IDisposable
 {
     /// <summary>Name of the folder under the data directory that holds uploads in temporary-file mode.</summary>
     public const string TemporaryFolder = "uploads.tmp";
@@ -42,7 +42,10 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
     public string TemporaryDirectory { get; } = Path.Combine(Path.GetFullPath(options.DataDir), TemporaryFolder);
 
     /// <summary>What the streams in progress hold.</summary>
-    public UploadLoad Load { get; } = new();
+    public UploadLoad Load { get; } = new(options.MaxConcurrentUploads, (long)options.MaxUploadMemoryMegabytes * 1024 * 1024);
+
+    /// <summary>The turns to parse an upload: <see cref="ServerOptions.MaxConcurrentParses"/>.</summary>
+    private readonly SemaphoreSlim _parses = new(options.MaxConcurrentParses, options.MaxConcurrentParses);
 
     public async Task ReceiveAsync(IAsyncStreamReader<PprofData> requests, IServerStreamWriter<PprofCollectionResponse> responses, ServerCallContext context)
     {
@@ -79,6 +82,8 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
             attempt.End();
         }
     }
+
+    public void Dispose() => _parses.Dispose();
 
     /// <summary>
     /// Whether the server ended the stream, and why. A replaced stream counts as replaced even when its agent hung
@@ -184,8 +189,11 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         }
 
         await ReplaceOlderAsync(attempt, upload, cancellation).ConfigureAwait(false);
-        using IDisposable slot = Load.TryStartReceiving(options.MaxConcurrentUploads)
-            ?? throw Refuse(StatusCode.ResourceExhausted, $"the server is receiving {options.MaxConcurrentUploads} uploads already (MaxConcurrentUploads); nothing was stored");
+        // The agent sends nothing before the answer to its metadata, so an upload waiting its turn costs a stream, not memory.
+        long reserved = options.MemoryParser ? metadata.ContentSize : 0;
+        using IDisposable slot = await Load.StartReceivingAsync(reserved, TimeSpan.FromSeconds(options.UploadQueueSeconds), cancellation).ConfigureAwait(false)
+            ?? throw Refuse(StatusCode.ResourceExhausted,
+                $"the server was receiving {options.MaxConcurrentUploads} uploads or {options.MaxUploadMemoryMegabytes} MiB already (MaxConcurrentUploads, MaxUploadMemoryMegabytes) for {options.UploadQueueSeconds} s; nothing was stored");
         await Respond(responses, PprofProfilingStatus.PprofProfilingSuccess, cancellation).ConfigureAwait(false);
         using UploadBuffer buffer = options.MemoryParser ? UploadBuffer.InMemory(Load) : UploadBuffer.InTemporaryFile(TemporaryDirectory, Load);
         long declared = metadata.ContentSize;
@@ -226,6 +234,7 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
 
         byte[] bytes = await buffer.ToArrayAsync(cancellation).ConfigureAwait(false);
         Profile profile;
+        await _parses.WaitAsync(cancellation).ConfigureAwait(false);
         try
         {
             profile = ProfileReader.Read(bytes, _limits);
@@ -234,6 +243,10 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         {
             await LogErrorAsync(attempt, TaskLogOperation.EXECUTION_TASK_ERROR, $"the uploaded profile does not parse: {e.Message}").ConfigureAwait(false);
             throw Refuse(StatusCode.InvalidArgument, $"the profile does not parse: {e.Message}");
+        }
+        finally
+        {
+            _parses.Release();
         }
 
         await StoreAsync(upload, bytes, profile).ConfigureAwait(false);

@@ -9,6 +9,9 @@ public sealed class UploadSettingsTests
     [Theory(Timeout = Spec.Timeout)]
     [InlineData(nameof(ServerOptions.UploadIdleTimeoutSeconds), "0", "UploadIdleTimeoutSeconds must be 1 or more")]
     [InlineData(nameof(ServerOptions.MaxConcurrentUploads), "0", "MaxConcurrentUploads must be 1 or more")]
+    [InlineData(nameof(ServerOptions.MaxConcurrentParses), "0", "MaxConcurrentParses must be 1 or more")]
+    [InlineData(nameof(ServerOptions.UploadQueueSeconds), "-1", "UploadQueueSeconds must be 0 or more")]
+    [InlineData(nameof(ServerOptions.MaxUploadMemoryMegabytes), "29", "MaxUploadMemoryMegabytes must hold one upload of MaxUploadBytes (30 MiB or more)")]
     [InlineData(nameof(ServerOptions.MaxErrorMessageLength), "-1", "MaxErrorMessageLength must be 1 or more")]
     [InlineData(nameof(ServerOptions.MaxAgentMessageBytes), "1048576", "MaxAgentMessageBytes must be 1049600 or more: the Go agent's 1 MiB chunks must fit")]
     public Task A_stream_limit_that_cannot_work_is_refused_with_one_line_naming_it(string setting, string value, string problem) => Spec.Run(() =>
