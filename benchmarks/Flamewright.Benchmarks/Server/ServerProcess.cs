@@ -85,8 +85,10 @@ internal sealed class ServerProcess : IDisposable
         }
 
         FlamewrightServer server = await StartFlamewrightAsync(dataDirectory ?? throw new ArgumentNullException(nameof(dataDirectory)), postgres);
+        using var memory = new ManagedMemoryWatch();
         Console.WriteLine($"{Ready}{server.GrpcAddress} {server.HttpAddress}");
         await Console.In.ReadToEndAsync();
+        Console.WriteLine(memory.Summary());
         await server.StopAsync();
         await server.DisposeAsync();
         return 0;
