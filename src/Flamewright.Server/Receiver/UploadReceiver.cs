@@ -31,9 +31,6 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
     /// </summary>
     public const int MaxTaskIdLength = 20 + 1 + (AgentNames.MaxLength * 3 + 2) / 3 * 4 + 2;
 
-    /// <summary>How long an error report may take to follow its metadata with the error text.</summary>
-    private static readonly TimeSpan ErrorMessageWait = TimeSpan.FromSeconds(5);
-
     private readonly PprofLimits _limits = new() { MaxDecompressedBytes = options.MaxDecompressedBytes };
 
     /// <summary>The upload each task and instance is receiving: a newer one replaces it (see <see cref="ReplaceOlderAsync"/>).</summary>
@@ -313,7 +310,7 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
     private async Task<string?> ReadErrorMessageAsync(IAsyncStreamReader<PprofData> requests, CancellationToken cancellation)
     {
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        wait.CancelAfter(ErrorMessageWait);
+        wait.CancelAfter(TimeSpan.FromSeconds(options.ErrorMessageWaitSeconds));
         try
         {
             // A handful of messages at most: an error report has nothing else to say.
