@@ -181,6 +181,13 @@ public sealed class ServerOptions
     public int MaxErrorMessageLength { get; set; } = 4096;
 
     /// <summary>
+    /// Seconds the server waits for the error text of an agent that reported a failure in its metadata and sends the
+    /// text in a message after it. The error is logged when the wait ends, with or without a text; the Go agent
+    /// sends its text at once or never.
+    /// </summary>
+    public int ErrorMessageWaitSeconds { get; set; } = 5;
+
+    /// <summary>
     /// Largest single gRPC message an agent may send, in bytes: gRPC's customary 4 MiB. The Go agent sends 1 MiB
     /// chunks; a larger message (say a 10 MiB error text) is refused with RESOURCE_EXHAUSTED before it is buffered.
     /// </summary>
@@ -280,6 +287,7 @@ public sealed class ServerOptions
         }
 
         Positive(problems, nameof(MaxErrorMessageLength), MaxErrorMessageLength);
+        Positive(problems, nameof(ErrorMessageWaitSeconds), ErrorMessageWaitSeconds);
         if (MaxAgentMessageBytes < MinAgentMessageBytes)
         {
             problems.Add($"MaxAgentMessageBytes must be {MinAgentMessageBytes} or more: the Go agent's 1 MiB chunks must fit");

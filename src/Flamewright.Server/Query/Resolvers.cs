@@ -161,16 +161,16 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
     [GraphQLMetadata("listLayers")]
     public async Task<IReadOnlyList<string>> ListLayersAsync(IResolveFieldContext context)
     {
-        IReadOnlyList<ServiceRecord> services = await store.ListServicesAsync(context.CancellationToken).ConfigureAwait(false);
-        return [.. services.Select(s => s.Layer).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        IReadOnlyList<string> layers = await store.ListLayersAsync(context.CancellationToken).ConfigureAwait(false);
+        return [.. layers.Take(options.MaxListItems)];
     }
 
     [GraphQLMetadata("listServices")]
     public async Task<IReadOnlyList<ServiceOutput>> ListServicesAsync(IResolveFieldContext context)
     {
         string layer = context.GetArgument<string>("layer");
-        IReadOnlyList<ServiceRecord> services = await store.ListServicesAsync(context.CancellationToken).ConfigureAwait(false);
-        return [.. services.Where(s => string.Equals(s.Layer, layer, StringComparison.OrdinalIgnoreCase)).Take(options.MaxListItems).Select(ToOutput)];
+        IReadOnlyList<ServiceRecord> services = await store.ListServicesAsync(layer, options.MaxListItems, context.CancellationToken).ConfigureAwait(false);
+        return [.. services.Select(ToOutput)];
     }
 
     [GraphQLMetadata("listInstances")]
@@ -189,8 +189,8 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
             throw new ExecutionError(e.Message);
         }
 
-        IReadOnlyList<InstanceRecord> instances = await store.ListInstancesAsync(serviceId, from, to, context.CancellationToken).ConfigureAwait(false);
-        return [.. instances.Take(options.MaxListItems).Select(ToOutput)];
+        IReadOnlyList<InstanceRecord> instances = await store.ListInstancesAsync(serviceId, from, to, options.MaxListItems, context.CancellationToken).ConfigureAwait(false);
+        return [.. instances.Select(ToOutput)];
     }
 
     [GraphQLMetadata("findService")]

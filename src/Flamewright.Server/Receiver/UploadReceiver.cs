@@ -31,9 +31,6 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
     /// </summary>
     public const int MaxTaskIdLength = 20 + 1 + (AgentNames.MaxLength * 3 + 2) / 3 * 4 + 2;
 
-    /// <summary>How long an error report may take to follow its metadata with the error text.</summary>
-    private static readonly TimeSpan ErrorMessageWait = TimeSpan.FromSeconds(5);
-
     private readonly PprofLimits _limits = new() { MaxDecompressedBytes = options.MaxDecompressedBytes };
 
     /// <summary>The upload each task and instance is receiving: a newer one replaces it (see <see cref="ReplaceOlderAsync"/>).</summary>
@@ -232,12 +229,16 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
             throw Refuse(StatusCode.InvalidArgument, $"the stream ended after {buffer.Length} of the {declared} bytes declared; nothing was stored");
         }
 
-        byte[] bytes = await buffer.ToArrayAsync(cancellation).ConfigureAwait(false);
-        Profile profile;
+        // One of MaxConcurrentParses turns covers the profile's bytes as one array and its decoded model: only the
+        // bytes and a summary outlive it.
+        byte[] bytes;
+        (int Samples, string Types) summary;
         await _parses.WaitAsync(cancellation).ConfigureAwait(false);
         try
         {
-            profile = ProfileReader.Read(bytes, _limits);
+            bytes = await buffer.ToArrayAsync(cancellation).ConfigureAwait(false);
+            Profile profile = ProfileReader.Read(bytes, _limits);
+            summary = (profile.SampleCount, string.Join(",", profile.SampleTypes.ToArray().Select(t => $"{t.Type}/{t.Unit}")));
         }
         catch (PprofFormatException e)
         {
@@ -249,7 +250,7 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
             _parses.Release();
         }
 
-        await StoreAsync(upload, bytes, profile).ConfigureAwait(false);
+        await StoreAsync(upload, bytes, summary).ConfigureAwait(false);
         attempt.Logged = true;
     }
 
@@ -313,7 +314,7 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
     private async Task<string?> ReadErrorMessageAsync(IAsyncStreamReader<PprofData> requests, CancellationToken cancellation)
     {
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        wait.CancelAfter(ErrorMessageWait);
+        wait.CancelAfter(TimeSpan.FromSeconds(options.ErrorMessageWaitSeconds));
         try
         {
             // A handful of messages at most: an error report has nothing else to say.
@@ -337,14 +338,13 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         return null;
     }
 
-    private async Task StoreAsync(Upload upload, byte[] bytes, Profile profile)
+    private async Task StoreAsync(Upload upload, byte[] bytes, (int Samples, string Types) summary)
     {
         // Profiles are kept gzip-compressed, as agents send them; a plain one is compressed here.
         byte[] compressed = ProfileReader.IsGzip(bytes) ? bytes : Compress(bytes);
         long now = Now();
         var stored = new StoredUpload(
-            upload.Task.Id, upload.InstanceId, upload.InstanceName, now, DecompressedLength(bytes), profile.SampleCount,
-            string.Join(",", profile.SampleTypes.ToArray().Select(t => $"{t.Type}/{t.Unit}")), compressed);
+            upload.Task.Id, upload.InstanceId, upload.InstanceName, now, DecompressedLength(bytes), summary.Samples, summary.Types, compressed);
         var finished = new TaskLog(upload.Task.Id, upload.InstanceId, upload.InstanceName, TaskLogOperation.EXECUTION_FINISHED, now, null);
         // Not cancellable: once every byte arrived and parsed, an agent that hangs up must not undo the store.
         // The decoded profile is not kept for the analyses to come: measured, keeping every upload's model made

@@ -14,12 +14,19 @@ public interface IProfilingStore
     /// <summary>Records that an instance is alive; its properties replace the stored ones when given.</summary>
     Task RecordInstanceAsync(InstanceHeartbeat heartbeat, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<ServiceRecord>> ListServicesAsync(CancellationToken cancellationToken);
+    /// <summary>The layers services were seen in, each once, in order.</summary>
+    Task<IReadOnlyList<string>> ListLayersAsync(CancellationToken cancellationToken);
+
+    /// <summary>Services of <paramref name="layer"/> (any case; every layer when null) by name, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<ServiceRecord>> ListServicesAsync(string? layer, int limit, CancellationToken cancellationToken);
 
     Task<ServiceRecord?> FindServiceAsync(string serviceId, CancellationToken cancellationToken);
 
-    /// <summary>A service's instances alive during [from, to) (epoch ms): first seen before its end, last seen after its start; by name.</summary>
-    Task<IReadOnlyList<InstanceRecord>> ListInstancesAsync(string serviceId, long from, long to, CancellationToken cancellationToken);
+    /// <summary>
+    /// A service's instances alive during [from, to) (epoch ms): first seen before its end, last seen after its start;
+    /// by name, at most <paramref name="limit"/>.
+    /// </summary>
+    Task<IReadOnlyList<InstanceRecord>> ListInstancesAsync(string serviceId, long from, long to, int limit, CancellationToken cancellationToken);
 
     Task<InstanceRecord?> FindInstanceAsync(string instanceId, CancellationToken cancellationToken);
 

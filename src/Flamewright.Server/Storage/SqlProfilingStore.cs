@@ -149,17 +149,24 @@ public abstract class SqlProfilingStore : IProfilingStore
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<IReadOnlyList<ServiceRecord>> ListServicesAsync(CancellationToken cancellationToken) =>
-        await QueryAsync("SELECT id, name, layer, first_seen, last_seen FROM services ORDER BY name", ReadService, cancellationToken).ConfigureAwait(false);
+    public async Task<IReadOnlyList<string>> ListLayersAsync(CancellationToken cancellationToken) =>
+        await QueryAsync("SELECT DISTINCT layer FROM services ORDER BY layer", r => r.GetString(0), cancellationToken).ConfigureAwait(false);
+
+    public async Task<IReadOnlyList<ServiceRecord>> ListServicesAsync(string? layer, int limit, CancellationToken cancellationToken) =>
+        layer is null
+            ? await QueryAsync("SELECT id, name, layer, first_seen, last_seen FROM services ORDER BY name LIMIT @limit",
+                ReadService, cancellationToken, ("limit", limit)).ConfigureAwait(false)
+            : await QueryAsync("SELECT id, name, layer, first_seen, last_seen FROM services WHERE UPPER(layer) = UPPER(@layer) ORDER BY name LIMIT @limit",
+                ReadService, cancellationToken, ("layer", layer), ("limit", limit)).ConfigureAwait(false);
 
     public async Task<ServiceRecord?> FindServiceAsync(string serviceId, CancellationToken cancellationToken) =>
         (await QueryAsync("SELECT id, name, layer, first_seen, last_seen FROM services WHERE id = @id", ReadService, cancellationToken, ("id", serviceId)).ConfigureAwait(false))
         .FirstOrNull();
 
-    public async Task<IReadOnlyList<InstanceRecord>> ListInstancesAsync(string serviceId, long from, long to, CancellationToken cancellationToken) =>
+    public async Task<IReadOnlyList<InstanceRecord>> ListInstancesAsync(string serviceId, long from, long to, int limit, CancellationToken cancellationToken) =>
         await QueryAsync(
-            "SELECT id, service_id, name, layer, properties, first_seen, last_seen FROM instances WHERE service_id = @service AND last_seen >= @from AND first_seen < @to ORDER BY name",
-            ReadInstance, cancellationToken, ("service", serviceId), ("from", from), ("to", to)).ConfigureAwait(false);
+            "SELECT id, service_id, name, layer, properties, first_seen, last_seen FROM instances WHERE service_id = @service AND last_seen >= @from AND first_seen < @to ORDER BY name LIMIT @limit",
+            ReadInstance, cancellationToken, ("service", serviceId), ("from", from), ("to", to), ("limit", limit)).ConfigureAwait(false);
 
     public async Task<InstanceRecord?> FindInstanceAsync(string instanceId, CancellationToken cancellationToken) =>
         (await QueryAsync("SELECT id, service_id, name, layer, properties, first_seen, last_seen FROM instances WHERE id = @id",

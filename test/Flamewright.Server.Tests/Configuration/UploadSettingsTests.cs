@@ -9,6 +9,7 @@ public sealed class UploadSettingsTests
     [Theory(Timeout = Spec.Timeout)]
     [InlineData(nameof(ServerOptions.UploadIdleTimeoutSeconds), "0", "UploadIdleTimeoutSeconds must be 1 or more")]
     [InlineData(nameof(ServerOptions.MaxConcurrentUploads), "0", "MaxConcurrentUploads must be 1 or more")]
+    [InlineData(nameof(ServerOptions.ErrorMessageWaitSeconds), "0", "ErrorMessageWaitSeconds must be 1 or more")]
     [InlineData(nameof(ServerOptions.MaxConcurrentParses), "0", "MaxConcurrentParses must be 1 or more")]
     [InlineData(nameof(ServerOptions.UploadQueueSeconds), "-1", "UploadQueueSeconds must be 0 or more")]
     [InlineData(nameof(ServerOptions.MaxUploadMemoryMegabytes), "29", "MaxUploadMemoryMegabytes must hold one upload of MaxUploadBytes (30 MiB or more)")]

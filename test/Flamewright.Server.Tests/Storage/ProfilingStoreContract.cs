@@ -69,7 +69,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
         await Store.MigrateAsync(default);
 
         Assert.Equal(version, await Store.SchemaVersionAsync(default));
-        Assert.Single(await Store.ListServicesAsync(default));
+        Assert.Single(await Store.ListServicesAsync(null, 100, default));
     });
 
     [Fact(Timeout = Spec.Timeout)]
@@ -82,7 +82,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
 
         Assert.All(await Task.WhenAll(nodes.Select(n => n.SchemaVersionAsync(default))), v => Assert.Equal(1, v));
         await HeartbeatAsync("provider1", Now);
-        Assert.Single(await nodes[3].ListServicesAsync(default));
+        Assert.Single(await nodes[3].ListServicesAsync(null, 100, default));
     });
 
     [Fact(Timeout = Spec.Timeout)]
@@ -101,7 +101,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
         await HeartbeatAsync("provider1", Now, [KeyValuePair.Create("language", "go"), KeyValuePair.Create("hostname", "héllo 'quoted' \"name\"")]);
         await HeartbeatAsync("provider1", Now + 5_000, properties: null);
 
-        ServiceRecord service = Assert.Single(await Store.ListServicesAsync(default));
+        ServiceRecord service = Assert.Single(await Store.ListServicesAsync(null, 100, default));
         Assert.Equal((s_serviceId, Service, "GENERAL", Now, Now + 5_000), (service.Id, service.Name, service.Layer, service.FirstSeen, service.LastSeen));
         InstanceRecord instance = (await Store.FindInstanceAsync(s_instanceA, default))!;
         Assert.Equal(("provider1", "GO", Now, Now + 5_000), (instance.Name, instance.Language, instance.FirstSeen, instance.LastSeen));
@@ -112,14 +112,29 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task Services_and_instances_are_listed_by_name_up_to_the_limit_asked_and_services_by_layer_in_any_case() => Spec.Run(async () =>
+    {
+        await HeartbeatAsync("provider3", Now);
+        await HeartbeatAsync("provider1", Now);
+        await HeartbeatAsync("provider2", Now);
+        await Store.RecordInstanceAsync(new InstanceHeartbeat("other-service", "other1", "MESH", null, Now), default);
+
+        Assert.Equal(["provider1", "provider2"], (await Store.ListInstancesAsync(s_serviceId, Now, Now + 1, 2, default)).Select(i => i.Name));
+        Assert.Equal([Service], (await Store.ListServicesAsync("general", 10, default)).Select(s => s.Name));
+        Assert.Equal(["other-service"], (await Store.ListServicesAsync("MESH", 10, default)).Select(s => s.Name));
+        Assert.Single(await Store.ListServicesAsync(null, 1, default));
+        Assert.Equal(["GENERAL", "MESH"], await Store.ListLayersAsync(default));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task Instances_are_listed_by_name_when_alive_during_the_window() => Spec.Run(async () =>
     {
         await HeartbeatAsync("provider2", Now);
         await HeartbeatAsync("provider1", Now + 10_000);
 
-        Assert.Equal(["provider1", "provider2"], (await Store.ListInstancesAsync(s_serviceId, Now, Now + 20_000, default)).Select(i => i.Name));
-        Assert.Equal(["provider2"], (await Store.ListInstancesAsync(s_serviceId, Now - 5_000, Now + 1, default)).Select(i => i.Name));
-        Assert.Empty(await Store.ListInstancesAsync(s_serviceId, Now + 20_000, Now + 30_000, default));
+        Assert.Equal(["provider1", "provider2"], (await Store.ListInstancesAsync(s_serviceId, Now, Now + 20_000, 100, default)).Select(i => i.Name));
+        Assert.Equal(["provider2"], (await Store.ListInstancesAsync(s_serviceId, Now - 5_000, Now + 1, 100, default)).Select(i => i.Name));
+        Assert.Empty(await Store.ListInstancesAsync(s_serviceId, Now + 20_000, Now + 30_000, 100, default));
     });
 
     [Fact(Timeout = Spec.Timeout)]
@@ -151,7 +166,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     {
         SqlProfilingStore[] nodes = [Store, Node(), Node()];
         // Warm connections on every node, so that the attempts meet in the database rather than queue on connects.
-        await Task.WhenAll(Enumerable.Range(0, 12).Select(i => nodes[i % nodes.Length].ListServicesAsync(default)));
+        await Task.WhenAll(Enumerable.Range(0, 12).Select(i => nodes[i % nodes.Length].ListServicesAsync(null, 100, default)));
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task<ProfilingTask?>[] attempts = [.. Enumerable.Range(0, 24).Select(async i =>
         {
@@ -281,7 +296,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
         Assert.Single(await Store.ListUploadsAsync(recent, default));
         Assert.Null(await Store.FindInstanceAsync(s_instanceA, default));
         Assert.NotNull(await Store.FindInstanceAsync(s_instanceB, default));
-        Assert.Single(await Store.ListServicesAsync(default));
+        Assert.Single(await Store.ListServicesAsync(null, 100, default));
     });
 
     [Fact(Timeout = Spec.Timeout)]
@@ -291,7 +306,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
         string taskId = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!.Id;
         await Store.AppendLogAsync(new TaskLog(taskId, s_instanceA, "provider1", TaskLogOperation.EXECUTION_TASK_ERROR, Now, "broken\0pipe"), default);
 
-        ServiceRecord service = Assert.Single(await Store.ListServicesAsync(default));
+        ServiceRecord service = Assert.Single(await Store.ListServicesAsync(null, 100, default));
         Assert.Equal(("nul\uFFFDservice", "GEN\uFFFDERAL"), (service.Name, service.Layer));
         Assert.Equal("broken\uFFFDpipe", Assert.Single(await Store.ListLogsAsync(taskId, default)).Message);
         Assert.Null(await Store.FindTaskAsync(taskId + "\0", default));
