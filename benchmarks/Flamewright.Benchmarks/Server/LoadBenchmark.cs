@@ -20,8 +20,8 @@ internal static class LoadBenchmark
     /// <summary>Services the agents are spread over; 200 agents make 20 instances each.</summary>
     public const int Services = 10;
 
-    /// <summary>People querying at once, each asking again after <see cref="UserThinks"/>.</summary>
-    private const int Users = 4;
+    /// <summary>People querying at once unless told otherwise, each asking again after <see cref="UserThinks"/>.</summary>
+    public const int DefaultUsers = 4;
 
     private const int MiB = 1024 * 1024;
 
@@ -39,18 +39,19 @@ internal static class LoadBenchmark
     /// <summary>The operator's events, in turn per service. CPU runs a minute, so at most one per service per minute is created.</summary>
     private static readonly string[] Events = ["HEAP", "ALLOCS", "CPU"];
 
-    public static async Task<int> RunAsync(int seconds, int agentCount)
+    public static async Task<int> RunAsync(int seconds, int agentCount, int users = DefaultUsers)
     {
+        users = Math.Max(0, users);
         seconds = Math.Max(5, seconds);
         agentCount = Math.Max(Services, agentCount);
         UploadMix mix = UploadMix.Make();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"load: {agentCount} agents over {Services} services, {seconds} s; a task every {TaskEvery.TotalMilliseconds:F0} ms round-robin; {Users} users querying"));
+            $"load: {agentCount} agents over {Services} services, {seconds} s; a task every {TaskEvery.TotalMilliseconds:F0} ms round-robin; {users} users querying"));
         string dataDirectory = ServerProcess.NewDataDirectory("load");
         try
         {
             using ServerProcess server = await ServerProcess.StartServerAsync(dataDirectory);
-            var run = new LoadRun(server, agentCount, mix);
+            var run = new LoadRun(server, agentCount, users, mix);
             LoadFigures figures = await run.RunAsync(TimeSpan.FromSeconds(seconds));
             Console.WriteLine();
             figures.Print();
@@ -159,7 +160,7 @@ internal static class LoadBenchmark
     }
 
     /// <summary>The run itself: agents, operator, users, and what they saw.</summary>
-    private sealed class LoadRun(ServerProcess server, int agentCount, UploadMix mix)
+    private sealed class LoadRun(ServerProcess server, int agentCount, int userCount, UploadMix mix)
     {
         private readonly ConcurrentQueue<UploadAttempt> _uploads = new();
         private readonly ConcurrentDictionary<string, ConcurrentQueue<double>> _queries = new();
@@ -203,7 +204,7 @@ internal static class LoadBenchmark
                     }
                 }, null, 0, 1000);
                 Task operator_ = OperateAsync(agents, stop.Token);
-                Task[] users = [.. Enumerable.Range(0, Users).Select(u => QueryAsync(new Random(1000 + u), stop.Token))];
+                Task[] users = [.. Enumerable.Range(0, userCount).Select(u => QueryAsync(new Random(1000 + u), stop.Token))];
                 Task[] agentLoops = [.. agents.Select((a, i) => AgentAsync(a, new Random(i), stop.Token))];
                 double windowSeconds = 0;
                 using CancellationTokenRegistration stopped = stop.Token.Register(() => windowSeconds = _clock.Elapsed.TotalSeconds);
