@@ -165,6 +165,7 @@ internal static class LoadBenchmark
         private readonly ConcurrentQueue<UploadAttempt> _uploads = new();
         private readonly ConcurrentDictionary<string, ConcurrentQueue<double>> _queries = new();
         private readonly ConcurrentDictionary<string, int> _queryErrors = new();
+        private readonly ConcurrentDictionary<string, long> _largestAnswers = new();
         private readonly ConcurrentQueue<string> _tasks = new();
         private readonly Stopwatch _clock = new();
         private int _alreadyProfiling;
@@ -219,7 +220,7 @@ internal static class LoadBenchmark
                 UploadAttempt[] inWindow = [.. _uploads.Where(u => u.Acknowledged && u.Ended.TotalSeconds <= windowSeconds)];
                 return new LoadFigures(
                     agentCount, windowSeconds, drained, inWindow.Length, inWindow.Sum(u => (long)u.Kind.Bytes.Length),
-                    [.. _uploads], _queries.ToDictionary(q => q.Key, q => q.Value.ToArray()), new Dictionary<string, int>(_queryErrors),
+                    [.. _uploads], _queries.ToDictionary(q => q.Key, q => q.Value.ToArray()), new Dictionary<string, long>(_largestAnswers), new Dictionary<string, int>(_queryErrors),
                     _tasks.Count, _alreadyProfiling, _pollFailures, _peakInFlight,
                     server.PeakResidentBytes, Math.Max(peakSampled, server.ResidentBytes), server.ResidentBytes,
                     serverCpu / _clock.Elapsed.TotalSeconds, benchCpu / _clock.Elapsed.TotalSeconds, load.OtherCores(serverCpu + benchCpu));
@@ -318,6 +319,7 @@ internal static class LoadBenchmark
                 (byte[] body, TimeSpan elapsed) = await graphql.TimedPostAsync(query, variables);
                 JsonNode data = GraphQLPoster.Data(body);
                 _queries.GetOrAdd(kind, _ => new ConcurrentQueue<double>()).Enqueue(elapsed.TotalMilliseconds);
+                _largestAnswers.AddOrUpdate(kind, body.Length, (_, largest) => Math.Max(largest, body.Length));
                 return data;
             }
             catch (Exception e) when (e is InvalidOperationException or HttpRequestException or TaskCanceledException)
@@ -462,7 +464,7 @@ internal static class LoadBenchmark
     /// <summary>What the run measured.</summary>
     private sealed record LoadFigures(
         int Agents, double WindowSeconds, double DrainSeconds, int UploadsInWindow, long BytesInWindow,
-        UploadAttempt[] Uploads, Dictionary<string, double[]> Queries, Dictionary<string, int> QueryErrors,
+        UploadAttempt[] Uploads, Dictionary<string, double[]> Queries, Dictionary<string, long> LargestAnswers, Dictionary<string, int> QueryErrors,
         int Tasks, int AlreadyProfiling, int PollFailures, int PeakInFlight,
         long ServerPeakRss, long ServerPeakSampledRss, long ServerEndRss, double ServerCores, double BenchmarkCores, double OtherCores)
     {
@@ -482,7 +484,7 @@ internal static class LoadBenchmark
             Console.WriteLine("query latency (request sent to answer read):");
             foreach ((string kind, double[] times) in Queries.OrderBy(q => q.Key, StringComparer.Ordinal))
             {
-                Console.WriteLine($"  {kind,-36} {Latency(times)}");
+                Console.WriteLine($"  {kind,-36} {Latency(times)}  largest answer {Size(LargestAnswers.GetValueOrDefault(kind))}");
             }
 
             Console.WriteLine($"  {"all queries",-36} {Latency([.. Queries.Values.SelectMany(t => t)])}");
