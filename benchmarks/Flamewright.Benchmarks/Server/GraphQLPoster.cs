@@ -39,6 +39,18 @@ internal sealed class GraphQLPoster(Uri server) : IDisposable
         return response["data"]!;
     }
 
+    /// <summary>Throws with the first error of a response when there is one; reads it without building JSON nodes.</summary>
+    public static JsonNode? CheckNoErrors(byte[] body)
+    {
+        using var response = System.Text.Json.JsonDocument.Parse(body);
+        if (response.RootElement.TryGetProperty("errors", out System.Text.Json.JsonElement errors) && errors.GetArrayLength() > 0)
+        {
+            throw new InvalidOperationException("GraphQL error: " + errors[0].GetRawText());
+        }
+
+        return null;
+    }
+
     /// <summary>Creates a task; throws unless the answer is SUCCESS.</summary>
     public async Task<string> CreateTaskAsync(string serviceId, IReadOnlyList<string> instanceIds, string events, int? duration = null)
     {

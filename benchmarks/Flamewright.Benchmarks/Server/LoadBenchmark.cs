@@ -52,8 +52,14 @@ internal static class LoadBenchmark
         {
             using ServerProcess server = await ServerProcess.StartServerAsync(dataDirectory);
             var run = new LoadRun(server, agentCount, users, mix);
-            LoadFigures figures = await run.RunAsync(TimeSpan.FromSeconds(seconds));
+            LoadFigures? figures = await run.RunAsync(TimeSpan.FromSeconds(seconds));
             Console.WriteLine();
+            if (figures is null)
+            {
+                Console.WriteLine($"the server process ended during the run (RSS at its last sample {Size(run.LastResidentBytes)}): no audit; dmesg says whether the OOM killer ended it");
+                return 2;
+            }
+
             figures.Print();
             Audit audit = await run.AuditAsync();
             audit.Print();
@@ -175,7 +181,11 @@ internal static class LoadBenchmark
 
         private static string ServiceName(int service) => $"load-service-{service:D2}";
 
-        public async Task<LoadFigures> RunAsync(TimeSpan duration)
+        /// <summary>The server's resident memory at the last sample, which outlives the server.</summary>
+        public long LastResidentBytes { get; private set; }
+
+        /// <summary>The figures, or <c>null</c> when the server process ended before the run did.</summary>
+        public async Task<LoadFigures?> RunAsync(TimeSpan duration)
         {
             var agents = new List<SimulatedAgent>();
             for (int i = 0; i < agentCount; i++)
@@ -196,6 +206,7 @@ internal static class LoadBenchmark
                 using var sampler = new Timer(_ =>
                 {
                     long rss = server.ResidentBytes;
+                    LastResidentBytes = rss > 0 ? rss : LastResidentBytes;
                     InterlockedMax(ref peakSampled, rss);
                     if (Interlocked.Increment(ref ticks) % 5 == 0)
                     {
@@ -215,6 +226,11 @@ internal static class LoadBenchmark
                 await Task.WhenAll([operator_, .. users, .. agentLoops]);
                 double drained = _clock.Elapsed.TotalSeconds - windowSeconds;
                 await sampler.DisposeAsync();
+                if (server.HasExited)
+                {
+                    return null;
+                }
+
                 benchCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - benchCpu;
                 serverCpu = server.CpuSeconds - serverCpu;
                 UploadAttempt[] inWindow = [.. _uploads.Where(u => u.Acknowledged && u.Ended.TotalSeconds <= windowSeconds)];
@@ -296,7 +312,7 @@ internal static class LoadBenchmark
                     {
                         await TimedAsync(graphql, "queryPprofAnalyze",
                             "query ($r: PprofAnalyzationRequest!) { queryPprofAnalyze(request: $r) { tree { elements { id parentId codeSignature total self } } } }",
-                            new { r = new { taskId, instanceIds = uploaded } });
+                            new { r = new { taskId, instanceIds = uploaded } }, keep: false);
                     }
                 }
 
@@ -311,13 +327,18 @@ internal static class LoadBenchmark
             }
         }
 
-        /// <summary>The time from sending a request to having read its whole answer; an error answer counts apart, not in the times.</summary>
-        private async Task<JsonNode?> TimedAsync(GraphQLPoster graphql, string kind, string query, object variables)
+        /// <summary>
+        /// The time from sending a request to having read its whole answer; an error answer counts apart, not in the
+        /// times. With <paramref name="keep"/> false the answer is only checked for errors and then dropped, without a
+        /// tree of JSON nodes: an analysis can answer with tens of MiB, which as <see cref="JsonNode"/>s would take
+        /// this process GiBs.
+        /// </summary>
+        private async Task<JsonNode?> TimedAsync(GraphQLPoster graphql, string kind, string query, object variables, bool keep = true)
         {
             try
             {
                 (byte[] body, TimeSpan elapsed) = await graphql.TimedPostAsync(query, variables);
-                JsonNode data = GraphQLPoster.Data(body);
+                JsonNode? data = keep ? GraphQLPoster.Data(body) : GraphQLPoster.CheckNoErrors(body);
                 _queries.GetOrAdd(kind, _ => new ConcurrentQueue<double>()).Enqueue(elapsed.TotalMilliseconds);
                 _largestAnswers.AddOrUpdate(kind, body.Length, (_, largest) => Math.Max(largest, body.Length));
                 return data;

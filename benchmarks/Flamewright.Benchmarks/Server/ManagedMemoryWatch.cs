@@ -33,13 +33,18 @@ internal sealed class ManagedMemoryWatch : IDisposable
     {
         Sample();
         GCMemoryInfo lastFull = GC.GetGCMemoryInfo(GCKind.FullBlocking);
+        string summary;
         lock (_lock)
         {
-            return string.Create(CultureInfo.InvariantCulture,
+            summary = string.Create(CultureInfo.InvariantCulture,
                 $"managed heap: peak {_peakHeap / MiB:F0} MiB in use, peak {_peakCommitted / MiB:F0} MiB committed (sampled every 250 ms); " +
                 $"after the last full GC {lastFull.HeapSizeBytes / MiB:F0} MiB; {GC.GetTotalAllocatedBytes() / MiB:N0} MiB allocated in all; " +
                 $"collections gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}; pauses {GC.GetTotalPauseDuration().TotalSeconds:F1} s in all");
         }
+
+        // What stays once nothing is in progress: caches, and anything that leaks.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return summary + string.Create(CultureInfo.InvariantCulture, $"; live once idle (forced full GC) {GC.GetTotalMemory(forceFullCollection: false) / MiB:F0} MiB");
     }
 
     public void Dispose() => _timer.Dispose();

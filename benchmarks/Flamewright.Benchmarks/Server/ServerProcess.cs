@@ -51,6 +51,9 @@ internal sealed class ServerProcess : IDisposable
     /// </summary>
     public long MinorFaults => ProcStat.Read(_process.Id)?.MinorFaults ?? 0;
 
+    /// <summary>Whether the process has ended (say, killed by the kernel's OOM killer): no figure can be read from it then.</summary>
+    public bool HasExited => _process.HasExited;
+
     /// <summary>Bytes of the process resident in memory now (Linux; 0 elsewhere).</summary>
     public long ResidentBytes => ProcStat.StatusBytes(_process.Id, "VmRSS") ?? 0;
 
