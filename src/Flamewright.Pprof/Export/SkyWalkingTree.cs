@@ -31,6 +31,35 @@ public static class SkyWalkingTree
         return elements;
     }
 
+    /// <summary>
+    /// At most <paramref name="maxElements"/> elements: the heaviest nodes with their parents
+    /// (<see cref="HeaviestNodes"/>), renumbered in pre-order, each with its exact total and self.
+    /// </summary>
+    /// <returns>The elements, and how many nodes of the tree were left out.</returns>
+    public static (IReadOnlyList<StackElement> Elements, int Omitted) Elements(FlameTree tree, int maxElements)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        int[] kept = HeaviestNodes.Select(tree.Count, tree.ParentOf, tree.TotalOf, maxElements);
+        if (kept.Length == tree.Count)
+        {
+            return (Elements(tree), 0);
+        }
+
+        int[] parents = HeaviestNodes.RenumberedParents(kept, tree.ParentOf);
+        var elements = new StackElement[kept.Length];
+        for (int i = 0; i < kept.Length; i++)
+        {
+            elements[i] = new StackElement(
+                i.ToString(CultureInfo.InvariantCulture),
+                parents[i].ToString(CultureInfo.InvariantCulture),
+                tree.NameOf(kept[i]),
+                tree.TotalOf(kept[i]),
+                tree.SelfOf(kept[i]));
+        }
+
+        return (elements, tree.Count - kept.Length);
+    }
+
     /// <summary>Writes <c>{"elements":[{"id":"0","parentId":"-1","codeSignature":"root","total":N,"self":N},...]}</c>.</summary>
     public static void Write(FlameTree tree, Stream output)
     {

@@ -18,6 +18,9 @@ public sealed record AnalysisRequest(
 /// <summary>A request that cannot be answered: unknown task, nothing uploaded, bad sample type or regex. One line.</summary>
 public sealed class AnalysisException : Exception
 {
+    /// <summary>Refused because the server was busy with other analyses, not because of the request: try again.</summary>
+    public bool Busy { get; init; }
+
     public AnalysisException(string message)
         : base(message)
     {

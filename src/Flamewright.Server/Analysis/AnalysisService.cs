@@ -24,12 +24,33 @@ public sealed class AnalysisService : IDisposable
     private readonly IProfilingStore _store;
     private readonly PprofLimits _limits;
     private readonly MemoryCache _cache;
+    private readonly SemaphoreSlim _turns;
+    private readonly ServerOptions _options;
 
     public AnalysisService(IProfilingStore store, ServerOptions options)
     {
         _store = store;
+        _options = options;
+        _turns = new SemaphoreSlim(options.MaxConcurrentAnalyses, options.MaxConcurrentAnalyses);
         _limits = new PprofLimits { MaxDecompressedBytes = options.MaxDecompressedBytes };
         _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.AnalysisCacheMegabytes * 1024L * 1024 });
+    }
+
+    /// <summary>
+    /// One of <see cref="ServerOptions.MaxConcurrentAnalyses"/> turns, held until the result is disposed: callers
+    /// hold it from loading the profiles to building their answer, which is what takes the memory.
+    /// </summary>
+    /// <exception cref="AnalysisException">No turn came free within <see cref="ServerOptions.AnalysisQueueSeconds"/> (<see cref="AnalysisException.Busy"/>).</exception>
+    public async Task<IDisposable> EnterAsync(CancellationToken cancellationToken)
+    {
+        if (!await _turns.WaitAsync(TimeSpan.FromSeconds(_options.AnalysisQueueSeconds), cancellationToken).ConfigureAwait(false))
+        {
+            throw new AnalysisException(
+                $"the server was running {_options.MaxConcurrentAnalyses} analyses (MaxConcurrentAnalyses) for all of {_options.AnalysisQueueSeconds} s; try again shortly")
+            { Busy = true };
+        }
+
+        return new Turn(_turns);
     }
 
     /// <summary>The task and the decoded profiles of the selected instances that uploaded one.</summary>
@@ -133,7 +154,11 @@ public sealed class AnalysisService : IDisposable
         }
     }
 
-    public void Dispose() => _cache.Dispose();
+    public void Dispose()
+    {
+        _cache.Dispose();
+        _turns.Dispose();
+    }
 
     private static AnalysisException NothingUploaded(string taskId) =>
         new($"no profile has been uploaded for task '{taskId}' yet");
@@ -157,6 +182,14 @@ public sealed class AnalysisService : IDisposable
         Cache(upload, profile);
         return profile;
     }
+}
+
+/// <summary>An analysis turn: given back once, however often it is disposed.</summary>
+internal sealed class Turn(SemaphoreSlim turns) : IDisposable
+{
+    private SemaphoreSlim? _turns = turns;
+
+    public void Dispose() => Interlocked.Exchange(ref _turns, null)?.Release();
 }
 
 /// <summary>A task with the uploads chosen for an analysis and their decoded profiles, in the same order.</summary>

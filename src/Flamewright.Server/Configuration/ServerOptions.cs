@@ -199,6 +199,24 @@ public sealed class ServerOptions
     /// <summary>Memory for decoded profiles kept between analyses, in MiB; repeated queries of a task skip the decode.</summary>
     public int AnalysisCacheMegabytes { get; set; } = 512;
 
+    /// <summary>
+    /// Analyses (flame graphs, top tables, diffs, downloads) run at once; more wait their turn for
+    /// <see cref="AnalysisQueueSeconds"/>. An analysis of many large uploads holds their decoded models and its tree
+    /// while it runs, so this, not the number of users, bounds the memory analyses take.
+    /// </summary>
+    public int MaxConcurrentAnalyses { get; set; } = 2;
+
+    /// <summary>Seconds an analysis waits for its turn before it is refused as busy (0: refused at once).</summary>
+    public int AnalysisQueueSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// Most elements one flame graph or diff answer of the GraphQL API holds: past it, only the heaviest nodes (with
+    /// their parents, values exact) are sent, and <c>omittedElements</c> says how many were left out. A browser
+    /// cannot draw millions of frames, and GraphQL answers build every element as objects (a 12-million-node tree
+    /// took gigabytes). The REST downloads stay whole.
+    /// </summary>
+    public int MaxAnalysisElements { get; set; } = 100_000;
+
     /// <summary>Largest GraphQL or REST request body, in bytes: queries are small, 1 MiB is generous.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
@@ -293,6 +311,13 @@ public sealed class ServerOptions
             problems.Add($"MaxAgentMessageBytes must be {MinAgentMessageBytes} or more: the Go agent's 1 MiB chunks must fit");
         }
         Positive(problems, nameof(AnalysisCacheMegabytes), AnalysisCacheMegabytes);
+        Positive(problems, nameof(MaxConcurrentAnalyses), MaxConcurrentAnalyses);
+        Positive(problems, nameof(MaxAnalysisElements), MaxAnalysisElements);
+        if (AnalysisQueueSeconds < 0)
+        {
+            problems.Add("AnalysisQueueSeconds must be 0 or more");
+        }
+
         if (MaxDecompressedBytes is < 1 or > int.MaxValue)
         {
             problems.Add($"MaxDecompressedBytes must be between 1 and {int.MaxValue}");

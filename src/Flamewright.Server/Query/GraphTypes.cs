@@ -73,7 +73,7 @@ internal sealed record StackTreeOutput(IReadOnlyList<StackElementOutput> Element
 
 internal sealed record SampleTypeOutput(int Index, string Type, string Unit, bool IsDefault);
 
-internal sealed record AnalyzationOutput(StackTreeOutput? Tree, SampleTypeOutput? SampleType);
+internal sealed record AnalyzationOutput(StackTreeOutput? Tree, SampleTypeOutput? SampleType, int OmittedElements);
 
 internal sealed record UploadOutput(string InstanceId, string InstanceName, long UploadTime, long CompressedBytes, long DecompressedBytes, long SampleCount);
 
@@ -83,7 +83,7 @@ internal sealed record TopTableOutput(SampleTypeOutput SampleType, long Total, I
 
 internal sealed record DiffElementOutput(string Id, string ParentId, string CodeSignature, long BaseTotal, long BaseSelf, long TargetTotal, long TargetSelf);
 
-internal sealed record DiffOutput(SampleTypeOutput SampleType, IReadOnlyList<DiffElementOutput> Elements);
+internal sealed record DiffOutput(SampleTypeOutput SampleType, IReadOnlyList<DiffElementOutput> Elements, int OmittedElements);
 
 internal sealed record ServiceOutput(string Id, string Name, string Group, string ShortName, IReadOnlyList<string> Layers, bool Normal);
 

@@ -74,6 +74,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
     public async Task<AnalyzationOutput> QueryPprofAnalyzeAsync(IResolveFieldContext context)
     {
         AnalysisRequest request = ToRequest(context.GetArgument<AnalyzationInput>("request"));
+        int maxElements = options.MaxAnalysisElements;
         return await Guard(async () =>
         {
             // As the reference does, instances without an upload are left out rather than refused: the UI sends
@@ -81,14 +82,15 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
             SelectedProfiles selection = await analysis.LoadAsync(request.TaskId, request.InstanceIds, requireEvery: false, context.CancellationToken).ConfigureAwait(false);
             if (selection.Profiles.Count == 0)
             {
-                return new AnalyzationOutput(new StackTreeOutput([new StackElementOutput("0", "-1", FlameTree.RootName, 0, 0)]), null);
+                return new AnalyzationOutput(new StackTreeOutput([new StackElementOutput("0", "-1", FlameTree.RootName, 0, 0)]), null, 0);
             }
 
             FlameOptions options = AnalysisService.OptionsFor(selection, request);
             FlameTree tree = AnalysisService.Run(() => FlameTreeBuilder.Build(selection.Profiles, options));
-            var elements = SkyWalkingTree.Elements(tree).Select(e => new StackElementOutput(e.Id, e.ParentId, e.CodeSignature, e.Total, e.Self)).ToList();
-            return new AnalyzationOutput(new StackTreeOutput(elements), SampleTypeOf(selection, options));
-        }).ConfigureAwait(false);
+            (IReadOnlyList<StackElement> shown, int omitted) = SkyWalkingTree.Elements(tree, maxElements);
+            var elements = shown.Select(e => new StackElementOutput(e.Id, e.ParentId, e.CodeSignature, e.Total, e.Self)).ToList();
+            return new AnalyzationOutput(new StackTreeOutput(elements), SampleTypeOf(selection, options), omitted);
+        }, context.CancellationToken).ConfigureAwait(false);
     }
 
     [GraphQLMetadata("queryPprofSampleTypes")]
@@ -106,7 +108,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
             Profile first = selection.Profiles[0];
             int chosen = ChosenIndex(selection, AnalysisService.OptionsFor(selection, new AnalysisRequest(taskId)));
             return [.. Enumerable.Range(0, first.SampleTypes.Length).Select(i => new SampleTypeOutput(i, first.SampleTypes[i].Type, first.SampleTypes[i].Unit, i == chosen))];
-        }).ConfigureAwait(false);
+        }, context.CancellationToken).ConfigureAwait(false);
     }
 
     [GraphQLMetadata("queryPprofUploads")]
@@ -132,7 +134,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
             IEnumerable<TopEntry> rows = top.Entries.Take(limit);
             return new TopTableOutput(SampleTypeOf(selection, options), top.AbsoluteTotal,
                 [.. rows.Select(r => new TopRowOutput(r.Name, r.Flat, top.Percent(r.Flat), r.Cum, top.Percent(r.Cum)))]);
-        }).ConfigureAwait(false);
+        }, context.CancellationToken).ConfigureAwait(false);
     }
 
     [GraphQLMetadata("queryPprofDiff")]
@@ -140,22 +142,28 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
     {
         AnalysisRequest baseRequest = ToRequest(context.GetArgument<AnalyzationInput>("base"));
         AnalysisRequest targetRequest = ToRequest(context.GetArgument<AnalyzationInput>("target"));
+        int maxElements = options.MaxAnalysisElements;
         return await Guard(async () =>
         {
             SelectedProfiles baseSelection = await analysis.LoadNonEmptyAsync(baseRequest, context.CancellationToken).ConfigureAwait(false);
             SelectedProfiles targetSelection = await analysis.LoadNonEmptyAsync(targetRequest, context.CancellationToken).ConfigureAwait(false);
             FlameOptions options = AnalysisService.OptionsFor(targetSelection, targetRequest);
             FlameDiff diff = AnalysisService.Run(() => FlameDiff.Build(baseSelection.Profiles, targetSelection.Profiles, options));
-            var elements = new List<DiffElementOutput>(diff.Count);
-            for (int i = 0; i < diff.Count; i++)
+            // The heaviest nodes of either side, with their parents, renumbered in pre-order.
+            int[] kept = HeaviestNodes.Select(
+                diff.Count, diff.ParentOf, i => HeaviestNodes.Heavier(diff.BaseTotalOf(i), diff.TargetTotalOf(i)), maxElements);
+            int[] parents = HeaviestNodes.RenumberedParents(kept, diff.ParentOf);
+            var elements = new List<DiffElementOutput>(kept.Length);
+            for (int i = 0; i < kept.Length; i++)
             {
+                int node = kept[i];
                 elements.Add(new DiffElementOutput(
-                    i.ToString(CultureInfo.InvariantCulture), diff.ParentOf(i).ToString(CultureInfo.InvariantCulture), diff.NameOf(i),
-                    diff.BaseTotalOf(i), diff.BaseSelfOf(i), diff.TargetTotalOf(i), diff.TargetSelfOf(i)));
+                    i.ToString(CultureInfo.InvariantCulture), parents[i].ToString(CultureInfo.InvariantCulture),
+                    diff.NameOf(node), diff.BaseTotalOf(node), diff.BaseSelfOf(node), diff.TargetTotalOf(node), diff.TargetSelfOf(node)));
             }
 
-            return new DiffOutput(SampleTypeOf(targetSelection, options), elements);
-        }).ConfigureAwait(false);
+            return new DiffOutput(SampleTypeOf(targetSelection, options), elements, diff.Count - kept.Length);
+        }, context.CancellationToken).ConfigureAwait(false);
     }
 
     [GraphQLMetadata("listLayers")]
@@ -226,10 +234,12 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         string.IsNullOrEmpty(input.Focus) ? null : input.Focus,
         string.IsNullOrEmpty(input.Ignore) ? null : input.Ignore);
 
-    private static async Task<T> Guard<T>(Func<Task<T>> resolve)
+    /// <summary>Runs an analysis in one of the server's analysis turns; its one-line refusals become GraphQL errors.</summary>
+    private async Task<T> Guard<T>(Func<Task<T>> resolve, CancellationToken cancellationToken)
     {
         try
         {
+            using IDisposable turn = await analysis.EnterAsync(cancellationToken).ConfigureAwait(false);
             return await resolve().ConfigureAwait(false);
         }
         catch (AnalysisException e)

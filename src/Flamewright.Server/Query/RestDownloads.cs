@@ -56,11 +56,14 @@ public static class RestDownloads
             NullIfEmpty(query["ignore"]));
         try
         {
+            using IDisposable turn = await analysis.EnterAsync(context.RequestAborted).ConfigureAwait(false);
             await WriteAsync(context, request, format, analysis).ConfigureAwait(false);
         }
         catch (AnalysisException e)
         {
-            int status = e.Message.StartsWith("unknown task", StringComparison.Ordinal) ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest;
+            int status = e.Busy ? StatusCodes.Status503ServiceUnavailable
+                : e.Message.StartsWith("unknown task", StringComparison.Ordinal) ? StatusCodes.Status404NotFound
+                : StatusCodes.Status400BadRequest;
             await FailAsync(context, status, e.Message).ConfigureAwait(false);
         }
     }

@@ -303,9 +303,10 @@ async function analysisView(taskId) {
   const tip = el('div', { id: 'tooltip', hidden: true });
   const top = el('table', { id: 'top' });
   const downloads = el('p', { id: 'downloads' });
+  const omitted = el('p', { class: 'muted', id: 'omitted', hidden: true });
   const form = el('form', { id: 'analysis-form', class: 'controls' },
     el('fieldset', {}, el('legend', {}, 'Instances'), boxes), sampleType, granularity, focus, ignore, compare, el('button', { type: 'submit' }, 'Show'));
-  render(el('h1', {}, 'Flame graph'), form, el('div', { class: 'controls' }, search, matched, orientation), legend, trail, graph, tip, downloads, el('h2', {}, 'Top functions'), top);
+  render(el('h1', {}, 'Flame graph'), form, el('div', { class: 'controls' }, search, matched, orientation), legend, trail, graph, tip, omitted, downloads, el('h2', {}, 'Top functions'), top);
   compare.addEventListener('change', () => load());
 
   let state = null;
@@ -328,20 +329,25 @@ async function analysisView(taskId) {
     };
     try {
       const data = await gql(`query ($r: PprofAnalyzationRequest!) {
-        queryPprofAnalyze(request: $r) { sampleType { type unit } tree { elements { id parentId codeSignature total self } } }
+        queryPprofAnalyze(request: $r) { sampleType { type unit } omittedElements tree { elements { id parentId codeSignature total self } } }
         queryPprofTop(request: $r, limit: 0) { rows { name flat flatPercent cum cumPercent } } }`, { r: request });
       clearError();
       state = layout(data.queryPprofAnalyze.tree.elements, data.queryPprofAnalyze.sampleType);
+      let diffOmitted = 0;
       legend.hidden = !compare.value;
       if (compare.value) {
         // Diff mode: widths are the selection's values, colours the change of each frame's share against the base.
         const diff = await gql(`query ($b: PprofAnalyzationRequest!, $t: PprofAnalyzationRequest!) {
-          queryPprofDiff(base: $b, target: $t) { sampleType { type unit } elements { id parentId codeSignature baseTotal baseSelf targetTotal targetSelf } } }`,
+          queryPprofDiff(base: $b, target: $t) { sampleType { type unit } omittedElements elements { id parentId codeSignature baseTotal baseSelf targetTotal targetSelf } } }`,
         { b: { taskId: compare.value.split('|')[0], instanceIds: compare.value.includes('|') ? [compare.value.split('|')[1]] : [], sampleType: request.sampleType, granularity: request.granularity }, t: request });
+        diffOmitted = diff.queryPprofDiff.omittedElements;
         state = layout(diff.queryPprofDiff.elements.map(e => ({ ...e, total: e.targetTotal, self: e.targetSelf, base: e.baseTotal })), diff.queryPprofDiff.sampleType);
         state.diff = true;
         state.baseRoot = state.root.base;
       }
+      const left = compare.value ? diffOmitted : data.queryPprofAnalyze.omittedElements;
+      omitted.hidden = !left;
+      omitted.textContent = left ? `${left.toLocaleString()} lighter frames are not drawn (the server sends the heaviest only); the downloads below hold every frame.` : '';
       state.flame = orientation.value === 'flame';
       state.top = data.queryPprofTop.rows;
       const query = new URLSearchParams({ instances: request.instanceIds.join(','), sampleType: request.sampleType || '', granularity: request.granularity.toLowerCase() });
