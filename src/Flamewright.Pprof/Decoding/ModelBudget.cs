@@ -25,6 +25,9 @@ internal sealed class ModelBudget(long limit)
 
     private long _used;
 
+    /// <summary>What was charged so far.</summary>
+    public long Used => _used;
+
     /// <summary>A string object: header, length and terminator (24 bytes with padding) and two bytes a character at most.</summary>
     public static long String(int utf8Bytes) => utf8Bytes == 0 ? 0 : 24 + (2L * utf8Bytes);
 

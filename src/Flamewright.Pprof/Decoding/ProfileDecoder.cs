@@ -84,6 +84,7 @@ internal ref struct ProfileDecoder
         ReadScalarsMappingsFunctions();
         ReadLocations();
         ReadSamples();
+        _parts.DecodedBytes = _budget.Used;
         return new Profile(_parts);
     }
 

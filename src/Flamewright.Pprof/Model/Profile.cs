@@ -34,6 +34,7 @@ public sealed class Profile
         _sampleLabelStarts = parts.SampleLabelStarts;
         _labels = parts.Labels;
         SampleCount = parts.SampleCount;
+        DecodedBytes = parts.DecodedBytes;
         PeriodType = parts.PeriodType;
         Period = parts.Period;
         TimeNanos = parts.TimeNanos;
@@ -78,6 +79,12 @@ public sealed class Profile
     public string DefaultSampleType { get; }
 
     public string DocUrl { get; }
+
+    /// <summary>
+    /// What decoding allocated for this model, arrays it outgrew included (<see cref="PprofLimits.MaxModelBytes"/>
+    /// counts the same): an upper bound of the memory it holds, for caches to weigh it by. 0 for a built profile.
+    /// </summary>
+    public long DecodedBytes { get; }
 
     public int SampleCount { get; }
 
@@ -200,6 +207,7 @@ internal sealed class ProfileParts
     public int[]? SampleLabelStarts { get; set; }
     public Label[] Labels { get; set; } = [];
     public int SampleCount { get; set; }
+    public long DecodedBytes { get; set; }
     public ValueType? PeriodType { get; set; }
     public long Period { get; set; }
     public long TimeNanos { get; set; }

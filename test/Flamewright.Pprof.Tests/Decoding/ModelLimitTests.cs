@@ -29,6 +29,21 @@ public sealed class ModelLimitTests
         Assert.Equal(ProfileContent.Of(ProfileReader.Read(plain)), ProfileContent.Of(ProfileReader.Read(plain, own)));
     });
 
+    [Theory(Timeout = Spec.Timeout)]
+    [MemberData(nameof(Profiles))]
+    public Task A_decoded_profile_weighs_what_MaxModelBytes_counted_for_it_which_decoding_did_allocate(string profile) => Spec.Run(() =>
+    {
+        byte[] plain = TestData.Plain(profile);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Model.Profile decoded = ProfileReader.Read(plain);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.InRange(decoded.DecodedBytes, 1, allocated);
+        // What the limit counts: one byte less refuses the same profile.
+        Assert.Throws<PprofFormatException>(() => ProfileReader.Read(plain, new PprofLimits { MaxModelBytes = decoded.DecodedBytes - 1 }));
+    });
+
     [Fact(Timeout = Spec.Timeout)]
     public Task A_profile_of_empty_labels_is_refused_where_its_model_passes_the_limit() => Spec.Run(() =>
     {
