@@ -343,8 +343,11 @@ public sealed class UploadStreamTests
 
             await call.RequestStream.WriteAsync(attacker.MetadataMessage(taskId, PprofProfilingStatus.PprofProfilingSuccess, 1 << 20));
         }));
-        // Each newer stream ends the one before it: one is left, holding the one slot this instance may take.
-        await Eventually.HoldsAsync(() => server.UploadLoad is { Streams: 1, Receiving: 1 }, "one stream of the instance is left receiving");
+        // Each newer stream ends the one before it: one is left, holding the one slot this instance may take. (All
+        // hundred must have reached the server: a stream the client wrote may not have been dispatched yet.)
+        await Eventually.HoldsAsync(
+            () => server.UploadLoad is { Streams: 1, Receiving: 1 } && server.Logs.Entries.Count(e => e.Event.Id == 204) == 99,
+            "one stream of the instance is left receiving, the other 99 replaced");
         await drop.CancelAsync();
         calls.ForEach(c => c.Dispose());
         await server.AllUploadsReleasedAsync();
