@@ -49,16 +49,25 @@ public sealed class ZeroLossTests(ITestOutputHelper output)
     private static readonly string[] s_events = ["HEAP", "ALLOCS", "CPU"];
 
     /// <param name="uploadQueueSeconds">0: an upload that finds every slot taken is refused at once; 20, the default: it waits in line.</param>
+    /// <param name="storage">The server's storage: the embedded SQLite file, or a database of the test PostgreSQL cluster.</param>
     [Theory(Timeout = Spec.Timeout)]
-    [InlineData(0)]
-    [InlineData(20)]
-    public Task Every_acknowledged_upload_of_twenty_agents_contending_for_four_slots_is_stored_once_and_analysable_while_a_user_queries(int uploadQueueSeconds) => Spec.Run(async () =>
+    [InlineData(0, "sqlite")]
+    [InlineData(20, "sqlite")]
+    [InlineData(20, "postgresql")]
+    public Task Every_acknowledged_upload_of_twenty_agents_contending_for_four_slots_is_stored_once_and_analysable_while_a_user_queries(int uploadQueueSeconds, string storage) => Spec.Run(async () =>
     {
-        await using TestServer server = await TestServer.StartAsync(new Dictionary<string, string>
+        var settings = new Dictionary<string, string>
         {
             [nameof(ServerOptions.MaxConcurrentUploads)] = UploadSlots.ToString(),
             [nameof(ServerOptions.UploadQueueSeconds)] = uploadQueueSeconds.ToString(),
-        });
+        };
+        if (storage == "postgresql")
+        {
+            settings[nameof(ServerOptions.Storage)] = storage;
+            settings[nameof(ServerOptions.PostgresConnectionString)] = await (await PostgresCluster.SharedAsync()).CreateDatabaseAsync();
+        }
+
+        await using TestServer server = await TestServer.StartAsync(settings);
         using GraphQLClient graphql = server.GraphQL();
         GoLikeAgent[] agents = [.. Enumerable.Range(0, Services * InstancesPerService)
             .Select(i => server.Agent($"load-service-{i % Services}", $"instance-{i / Services}"))];
