@@ -12,7 +12,7 @@ using Flamewright.Pprof.Model;
 // dotnet run -c Release -- ingest [runs] [rounds]            50 agents upload 1 MiB profiles: the server against a bare gRPC sink
 // dotnet run -c Release -- query [warm runs] [pprof runs]    queryPprofAnalyze over 100 uploads against go tool pprof -top
 // dotnet run -c Release -- storage [runs] [rounds]           ingest and queryPprofAnalyze on SQLite and PostgreSQL, in one run
-// dotnet run -c Release -- load [seconds] [agents] [users]   200 agents upload mixed sizes up to 30 MiB while 4 users query; zero-loss audit
+// dotnet run -c Release -- load [seconds] [agents] [users] [sqlite|postgresql]   200 agents upload mixed sizes up to 30 MiB while 4 users query; zero-loss audit
 // dotnet run -c Release -- all PATH_TO_FLAMEWRIGHT           all of the above, in one run (the figures in README.md)
 // (serve DATA_DIR [POSTGRES_CONNECTION_STRING] and serve-sink are the server processes that the server benchmarks start.)
 switch (args.FirstOrDefault())
@@ -31,7 +31,7 @@ switch (args.FirstOrDefault())
     case "query":
         return await QueryBenchmark.RunAsync(Argument(1, 10), Argument(2, 3));
     case "load":
-        return await LoadBenchmark.RunAsync(Argument(1, 60), Argument(2, 200), Argument(3, LoadBenchmark.DefaultUsers));
+        return await LoadBenchmark.RunAsync(Argument(1, 60), Argument(2, 200), Argument(3, LoadBenchmark.DefaultUsers), args.ElementAtOrDefault(4) ?? "sqlite");
     case "storage":
         return await StorageComparison.RunAsync(Argument(1, 3), Argument(2, 6));
     case "serve" or "serve-sink":

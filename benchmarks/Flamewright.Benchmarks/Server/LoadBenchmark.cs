@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Flamewright.Pprof.Model;
 using Flamewright.Server.Tasks;
+using Flamewright.Server.Tests.Support;
 using Grpc.Core;
 
 namespace Flamewright.Benchmarks.Server;
@@ -39,18 +40,30 @@ internal static class LoadBenchmark
     /// <summary>The operator's events, in turn per service. CPU runs a minute, so at most one per service per minute is created.</summary>
     private static readonly string[] Events = ["HEAP", "ALLOCS", "CPU"];
 
-    public static async Task<int> RunAsync(int seconds, int agentCount, int users = DefaultUsers)
+    /// <param name="seconds">How long agents upload and users query.</param>
+    /// <param name="agentCount">Simulated Go agents, spread over the services.</param>
+    /// <param name="users">Users querying at once.</param>
+    /// <param name="storage"><c>sqlite</c> (a fresh data directory) or <c>postgresql</c> (a database of a throw-away durable cluster).</param>
+    public static async Task<int> RunAsync(int seconds, int agentCount, int users = DefaultUsers, string storage = "sqlite")
     {
+        if (storage is not ("sqlite" or "postgresql"))
+        {
+            Console.Error.WriteLine($"load: storage must be sqlite or postgresql, not '{storage}'");
+            return 2;
+        }
+
         users = Math.Max(0, users);
         seconds = Math.Max(5, seconds);
         agentCount = Math.Max(Services, agentCount);
         UploadMix mix = UploadMix.Make();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"load: {agentCount} agents over {Services} services, {seconds} s; a task every {TaskEvery.TotalMilliseconds:F0} ms round-robin; {users} users querying"));
+            $"load: {agentCount} agents over {Services} services, {seconds} s; a task every {TaskEvery.TotalMilliseconds:F0} ms round-robin; {users} users querying; {storage}"));
         string dataDirectory = ServerProcess.NewDataDirectory("load");
+        // The cluster runs on the same two cores, as in the storage comparison; the RSS below is the server's alone.
+        string? postgres = storage == "postgresql" ? await (await PostgresCluster.StartAsync(durable: true)).CreateDatabaseAsync() : null;
         try
         {
-            using ServerProcess server = await ServerProcess.StartServerAsync(dataDirectory);
+            using ServerProcess server = await ServerProcess.StartServerAsync(dataDirectory, postgres);
             var run = new LoadRun(server, agentCount, users, mix);
             LoadFigures? figures = await run.RunAsync(TimeSpan.FromSeconds(seconds));
             Console.WriteLine();
@@ -67,7 +80,11 @@ internal static class LoadBenchmark
         }
         finally
         {
-            Directory.Delete(dataDirectory, recursive: true);
+            // A server on PostgreSQL may never have needed its data directory.
+            if (Directory.Exists(dataDirectory))
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+            }
         }
     }
 
