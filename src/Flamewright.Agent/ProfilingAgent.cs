@@ -68,7 +68,12 @@ public sealed partial class ProfilingAgent : IDisposable
                     next = TimeSpan.Zero;
                 }
             }
-            catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+            catch (RpcException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopped while a call was in flight: gRPC reports the cancelled call as CANCELLED.
+                break;
+            }
+            catch (RpcException e)
             {
                 LogPollFailed(_logger, _client.CurrentServer, e.StatusCode.ToString(), e.Status.Detail);
                 next = backoff < _options.PollInterval ? backoff : _options.PollInterval;
@@ -110,7 +115,11 @@ public sealed partial class ProfilingAgent : IDisposable
             {
                 return;
             }
-            catch (RpcException) when (!cancellationToken.IsCancellationRequested)
+            catch (RpcException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (RpcException)
             {
                 // Logged by the client; the next round tries the next server.
             }
