@@ -2,6 +2,7 @@ using Flamewright.Pprof;
 using Flamewright.Pprof.Analysis;
 using Flamewright.Pprof.Model;
 using Flamewright.Server.Configuration;
+using Flamewright.Server.Hosting;
 using Flamewright.Server.Storage;
 using Flamewright.Server.Tasks;
 using Microsoft.Extensions.Caching.Memory;
@@ -24,14 +25,14 @@ public sealed class AnalysisService : IDisposable
     private readonly IProfilingStore _store;
     private readonly PprofLimits _limits;
     private readonly MemoryCache _cache;
-    private readonly SemaphoreSlim _turns;
+    private readonly Turns _turns;
     private readonly ServerOptions _options;
 
     public AnalysisService(IProfilingStore store, ServerOptions options)
     {
         _store = store;
         _options = options;
-        _turns = new SemaphoreSlim(options.MaxConcurrentAnalyses, options.MaxConcurrentAnalyses);
+        _turns = new Turns(options.MaxConcurrentAnalyses);
         _limits = new PprofLimits { MaxDecompressedBytes = options.MaxDecompressedBytes };
         _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.AnalysisCacheMegabytes * 1024L * 1024 });
     }
@@ -41,17 +42,11 @@ public sealed class AnalysisService : IDisposable
     /// hold it from loading the profiles to building their answer, which is what takes the memory.
     /// </summary>
     /// <exception cref="AnalysisException">No turn came free within <see cref="ServerOptions.AnalysisQueueSeconds"/> (<see cref="AnalysisException.Busy"/>).</exception>
-    public async Task<IDisposable> EnterAsync(CancellationToken cancellationToken)
-    {
-        if (!await _turns.WaitAsync(TimeSpan.FromSeconds(_options.AnalysisQueueSeconds), cancellationToken).ConfigureAwait(false))
-        {
-            throw new AnalysisException(
-                $"the server was running {_options.MaxConcurrentAnalyses} analyses (MaxConcurrentAnalyses) for all of {_options.AnalysisQueueSeconds} s; try again shortly")
-            { Busy = true };
-        }
-
-        return new Turn(_turns);
-    }
+    public async Task<IDisposable> EnterAsync(CancellationToken cancellationToken) =>
+        await _turns.TryTakeAsync(TimeSpan.FromSeconds(_options.AnalysisQueueSeconds), cancellationToken).ConfigureAwait(false)
+        ?? throw new AnalysisException(
+            $"the server was running {_options.MaxConcurrentAnalyses} analyses (MaxConcurrentAnalyses) for all of {_options.AnalysisQueueSeconds} s; try again shortly")
+        { Busy = true };
 
     /// <summary>The task and the decoded profiles of the selected instances that uploaded one.</summary>
     /// <exception cref="AnalysisException">Unknown task, or an instance named that uploaded nothing.</exception>
@@ -183,14 +178,6 @@ public sealed class AnalysisService : IDisposable
         Cache(upload, profile);
         return profile;
     }
-}
-
-/// <summary>An analysis turn: given back once, however often it is disposed.</summary>
-internal sealed class Turn(SemaphoreSlim turns) : IDisposable
-{
-    private SemaphoreSlim? _turns = turns;
-
-    public void Dispose() => Interlocked.Exchange(ref _turns, null)?.Release();
 }
 
 /// <summary>A task with the uploads chosen for an analysis and their decoded profiles, in the same order.</summary>

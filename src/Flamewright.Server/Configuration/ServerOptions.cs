@@ -159,6 +159,9 @@ public sealed class ServerOptions
     /// </summary>
     public int MaxUploadMemoryMegabytes { get; set; } = 512;
 
+    /// <summary><see cref="MaxUploadMemoryMegabytes"/> in bytes.</summary>
+    public long MaxUploadMemoryBytes => MaxUploadMemoryMegabytes * Megabyte;
+
     /// <summary>
     /// Seconds an upload waits in line for one of <see cref="MaxConcurrentUploads"/> and for
     /// <see cref="MaxUploadMemoryMegabytes"/> before it is refused with RESOURCE_EXHAUSTED (0: refused at once).
@@ -294,12 +297,8 @@ public sealed class ServerOptions
         Positive(problems, nameof(UploadIdleTimeoutSeconds), UploadIdleTimeoutSeconds);
         Positive(problems, nameof(MaxConcurrentUploads), MaxConcurrentUploads);
         Positive(problems, nameof(MaxConcurrentParses), MaxConcurrentParses);
-        if (UploadQueueSeconds < 0)
-        {
-            problems.Add("UploadQueueSeconds must be 0 or more");
-        }
-
-        if (MaxUploadMemoryMegabytes < 1 || (long)MaxUploadMemoryMegabytes * Megabyte < MaxUploadBytes)
+        NotNegative(problems, nameof(UploadQueueSeconds), UploadQueueSeconds);
+        if (MaxUploadMemoryMegabytes < 1 || MaxUploadMemoryBytes < MaxUploadBytes)
         {
             problems.Add($"MaxUploadMemoryMegabytes must hold one upload of MaxUploadBytes ({(MaxUploadBytes + Megabyte - 1) / Megabyte} MiB or more)");
         }
@@ -313,10 +312,7 @@ public sealed class ServerOptions
         Positive(problems, nameof(AnalysisCacheMegabytes), AnalysisCacheMegabytes);
         Positive(problems, nameof(MaxConcurrentAnalyses), MaxConcurrentAnalyses);
         Positive(problems, nameof(MaxAnalysisElements), MaxAnalysisElements);
-        if (AnalysisQueueSeconds < 0)
-        {
-            problems.Add("AnalysisQueueSeconds must be 0 or more");
-        }
+        NotNegative(problems, nameof(AnalysisQueueSeconds), AnalysisQueueSeconds);
 
         if (MaxDecompressedBytes is < 1 or > int.MaxValue)
         {
@@ -344,6 +340,14 @@ public sealed class ServerOptions
         if (value < 1)
         {
             problems.Add($"{name} must be 1 or more");
+        }
+    }
+
+    private static void NotNegative(List<string> problems, string name, int value)
+    {
+        if (value < 0)
+        {
+            problems.Add($"{name} must be 0 or more");
         }
     }
 }

@@ -1,3 +1,5 @@
+using Flamewright.Server.Hosting;
+
 namespace Flamewright.Server.Receiver;
 
 /// <summary>
@@ -139,13 +141,5 @@ internal sealed class UploadLoad(int maxReceiving, long maxReservedBytes)
         public LinkedListNode<Waiter>? Node { get; set; }
 
         public TaskCompletionSource<IDisposable> Granted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    /// <summary>Runs its action once, however often it is disposed.</summary>
-    private sealed class Release(Action action) : IDisposable
-    {
-        private Action? _action = action;
-
-        public void Dispose() => Interlocked.Exchange(ref _action, null)?.Invoke();
     }
 }

@@ -4,6 +4,7 @@ using Flamewright.Pprof;
 using Flamewright.Pprof.Model;
 using Flamewright.Protocol.Pprof;
 using Flamewright.Server.Configuration;
+using Flamewright.Server.Hosting;
 using Flamewright.Server.Storage;
 using Flamewright.Server.Tasks;
 using Grpc.Core;
@@ -39,10 +40,10 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
     public string TemporaryDirectory { get; } = Path.Combine(Path.GetFullPath(options.DataDir), TemporaryFolder);
 
     /// <summary>What the streams in progress hold.</summary>
-    public UploadLoad Load { get; } = new(options.MaxConcurrentUploads, (long)options.MaxUploadMemoryMegabytes * 1024 * 1024);
+    public UploadLoad Load { get; } = new(options.MaxConcurrentUploads, options.MaxUploadMemoryBytes);
 
     /// <summary>The turns to parse an upload: <see cref="ServerOptions.MaxConcurrentParses"/>.</summary>
-    private readonly SemaphoreSlim _parses = new(options.MaxConcurrentParses, options.MaxConcurrentParses);
+    private readonly Turns _parses = new(options.MaxConcurrentParses);
 
     public async Task ReceiveAsync(IAsyncStreamReader<PprofData> requests, IServerStreamWriter<PprofCollectionResponse> responses, ServerCallContext context)
     {
@@ -233,21 +234,19 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         // bytes and a summary outlive it.
         byte[] bytes;
         (int Samples, string Types) summary;
-        await _parses.WaitAsync(cancellation).ConfigureAwait(false);
-        try
+        using (await _parses.TakeAsync(cancellation).ConfigureAwait(false))
         {
-            bytes = await buffer.ToArrayAsync(cancellation).ConfigureAwait(false);
-            Profile profile = ProfileReader.Read(bytes, _limits);
-            summary = (profile.SampleCount, string.Join(",", profile.SampleTypes.ToArray().Select(t => $"{t.Type}/{t.Unit}")));
-        }
-        catch (PprofFormatException e)
-        {
-            await LogErrorAsync(attempt, TaskLogOperation.EXECUTION_TASK_ERROR, $"the uploaded profile does not parse: {e.Message}").ConfigureAwait(false);
-            throw Refuse(StatusCode.InvalidArgument, $"the profile does not parse: {e.Message}");
-        }
-        finally
-        {
-            _parses.Release();
+            try
+            {
+                bytes = await buffer.ToArrayAsync(cancellation).ConfigureAwait(false);
+                Profile profile = ProfileReader.Read(bytes, _limits);
+                summary = (profile.SampleCount, string.Join(",", profile.SampleTypes.ToArray().Select(t => $"{t.Type}/{t.Unit}")));
+            }
+            catch (PprofFormatException e)
+            {
+                await LogErrorAsync(attempt, TaskLogOperation.EXECUTION_TASK_ERROR, $"the uploaded profile does not parse: {e.Message}").ConfigureAwait(false);
+                throw Refuse(StatusCode.InvalidArgument, $"the profile does not parse: {e.Message}");
+            }
         }
 
         await StoreAsync(upload, bytes, summary).ConfigureAwait(false);

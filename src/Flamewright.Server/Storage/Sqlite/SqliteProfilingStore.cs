@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Flamewright.Server.Hosting;
 using Microsoft.Data.Sqlite;
 
 namespace Flamewright.Server.Storage.Sqlite;
@@ -13,7 +14,7 @@ public sealed class SqliteProfilingStore : SqlProfilingStore, IDisposable
     public const string FileName = "flamewright.db";
 
     private readonly string _connectionString;
-    private readonly SemaphoreSlim _writer = new(1, 1);
+    private readonly Turns _writer = new(1);
 
     public SqliteProfilingStore(string dataDirectory)
     {
@@ -59,24 +60,8 @@ public sealed class SqliteProfilingStore : SqlProfilingStore, IDisposable
         }
     }
 
-    protected override async ValueTask<IDisposable> EnterWriteAsync(CancellationToken cancellationToken)
-    {
-        await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new Release(_writer);
-    }
+    protected override async ValueTask<IDisposable> EnterWriteAsync(CancellationToken cancellationToken) =>
+        await _writer.TakeAsync(cancellationToken).ConfigureAwait(false);
 
     public void Dispose() => _writer.Dispose();
-
-    private sealed class Release(SemaphoreSlim semaphore) : IDisposable
-    {
-        private int _released;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
-            {
-                semaphore.Release();
-            }
-        }
-    }
 }
