@@ -38,6 +38,18 @@ public sealed record FlameOptions
     /// </summary>
     public string? Ignore { get; init; }
 
+    /// <summary>
+    /// Ends the analysis with <see cref="OperationCanceledException"/> once its caller no longer wants it (a server
+    /// request whose client left): checked between names while patterns are matched and every few thousand stacks.
+    /// </summary>
+    public CancellationToken Cancellation { get; init; }
+
+    /// <summary>
+    /// How long <see cref="Focus"/> and <see cref="Ignore"/> may spend matching names in all, or <c>null</c> for no
+    /// bound but the per-name one. Past it the analysis fails with a <see cref="PprofFormatException"/> that says so.
+    /// </summary>
+    public TimeSpan? MatchBudget { get; init; }
+
     /// <summary>Default for <see cref="MaxStackFrames"/>.</summary>
     /// <remarks>
     /// Go cuts stacks at 64 or 128 locations, and a location inlines a handful of calls at most, so real stacks

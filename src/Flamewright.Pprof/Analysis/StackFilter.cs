@@ -16,13 +16,18 @@ internal sealed class StackFilter
 {
     /// <summary>How long one match of a pattern against one name may take.</summary>
     /// <remarks>
-    /// Go's regular expressions (RE2) run in linear time; .NET's backtracking engine can take exponential time on a
-    /// pattern like <c>(a+)+$</c>, and the names it runs on come from the profile, which is untrusted. Matching a
-    /// function name normally takes microseconds, so one second is never reached by honest input, while a
-    /// pattern that runs away on a name costs that second and then ends the analysis, instead of holding a thread
-    /// for minutes.
+    /// Go's regular expressions (RE2) run in linear time, and so do these: they run on .NET's non-backtracking
+    /// engine, where a pattern like <c>(.*a){5}!x</c>, which took half a second per name on the backtracking engine,
+    /// takes microseconds. The timeout stays as a last bound on one name (a pattern and a name of megabytes), and
+    /// <see cref="FlameOptions.MatchBudget"/> bounds all the names of one analysis together.
     /// </remarks>
     internal static readonly TimeSpan MatchTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The engine's options: RE2's semantics for what both accept. Constructs RE2 lacks (backreferences,
+    /// lookaround, atomic groups) are refused, as <c>go tool pprof</c> refuses them.
+    /// </summary>
+    private const RegexOptions Engine = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
 
     private readonly NamePattern? _focus;
     private readonly NamePattern? _ignore;
@@ -39,8 +44,9 @@ internal sealed class StackFilter
     public static StackFilter? Create(FlameOptions options)
     {
         // As in pprof, an empty pattern is no pattern.
-        NamePattern? focus = NamePattern.Compile("focus", options.Focus);
-        NamePattern? ignore = NamePattern.Compile("ignore", options.Ignore);
+        var clock = new MatchClock(options.MatchBudget, options.Cancellation);
+        NamePattern? focus = NamePattern.Compile("focus", options.Focus, clock);
+        NamePattern? ignore = NamePattern.Compile("ignore", options.Ignore, clock);
         return focus is null && ignore is null ? null : new StackFilter(focus, ignore);
     }
 
@@ -126,15 +132,17 @@ internal sealed class StackFilter
     {
         private readonly string _option;
         private readonly Regex _regex;
+        private readonly MatchClock _clock;
         private readonly Dictionary<string, bool> _answers = new(StringComparer.Ordinal);
 
-        private NamePattern(string option, Regex regex)
+        private NamePattern(string option, Regex regex, MatchClock clock)
         {
             _option = option;
             _regex = regex;
+            _clock = clock;
         }
 
-        public static NamePattern? Compile(string option, string? pattern)
+        public static NamePattern? Compile(string option, string? pattern, MatchClock clock)
         {
             if (string.IsNullOrEmpty(pattern))
             {
@@ -143,11 +151,16 @@ internal sealed class StackFilter
 
             try
             {
-                return new NamePattern(option, new Regex(pattern, RegexOptions.CultureInvariant, MatchTimeout));
+                return new NamePattern(option, new Regex(pattern, Engine, MatchTimeout), clock);
             }
             catch (ArgumentException e)
             {
                 return PprofFormatException.Throw<NamePattern>($"{option}: invalid regular expression: {OneLine(e.Message)}");
+            }
+            catch (NotSupportedException e)
+            {
+                return PprofFormatException.Throw<NamePattern>(
+                    $"{option}: this regular expression is not supported (Go's regular expressions have no backreferences, lookaround or atomic groups): {OneLine(e.Message)}");
             }
         }
 
@@ -155,6 +168,7 @@ internal sealed class StackFilter
         {
             if (!_answers.TryGetValue(text, out bool answer))
             {
+                long started = _clock.Start(_option);
                 try
                 {
                     answer = _regex.IsMatch(text);
@@ -165,6 +179,7 @@ internal sealed class StackFilter
                         $"{_option}: the regular expression took more than {MatchTimeout.TotalSeconds:0.#} s to match one name");
                 }
 
+                _clock.Stop(started);
                 _answers.Add(text, answer);
             }
 
@@ -193,6 +208,31 @@ internal sealed class StackFilter
 
         /// <summary>A pattern, or the text it was given, may hold line breaks: the exception's message may not.</summary>
         private static string OneLine(string text) => text.ReplaceLineEndings(" ");
+    }
+
+    /// <summary>
+    /// The time one analysis's patterns spend matching, against <see cref="FlameOptions.MatchBudget"/>, and its
+    /// cancellation, both looked at before each new name.
+    /// </summary>
+    private sealed class MatchClock(TimeSpan? budget, CancellationToken cancellation)
+    {
+        private readonly long _budgetTicks = budget is { } b ? (long)(b.TotalSeconds * System.Diagnostics.Stopwatch.Frequency) : long.MaxValue;
+        private long _spentTicks;
+
+        /// <summary>Checks cancellation and the budget, and returns the time the match starts.</summary>
+        public long Start(string option)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            if (_spentTicks > _budgetTicks)
+            {
+                PprofFormatException.Throw(
+                    $"{option}: matching the regular expressions took more than {budget!.Value.TotalSeconds:0.#} s for this profile's names; use a simpler pattern");
+            }
+
+            return System.Diagnostics.Stopwatch.GetTimestamp();
+        }
+
+        public void Stop(long started) => _spentTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
     }
 
     /// <summary>One pattern's answers for the functions and mappings of one profile.</summary>

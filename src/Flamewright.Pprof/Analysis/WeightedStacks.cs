@@ -61,6 +61,7 @@ internal sealed class WeightedStacks
         long total = 0, absolute = 0;
         for (int p = 0; p < profiles.Count; p++)
         {
+            options.Cancellation.ThrowIfCancellationRequested();
             Profile profile = profiles[p];
             int typeIndex = typeIndexes[p];
             int stride = profile.SampleTypes.Length;
@@ -91,6 +92,9 @@ internal sealed class WeightedStacks
     /// <summary>Walks the used stacks of every part without allocating; frames are valid until the next move.</summary>
     internal ref struct StackEnumerator
     {
+        /// <summary>Cancellation is checked once per 4,096 stacks: a few microseconds of work apart.</summary>
+        private const int CancellationCheckMask = 4095;
+
         private readonly Part[] _parts;
         private readonly FlameOptions _limits;
         private long _framesSoFar;
@@ -114,6 +118,11 @@ internal sealed class WeightedStacks
                 Part part = _parts[_part];
                 while (++_stack < part.StackValues.Length)
                 {
+                    if ((_stack & CancellationCheckMask) == 0)
+                    {
+                        _limits.Cancellation.ThrowIfCancellationRequested();
+                    }
+
                     if (part.StackUsed[_stack])
                     {
                         part.FramesRootFirst(_stack, ref _frames, ref _locations, _limits.MaxStackFrames);

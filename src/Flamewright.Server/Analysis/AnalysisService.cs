@@ -103,6 +103,18 @@ public sealed class AnalysisService : IDisposable
         return new FlameOptions { SampleType = sampleType, Granularity = request.Granularity, Focus = request.Focus, Ignore = request.Ignore };
     }
 
+    /// <summary>
+    /// <see cref="OptionsFor"/> bounded for a request: the analysis stops when <paramref name="cancellationToken"/>
+    /// fires (the client left), and its focus and ignore patterns may match names for
+    /// <see cref="ServerOptions.AnalysisFilterSeconds"/> in all.
+    /// </summary>
+    public FlameOptions BoundedOptionsFor(SelectedProfiles selection, AnalysisRequest request, CancellationToken cancellationToken) =>
+        OptionsFor(selection, request) with
+        {
+            Cancellation = cancellationToken,
+            MatchBudget = TimeSpan.FromSeconds(_options.AnalysisFilterSeconds),
+        };
+
     /// <summary>The merged flame tree of the selection; a selection with no upload gives an empty tree.</summary>
     public async Task<FlameTree?> TreeAsync(AnalysisRequest request, bool requireUploads, CancellationToken cancellationToken)
     {
@@ -112,14 +124,14 @@ public sealed class AnalysisService : IDisposable
             return requireUploads ? throw NothingUploaded(request.TaskId) : null;
         }
 
-        return Run(() => FlameTreeBuilder.Build(selection.Profiles, OptionsFor(selection, request)));
+        return Run(() => FlameTreeBuilder.Build(selection.Profiles, BoundedOptionsFor(selection, request, cancellationToken)));
     }
 
     /// <summary>The top table of the selection.</summary>
     public async Task<TopTable> TopAsync(AnalysisRequest request, CancellationToken cancellationToken)
     {
         SelectedProfiles selection = await LoadNonEmptyAsync(request, cancellationToken).ConfigureAwait(false);
-        return Run(() => TopTable.Build(selection.Profiles, OptionsFor(selection, request)));
+        return Run(() => TopTable.Build(selection.Profiles, BoundedOptionsFor(selection, request, cancellationToken)));
     }
 
     /// <summary>The selection's profiles merged into one, as <c>go tool pprof</c> would merge them.</summary>

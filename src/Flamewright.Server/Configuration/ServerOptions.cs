@@ -112,6 +112,46 @@ public sealed class ServerOptions
     /// </summary>
     public int GraphQLMaxComplexity { get; set; } = 2_000;
 
+    /// <summary>
+    /// Most selections (fields, fragment spreads, inline fragments) a GraphQL document may hold as written. Checked
+    /// before any validation rule runs: GraphQL.NET compares repeated fields pairwise, so a document of 20,000 copies
+    /// of one field took half a minute to refuse. The largest real document, GraphQL's standard introspection query,
+    /// holds about 100; SkyWalking's UI and ours stay under 60.
+    /// </summary>
+    public int GraphQLMaxFields { get; set; } = 1_000;
+
+    /// <summary>
+    /// Most selections a GraphQL document may expand to once each fragment spread is replaced by its fragment.
+    /// Measured without expanding (each fragment is sized once), so a 1 KB document whose fragments each spread
+    /// the previous one twice, 2^24 fields, is refused in microseconds instead of taking minutes of validation.
+    /// The standard introspection query expands to about 300.
+    /// </summary>
+    public int GraphQLMaxExpandedFields { get; set; } = 2_000;
+
+    /// <summary>
+    /// Host names, besides IP addresses and <c>localhost</c>, that requests to the HTTP port may name in their
+    /// <c>Host</c> header, comma-separated: <c>profiler.example.com</c>, <c>*.example.com</c>, or <c>*</c> for any.
+    /// A page on another site could otherwise resolve its own name to this server (DNS rebinding) and read the
+    /// answers with the browser of someone who can reach it. Empty: IP addresses and localhost names only.
+    /// </summary>
+    public string AllowedHosts { get; set; } = "";
+
+    /// <summary>
+    /// Origins, besides the server's own, whose pages may call the HTTP API from a browser, comma-separated
+    /// (<c>https://skywalking-ui.example.com:8080</c>, or <c>*</c> for any). A request that carries an
+    /// <c>Origin</c> header naming another site is refused, so that a page a user visits cannot create tasks or
+    /// read profiles with the user's access. Requests without <c>Origin</c> (swctl, curl, proxies that drop it)
+    /// are not affected.
+    /// </summary>
+    public string AllowedOrigins { get; set; } = "";
+
+    /// <summary>
+    /// Seconds one request's focus and ignore patterns may spend matching names, all names together. Matching is
+    /// linear in each name, so real patterns take milliseconds on the largest profiles; the budget ends a request
+    /// whose patterns would otherwise hold an analysis turn for minutes, and other users wait for those turns.
+    /// </summary>
+    public int AnalysisFilterSeconds { get; set; } = 10;
+
     /// <summary>Most instances one task may name: far above a service's real fleet, low enough to bound a task's rows and an analysis's merge.</summary>
     public int MaxInstancesPerTask { get; set; } = 1_000;
 
@@ -264,6 +304,9 @@ public sealed class ServerOptions
         Positive(problems, nameof(PostgresMaxPoolSize), PostgresMaxPoolSize);
         Positive(problems, nameof(GraphQLMaxDepth), GraphQLMaxDepth);
         Positive(problems, nameof(GraphQLMaxComplexity), GraphQLMaxComplexity);
+        Positive(problems, nameof(GraphQLMaxFields), GraphQLMaxFields);
+        Positive(problems, nameof(GraphQLMaxExpandedFields), GraphQLMaxExpandedFields);
+        Positive(problems, nameof(AnalysisFilterSeconds), AnalysisFilterSeconds);
         Positive(problems, nameof(MaxInstancesPerTask), MaxInstancesPerTask);
         Positive(problems, nameof(MaxListItems), MaxListItems);
         if (ApiToken.Length > 0 && ApiToken == ReadOnlyApiToken)

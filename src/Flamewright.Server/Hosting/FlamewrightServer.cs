@@ -10,7 +10,6 @@ using Flamewright.Server.Tasks;
 using Flamewright.Server.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -101,13 +100,19 @@ public sealed partial class FlamewrightServer : IAsyncDisposable
 
         builder.Services.AddFlamewrightServer(options, time ?? TimeProvider.System);
         WebApplication app = builder.Build();
-        app.MapFlamewrightServer(options);
+        app.MapFlamewrightServer(options, () => listeners[0].IPEndPoint?.Port ?? options.GrpcPort);
         return new FlamewrightServer(app, options, listeners);
     }
 
     /// <summary>Migrates the store, clears temporary uploads a killed process left behind, and starts listening.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        if (Options.UsesPostgres && !Options.MemoryParser)
+        {
+            // Uploads go through temporary files here; with SQLite the store prepares the directory itself.
+            DataDirectory.Prepare(Options.DataDir);
+        }
+
         await MigrateAsync(cancellationToken).ConfigureAwait(false);
         string temporary = Services.GetRequiredService<UploadReceiver>().TemporaryDirectory;
         if (Directory.Exists(temporary))
@@ -219,8 +224,10 @@ public static class FlamewrightServerExtensions
         return services;
     }
 
-    internal static WebApplication MapFlamewrightServer(this WebApplication app, ServerOptions options)
+    internal static WebApplication MapFlamewrightServer(this WebApplication app, ServerOptions options, Func<int> agentPort)
     {
+        app.UsePortRoles(agentPort);
+        app.UseSiteChecks(options);
         app.MapGrpcService<ManagementReceiver>();
         if (options.PprofReceiverEnabled)
         {
@@ -231,7 +238,7 @@ public static class FlamewrightServerExtensions
         app.MapGraphQLEndpoint();
         app.MapApiAccess();
         app.MapRestDownloads();
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapHealth();
         app.MapWebUi();
         return app;
     }

@@ -1,5 +1,6 @@
 using System.Text;
 using Flamewright.Server.Configuration;
+using Flamewright.Server.Hosting;
 using GraphQL.Validation;
 using GraphQLParser.AST;
 using Microsoft.AspNetCore.Builder;
@@ -62,7 +63,7 @@ public static partial class ApiAccess
             else
             {
                 // The presented value is never logged: a typo of the real token is nearly the token.
-                LogRefused(logger, context.Request.Path, presented is null ? "no token" : "a wrong token", context.Connection.RemoteIpAddress?.ToString() ?? "?");
+                LogRefused(logger, new LogText(context.Request.Path.Value), presented is null ? "no token" : "a wrong token", context.Connection.RemoteIpAddress?.ToString() ?? "?");
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 context.Response.Headers.WWWAuthenticate = "Bearer realm=\"flamewright\"";
                 await context.Response.WriteAsJsonAsync(
@@ -121,7 +122,7 @@ public static partial class ApiAccess
         ((ILoggerFactory)services.GetService(typeof(ILoggerFactory))!).CreateLogger(category);
 
     [LoggerMessage(EventId = 450, Level = LogLevel.Warning, Message = "Refused {Path}: {What} from {Remote}")]
-    private static partial void LogRefused(ILogger logger, string path, string what, string remote);
+    private static partial void LogRefused(ILogger logger, LogText path, string what, string remote);
 }
 
 /// <summary>Refuses mutations (task creation) to a caller with the read-only token, before anything runs.</summary>

@@ -1,4 +1,5 @@
 using Flamewright.Server.Configuration;
+using Flamewright.Server.Hosting;
 using GraphQL;
 using GraphQL.SystemTextJson;
 using GraphQL.Types;
@@ -6,6 +7,9 @@ using GraphQL.Transport;
 using GraphQL.Validation;
 using GraphQL.Validation.Complexity;
 using GraphQL.Validation.Rules.Custom;
+using GraphQLParser;
+using GraphQLParser.AST;
+using GraphQLParser.Exceptions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -123,10 +127,33 @@ public static partial class GraphQLEndpoint
             return;
         }
 
+        // Parsed here, not by the executer, so that the document's size is measured before any validation rule
+        // walks it, and so that a document the parser refuses is a one-line answer rather than a logged fault.
+        GraphQLDocument document;
+        try
+        {
+            document = Parser.Parse(request.Query, new ParserOptions { MaxDepth = ParserDepth(options), Ignore = IgnoreOptions.Comments });
+        }
+        catch (GraphQLParserException e)
+        {
+            string reason = e is GraphQLMaxDepthExceededException
+                ? $"the query nests deeper than the parser accepts ({ParserDepth(options)} levels, from GraphQLMaxDepth)"
+                : $"the query is not valid GraphQL: {OneLine(e)}";
+            await RefuseAsync(context, serializer, loggers, reason).ConfigureAwait(false);
+            return;
+        }
+
+        if (DocumentBudget.Check(document, options.GraphQLMaxFields, options.GraphQLMaxExpandedFields) is { } tooLarge)
+        {
+            await RefuseAsync(context, serializer, loggers, tooLarge).ConfigureAwait(false);
+            return;
+        }
+
         ExecutionResult result = await executer.ExecuteAsync(execution =>
         {
             execution.Schema = schema;
             execution.Query = request.Query;
+            execution.Document = document;
             execution.Variables = request.Variables;
             execution.OperationName = request.OperationName;
             execution.RequestServices = context.RequestServices;
@@ -148,6 +175,22 @@ public static partial class GraphQLEndpoint
         await serializer.WriteAsync(context.Response.Body, result, context.RequestAborted).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// How deep the parser may nest: a selection level is a field and its selection set, and argument values nest
+    /// too, so four parser levels per <see cref="ServerOptions.GraphQLMaxDepth"/> level leave room for every query
+    /// the depth rule accepts, while a document nested a hundred thousand levels deep stops at once.
+    /// </summary>
+    private static int ParserDepth(ServerOptions options) => (options.GraphQLMaxDepth * 4) + 16;
+
+    /// <summary>A document refused before it runs: a GraphQL error (HTTP 200, as for any invalid query) and one warning line.</summary>
+    private static async Task RefuseAsync(HttpContext context, GraphQLSerializer serializer, ILoggerFactory loggers, string reason)
+    {
+        LogDocumentRefused(loggers.CreateLogger(typeof(GraphQLEndpoint).FullName!), context.Connection.RemoteIpAddress?.ToString() ?? "?", new LogText(reason));
+        var result = new ExecutionResult { Errors = [new ExecutionError(reason)] };
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await serializer.WriteAsync(context.Response.Body, result, context.RequestAborted).ConfigureAwait(false);
+    }
+
     private static async Task WriteErrorAsync(HttpContext context, int status, string message)
     {
         context.Response.StatusCode = status;
@@ -156,6 +199,9 @@ public static partial class GraphQLEndpoint
     }
 
     private static string OneLine(Exception e) => e.Message.ReplaceLineEndings(" ");
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Refused a GraphQL document from {Remote}: {Reason}")]
+    private static partial void LogDocumentRefused(ILogger logger, string remote, LogText reason);
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Error, Message = "GraphQL field {Field} failed")]
     private static partial void LogResolverFailed(ILogger logger, string field, Exception exception);

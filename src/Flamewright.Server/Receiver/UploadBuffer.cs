@@ -1,3 +1,4 @@
+using Flamewright.Server.Storage;
 namespace Flamewright.Server.Receiver;
 
 /// <summary>
@@ -25,12 +26,12 @@ internal sealed class UploadBuffer : IDisposable
 
     public static UploadBuffer InTemporaryFile(string directory, UploadLoad load)
     {
-        Directory.CreateDirectory(directory);
+        DataDirectory.CreatePrivate(directory);
         string path = Path.Combine(directory, $"{Guid.NewGuid():N}.upload");
         // DeleteOnClose removes the file even if Dispose is never reached; the explicit delete covers the rest,
-        // and the server clears the folder at start for a process that was killed.
-        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16,
-            FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+        // and the server clears the folder at start for a process that was killed. Private to this user, as the
+        // database is.
+        var stream = new FileStream(path, DataDirectory.CreatePrivateOptions(FileMode.CreateNew, FileOptions.Asynchronous | FileOptions.DeleteOnClose, 1 << 16));
         return new UploadBuffer(stream, path, load);
     }
 

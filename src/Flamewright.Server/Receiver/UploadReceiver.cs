@@ -61,7 +61,7 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         catch (Exception e) when (e is OperationCanceledException or IOException)
         {
             // The agent went away mid-stream: nothing was stored, and there is nobody left to answer.
-            LogUploadAbandoned(logger, e.Message);
+            LogUploadAbandoned(logger, new LogText(e.Message));
             await LogCutShortAsync(attempt, "the upload stream ended abruptly").ConfigureAwait(false);
             throw new RpcException(new Status(StatusCode.Cancelled, "the upload stream ended abruptly; nothing was stored"));
         }
@@ -99,16 +99,16 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         {
             case Stop.Replaced:
                 // The newer upload of the same instance reports the outcome; this one leaves no log of its own.
-                LogUploadReplaced(logger, attempt.Upload!.Task.Id, attempt.Upload.InstanceName);
+                LogUploadReplaced(logger, attempt.Upload!.Task.Id, new LogText(attempt.Upload.InstanceName));
                 return new RpcException(new Status(StatusCode.Aborted, "a newer upload of this task by this instance replaced this one; nothing was stored"));
             case Stop.Idle:
                 string idle = $"the agent sent nothing for {options.UploadIdleTimeoutSeconds} s";
-                LogUploadAbandoned(logger, idle);
+                LogUploadAbandoned(logger, new LogText(idle));
                 await LogCutShortAsync(attempt, idle).ConfigureAwait(false);
                 return new RpcException(new Status(StatusCode.DeadlineExceeded, idle + "; nothing was stored"));
             default:
                 string slow = $"the upload took longer than {options.UploadTimeoutSeconds} s";
-                LogUploadAbandoned(logger, "timed out");
+                LogUploadAbandoned(logger, new LogText("timed out"));
                 await LogCutShortAsync(attempt, slow).ConfigureAwait(false);
                 return new RpcException(new Status(StatusCode.DeadlineExceeded, slow));
         }
@@ -349,7 +349,7 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         // The decoded profile is not kept for the analyses to come: measured, keeping every upload's model made
         // ingest a third slower (the cache churns fresh memory) for the sake of the first query only.
         await store.SaveUploadAsync(stored, finished, CancellationToken.None).ConfigureAwait(false);
-        LogUploadStored(logger, upload.Task.Id, upload.InstanceName, compressed.Length);
+        LogUploadStored(logger, upload.Task.Id, new LogText(upload.InstanceName), compressed.Length);
     }
 
     /// <summary>The size of the profile.proto inside: gzip's trailer holds it (modulo 2^32, far above the parse limit).</summary>
@@ -374,7 +374,7 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         Upload upload = attempt.Upload!;
         attempt.Logged = true;
         await store.AppendLogAsync(new TaskLog(upload.Task.Id, upload.InstanceId, upload.InstanceName, operation, Now(), reason), CancellationToken.None).ConfigureAwait(false);
-        LogUploadFailed(logger, upload.Task.Id, upload.InstanceName, operation, reason);
+        LogUploadFailed(logger, upload.Task.Id, new LogText(upload.InstanceName), operation, new LogText(reason));
     }
 
     private static Task Respond(IServerStreamWriter<PprofCollectionResponse> responses, PprofProfilingStatus status, CancellationToken cancellation) =>
@@ -382,7 +382,7 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
 
     private RpcException Refuse(StatusCode code, string message)
     {
-        LogUploadRefused(logger, code, message);
+        LogUploadRefused(logger, code, new LogText(message));
         return new RpcException(new Status(code, message));
     }
 
@@ -492,17 +492,17 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
     }
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Task {TaskId}: profile of {Instance} stored ({Bytes} bytes)")]
-    private static partial void LogUploadStored(ILogger logger, string taskId, string instance, int bytes);
+    private static partial void LogUploadStored(ILogger logger, string taskId, LogText instance, int bytes);
 
     [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Task {TaskId}: {Instance} failed with {Operation}: {Reason}")]
-    private static partial void LogUploadFailed(ILogger logger, string taskId, string instance, TaskLogOperation operation, string reason);
+    private static partial void LogUploadFailed(ILogger logger, string taskId, LogText instance, TaskLogOperation operation, LogText reason);
 
     [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Upload refused ({Code}): {Reason}")]
-    private static partial void LogUploadRefused(ILogger logger, StatusCode code, string reason);
+    private static partial void LogUploadRefused(ILogger logger, StatusCode code, LogText reason);
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Upload abandoned: {Reason}")]
-    private static partial void LogUploadAbandoned(ILogger logger, string reason);
+    private static partial void LogUploadAbandoned(ILogger logger, LogText reason);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Task {TaskId}: the upload of {Instance} in progress was replaced by a newer one")]
-    private static partial void LogUploadReplaced(ILogger logger, string taskId, string instance);
+    private static partial void LogUploadReplaced(ILogger logger, string taskId, LogText instance);
 }

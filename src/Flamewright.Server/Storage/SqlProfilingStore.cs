@@ -65,6 +65,24 @@ public abstract class SqlProfilingStore : IProfilingStore
     /// <summary>Where the data lives, for the startup line and errors: a file, or a server and database (never a password).</summary>
     public abstract string Location { get; }
 
+    /// <summary>
+    /// Why the store cannot take writes now, or <c>null</c> when it can: what <c>/healthz</c> reports. Here, whether
+    /// the database answers; providers add what they can check without writing.
+    /// </summary>
+    public virtual async Task<string?> WriteProblemAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await ScalarAsync(connection, null, "SELECT 1", cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (DbException e)
+        {
+            return e.Message.ReplaceLineEndings(" ");
+        }
+    }
+
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         using IDisposable writing = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);

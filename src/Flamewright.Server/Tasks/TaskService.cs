@@ -1,4 +1,5 @@
 using Flamewright.Server.Configuration;
+using Flamewright.Server.Hosting;
 using Flamewright.Server.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -58,7 +59,7 @@ public sealed partial class TaskService(IProfilingStore store, ServerOptions opt
         if (task is not null)
         {
             await store.AppendLogAsync(new TaskLog(task.Id, instanceId, instanceName, TaskLogOperation.NOTIFIED, now, null), cancellationToken).ConfigureAwait(false);
-            LogTaskDispatched(logger, task.Id, instanceName);
+            LogTaskDispatched(logger, task.Id, new LogText(instanceName));
         }
 
         return task;
@@ -81,5 +82,5 @@ public sealed partial class TaskService(IProfilingStore store, ServerOptions opt
     private static partial void LogTaskCreated(ILogger logger, string taskId, PprofEvent @event, int instances);
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Task {TaskId} sent to instance {Instance}")]
-    private static partial void LogTaskDispatched(ILogger logger, string taskId, string instance);
+    private static partial void LogTaskDispatched(ILogger logger, string taskId, LogText instance);
 }

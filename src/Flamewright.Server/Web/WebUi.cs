@@ -46,7 +46,10 @@ public static class WebUi
             context.Response.ContentType = type;
             context.Response.Headers.CacheControl = "no-cache";
             context.Response.Headers["X-Content-Type-Options"] = "nosniff";
-            context.Response.Headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self' data:; style-src 'self'";
+            context.Response.Headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'";
+            // frame-ancestors for browsers that read CSP, X-Frame-Options for those that do not: no other site may frame
+            // the UI and trick a click on it.
+            context.Response.Headers["X-Frame-Options"] = "DENY";
             context.Response.ContentLength = content.Length;
             await content.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
         }

@@ -105,6 +105,23 @@ public static class PostgresConnection
         int slash = rest.IndexOf('/', StringComparison.Ordinal);
         string hostList = slash >= 0 ? rest[..slash] : rest;
         string database = slash >= 0 ? Uri.UnescapeDataString(rest[(slash + 1)..]) : "";
+        // user:password@host, as libpq's URLs write it: the last @ ends the credentials (a password may hold @).
+        string? user = null, password = null;
+        int at = hostList.LastIndexOf('@');
+        if (at >= 0)
+        {
+            string credentials = hostList[..at];
+            hostList = hostList[(at + 1)..];
+            int colon = credentials.IndexOf(':', StringComparison.Ordinal);
+            user = Uri.UnescapeDataString(colon >= 0 ? credentials[..colon] : credentials);
+            password = colon >= 0 ? Uri.UnescapeDataString(credentials[(colon + 1)..]) : null;
+        }
+
+        if (database.IndexOfAny([';', '/', '?', '@']) >= 0)
+        {
+            // jdbc:postgresql://host/db;password=… is not a JDBC URL, and its "database" would be printed.
+            throw Bad("the database name holds ';', '/', '?' or '@': parameters follow '?' (…/database?user=…&password=…)");
+        }
         var hosts = new List<string>();
         foreach (string hostPort in hostList.Split(',', StringSplitOptions.TrimEntries))
         {
@@ -126,6 +143,16 @@ public static class PostgresConnection
         if (database.Length > 0)
         {
             builder.Database = database;
+        }
+
+        if (!string.IsNullOrEmpty(user))
+        {
+            builder.Username = user;
+        }
+
+        if (password is not null)
+        {
+            builder.Password = password;
         }
 
         foreach (string pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
@@ -154,7 +181,7 @@ public static class PostgresConnection
             int close = hostPort.IndexOf(']', StringComparison.Ordinal);
             if (close < 0)
             {
-                throw Bad($"'{hostPort}' is not a host");
+                throw Bad("a host in brackets has no closing ']'");
             }
 
             host = hostPort[1..close];
@@ -182,7 +209,7 @@ public static class PostgresConnection
     {
         if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out int number) || number is < 1 or > 65535)
         {
-            throw Bad($"port '{port}' is not a number between 1 and 65535");
+            throw Bad("a port is not a number between 1 and 65535");
         }
 
         return number;
@@ -207,7 +234,7 @@ public static class PostgresConnection
                     "REQUIRE" => SslMode.Require,
                     "VERIFY-CA" => SslMode.VerifyCA,
                     "VERIFY-FULL" => SslMode.VerifyFull,
-                    _ => throw Bad($"sslmode '{value}' is not one of disable, allow, prefer, require, verify-ca, verify-full"),
+                    _ => throw Bad("sslmode is not one of disable, allow, prefer, require, verify-ca, verify-full"),
                 };
                 break;
             case "SSL":
@@ -240,13 +267,15 @@ public static class PostgresConnection
                     "SECONDARY" or "SLAVE" => "standby",
                     "PREFERSECONDARY" or "PREFERSLAVE" => "prefer-standby",
                     "PREFERPRIMARY" => "prefer-primary",
-                    _ => throw Bad($"targetServerType '{value}' is not understood"),
+                    _ => throw Bad("targetServerType is not one of any, primary, secondary, preferSecondary, preferPrimary"),
                 };
                 break;
             default:
                 if (!s_ignoredJdbcParameters.Contains(key))
                 {
-                    throw Bad($"parameter '{key}' is not understood (use PostgresConnectionString for Npgsql's own settings)");
+                    // A key is named only when it looks like one: a stray value may be a password.
+                    string named = key.Length <= 40 && key.All(char.IsAsciiLetterOrDigit) ? $"parameter '{key}'" : "a parameter";
+                    throw Bad($"{named} is not understood (use PostgresConnectionString for Npgsql's own settings)");
                 }
 
                 break;
@@ -256,14 +285,21 @@ public static class PostgresConnection
     private static int Seconds(string key, string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds)
             ? seconds
-            : throw Bad($"{key} '{value}' is not a whole number of seconds");
+            : throw Bad($"{key} is not a whole number of seconds");
 
-    // The URL may carry a password: the message names the setting, never echoes its value.
+    // The URL may carry a password anywhere a typo puts it: messages name the setting and what is wrong, and quote
+    // no part of the URL.
     private static SettingsException Bad(string reason) => new($"SW_JDBC_URL: {reason}");
 
-    /// <summary>A JDBC URL as <c>config show</c> prints it: a <c>password</c> parameter's value replaced.</summary>
-    public static string MaskedJdbcUrl(string url) =>
-        System.Text.RegularExpressions.Regex.Replace(url, "(?i)([?&]password=)[^&]*", "$1****");
+    /// <summary>
+    /// A JDBC URL as <c>config show</c> prints it: the password of <c>user:password@host</c> and the value of any
+    /// <c>password=</c>, after <c>?</c>, <c>&amp;</c> or <c>;</c>, replaced.
+    /// </summary>
+    public static string MaskedJdbcUrl(string url)
+    {
+        string masked = System.Text.RegularExpressions.Regex.Replace(url, "(?i)([?&;]password=)[^&;]*", "$1****");
+        return System.Text.RegularExpressions.Regex.Replace(masked, "^(?i)(jdbc:postgresql://[^/@]*?:)[^/]*@", "$1****@");
+    }
 
     /// <summary>A connection string as <c>config show</c> prints it: the password replaced.</summary>
     public static string Masked(string connectionString)

@@ -31,6 +31,23 @@ public sealed class PostgresProfilingStore : SqlProfilingStore, IAsyncDisposable
 
     public override string Location { get; }
 
+    /// <summary>A standby, or a database set read-only, answers queries and refuses every write.</summary>
+    public override async Task<string?> WriteProblemAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using NpgsqlCommand command = new("SELECT current_setting('transaction_read_only')", connection);
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is "on"
+                ? "the database accepts no writes (a standby, or default_transaction_read_only is on)"
+                : null;
+        }
+        catch (DbException e)
+        {
+            return e.Message.ReplaceLineEndings(" ");
+        }
+    }
+
     protected override IReadOnlyList<Migration> Migrations { get; } =
     [
         new Migration(1, "services, instances, tasks, logs, uploads",

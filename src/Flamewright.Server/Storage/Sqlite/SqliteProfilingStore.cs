@@ -18,8 +18,9 @@ public sealed class SqliteProfilingStore : SqlProfilingStore, IDisposable
 
     public SqliteProfilingStore(string dataDirectory)
     {
-        Directory.CreateDirectory(dataDirectory);
+        DataDirectory.Prepare(dataDirectory);
         Path = System.IO.Path.GetFullPath(System.IO.Path.Combine(dataDirectory, FileName));
+        PrepareFiles(Path);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path,
@@ -28,6 +29,47 @@ public sealed class SqliteProfilingStore : SqlProfilingStore, IDisposable
             // Seconds a statement waits for a lock held by another process before failing.
             DefaultTimeout = 30,
         }.ToString();
+    }
+
+    /// <summary>
+    /// Creates the database file private to this user before SQLite opens it: SQLite gives its write-ahead log and
+    /// shared-memory files the database file's mode, so all three stay 0600. Files an earlier version left 0644 are
+    /// made private, and a database this process cannot write stops the start with one line.
+    /// </summary>
+    private static void PrepareFiles(string path)
+    {
+        try
+        {
+            using (File.Open(path, DataDirectory.CreatePrivateOptions(FileMode.CreateNew)))
+            {
+            }
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // It exists already.
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new Configuration.SettingsException($"cannot create the database {path}: {e.Message.ReplaceLineEndings(" ")}", e);
+        }
+
+        foreach (string file in (string[])[path, path + "-wal", path + "-shm"])
+        {
+            DataDirectory.MakePrivate(file);
+            if (DataDirectory.FileWriteProblem(file) is { } problem)
+            {
+                throw new Configuration.SettingsException($"cannot write the database {file}: {problem}");
+            }
+        }
+    }
+
+    /// <summary>Why the database cannot be written now (its directory or file became read-only), or <c>null</c>.</summary>
+    public override async Task<string?> WriteProblemAsync(CancellationToken cancellationToken)
+    {
+        string directory = System.IO.Path.GetDirectoryName(Path)!;
+        return DataDirectory.WriteProblem(directory) is { } dir ? $"cannot write {directory}: {dir}"
+            : DataDirectory.FileWriteProblem(Path) is { } file ? $"cannot write {Path}: {file}"
+            : await base.WriteProblemAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The database file.</summary>
