@@ -15,6 +15,8 @@ internal sealed class ServerFlags
         Add<int>("--grpc-port", nameof(ServerOptions.GrpcPort), "Agent gRPC port (default 11800; 0 picks a free one).");
         Add<string>("--http-host", nameof(ServerOptions.HttpHost), "Address for GraphQL, REST and the UI.");
         Add<int>("--http-port", nameof(ServerOptions.HttpPort), "HTTP port (default 12800; 0 picks a free one).");
+        Add<string>("--allowed-hosts", nameof(ServerOptions.AllowedHosts),
+            "Host names, besides IPs and localhost, people may reach the HTTP port by (comma-separated; *.example.com; * for any).");
         Add<string>("--data-dir", nameof(ServerOptions.DataDir), "Directory of the database and temporary uploads (default ./data).");
         Add<string>("--storage", nameof(ServerOptions.Storage), "sqlite (default, one node) or postgresql (several nodes on one database).");
         Add<string>("--postgres", nameof(ServerOptions.PostgresConnectionString),

@@ -25,9 +25,9 @@ internal static class FlamewrightProcess
     /// Runs the executable to its end. The child gets this process's environment without any <c>SW_*</c> or
     /// <c>FLAMEWRIGHT_*</c> variable, plus <paramref name="environment"/>: tests see only the settings they give.
     /// </summary>
-    public static CliResult Run(string[] args, IReadOnlyDictionary<string, string>? environment, string? workingDirectory)
+    public static CliResult Run(string[] args, IReadOnlyDictionary<string, string>? environment, string? workingDirectory, bool boundByFileModes = false)
     {
-        using Process process = Start(args, environment, workingDirectory);
+        using Process process = Start(args, environment, workingDirectory, boundByFileModes);
         process.StandardInput.Close();
         using var stdout = new MemoryStream();
         Task copy = process.StandardOutput.BaseStream.CopyToAsync(stdout);
@@ -43,10 +43,19 @@ internal static class FlamewrightProcess
         return new CliResult(process.ExitCode, stdout.ToArray(), stderr.Result.Replace("\r\n", "\n", StringComparison.Ordinal));
     }
 
-    /// <summary>Starts the executable with redirected streams and a clean environment (see <see cref="Run(string[], IReadOnlyDictionary{string, string}?, string?)"/>).</summary>
-    public static Process Start(string[] args, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
+    /// <summary>Starts the executable with redirected streams and a clean environment (see <see cref="Run(string[], IReadOnlyDictionary{string, string}?, string?, bool)"/>).</summary>
+    public static Process Start(string[] args, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null) =>
+        Start(args, environment, workingDirectory, boundByFileModes: false);
+
+    /// <summary>
+    /// Starts <c>flamewright</c>; with <paramref name="boundByFileModes"/>, a root caller (CI runs as root) starts it
+    /// without the capabilities that let root ignore file modes, so that a read-only directory is read-only to it as
+    /// it is to any service account.
+    /// </summary>
+    public static Process Start(string[] args, IReadOnlyDictionary<string, string>? environment, string? workingDirectory, bool boundByFileModes)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        bool dropCapabilities = boundByFileModes && Environment.IsPrivilegedProcess;
+        var start = new ProcessStartInfo(dropCapabilities ? "setpriv" : DotnetHost())
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -66,6 +75,14 @@ internal static class FlamewrightProcess
         foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;
+        }
+
+        if (dropCapabilities)
+        {
+            foreach (string word in (string[])["--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search", "--", DotnetHost()])
+            {
+                start.ArgumentList.Add(word);
+            }
         }
 
         start.ArgumentList.Add(Dll);

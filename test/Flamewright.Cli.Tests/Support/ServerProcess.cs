@@ -67,12 +67,17 @@ internal sealed class ServerProcess : IDisposable
     public static Task<ServerProcess> StartWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArgs) =>
         StartOnAsync(FreePort(), FreePort(), null, environment, extraArgs);
 
-    private static async Task<ServerProcess> StartOnAsync(int grpc, int http, string? dataDir, IReadOnlyDictionary<string, string>? environment, string[] extraArgs)
+    /// <summary>A server bound by file modes even when the tests run as root (see <see cref="FlamewrightProcess.Start(string[], IReadOnlyDictionary{string, string}?, string?, bool)"/>).</summary>
+    public static Task<ServerProcess> StartBoundByFileModesAsync(string dataDir) =>
+        StartOnAsync(FreePort(), FreePort(), dataDir, null, [], boundByFileModes: true);
+
+    private static async Task<ServerProcess> StartOnAsync(
+        int grpc, int http, string? dataDir, IReadOnlyDictionary<string, string>? environment, string[] extraArgs, bool boundByFileModes = false)
     {
         bool owns = dataDir is null;
         dataDir ??= Directory.CreateTempSubdirectory("flamewright-server-").FullName;
         Process process = FlamewrightProcess.Start(
-            ["server", "--grpc-port", grpc.ToString(), "--http-port", http.ToString(), "--data-dir", dataDir, .. extraArgs], environment);
+            ["server", "--grpc-port", grpc.ToString(), "--http-port", http.ToString(), "--data-dir", dataDir, .. extraArgs], environment, null, boundByFileModes);
         var server = new ServerProcess(process, grpc, http, dataDir, owns);
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         DateTime deadline = DateTime.UtcNow.AddSeconds(60);
