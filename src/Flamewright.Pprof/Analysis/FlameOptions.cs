@@ -45,10 +45,11 @@ public sealed record FlameOptions
     public CancellationToken Cancellation { get; init; }
 
     /// <summary>
-    /// How long <see cref="Focus"/> and <see cref="Ignore"/> may spend matching names in all, or <c>null</c> for no
-    /// bound but the per-name one. Past it the analysis fails with a <see cref="PprofFormatException"/> that says so.
+    /// How long <see cref="Focus"/> and <see cref="Ignore"/> may spend matching names, shared with every analysis
+    /// given the same budget; <c>null</c> for no bound but the per-name one. Once it is spent, the analysis fails
+    /// with a <see cref="PprofFormatException"/> that says so.
     /// </summary>
-    public TimeSpan? MatchBudget { get; init; }
+    public MatchBudget? MatchBudget { get; init; }
 
     /// <summary>Default for <see cref="MaxStackFrames"/>.</summary>
     /// <remarks>

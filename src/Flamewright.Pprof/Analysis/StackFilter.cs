@@ -19,7 +19,7 @@ internal sealed class StackFilter
     /// Go's regular expressions (RE2) run in linear time, and so do these: they run on .NET's non-backtracking
     /// engine, where a pattern like <c>(.*a){5}!x</c>, which took half a second per name on the backtracking engine,
     /// takes microseconds. The timeout stays as a last bound on one name (a pattern and a name of megabytes), and
-    /// <see cref="FlameOptions.MatchBudget"/> bounds all the names of one analysis together.
+    /// <see cref="FlameOptions.MatchBudget"/> bounds all the names of one request together.
     /// </remarks>
     internal static readonly TimeSpan MatchTimeout = TimeSpan.FromSeconds(1);
 
@@ -211,28 +211,25 @@ internal sealed class StackFilter
     }
 
     /// <summary>
-    /// The time one analysis's patterns spend matching, against <see cref="FlameOptions.MatchBudget"/>, and its
+    /// The time the patterns spend matching, charged to <see cref="FlameOptions.MatchBudget"/>, and the analysis's
     /// cancellation, both looked at before each new name.
     /// </summary>
-    private sealed class MatchClock(TimeSpan? budget, CancellationToken cancellation)
+    private sealed class MatchClock(MatchBudget? budget, CancellationToken cancellation)
     {
-        private readonly long _budgetTicks = budget is { } b ? (long)(b.TotalSeconds * System.Diagnostics.Stopwatch.Frequency) : long.MaxValue;
-        private long _spentTicks;
-
         /// <summary>Checks cancellation and the budget, and returns the time the match starts.</summary>
         public long Start(string option)
         {
             cancellation.ThrowIfCancellationRequested();
-            if (_spentTicks > _budgetTicks)
+            if (budget is { IsSpent: true })
             {
                 PprofFormatException.Throw(
-                    $"{option}: matching the regular expressions took more than {budget!.Value.TotalSeconds:0.#} s for this profile's names; use a simpler pattern");
+                    $"{option}: matching the regular expressions took more than {budget.Limit.TotalSeconds:0.#} s for this request; use a simpler pattern");
             }
 
             return System.Diagnostics.Stopwatch.GetTimestamp();
         }
 
-        public void Stop(long started) => _spentTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
+        public void Stop(long started) => budget?.Charge(System.Diagnostics.Stopwatch.GetTimestamp() - started);
     }
 
     /// <summary>One pattern's answers for the functions and mappings of one profile.</summary>

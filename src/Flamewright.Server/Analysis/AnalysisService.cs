@@ -104,16 +104,17 @@ public sealed class AnalysisService : IDisposable
     }
 
     /// <summary>
-    /// <see cref="OptionsFor"/> bounded for a request: the analysis stops when <paramref name="cancellationToken"/>
-    /// fires (the client left), and its focus and ignore patterns may match names for
-    /// <see cref="ServerOptions.AnalysisFilterSeconds"/> in all.
+    /// A request's budget for matching focus and ignore patterns: <see cref="ServerOptions.AnalysisFilterSeconds"/>,
+    /// shared by all the analyses the request asks for.
     /// </summary>
-    public FlameOptions BoundedOptionsFor(SelectedProfiles selection, AnalysisRequest request, CancellationToken cancellationToken) =>
-        OptionsFor(selection, request) with
-        {
-            Cancellation = cancellationToken,
-            MatchBudget = TimeSpan.FromSeconds(_options.AnalysisFilterSeconds),
-        };
+    public MatchBudget NewMatchBudget() => new(TimeSpan.FromSeconds(_options.AnalysisFilterSeconds));
+
+    /// <summary>
+    /// <see cref="OptionsFor"/> bounded for a request: the analysis stops when <paramref name="cancellationToken"/>
+    /// fires (the client left), and its patterns charge the request's <paramref name="budget"/>.
+    /// </summary>
+    public static FlameOptions BoundedOptionsFor(SelectedProfiles selection, AnalysisRequest request, MatchBudget budget, CancellationToken cancellationToken) =>
+        OptionsFor(selection, request) with { Cancellation = cancellationToken, MatchBudget = budget };
 
     /// <summary>The merged flame tree of the selection; a selection with no upload gives an empty tree.</summary>
     public async Task<FlameTree?> TreeAsync(AnalysisRequest request, bool requireUploads, CancellationToken cancellationToken)
@@ -124,14 +125,14 @@ public sealed class AnalysisService : IDisposable
             return requireUploads ? throw NothingUploaded(request.TaskId) : null;
         }
 
-        return Run(() => FlameTreeBuilder.Build(selection.Profiles, BoundedOptionsFor(selection, request, cancellationToken)));
+        return Run(() => FlameTreeBuilder.Build(selection.Profiles, BoundedOptionsFor(selection, request, NewMatchBudget(), cancellationToken)));
     }
 
     /// <summary>The top table of the selection.</summary>
     public async Task<TopTable> TopAsync(AnalysisRequest request, CancellationToken cancellationToken)
     {
         SelectedProfiles selection = await LoadNonEmptyAsync(request, cancellationToken).ConfigureAwait(false);
-        return Run(() => TopTable.Build(selection.Profiles, BoundedOptionsFor(selection, request, cancellationToken)));
+        return Run(() => TopTable.Build(selection.Profiles, BoundedOptionsFor(selection, request, NewMatchBudget(), cancellationToken)));
     }
 
     /// <summary>The selection's profiles merged into one, as <c>go tool pprof</c> would merge them.</summary>

@@ -1,3 +1,4 @@
+using Flamewright.Server.Analysis;
 using Flamewright.Server.Configuration;
 using Flamewright.Server.Hosting;
 using GraphQL;
@@ -40,6 +41,9 @@ public static partial class GraphQLEndpoint
             return reader.ReadToEnd();
         }
     }
+
+    /// <summary>Where the request's <see cref="Pprof.Analysis.MatchBudget"/> is kept in the GraphQL user context.</summary>
+    internal const string MatchBudgetKey = "flamewright.matchBudget";
 
     /// <summary>Query fields that analyse profiles.</summary>
     private static readonly string[] ExpensiveFields = ["queryPprofAnalyze", "queryPprofDiff", "queryPprofTop"];
@@ -103,7 +107,7 @@ public static partial class GraphQLEndpoint
     }
 
     private static async Task HandleAsync(
-        HttpContext context, ISchema schema, IDocumentExecuter executer, GraphQLSerializer serializer, ServerOptions options, ComplexityOptions complexity, ILoggerFactory loggers)
+        HttpContext context, ISchema schema, IDocumentExecuter executer, GraphQLSerializer serializer, ServerOptions options, ComplexityOptions complexity, AnalysisService analysis, ILoggerFactory loggers)
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
@@ -157,6 +161,8 @@ public static partial class GraphQLEndpoint
             execution.Variables = request.Variables;
             execution.OperationName = request.OperationName;
             execution.RequestServices = context.RequestServices;
+            // One pattern-matching budget for all the analyses this document asks for (AnalysisFilterSeconds).
+            execution.UserContext = new Dictionary<string, object?> { [MatchBudgetKey] = analysis.NewMatchBudget() };
             execution.ValidationRules = DocumentValidator.CoreRules.Concat(
             [
                 new ReadOnlyAccessRule(ApiAccess.LevelOf(context)),

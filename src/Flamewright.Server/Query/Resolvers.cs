@@ -85,7 +85,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
                 return new AnalyzationOutput(new StackTreeOutput([new StackElementOutput("0", "-1", FlameTree.RootName, 0, 0)]), null, 0);
             }
 
-            FlameOptions options = analysis.BoundedOptionsFor(selection, request, context.CancellationToken);
+            FlameOptions options = AnalysisService.BoundedOptionsFor(selection, request, MatchBudgetOf(context), context.CancellationToken);
             FlameTree tree = AnalysisService.Run(() => FlameTreeBuilder.Build(selection.Profiles, options));
             (IReadOnlyList<StackElement> shown, int omitted) = SkyWalkingTree.Elements(tree, maxElements);
             var elements = shown.Select(e => new StackElementOutput(e.Id, e.ParentId, e.CodeSignature, e.Total, e.Self)).ToList();
@@ -129,7 +129,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         return await Guard(async () =>
         {
             SelectedProfiles selection = await analysis.LoadNonEmptyAsync(request, context.CancellationToken).ConfigureAwait(false);
-            FlameOptions options = analysis.BoundedOptionsFor(selection, request, context.CancellationToken);
+            FlameOptions options = AnalysisService.BoundedOptionsFor(selection, request, MatchBudgetOf(context), context.CancellationToken);
             TopTable top = AnalysisService.Run(() => TopTable.Build(selection.Profiles, options));
             IEnumerable<TopEntry> rows = top.Entries.Take(limit);
             return new TopTableOutput(SampleTypeOf(selection, options), top.AbsoluteTotal,
@@ -147,7 +147,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         {
             SelectedProfiles baseSelection = await analysis.LoadNonEmptyAsync(baseRequest, context.CancellationToken).ConfigureAwait(false);
             SelectedProfiles targetSelection = await analysis.LoadNonEmptyAsync(targetRequest, context.CancellationToken).ConfigureAwait(false);
-            FlameOptions options = analysis.BoundedOptionsFor(targetSelection, targetRequest, context.CancellationToken);
+            FlameOptions options = AnalysisService.BoundedOptionsFor(targetSelection, targetRequest, MatchBudgetOf(context), context.CancellationToken);
             FlameDiff diff = AnalysisService.Run(() => FlameDiff.Build(baseSelection.Profiles, targetSelection.Profiles, options));
             // The heaviest nodes of either side, with their parents, renumbered in pre-order.
             int[] kept = HeaviestNodes.Select(
@@ -233,6 +233,10 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         Enums.Parse<FrameGranularity>(input.Granularity) ?? FrameGranularity.Function,
         string.IsNullOrEmpty(input.Focus) ? null : input.Focus,
         string.IsNullOrEmpty(input.Ignore) ? null : input.Ignore);
+
+    /// <summary>The request's pattern-matching budget, which the endpoint puts in the user context; a new one otherwise.</summary>
+    private MatchBudget MatchBudgetOf(IResolveFieldContext context) =>
+        context.UserContext.TryGetValue(GraphQLEndpoint.MatchBudgetKey, out object? budget) && budget is MatchBudget shared ? shared : analysis.NewMatchBudget();
 
     /// <summary>Runs an analysis in one of the server's analysis turns; its one-line refusals become GraphQL errors.</summary>
     private async Task<T> Guard<T>(Func<Task<T>> resolve, CancellationToken cancellationToken)

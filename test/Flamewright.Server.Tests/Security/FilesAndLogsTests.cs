@@ -31,6 +31,16 @@ public sealed class FilesAndLogsTests
             return Task.CompletedTask;
         });
 
+        // SQLite deletes the log and shared-memory files when the last connection closes (other tests clear the
+        // pools): one held open here keeps them while they are looked at.
+        await using var reader = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False");
+        await reader.OpenAsync();
+        await using (Microsoft.Data.Sqlite.SqliteCommand count = reader.CreateCommand())
+        {
+            count.CommandText = "SELECT COUNT(*) FROM tasks";
+            Assert.Equal(1L, await count.ExecuteScalarAsync());
+        }
+
         Assert.Equal(OwnerAll, File.GetUnixFileMode(server.DataDir));
         Assert.Equal(OwnerAll, File.GetUnixFileMode(temporary));
         Assert.Equal([OwnerReadWrite], uploading);
