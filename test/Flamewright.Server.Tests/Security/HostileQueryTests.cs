@@ -28,6 +28,8 @@ public sealed class HostileQueryTests(ITestOutputHelper output)
             document.Append($"fragment F{i} on TimeInfo {{ ...F{i - 1} ...F{i - 1} }} ");
         }
 
+        // A first query builds the schema and compiles the endpoint, so that the time printed is the refusal's.
+        await graphql.DataAsync("{ getTimeInfo { timezone } }");
         var clock = Stopwatch.StartNew();
         string refused = await graphql.ErrorAsync(document.ToString());
         output.WriteLine($"{document.Length} bytes refused in {clock.Elapsed.TotalMilliseconds:0.0} ms");
@@ -35,7 +37,7 @@ public sealed class HostileQueryTests(ITestOutputHelper output)
         Assert.Equal("the query expands to more than 2000 selections once its fragments are spread (GraphQLMaxExpandedFields)", refused);
         Assert.True(document.Length < 1400, $"{document.Length} bytes");
         Assert.Single(server.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message.StartsWith("Refused a GraphQL document from", StringComparison.Ordinal));
-        Assert.Equal("+", ((string?)(await graphql.DataAsync("{ getTimeInfo { timezone } }"))["getTimeInfo"]!["timezone"])![..1]);
+        Assert.NotNull((await graphql.DataAsync("{ getTimeInfo { timezone } }"))["getTimeInfo"]!["timezone"]);
     });
 
     [Fact(Timeout = Spec.Timeout)]
@@ -44,6 +46,7 @@ public sealed class HostileQueryTests(ITestOutputHelper output)
         await using TestServer server = await TestServer.StartAsync();
         using GraphQLClient graphql = server.GraphQL();
         string document = "{ " + string.Concat(Enumerable.Repeat("getTimeInfo { timezone } ", 20_000)) + "}";
+        await graphql.DataAsync("{ getTimeInfo { timezone } }");
 
         var clock = Stopwatch.StartNew();
         string refused = await graphql.ErrorAsync(document);
