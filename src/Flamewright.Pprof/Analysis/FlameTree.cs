@@ -37,6 +37,23 @@ public sealed class FlameTree
 
     public ValueType SampleType { get; }
 
+    /// <summary>
+    /// About the memory the tree holds: six values per node and its distinct frame names, for a cache to weigh it by.
+    /// </summary>
+    public long ApproximateBytes
+    {
+        get
+        {
+            long names = 0;
+            foreach (string name in _frameNames)
+            {
+                names += 24 + (2L * name.Length);
+            }
+
+            return (32L * _frames.Length) + (8L * _frameNames.Length) + names;
+        }
+    }
+
     public FrameGranularity Granularity { get; }
 
     public int Count => _frames.Length;

@@ -14,20 +14,14 @@ namespace Flamewright.Pprof.Analysis;
 /// </summary>
 internal sealed class StackFilter
 {
-    /// <summary>How long one match of a pattern against one name may take.</summary>
+    /// <summary>How long one match of a pattern against one name may take (<see cref="FramePattern.MatchTimeout"/>).</summary>
     /// <remarks>
-    /// Go's regular expressions (RE2) run in linear time, and so do these: they run on .NET's non-backtracking
-    /// engine, where a pattern like <c>(.*a){5}!x</c>, which took half a second per name on the backtracking engine,
-    /// takes microseconds. The timeout stays as a last bound on one name (a pattern and a name of megabytes), and
-    /// <see cref="FlameOptions.MatchBudget"/> bounds all the names of one request together.
+    /// Patterns run on .NET's non-backtracking engine (<see cref="FramePattern"/>), in time linear in the name as
+    /// Go's RE2 does: a pattern like <c>(.*a){5}!x</c>, which took half a second per name when backtracking, takes
+    /// microseconds. The timeout stays as a last bound on one name, and <see cref="FlameOptions.MatchBudget"/> bounds
+    /// all the names of one request together.
     /// </remarks>
-    internal static readonly TimeSpan MatchTimeout = TimeSpan.FromSeconds(1);
-
-    /// <summary>
-    /// The engine's options: RE2's semantics for what both accept. Constructs RE2 lacks (backreferences,
-    /// lookaround, atomic groups) are refused, as <c>go tool pprof</c> refuses them.
-    /// </summary>
-    private const RegexOptions Engine = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
+    internal static TimeSpan MatchTimeout => FramePattern.MatchTimeout;
 
     private readonly NamePattern? _focus;
     private readonly NamePattern? _ignore;
@@ -43,7 +37,6 @@ internal sealed class StackFilter
     /// <exception cref="PprofFormatException">A pattern is not a valid regular expression.</exception>
     public static StackFilter? Create(FlameOptions options)
     {
-        // As in pprof, an empty pattern is no pattern.
         var clock = new MatchClock(options.MatchBudget, options.Cancellation);
         NamePattern? focus = NamePattern.Compile("focus", options.Focus, clock);
         NamePattern? ignore = NamePattern.Compile("ignore", options.Ignore, clock);
@@ -142,43 +135,16 @@ internal sealed class StackFilter
             _clock = clock;
         }
 
-        public static NamePattern? Compile(string option, string? pattern, MatchClock clock)
-        {
-            if (string.IsNullOrEmpty(pattern))
-            {
-                return null;
-            }
-
-            try
-            {
-                return new NamePattern(option, new Regex(pattern, Engine, MatchTimeout), clock);
-            }
-            catch (ArgumentException e)
-            {
-                return PprofFormatException.Throw<NamePattern>($"{option}: invalid regular expression: {OneLine(e.Message)}");
-            }
-            catch (NotSupportedException e)
-            {
-                return PprofFormatException.Throw<NamePattern>(
-                    $"{option}: this regular expression is not supported (Go's regular expressions have no backreferences, lookaround or atomic groups): {OneLine(e.Message)}");
-            }
-        }
+        public static NamePattern? Compile(string option, string? pattern, MatchClock clock) =>
+            // As in pprof, an empty pattern is no pattern.
+            string.IsNullOrEmpty(pattern) ? null : new NamePattern(option, FramePattern.Compile(option, pattern), clock);
 
         public bool IsMatch(string text)
         {
             if (!_answers.TryGetValue(text, out bool answer))
             {
                 long started = _clock.Start(_option);
-                try
-                {
-                    answer = _regex.IsMatch(text);
-                }
-                catch (RegexMatchTimeoutException)
-                {
-                    PprofFormatException.Throw(
-                        $"{_option}: the regular expression took more than {MatchTimeout.TotalSeconds:0.#} s to match one name");
-                }
-
+                answer = FramePattern.IsMatch(_regex, _option, text);
                 _clock.Stop(started);
                 _answers.Add(text, answer);
             }
@@ -205,9 +171,6 @@ internal sealed class StackFilter
 
             return new Matcher(profile, functionMatches, mappingMatches);
         }
-
-        /// <summary>A pattern, or the text it was given, may hold line breaks: the exception's message may not.</summary>
-        private static string OneLine(string text) => text.ReplaceLineEndings(" ");
     }
 
     /// <summary>

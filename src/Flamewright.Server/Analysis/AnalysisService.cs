@@ -5,14 +5,18 @@ using Flamewright.Server.Configuration;
 using Flamewright.Server.Hosting;
 using Flamewright.Server.Storage;
 using Flamewright.Server.Tasks;
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Caching.Memory;
 
 namespace Flamewright.Server.Analysis;
 
 /// <summary>
 /// Turns a task's stored uploads into flame trees, top tables, diffs and merged profiles with the pprof
-/// engine. Decoded profiles are cached by upload (an upload replaced by a newer one has a new key), bounded
-/// by <see cref="ServerOptions.AnalysisCacheMegabytes"/>; cache misses decode in parallel.
+/// engine. Two caches keep what was computed: decoded profiles by upload (<see cref="ServerOptions.AnalysisCacheMegabytes"/>),
+/// and the merged trees and top tables of selections (<see cref="ServerOptions.AnalysisResultCacheMegabytes"/>), so
+/// that asking again, or zooming, or reading the same task through GraphQL and REST, builds nothing. Both are keyed
+/// by the uploads' identity (instance and upload time): an instance that uploads again gives a new key, on every
+/// node, so a result is never served for uploads that changed; <see cref="Forget"/> frees a task's results at once.
 /// </summary>
 public sealed class AnalysisService : IDisposable
 {
@@ -27,6 +31,8 @@ public sealed class AnalysisService : IDisposable
     private readonly MemoryCache _cache;
     private readonly Turns _turns;
     private readonly ServerOptions _options;
+    private readonly MemoryCache _results;
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _resultKeysByTask = new(StringComparer.Ordinal);
 
     public AnalysisService(IProfilingStore store, ServerOptions options)
     {
@@ -35,6 +41,7 @@ public sealed class AnalysisService : IDisposable
         _turns = new Turns(options.MaxConcurrentAnalyses);
         _limits = new PprofLimits { MaxDecompressedBytes = options.MaxDecompressedBytes };
         _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.AnalysisCacheMegabytes * 1024L * 1024 });
+        _results = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.AnalysisResultCacheMegabytes * 1024L * 1024 });
     }
 
     /// <summary>
@@ -51,6 +58,18 @@ public sealed class AnalysisService : IDisposable
     /// <summary>The task and the decoded profiles of the selected instances that uploaded one.</summary>
     /// <exception cref="AnalysisException">Unknown task, or an instance named that uploaded nothing.</exception>
     public async Task<SelectedProfiles> LoadAsync(string taskId, IReadOnlyList<string>? instanceIds, bool requireEvery, CancellationToken cancellationToken)
+    {
+        (ProfilingTask task, IReadOnlyList<UploadInfo> chosen) = await SelectAsync(taskId, instanceIds, requireEvery, cancellationToken).ConfigureAwait(false);
+        var profiles = new Profile[chosen.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, chosen.Count), cancellationToken, async (i, ct) =>
+            profiles[i] = await DecodeAsync(chosen[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
+        return new SelectedProfiles(task, chosen, profiles);
+    }
+
+    /// <summary>The task and the uploads of the selected instances (all, when none is named), read from the store without decoding any.</summary>
+    /// <exception cref="AnalysisException">Unknown task, or (<paramref name="requireEvery"/>) an instance named that uploaded nothing.</exception>
+    private async Task<(ProfilingTask Task, IReadOnlyList<UploadInfo> Uploads)> SelectAsync(
+        string taskId, IReadOnlyList<string>? instanceIds, bool requireEvery, CancellationToken cancellationToken)
     {
         ProfilingTask task = await _store.FindTaskAsync(taskId, cancellationToken).ConfigureAwait(false)
             ?? throw new AnalysisException($"unknown task '{taskId}'");
@@ -78,10 +97,7 @@ public sealed class AnalysisService : IDisposable
             }
         }
 
-        var profiles = new Profile[chosen.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, chosen.Count), cancellationToken, async (i, ct) =>
-            profiles[i] = await DecodeAsync(chosen[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
-        return new SelectedProfiles(task, chosen, profiles);
+        return (task, chosen);
     }
 
     /// <summary>The options for an analysis: the event's natural sample type unless another is asked for.</summary>
@@ -116,23 +132,126 @@ public sealed class AnalysisService : IDisposable
     public static FlameOptions BoundedOptionsFor(SelectedProfiles selection, AnalysisRequest request, MatchBudget budget, CancellationToken cancellationToken) =>
         OptionsFor(selection, request) with { Cancellation = cancellationToken, MatchBudget = budget };
 
-    /// <summary>The merged flame tree of the selection; a selection with no upload gives an empty tree.</summary>
-    public async Task<FlameTree?> TreeAsync(AnalysisRequest request, bool requireUploads, CancellationToken cancellationToken)
+    /// <summary>
+    /// The merged flame tree of the selection and the sample type that weighs it, from the results cache or built
+    /// and kept there. <paramref name="strict"/>: every instance named must have uploaded, and one at least;
+    /// otherwise instances without an upload are left out and a selection with none gives <c>null</c>.
+    /// </summary>
+    public async Task<TreeResult?> TreeAsync(AnalysisRequest request, bool strict, MatchBudget budget, CancellationToken cancellationToken)
     {
-        SelectedProfiles selection = await LoadAsync(request.TaskId, request.InstanceIds, requireUploads, cancellationToken).ConfigureAwait(false);
-        if (selection.Profiles.Count == 0)
+        (ProfilingTask task, IReadOnlyList<UploadInfo> uploads) = await SelectAsync(request.TaskId, request.InstanceIds, strict, cancellationToken).ConfigureAwait(false);
+        if (uploads.Count == 0)
         {
-            return requireUploads ? throw NothingUploaded(request.TaskId) : null;
+            return strict ? throw NothingUploaded(request.TaskId) : null;
         }
 
-        return Run(() => FlameTreeBuilder.Build(selection.Profiles, BoundedOptionsFor(selection, request, NewMatchBudget(), cancellationToken)));
+        return await CachedAsync("tree", task, uploads, request, (selection, options) =>
+        {
+            FlameTree tree = FlameTreeBuilder.Build(selection.Profiles, options);
+            return (new TreeResult(tree, Describe(selection, options)), tree.ApproximateBytes);
+        }, budget, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The top table of the selection.</summary>
-    public async Task<TopTable> TopAsync(AnalysisRequest request, CancellationToken cancellationToken)
+    /// <summary>The top table of the selection (every instance named must have uploaded), cached as <see cref="TreeAsync"/> is.</summary>
+    public async Task<TopResult> TopAsync(AnalysisRequest request, MatchBudget budget, CancellationToken cancellationToken)
     {
-        SelectedProfiles selection = await LoadNonEmptyAsync(request, cancellationToken).ConfigureAwait(false);
-        return Run(() => TopTable.Build(selection.Profiles, BoundedOptionsFor(selection, request, NewMatchBudget(), cancellationToken)));
+        (ProfilingTask task, IReadOnlyList<UploadInfo> uploads) = await SelectAsync(request.TaskId, request.InstanceIds, requireEvery: true, cancellationToken).ConfigureAwait(false);
+        if (uploads.Count == 0)
+        {
+            throw NothingUploaded(request.TaskId);
+        }
+
+        return await CachedAsync("top", task, uploads, request, (selection, options) =>
+        {
+            TopTable top = TopTable.Build(selection.Profiles, options);
+            // A row holds its name (shared with the tree's frames), two values and an object's overhead.
+            return (new TopResult(top, Describe(selection, options)), 64L * (top.Entries.Count + 1));
+        }, budget, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Frees the cached results of a task's selections: an instance uploaded again, so they are stale.</summary>
+    public void Forget(string taskId)
+    {
+        if (_resultKeysByTask.TryRemove(taskId, out ConcurrentDictionary<string, byte>? keys))
+        {
+            foreach (string key in keys.Keys)
+            {
+                _results.Remove(key);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The cached result of <paramref name="kind"/> for this selection, or <paramref name="build"/> run on the
+    /// decoded uploads (bounded by <paramref name="budget"/> and <paramref name="cancellationToken"/>) and kept,
+    /// weighed by the bytes it returns.
+    /// </summary>
+    private async Task<T> CachedAsync<T>(
+        string kind, ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request,
+        Func<SelectedProfiles, FlameOptions, (T Result, long Bytes)> build, MatchBudget budget, CancellationToken cancellationToken)
+        where T : class
+    {
+        string key = ResultKey(kind, uploads, request);
+        if (_results.TryGetValue(key, out T? cached) && cached is not null)
+        {
+            return cached;
+        }
+
+        var profiles = new Profile[uploads.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, uploads.Count), cancellationToken, async (i, ct) =>
+            profiles[i] = await DecodeAsync(uploads[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
+        var selection = new SelectedProfiles(task, uploads, profiles);
+        (T result, long bytes) = Run(() => build(selection, BoundedOptionsFor(selection, request, budget, cancellationToken)));
+        _resultKeysByTask.GetOrAdd(task.Id, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal)).TryAdd(key, 0);
+        _results.Set(key, result, new MemoryCacheEntryOptions { Size = Math.Max(1, bytes), SlidingExpiration = CacheIdleTime });
+        return result;
+    }
+
+    /// <summary>
+    /// What a result depends on: its kind, the uploads (instance and upload time, in a fixed order, since merging is
+    /// order-free) and the request's sample type, granularity and patterns.
+    /// </summary>
+    private static string ResultKey(string kind, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request)
+    {
+        var key = new System.Text.StringBuilder(kind).Append('\n').Append(uploads[0].TaskId);
+        foreach (UploadInfo upload in uploads.OrderBy(u => u.InstanceId, StringComparer.Ordinal))
+        {
+            key.Append('\n').Append(upload.InstanceId).Append('@').Append(upload.UploadedAt.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return key.Append("\n\n").Append(request.SampleType).Append('\n').Append(request.Granularity)
+            .Append('\n').Append(request.Focus?.Length).Append(':').Append(request.Focus)
+            .Append('\n').Append(request.Ignore?.Length).Append(':').Append(request.Ignore).ToString();
+    }
+
+    /// <summary>The sample type an analysis used: its index, and whether it is the one used when none is asked for.</summary>
+    public static SampleTypeInfo Describe(SelectedProfiles selection, FlameOptions options)
+    {
+        int index = ChosenIndex(selection, options);
+        int natural = ChosenIndex(selection, OptionsFor(selection, new AnalysisRequest(selection.Task.Id)));
+        Pprof.Model.ValueType type = selection.Profiles[0].SampleTypes[index];
+        return new SampleTypeInfo(index, type.Type, type.Unit, index == natural);
+    }
+
+    /// <summary>The index of the sample type <paramref name="options"/> asks for in the selection's first profile.</summary>
+    public static int ChosenIndex(SelectedProfiles selection, FlameOptions options)
+    {
+        Profile first = selection.Profiles[0];
+        string? name = options.SampleType;
+        if (name is null)
+        {
+            return first.DefaultSampleTypeIndex;
+        }
+
+        for (int i = 0; i < first.SampleTypes.Length; i++)
+        {
+            if (first.SampleTypes[i].Type == name)
+            {
+                return i;
+            }
+        }
+
+        return int.TryParse(name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int index) ? index : first.DefaultSampleTypeIndex;
     }
 
     /// <summary>The selection's profiles merged into one, as <c>go tool pprof</c> would merge them.</summary>
@@ -165,6 +284,7 @@ public sealed class AnalysisService : IDisposable
     public void Dispose()
     {
         _cache.Dispose();
+        _results.Dispose();
         _turns.Dispose();
     }
 
@@ -192,6 +312,15 @@ public sealed class AnalysisService : IDisposable
         return profile;
     }
 }
+
+/// <summary>The sample type that weighs a result: its index, type and unit, and whether it is the one used when none is asked for.</summary>
+public sealed record SampleTypeInfo(int Index, string Type, string Unit, bool IsDefault);
+
+/// <summary>A selection's merged flame tree and the sample type that weighs it.</summary>
+public sealed record TreeResult(FlameTree Tree, SampleTypeInfo SampleType);
+
+/// <summary>A selection's top table and the sample type that weighs it.</summary>
+public sealed record TopResult(TopTable Table, SampleTypeInfo SampleType);
 
 /// <summary>A task with the uploads chosen for an analysis and their decoded profiles, in the same order.</summary>
 public sealed record SelectedProfiles(ProfilingTask Task, IReadOnlyList<UploadInfo> Uploads, IReadOnlyList<Profile> Profiles);

@@ -243,6 +243,13 @@ public sealed class ServerOptions
     public int AnalysisCacheMegabytes { get; set; } = 512;
 
     /// <summary>
+    /// Memory for the merged flame trees and top tables of selections, in MiB: what makes a second look at a task,
+    /// a zoom, or the same task through another API answer without building anything. A tree takes about 32 bytes a
+    /// node: the largest benchmark task (four 8 MiB CPU profiles, 3 million nodes) takes about 100 MiB.
+    /// </summary>
+    public int AnalysisResultCacheMegabytes { get; set; } = 512;
+
+    /// <summary>
     /// Analyses (flame graphs, top tables, diffs, downloads) run at once; more wait their turn for
     /// <see cref="AnalysisQueueSeconds"/>. An analysis of many large uploads holds their decoded models and its tree
     /// while it runs, so this, not the number of users, bounds the memory analyses take.
@@ -259,6 +266,12 @@ public sealed class ServerOptions
     /// took gigabytes). The REST downloads stay whole.
     /// </summary>
     public int MaxAnalysisElements { get; set; } = 100_000;
+
+    /// <summary>
+    /// Widest flame graph a view may be asked for, in pixels: an 8K screen at twice the pixel density is 15,360. A
+    /// view holds at most this many frames per level of the graph, so the width bounds the answer.
+    /// </summary>
+    public int MaxViewWidthPixels { get; set; } = 16_384;
 
     /// <summary>Largest GraphQL or REST request body, in bytes: queries are small, 1 MiB is generous.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
@@ -353,8 +366,10 @@ public sealed class ServerOptions
             problems.Add($"MaxAgentMessageBytes must be {MinAgentMessageBytes} or more: the Go agent's 1 MiB chunks must fit");
         }
         Positive(problems, nameof(AnalysisCacheMegabytes), AnalysisCacheMegabytes);
+        Positive(problems, nameof(AnalysisResultCacheMegabytes), AnalysisResultCacheMegabytes);
         Positive(problems, nameof(MaxConcurrentAnalyses), MaxConcurrentAnalyses);
         Positive(problems, nameof(MaxAnalysisElements), MaxAnalysisElements);
+        Positive(problems, nameof(MaxViewWidthPixels), MaxViewWidthPixels);
         NotNegative(problems, nameof(AnalysisQueueSeconds), AnalysisQueueSeconds);
 
         if (MaxDecompressedBytes is < 1 or > int.MaxValue)

@@ -79,7 +79,17 @@ internal sealed record UploadOutput(string InstanceId, string InstanceName, long
 
 internal sealed record TopRowOutput(string Name, long Flat, double FlatPercent, long Cum, double CumPercent);
 
-internal sealed record TopTableOutput(SampleTypeOutput SampleType, long Total, IReadOnlyList<TopRowOutput> Rows);
+internal sealed record TopTableOutput(SampleTypeOutput SampleType, long Total, IReadOnlyList<TopRowOutput> Rows, int RowCount);
+
+internal sealed record FlameViewOutput(
+    SampleTypeOutput? SampleType, long Total, IReadOnlyList<ViewAncestorOutput> Ancestors, IReadOnlyList<ViewFrameOutput> Frames,
+    IReadOnlyList<NarrowerFramesOutput> Narrower, long? MatchedTotal);
+
+internal sealed record ViewAncestorOutput(string Name, long Total);
+
+internal sealed record ViewFrameOutput(int Parent, int Depth, string Name, long Total, long Self, bool Matched);
+
+internal sealed record NarrowerFramesOutput(int Parent, int Count, long Total);
 
 internal sealed record DiffElementOutput(string Id, string ParentId, string CodeSignature, long BaseTotal, long BaseSelf, long TargetTotal, long TargetSelf);
 

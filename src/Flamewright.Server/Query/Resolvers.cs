@@ -79,17 +79,15 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         {
             // As the reference does, instances without an upload are left out rather than refused: the UI sends
             // every instance of the task.
-            SelectedProfiles selection = await analysis.LoadAsync(request.TaskId, request.InstanceIds, requireEvery: false, context.CancellationToken).ConfigureAwait(false);
-            if (selection.Profiles.Count == 0)
+            TreeResult? result = await analysis.TreeAsync(request, strict: false, MatchBudgetOf(context), context.CancellationToken).ConfigureAwait(false);
+            if (result is null)
             {
                 return new AnalyzationOutput(new StackTreeOutput([new StackElementOutput("0", "-1", FlameTree.RootName, 0, 0)]), null, 0);
             }
 
-            FlameOptions options = AnalysisService.BoundedOptionsFor(selection, request, MatchBudgetOf(context), context.CancellationToken);
-            FlameTree tree = AnalysisService.Run(() => FlameTreeBuilder.Build(selection.Profiles, options));
-            (IReadOnlyList<StackElement> shown, int omitted) = SkyWalkingTree.Elements(tree, maxElements);
+            (IReadOnlyList<StackElement> shown, int omitted) = SkyWalkingTree.Elements(result.Tree, maxElements);
             var elements = shown.Select(e => new StackElementOutput(e.Id, e.ParentId, e.CodeSignature, e.Total, e.Self)).ToList();
-            return new AnalyzationOutput(new StackTreeOutput(elements), SampleTypeOf(selection, options), omitted);
+            return new AnalyzationOutput(new StackTreeOutput(elements), ToOutput(result.SampleType), omitted);
         }, context.CancellationToken).ConfigureAwait(false);
     }
 
@@ -106,7 +104,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
             }
 
             Profile first = selection.Profiles[0];
-            int chosen = ChosenIndex(selection, AnalysisService.OptionsFor(selection, new AnalysisRequest(taskId)));
+            int chosen = AnalysisService.ChosenIndex(selection, AnalysisService.OptionsFor(selection, new AnalysisRequest(taskId)));
             return [.. Enumerable.Range(0, first.SampleTypes.Length).Select(i => new SampleTypeOutput(i, first.SampleTypes[i].Type, first.SampleTypes[i].Unit, i == chosen))];
         }, context.CancellationToken).ConfigureAwait(false);
     }
@@ -126,14 +124,48 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         // 0 asks for every row; every answer stops at MaxListItems rows all the same.
         int asked = context.GetArgument<int?>("limit") ?? DefaultTopRows;
         int limit = asked > 0 ? Math.Min(asked, options.MaxListItems) : options.MaxListItems;
+        int offset = Math.Max(0, context.GetArgument<int?>("offset") ?? 0);
+        string orderBy = context.GetArgument<string?>("orderBy") ?? "FLAT";
         return await Guard(async () =>
         {
-            SelectedProfiles selection = await analysis.LoadNonEmptyAsync(request, context.CancellationToken).ConfigureAwait(false);
-            FlameOptions options = AnalysisService.BoundedOptionsFor(selection, request, MatchBudgetOf(context), context.CancellationToken);
-            TopTable top = AnalysisService.Run(() => TopTable.Build(selection.Profiles, options));
-            IEnumerable<TopEntry> rows = top.Entries.Take(limit);
-            return new TopTableOutput(SampleTypeOf(selection, options), top.AbsoluteTotal,
-                [.. rows.Select(r => new TopRowOutput(r.Name, r.Flat, top.Percent(r.Flat), r.Cum, top.Percent(r.Cum)))]);
+            TopResult result = await analysis.TopAsync(request, MatchBudgetOf(context), context.CancellationToken).ConfigureAwait(false);
+            TopTable top = result.Table;
+            IEnumerable<TopEntry> rows = Ordered(top.Entries, orderBy).Skip(offset).Take(limit);
+            return new TopTableOutput(ToOutput(result.SampleType), top.AbsoluteTotal,
+                [.. rows.Select(r => new TopRowOutput(r.Name, r.Flat, top.Percent(r.Flat), r.Cum, top.Percent(r.Cum)))], top.Entries.Count);
+        }, context.CancellationToken).ConfigureAwait(false);
+    }
+
+    [GraphQLMetadata("queryPprofFlameView")]
+    public async Task<FlameViewOutput> QueryPprofFlameViewAsync(IResolveFieldContext context)
+    {
+        AnalysisRequest request = ToRequest(context.GetArgument<AnalyzationInput>("request"));
+        string[] zoom = context.GetArgument<string[]?>("zoom") ?? [];
+        int width = context.GetArgument<int>("width");
+        string? search = context.GetArgument<string?>("search");
+        if (width < 1 || width > options.MaxViewWidthPixels)
+        {
+            throw new ExecutionError($"width must be between 1 and {options.MaxViewWidthPixels} pixels (MaxViewWidthPixels)");
+        }
+
+        return await Guard(async () =>
+        {
+            TreeResult? result = await analysis.TreeAsync(request, strict: false, MatchBudgetOf(context), context.CancellationToken).ConfigureAwait(false);
+            if (result is null)
+            {
+                return new FlameViewOutput(null, 0, [new ViewAncestorOutput(FlameTree.RootName, 0)], [new ViewFrameOutput(-1, 0, FlameTree.RootName, 0, 0, false)], [], null);
+            }
+
+            FlameTree tree = result.Tree;
+            FlameView view = AnalysisService.Run(() => FlameView.Build(
+                tree, zoom, width, search: string.IsNullOrEmpty(search) ? null : FramePattern.Compile("search", search)));
+            return new FlameViewOutput(
+                ToOutput(result.SampleType),
+                tree.Total,
+                [.. view.Ancestors.Select(n => new ViewAncestorOutput(tree.NameOf(n), tree.TotalOf(n)))],
+                [.. view.Frames.Select(f => new ViewFrameOutput(f.Parent, f.Depth, f.Name, f.Total, f.Self, f.Matched))],
+                [.. view.Narrower.Select(n => new NarrowerFramesOutput(n.Parent, n.Count, n.Total))],
+                string.IsNullOrEmpty(search) ? null : view.MatchedTotal);
         }, context.CancellationToken).ConfigureAwait(false);
     }
 
@@ -162,7 +194,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
                     diff.NameOf(node), diff.BaseTotalOf(node), diff.BaseSelfOf(node), diff.TargetTotalOf(node), diff.TargetSelfOf(node)));
             }
 
-            return new DiffOutput(SampleTypeOf(targetSelection, options), elements, diff.Count - kept.Length);
+            return new DiffOutput(ToOutput(AnalysisService.Describe(targetSelection, options)), elements, diff.Count - kept.Length);
         }, context.CancellationToken).ConfigureAwait(false);
     }
 
@@ -252,34 +284,17 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         }
     }
 
-    private static int ChosenIndex(SelectedProfiles selection, FlameOptions options)
+    private static SampleTypeOutput ToOutput(SampleTypeInfo type) => new(type.Index, type.Type, type.Unit, type.IsDefault);
+
+    /// <summary>Top-table rows in the order asked for: by flat (pprof's order, the table's own), by cum, or by name.</summary>
+    private static IEnumerable<TopEntry> Ordered(IReadOnlyList<TopEntry> entries, string orderBy) => orderBy switch
     {
-        Profile first = selection.Profiles[0];
-        string? name = options.SampleType;
-        if (name is null)
-        {
-            return first.DefaultSampleTypeIndex;
-        }
+        "CUM" => entries.OrderByDescending(e => Magnitude(e.Cum)).ThenBy(e => e.Name, StringComparer.Ordinal),
+        "NAME" => entries.OrderBy(e => e.Name, StringComparer.Ordinal),
+        _ => entries,
+    };
 
-        for (int i = 0; i < first.SampleTypes.Length; i++)
-        {
-            if (first.SampleTypes[i].Type == name)
-            {
-                return i;
-            }
-        }
-
-        return int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out int index) ? index : first.DefaultSampleTypeIndex;
-    }
-
-    /// <summary>The sample type an analysis used; <c>isDefault</c> marks whether it is the one used when none is asked for.</summary>
-    private static SampleTypeOutput SampleTypeOf(SelectedProfiles selection, FlameOptions options)
-    {
-        int index = ChosenIndex(selection, options);
-        int natural = ChosenIndex(selection, AnalysisService.OptionsFor(selection, new AnalysisRequest(selection.Task.Id)));
-        Pprof.Model.ValueType type = selection.Profiles[0].SampleTypes[index];
-        return new SampleTypeOutput(index, type.Type, type.Unit, index == natural);
-    }
+    private static long Magnitude(long value) => value == long.MinValue ? long.MaxValue : Math.Abs(value);
 
     private static TaskOutput ToOutput(ProfilingTask t) =>
         new(t.Id, t.ServiceId, t.InstanceIds, t.CreateTime, t.Event.ToString(), t.Duration, t.DumpPeriod, t.DispatchUntil);

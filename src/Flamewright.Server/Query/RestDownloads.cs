@@ -87,13 +87,13 @@ public static class RestDownloads
         }
         else if (format == "top")
         {
-            TopTable top = await analysis.TopAsync(request, cancellation).ConfigureAwait(false);
+            TopTable top = (await analysis.TopAsync(request, analysis.NewMatchBudget(), cancellation).ConfigureAwait(false)).Table;
             WriteText(body, writer => TopText.Write(top, writer, 0));
             (contentType, extension) = ("text/plain; charset=utf-8", "txt");
         }
         else
         {
-            FlameTree tree = (await analysis.TreeAsync(request, requireUploads: true, cancellation).ConfigureAwait(false))!;
+            FlameTree tree = (await analysis.TreeAsync(request, strict: true, analysis.NewMatchBudget(), cancellation).ConfigureAwait(false))!.Tree;
             string title = $"task {request.TaskId}";
             switch (format)
             {

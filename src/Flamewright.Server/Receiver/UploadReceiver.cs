@@ -3,6 +3,7 @@ using System.IO.Compression;
 using Flamewright.Pprof;
 using Flamewright.Pprof.Model;
 using Flamewright.Protocol.Pprof;
+using Flamewright.Server.Analysis;
 using Flamewright.Server.Configuration;
 using Flamewright.Server.Hosting;
 using Flamewright.Server.Storage;
@@ -17,7 +18,8 @@ namespace Flamewright.Server.Receiver;
 /// A profile is stored, and EXECUTION_FINISHED written, only once every declared byte arrived and parsed;
 /// every other ending stores nothing but, where the user should see it, an error log with its reason.
 /// </summary>
-internal sealed partial class UploadReceiver(IProfilingStore store, ServerOptions options, TimeProvider time, ILogger<UploadReceiver> logger) : IDisposable
+internal sealed partial class UploadReceiver(
+    IProfilingStore store, AnalysisService analysis, ServerOptions options, TimeProvider time, ILogger<UploadReceiver> logger) : IDisposable
 {
     /// <summary>Name of the folder under the data directory that holds uploads in temporary-file mode.</summary>
     public const string TemporaryFolder = "uploads.tmp";
@@ -349,6 +351,9 @@ internal sealed partial class UploadReceiver(IProfilingStore store, ServerOption
         // The decoded profile is not kept for the analyses to come: measured, keeping every upload's model made
         // ingest a third slower (the cache churns fresh memory) for the sake of the first query only.
         await store.SaveUploadAsync(stored, finished, CancellationToken.None).ConfigureAwait(false);
+        // Results of this task's selections are keyed by the uploads they used, so none would be served again; this
+        // frees their memory now rather than when they expire.
+        analysis.Forget(upload.Task.Id);
         LogUploadStored(logger, upload.Task.Id, new LogText(upload.InstanceName), compressed.Length);
     }
 

@@ -1,0 +1,222 @@
+using System.Text.RegularExpressions;
+
+namespace Flamewright.Pprof.Analysis;
+
+/// <summary>
+/// One frame a view draws: a node of the tree (<c>Node</c>, its index there), the position of its parent frame in
+/// <see cref="FlameView.Frames"/> (<c>Parent</c>, -1 for the view's root), its depth below the view's root, its
+/// name and values, and whether the search pattern matches its name.
+/// </summary>
+public readonly record struct ViewFrame(int Node, int Parent, int Depth, string Name, long Total, long Self, bool Matched);
+
+/// <summary>
+/// The children of one drawn frame (at position <c>Parent</c> of <see cref="FlameView.Frames"/>) that are too
+/// narrow to draw, as one block: how many, and their exact total. They come after that frame's drawn children;
+/// zooming into the frame draws them.
+/// </summary>
+public readonly record struct NarrowerFrames(int Parent, int Count, long Total);
+
+/// <summary>
+/// What a flame graph of a given width can show of a tree: under the zoom root, every frame at least
+/// <c>minimum</c> wide (its total at least the root's total × minimum pixels ÷ width), and per drawn frame one
+/// <see cref="NarrowerFrames"/> block for the children below that. Values are the tree's, exact: each drawn frame's
+/// self, its drawn children and its narrower block add up to its total. A browser receives a few thousand frames
+/// for any profile size, and no frame is out of reach, since zooming into its parent widens it.
+/// </summary>
+public sealed class FlameView
+{
+    private FlameView(FlameTree tree, int root, ViewFrame[] frames, NarrowerFrames[] narrower, long matchedTotal)
+    {
+        Tree = tree;
+        Root = root;
+        Frames = frames;
+        Narrower = narrower;
+        MatchedTotal = matchedTotal;
+    }
+
+    public FlameTree Tree { get; }
+
+    /// <summary>The zoom root's node in the tree (0 when not zoomed).</summary>
+    public int Root { get; }
+
+    /// <summary>The drawn frames in pre-order, the zoom root first.</summary>
+    public IReadOnlyList<ViewFrame> Frames { get; }
+
+    /// <summary>Per drawn frame with narrower children, one block; in the order of their parents.</summary>
+    public IReadOnlyList<NarrowerFrames> Narrower { get; }
+
+    /// <summary>
+    /// With a search pattern: the value of the samples with a matching frame anywhere in their stack, over the whole
+    /// tree (a matching frame under another matching frame is counted once), as a flame graph search shows its share.
+    /// </summary>
+    public long MatchedTotal { get; }
+
+    /// <summary>The frames from the tree's root down to the zoom root, root first (the zoom trail).</summary>
+    public IReadOnlyList<int> Ancestors
+    {
+        get
+        {
+            var path = new List<int>();
+            for (int node = Root; node >= 0; node = Tree.ParentOf(node))
+            {
+                path.Add(node);
+            }
+
+            path.Reverse();
+            return path;
+        }
+    }
+
+    /// <summary>
+    /// The view of <paramref name="tree"/> under the node at <paramref name="zoomPath"/> (frame names from the root's
+    /// child down; empty for the whole tree) for a graph <paramref name="widthPixels"/> wide, drawing frames at least
+    /// <paramref name="minimumPixels"/> wide.
+    /// </summary>
+    /// <remarks>
+    /// With a <paramref name="search"/> pattern, frames whose name it matches are marked, and
+    /// <see cref="MatchedTotal"/> counts their samples.
+    /// </remarks>
+    /// <exception cref="PprofFormatException">No node has the zoom path.</exception>
+    public static FlameView Build(FlameTree tree, IReadOnlyList<string> zoomPath, int widthPixels, double minimumPixels = 1, Regex? search = null)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        ArgumentNullException.ThrowIfNull(zoomPath);
+        ArgumentOutOfRangeException.ThrowIfLessThan(widthPixels, 1);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minimumPixels);
+        int root = Find(tree, zoomPath);
+        bool[]? matches = search is null ? null : MatchNames(tree, search);
+        long rootMagnitude = Magnitude.Abs(tree.TotalOf(root));
+        // A frame is drawn when |total| × width ÷ |root total| reaches the minimum: compared without division, in
+        // 128-bit arithmetic so that no profile's totals overflow.
+        Int128 scaledMinimum = (Int128)Math.Ceiling(minimumPixels * 1024);
+
+        var frames = new List<ViewFrame>(1024);
+        var narrower = new List<NarrowerFrames>();
+        var stack = new Stack<(int Node, int Parent)>();
+        stack.Push((root, -1));
+        while (stack.Count > 0)
+        {
+            (int node, int parent) = stack.Pop();
+            int position = frames.Count;
+            frames.Add(new ViewFrame(node, parent, tree.DepthOf(node) - tree.DepthOf(root), tree.NameOf(node), tree.TotalOf(node), tree.SelfOf(node),
+                matches is not null && node != 0 && matches[node]));
+
+            int count = 0;
+            long narrowTotal = 0;
+            int firstDrawn = stack.Count;
+            int end = tree.SubtreeEnd(node);
+            for (int child = node + 1; child < end; child = tree.SubtreeEnd(child))
+            {
+                if (Wide(tree.TotalOf(child), rootMagnitude, widthPixels, scaledMinimum))
+                {
+                    stack.Push((child, position));
+                }
+                else
+                {
+                    count++;
+                    narrowTotal += tree.TotalOf(child);
+                }
+            }
+
+            // Children were pushed first to last: reverse them so that they pop, and are listed, in the tree's order.
+            ReverseTop(stack, stack.Count - firstDrawn);
+            if (count > 0)
+            {
+                narrower.Add(new NarrowerFrames(position, count, narrowTotal));
+            }
+        }
+
+        return new FlameView(tree, root, [.. frames], [.. narrower], matches is null ? 0 : SumMatched(tree, matches));
+    }
+
+    private static bool Wide(long total, long rootMagnitude, int width, Int128 scaledMinimum) =>
+        rootMagnitude == 0 || (Int128)Magnitude.Abs(total) * width * 1024 >= scaledMinimum * rootMagnitude;
+
+    /// <summary>The node at <paramref name="path"/>: children are unique by name, so a path names one node.</summary>
+    private static int Find(FlameTree tree, IReadOnlyList<string> path)
+    {
+        int node = 0;
+        foreach (string name in path)
+        {
+            int found = -1;
+            int end = tree.SubtreeEnd(node);
+            for (int child = node + 1; child < end; child = tree.SubtreeEnd(child))
+            {
+                if (string.Equals(tree.NameOf(child), name, StringComparison.Ordinal))
+                {
+                    found = child;
+                    break;
+                }
+            }
+
+            if (found < 0)
+            {
+                PprofFormatException.Throw($"no frame '{name}' under '{tree.NameOf(node)}' in this flame graph: the zoom path does not exist");
+            }
+
+            node = found;
+        }
+
+        return node;
+    }
+
+    /// <summary>Per node, whether the pattern matches its name; each distinct name is matched once.</summary>
+    private static bool[] MatchNames(FlameTree tree, Regex search)
+    {
+        var answers = new Dictionary<string, bool>(StringComparer.Ordinal);
+        var matches = new bool[tree.Count];
+        for (int node = 1; node < tree.Count; node++)
+        {
+            string name = tree.NameOf(node);
+            if (!answers.TryGetValue(name, out bool answer))
+            {
+                answer = FramePattern.IsMatch(search, "search", name);
+                answers.Add(name, answer);
+            }
+
+            matches[node] = answer;
+        }
+
+        return matches;
+    }
+
+    /// <summary>The totals of matching nodes with no matching ancestor: each sample counted once.</summary>
+    private static long SumMatched(FlameTree tree, bool[] matches)
+    {
+        long total = 0;
+        int node = 1;
+        while (node < tree.Count)
+        {
+            if (matches[node])
+            {
+                total += tree.TotalOf(node);
+                node = tree.SubtreeEnd(node);
+            }
+            else
+            {
+                node++;
+            }
+        }
+
+        return total;
+    }
+
+    private static void ReverseTop(Stack<(int, int)> stack, int count)
+    {
+        if (count < 2)
+        {
+            return;
+        }
+
+        var top = new (int, int)[count];
+        for (int i = 0; i < count; i++)
+        {
+            top[i] = stack.Pop();
+        }
+
+        foreach ((int, int) item in top)
+        {
+            stack.Push(item);
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using System.Text.Json.Nodes;
+using Flamewright.Pprof.Analysis;
+using Flamewright.Server.Tests.Support;
+
+namespace Flamewright.Server.Tests;
+
+/// <summary>
+/// <c>queryPprofFlameView</c> sends what a flame graph of a given width draws, exactly, from the cached tree of the
+/// selection; a new upload is never answered from a stale tree; the top table pages and sorts on the server.
+/// </summary>
+public sealed class FlameViewQueryTests
+{
+    private const string View = """
+        query ($r: PprofAnalyzationRequest!, $zoom: [String!], $width: Int!, $search: String) {
+          queryPprofFlameView(request: $r, zoom: $zoom, width: $width, search: $search) {
+            sampleType { type } total ancestors { name total }
+            frames { parent depth name total self matched } narrower { parent count total } matchedTotal
+          }
+        }
+        """;
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task The_view_draws_the_engines_tree_exactly_with_its_narrower_frames_summed_per_parent() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] profile = TestData.Bytes("cpu");
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (agent, profile));
+
+        JsonNode view = await ViewAsync(graphql, taskId, 200);
+
+        FlameTree expected = Engine.Tree(new FlameOptions { SampleType = "cpu" }, profile);
+        FlameView engine = FlameView.Build(expected, [], 200);
+        JsonArray frames = view["frames"]!.AsArray();
+        Assert.Equal(expected.Total, (long)view["total"]!);
+        Assert.Equal("cpu", (string?)view["sampleType"]!["type"]);
+        Assert.Equal(engine.Frames.Select(f => (f.Name, f.Total, f.Self, f.Parent)), frames.Select(f => ((string)f!["name"]!, (long)f["total"]!, (long)f["self"]!, (int)f["parent"]!)));
+        Assert.Equal(engine.Narrower.Select(n => (n.Parent, n.Count, n.Total)), view["narrower"]!.AsArray().Select(n => ((int)n!["parent"]!, (int)n["count"]!, (long)n["total"]!)));
+        Assert.True(frames.Count < expected.Count, $"{frames.Count} frames of {expected.Count}: a narrow view leaves frames out");
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Zooming_answers_the_frames_under_the_path_with_the_trail_and_search_marks_and_sums_matches() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] profile = TestData.Bytes("cpu");
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (agent, profile));
+        FlameTree expected = Engine.Tree(new FlameOptions(), profile);
+        FlameNode deep = Enumerable.Range(0, expected.Count).Select(i => expected[i]).First(n => n.Depth == 3 && n.Children.Any());
+
+        JsonNode zoomed = await ViewAsync(graphql, taskId, 1400, expected.PathOf(deep.Index), search: "^runtime\\.");
+
+        JsonArray frames = zoomed["frames"]!.AsArray();
+        Assert.Equal((deep.Name, deep.Total, 0), ((string)frames[0]!["name"]!, (long)frames[0]!["total"]!, (int)frames[0]!["depth"]!));
+        Assert.Equal(["root", .. expected.PathOf(deep.Index)], zoomed["ancestors"]!.AsArray().Select(a => (string)a!["name"]!));
+        Assert.All(frames.Where(f => (bool)f!["matched"]!), f => Assert.StartsWith("runtime.", (string)f!["name"]!));
+        Assert.Equal(FlameView.Build(expected, [], 1, search: FramePattern.Compile("search", "^runtime\\.")).MatchedTotal, (long)zoomed["matchedTotal"]!);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_zoom_path_that_names_no_frame_and_a_width_out_of_range_are_refused_in_one_line() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (agent, TestData.Bytes("cpu")));
+        object Request(string[] zoom, int width) => new { r = new { taskId, instanceIds = Array.Empty<string>() }, zoom, width };
+
+        string missing = await graphql.ErrorAsync(View, Request(["no.such.function"], 100));
+        string tooWide = await graphql.ErrorAsync(View, Request([], 100_000));
+
+        Assert.Equal("no frame 'no.such.function' under 'root' in this flame graph: the zoom path does not exist", missing);
+        Assert.Equal("width must be between 1 and 16384 pixels (MaxViewWidthPixels)", tooWide);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task An_instance_that_uploads_again_is_never_answered_from_the_tree_of_its_first_upload() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] first = TestData.Bytes("heap-a"), second = TestData.Bytes("heap-b");
+        string taskId = await graphql.TaskWithUploadsAsync("HEAP", (agent, first));
+        long before = (long)(await ViewAsync(graphql, taskId, 100))["total"]!;
+
+        server.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(Flamewright.Protocol.Pprof.PprofProfilingStatus.PprofProfilingSuccess, await agent.UploadAsync(taskId, second));
+        long after = (long)(await ViewAsync(graphql, taskId, 100))["total"]!;
+        long analyzed = await graphql.AnalyzedTotalAsync(taskId);
+
+        Assert.Equal(Engine.Total(first, "inuse_space"), before);
+        Assert.Equal(Engine.Total(second, "inuse_space"), after);
+        Assert.Equal(after, analyzed);
+        Assert.NotEqual(before, after);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task The_top_table_pages_and_sorts_on_the_server_and_counts_its_rows() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] profile = TestData.Bytes("cpu");
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (agent, profile));
+        const string Top = "query ($r: PprofAnalyzationRequest!, $o: Int, $by: PprofTopOrder) { queryPprofTop(request: $r, limit: 5, offset: $o, orderBy: $by) { rowCount rows { name flat cum } } }";
+        object Request(int offset, string by) => new { r = new { taskId, instanceIds = Array.Empty<string>() }, o = offset, by };
+
+        JsonNode second = (await graphql.DataAsync(Top, Request(5, "FLAT")))["queryPprofTop"]!;
+        JsonNode byCum = (await graphql.DataAsync(Top, Request(0, "CUM")))["queryPprofTop"]!;
+
+        TopTable expected = TopTable.Build(Engine.Read(profile));
+        Assert.Equal(expected.Entries.Count, (int)second["rowCount"]!);
+        Assert.Equal(expected.Entries.Skip(5).Take(5).Select(e => e.Name), second["rows"]!.AsArray().Select(r => (string)r!["name"]!));
+        long[] cums = [.. byCum["rows"]!.AsArray().Select(r => (long)r!["cum"]!)];
+        Assert.Equal(expected.Entries.Max(e => e.Cum), cums[0]);
+        Assert.Equal(cums.OrderDescending(), cums);
+    });
+
+    private static async Task<JsonNode> ViewAsync(GraphQLClient graphql, string taskId, int width, string[]? zoom = null, string? search = null) =>
+        (await graphql.DataAsync(View, new { r = new { taskId, instanceIds = Array.Empty<string>() }, zoom = zoom ?? [], width, search }))["queryPprofFlameView"]!;
+}
