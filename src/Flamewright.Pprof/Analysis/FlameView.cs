@@ -46,8 +46,9 @@ public sealed class FlameView
     public IReadOnlyList<NarrowerFrames> Narrower { get; }
 
     /// <summary>
-    /// With a search pattern: the value of the samples with a matching frame anywhere in their stack, over the whole
-    /// tree (a matching frame under another matching frame is counted once), as a flame graph search shows its share.
+    /// With a search pattern: the value of the samples under the zoom root with a matching frame in their stack (a
+    /// matching frame under another matching frame is counted once), narrow frames included: the share a search shows
+    /// of the zoomed frame. Matching ancestors of the zoom root are not counted: they would match everything below.
     /// </summary>
     public long MatchedTotal { get; }
 
@@ -126,7 +127,7 @@ public sealed class FlameView
             }
         }
 
-        return new FlameView(tree, root, [.. frames], [.. narrower], matches is null ? 0 : SumMatched(tree, matches));
+        return new FlameView(tree, root, [.. frames], [.. narrower], matches is null ? 0 : SumMatched(tree, root, matches));
     }
 
     private static bool Wide(long total, long rootMagnitude, int width, Int128 scaledMinimum) =>
@@ -180,12 +181,13 @@ public sealed class FlameView
         return matches;
     }
 
-    /// <summary>The totals of matching nodes with no matching ancestor: each sample counted once.</summary>
-    private static long SumMatched(FlameTree tree, bool[] matches)
+    /// <summary>The totals of the matching nodes of <paramref name="root"/>'s subtree with no matching ancestor in it: each sample counted once.</summary>
+    private static long SumMatched(FlameTree tree, int root, bool[] matches)
     {
         long total = 0;
-        int node = 1;
-        while (node < tree.Count)
+        int node = root == 0 ? 1 : root;
+        int end = tree.SubtreeEnd(root);
+        while (node < end)
         {
             if (matches[node])
             {

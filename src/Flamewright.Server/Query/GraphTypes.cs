@@ -85,9 +85,9 @@ internal sealed record FlameViewOutput(
     SampleTypeOutput? SampleType, long Total, IReadOnlyList<ViewAncestorOutput> Ancestors, IReadOnlyList<ViewFrameOutput> Frames,
     IReadOnlyList<NarrowerFramesOutput> Narrower, long? MatchedTotal);
 
-internal sealed record ViewAncestorOutput(string Name, long Total);
+internal sealed record ViewAncestorOutput(int Node, string Name, long Total);
 
-internal sealed record ViewFrameOutput(int Parent, int Depth, string Name, long Total, long Self, bool Matched);
+internal sealed record ViewFrameOutput(int Node, int Parent, int Depth, string Name, long Total, long Self, bool Matched);
 
 internal sealed record NarrowerFramesOutput(int Parent, int Count, long Total);
 

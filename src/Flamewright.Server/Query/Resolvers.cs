@@ -126,11 +126,13 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         int limit = asked > 0 ? Math.Min(asked, options.MaxListItems) : options.MaxListItems;
         int offset = Math.Max(0, context.GetArgument<int?>("offset") ?? 0);
         string orderBy = context.GetArgument<string?>("orderBy") ?? "FLAT";
+        bool ascending = context.GetArgument<bool?>("ascending") ?? false;
         return await Guard(async () =>
         {
             TopResult result = await analysis.TopAsync(request, MatchBudgetOf(context), context.CancellationToken).ConfigureAwait(false);
             TopTable top = result.Table;
-            IEnumerable<TopEntry> rows = Ordered(top.Entries, orderBy).Skip(offset).Take(limit);
+            IEnumerable<TopEntry> ordered = Ordered(top.Entries, orderBy);
+            IEnumerable<TopEntry> rows = (ascending ? ordered.Reverse() : ordered).Skip(offset).Take(limit);
             return new TopTableOutput(ToOutput(result.SampleType), top.AbsoluteTotal,
                 [.. rows.Select(r => new TopRowOutput(r.Name, r.Flat, top.Percent(r.Flat), r.Cum, top.Percent(r.Cum)))], top.Entries.Count);
         }, context.CancellationToken).ConfigureAwait(false);
@@ -153,7 +155,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
             TreeResult? result = await analysis.TreeAsync(request, strict: false, MatchBudgetOf(context), context.CancellationToken).ConfigureAwait(false);
             if (result is null)
             {
-                return new FlameViewOutput(null, 0, [new ViewAncestorOutput(FlameTree.RootName, 0)], [new ViewFrameOutput(-1, 0, FlameTree.RootName, 0, 0, false)], [], null);
+                return new FlameViewOutput(null, 0, [new ViewAncestorOutput(0, FlameTree.RootName, 0)], [new ViewFrameOutput(0, -1, 0, FlameTree.RootName, 0, 0, false)], [], null);
             }
 
             FlameTree tree = result.Tree;
@@ -162,8 +164,8 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
             return new FlameViewOutput(
                 ToOutput(result.SampleType),
                 tree.Total,
-                [.. view.Ancestors.Select(n => new ViewAncestorOutput(tree.NameOf(n), tree.TotalOf(n)))],
-                [.. view.Frames.Select(f => new ViewFrameOutput(f.Parent, f.Depth, f.Name, f.Total, f.Self, f.Matched))],
+                [.. view.Ancestors.Select(n => new ViewAncestorOutput(n, tree.NameOf(n), tree.TotalOf(n)))],
+                [.. view.Frames.Select(f => new ViewFrameOutput(f.Node, f.Parent, f.Depth, f.Name, f.Total, f.Self, f.Matched))],
                 [.. view.Narrower.Select(n => new NarrowerFramesOutput(n.Parent, n.Count, n.Total))],
                 string.IsNullOrEmpty(search) ? null : view.MatchedTotal);
         }, context.CancellationToken).ConfigureAwait(false);
@@ -286,7 +288,10 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
 
     private static SampleTypeOutput ToOutput(SampleTypeInfo type) => new(type.Index, type.Type, type.Unit, type.IsDefault);
 
-    /// <summary>Top-table rows in the order asked for: by flat (pprof's order, the table's own), by cum, or by name.</summary>
+    /// <summary>
+    /// Top-table rows in the order asked for: by flat (pprof's order, the table's own), by cum, or by name; largest
+    /// (or first name) first, reversed for <c>ascending</c>.
+    /// </summary>
     private static IEnumerable<TopEntry> Ordered(IReadOnlyList<TopEntry> entries, string orderBy) => orderBy switch
     {
         "CUM" => entries.OrderByDescending(e => Magnitude(e.Cum)).ThenBy(e => e.Name, StringComparer.Ordinal),
