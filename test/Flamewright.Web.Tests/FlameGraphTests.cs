@@ -42,14 +42,24 @@ public sealed class FlameGraphTests
         await using Browser browser = await OpenAnalysisAsync(server, taskId);
         IPage page = browser.Page;
         double full = (await page.Locator(".frame[data-id='0']").BoundingBoxAsync())!.Width;
-        string child = (string)elements.Where(e => (string?)e!["parentId"] == "0").MinBy(e => (long)e!["total"]!)!["id"]!;
+        // The narrowest child of the root that is drawn (frames under a pixel wide are drawn as one block).
+        string child = "";
+        foreach (JsonNode e in elements.Where(e => (string?)e!["parentId"] == "0").OrderBy(e => (long)e!["total"]!)!)
+        {
+            if (await page.Locator($".frame[data-id='{(string)e["id"]!}']").CountAsync() > 0)
+            {
+                child = (string)e["id"]!;
+                break;
+            }
+        }
 
         await page.Locator($".frame[data-id='{child}']").ClickAsync(new LocatorClickOptions { Force = true });
+        // Zooming asks the server for the frames under the child: the trail appears with its answer.
+        await Assertions.Expect(page.Locator("#zoom-trail a")).ToHaveCountAsync(1);
         Assert.InRange((await page.Locator($".frame[data-id='{child}']").BoundingBoxAsync())!.Width, full - 3, full + 1);
-        Assert.Equal(1, await page.Locator("#zoom-trail a").CountAsync());
 
         await page.Locator("#zoom-trail a").ClickAsync();
-        Assert.Equal(0, await page.Locator("#zoom-trail a").CountAsync());
+        await Assertions.Expect(page.Locator("#zoom-trail a")).ToHaveCountAsync(0);
         Assert.InRange((await page.Locator(".frame[data-id='0']").BoundingBoxAsync())!.Width, full - 1, full + 1);
     });
 
@@ -79,16 +89,18 @@ public sealed class FlameGraphTests
         await using Browser browser = await OpenAnalysisAsync(server, taskId);
         IPage page = browser.Page;
 
+        long matchedTotal = elements.Where(e => ((string)e!["codeSignature"]!).Contains("hashLoop", StringComparison.Ordinal)
+            && !Ancestors(elements, e!).Any(a => ((string)a["codeSignature"]!).Contains("hashLoop", StringComparison.Ordinal))).Sum(e => (long)e!["total"]!);
+        string share = (100.0 * matchedTotal / (long)elements[0]!["total"]!).ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
+
         await page.FillAsync("#search", "hashLoop");
 
+        // The server answers the search once typing pauses: the share, then the marks, come with its answer.
+        await Assertions.Expect(page.Locator("#matched")).ToHaveTextAsync($"matched {share}% of the zoomed frame");
         int drawn = await page.Locator(".frame").CountAsync();
         var names = await page.Locator(".frame").EvaluateAllAsync<string[]>("frames => frames.map(f => f.dataset.name)");
         Assert.Equal(names.Count(n => n.Contains("hashLoop", StringComparison.Ordinal)), await page.Locator(".frame.match").CountAsync());
         Assert.True(drawn > await page.Locator(".frame.match").CountAsync());
-        long matchedTotal = elements.Where(e => ((string)e!["codeSignature"]!).Contains("hashLoop", StringComparison.Ordinal)
-            && !Ancestors(elements, e!).Any(a => ((string)a["codeSignature"]!).Contains("hashLoop", StringComparison.Ordinal))).Sum(e => (long)e!["total"]!);
-        string share = (100.0 * matchedTotal / (long)elements[0]!["total"]!).ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
-        Assert.Equal($"matched {share}% of the zoomed frame", await page.Locator("#matched").InnerTextAsync());
     });
 
     [Fact(Timeout = Spec.Timeout)]
@@ -123,6 +135,35 @@ public sealed class FlameGraphTests
         byte[] bytes = await http.GetByteArrayAsync(href);
 
         Assert.Equal((long)elements[0]!["total"]!, FlameTreeBuilder.Build(ProfileReader.Read(bytes)).Total);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Clicking_a_block_of_narrower_frames_draws_each_of_them_and_the_trail_leads_back() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        var builder = new Flamewright.Pprof.Model.ProfileBuilder([new("samples", "count"), new("cpu", "nanoseconds")]);
+        int root = builder.AddLocation([new(builder.AddFunction("main.main"), 1, 0)]);
+        builder.AddSample([builder.AddLocation([new(builder.AddFunction("main.big"), 2, 0)]), root], [1, 1_000_000]);
+        for (int i = 0; i < 50; i++)
+        {
+            builder.AddSample([builder.AddLocation([new(builder.AddFunction($"main.tiny{i}"), 4, 0)]), root], [1, 10]);
+        }
+
+        using var bytes = new MemoryStream();
+        Flamewright.Pprof.Export.ProfileWriter.Write(builder.Build(), bytes);
+        string taskId = await UploadedTaskAsync(server, "CPU", bytes.ToArray());
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+        Assert.Equal(0, await page.Locator(".frame[data-name='main.tiny0']").CountAsync());
+
+        await page.Locator(".frame.tiny[data-name='50 small frames']").ClickAsync(new LocatorClickOptions { Force = true });
+
+        await Assertions.Expect(page.Locator(".frame[data-name='main.tiny0']")).ToHaveCountAsync(1);
+        Assert.Equal(50, await page.Locator(".frame[data-name^='main.tiny']").CountAsync());
+        Assert.Equal(0, await page.Locator(".frame[data-name='main.big']").CountAsync());
+        Assert.EndsWith("main.main › narrower frames", await page.Locator("#zoom-trail").InnerTextAsync());
+        await page.Locator("#zoom-trail a").Last.ClickAsync();
+        await Assertions.Expect(page.Locator(".frame[data-name='main.big']")).ToHaveCountAsync(1);
     });
 
     [Fact(Timeout = Spec.Timeout)]

@@ -25,14 +25,28 @@ public readonly record struct NarrowerFrames(int Parent, int Count, long Total);
 /// </summary>
 public sealed class FlameView
 {
-    private FlameView(FlameTree tree, int root, ViewFrame[] frames, NarrowerFrames[] narrower, long matchedTotal)
+    private FlameView(FlameTree tree, int root, ViewFrame[] frames, NarrowerFrames[] narrower, long matchedTotal, long span, long minimumTotal)
     {
         Tree = tree;
         Root = root;
         Frames = frames;
         Narrower = narrower;
         MatchedTotal = matchedTotal;
+        Span = span;
+        MinimumTotal = minimumTotal;
     }
+
+    /// <summary>
+    /// The value the view's full width stands for: the zoom root's total, or, for a view of narrower frames only,
+    /// their total.
+    /// </summary>
+    public long Span { get; }
+
+    /// <summary>
+    /// The smallest total a frame of this view needs to be drawn (a pixel, or the minimum asked for): the children of
+    /// a <see cref="NarrowerFrames"/> block are those below it, which a view with <c>narrowerThan</c> set to it shows.
+    /// </summary>
+    public long MinimumTotal { get; }
 
     public FlameTree Tree { get; }
 
@@ -75,10 +89,14 @@ public sealed class FlameView
     /// </summary>
     /// <remarks>
     /// With a <paramref name="search"/> pattern, frames whose name it matches are marked, and
-    /// <see cref="MatchedTotal"/> counts their samples.
+    /// <see cref="MatchedTotal"/> counts their samples. With <paramref name="narrowerThan"/>, the view shows only the
+    /// zoom root's children whose total is below it (a <see cref="NarrowerFrames"/> block of the view one level out,
+    /// given that view's <see cref="MinimumTotal"/>), scaled so that they fill the width: zooming into a block. Blocks
+    /// inside it are zoomed the same way, so every frame, however narrow, is drawn after some zooms.
     /// </remarks>
     /// <exception cref="PprofFormatException">No node has the zoom path.</exception>
-    public static FlameView Build(FlameTree tree, IReadOnlyList<string> zoomPath, int widthPixels, double minimumPixels = 1, Regex? search = null)
+    public static FlameView Build(
+        FlameTree tree, IReadOnlyList<string> zoomPath, int widthPixels, double minimumPixels = 1, Regex? search = null, long? narrowerThan = null)
     {
         ArgumentNullException.ThrowIfNull(tree);
         ArgumentNullException.ThrowIfNull(zoomPath);
@@ -86,7 +104,7 @@ public sealed class FlameView
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minimumPixels);
         int root = Find(tree, zoomPath);
         bool[]? matches = search is null ? null : MatchNames(tree, search);
-        long rootMagnitude = Magnitude.Abs(tree.TotalOf(root));
+        long rootMagnitude = narrowerThan is long limit ? NarrowerSpan(tree, root, limit) : Magnitude.Abs(tree.TotalOf(root));
         // A frame is drawn when |total| × width ÷ |root total| reaches the minimum: compared without division, in
         // 128-bit arithmetic so that no profile's totals overflow.
         Int128 scaledMinimum = (Int128)Math.Ceiling(minimumPixels * 1024);
@@ -108,6 +126,11 @@ public sealed class FlameView
             int end = tree.SubtreeEnd(node);
             for (int child = node + 1; child < end; child = tree.SubtreeEnd(child))
             {
+                if (node == root && narrowerThan is long below && Magnitude.Abs(tree.TotalOf(child)) >= below)
+                {
+                    continue;
+                }
+
                 if (Wide(tree.TotalOf(child), rootMagnitude, widthPixels, scaledMinimum))
                 {
                     stack.Push((child, position));
@@ -127,7 +150,27 @@ public sealed class FlameView
             }
         }
 
-        return new FlameView(tree, root, [.. frames], [.. narrower], matches is null ? 0 : SumMatched(tree, root, matches));
+        // The smallest total drawn: |total| × width × 1024 ≥ minimum × 1024 × span, rounded up to a whole value.
+        Int128 least = ((scaledMinimum * rootMagnitude) + (widthPixels * 1024) - 1) / (widthPixels * 1024);
+        return new FlameView(
+            tree, root, [.. frames], [.. narrower], matches is null ? 0 : SumMatched(tree, root, matches), rootMagnitude, (long)Int128.Min(least, long.MaxValue));
+    }
+
+    /// <summary>The total of <paramref name="root"/>'s children below <paramref name="limit"/>.</summary>
+    private static long NarrowerSpan(FlameTree tree, int root, long limit)
+    {
+        long span = 0;
+        int end = tree.SubtreeEnd(root);
+        for (int child = root + 1; child < end; child = tree.SubtreeEnd(child))
+        {
+            long magnitude = Magnitude.Abs(tree.TotalOf(child));
+            if (magnitude < limit)
+            {
+                span = span > long.MaxValue - magnitude ? long.MaxValue : span + magnitude;
+            }
+        }
+
+        return span;
     }
 
     private static bool Wide(long total, long rootMagnitude, int width, Int128 scaledMinimum) =>

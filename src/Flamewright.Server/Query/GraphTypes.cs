@@ -82,7 +82,7 @@ internal sealed record TopRowOutput(string Name, long Flat, double FlatPercent, 
 internal sealed record TopTableOutput(SampleTypeOutput SampleType, long Total, IReadOnlyList<TopRowOutput> Rows, int RowCount);
 
 internal sealed record FlameViewOutput(
-    SampleTypeOutput? SampleType, long Total, IReadOnlyList<ViewAncestorOutput> Ancestors, IReadOnlyList<ViewFrameOutput> Frames,
+    SampleTypeOutput? SampleType, long Total, long Span, long MinTotal, IReadOnlyList<ViewAncestorOutput> Ancestors, IReadOnlyList<ViewFrameOutput> Frames,
     IReadOnlyList<NarrowerFramesOutput> Narrower, long? MatchedTotal);
 
 internal sealed record ViewAncestorOutput(int Node, string Name, long Total);

@@ -126,13 +126,14 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         int limit = asked > 0 ? Math.Min(asked, options.MaxListItems) : options.MaxListItems;
         int offset = Math.Max(0, context.GetArgument<int?>("offset") ?? 0);
         string orderBy = context.GetArgument<string?>("orderBy") ?? "FLAT";
-        bool ascending = context.GetArgument<bool?>("ascending") ?? false;
+        bool ascending = context.GetArgument<bool?>("ascending") ?? orderBy == "NAME";
         return await Guard(async () =>
         {
             TopResult result = await analysis.TopAsync(request, MatchBudgetOf(context), context.CancellationToken).ConfigureAwait(false);
             TopTable top = result.Table;
             IEnumerable<TopEntry> ordered = Ordered(top.Entries, orderBy);
-            IEnumerable<TopEntry> rows = (ascending ? ordered.Reverse() : ordered).Skip(offset).Take(limit);
+            // Values come largest first and names from A: the other way round is the list reversed.
+            IEnumerable<TopEntry> rows = (ascending == (orderBy == "NAME") ? ordered : ordered.Reverse()).Skip(offset).Take(limit);
             return new TopTableOutput(ToOutput(result.SampleType), top.AbsoluteTotal,
                 [.. rows.Select(r => new TopRowOutput(r.Name, r.Flat, top.Percent(r.Flat), r.Cum, top.Percent(r.Cum)))], top.Entries.Count);
         }, context.CancellationToken).ConfigureAwait(false);
@@ -145,6 +146,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         string[] zoom = context.GetArgument<string[]?>("zoom") ?? [];
         int width = context.GetArgument<int>("width");
         string? search = context.GetArgument<string?>("search");
+        long? narrowerThan = context.GetArgument<long?>("narrowerThan");
         if (width < 1 || width > options.MaxViewWidthPixels)
         {
             throw new ExecutionError($"width must be between 1 and {options.MaxViewWidthPixels} pixels (MaxViewWidthPixels)");
@@ -155,15 +157,17 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
             TreeResult? result = await analysis.TreeAsync(request, strict: false, MatchBudgetOf(context), context.CancellationToken).ConfigureAwait(false);
             if (result is null)
             {
-                return new FlameViewOutput(null, 0, [new ViewAncestorOutput(0, FlameTree.RootName, 0)], [new ViewFrameOutput(0, -1, 0, FlameTree.RootName, 0, 0, false)], [], null);
+                return new FlameViewOutput(null, 0, 0, 0, [new ViewAncestorOutput(0, FlameTree.RootName, 0)], [new ViewFrameOutput(0, -1, 0, FlameTree.RootName, 0, 0, false)], [], null);
             }
 
             FlameTree tree = result.Tree;
             FlameView view = AnalysisService.Run(() => FlameView.Build(
-                tree, zoom, width, search: string.IsNullOrEmpty(search) ? null : FramePattern.Compile("search", search)));
+                tree, zoom, width, search: string.IsNullOrEmpty(search) ? null : FramePattern.Compile("search", search), narrowerThan: narrowerThan));
             return new FlameViewOutput(
                 ToOutput(result.SampleType),
                 tree.Total,
+                view.Span,
+                view.MinimumTotal,
                 [.. view.Ancestors.Select(n => new ViewAncestorOutput(n, tree.NameOf(n), tree.TotalOf(n)))],
                 [.. view.Frames.Select(f => new ViewFrameOutput(f.Node, f.Parent, f.Depth, f.Name, f.Total, f.Self, f.Matched))],
                 [.. view.Narrower.Select(n => new NarrowerFramesOutput(n.Parent, n.Count, n.Total))],
@@ -288,10 +292,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
 
     private static SampleTypeOutput ToOutput(SampleTypeInfo type) => new(type.Index, type.Type, type.Unit, type.IsDefault);
 
-    /// <summary>
-    /// Top-table rows in the order asked for: by flat (pprof's order, the table's own), by cum, or by name; largest
-    /// (or first name) first, reversed for <c>ascending</c>.
-    /// </summary>
+    /// <summary>Top-table rows by flat (pprof's order, the table's own) or cum, largest first, or by name from A.</summary>
     private static IEnumerable<TopEntry> Ordered(IReadOnlyList<TopEntry> entries, string orderBy) => orderBy switch
     {
         "CUM" => entries.OrderByDescending(e => Magnitude(e.Cum)).ThenBy(e => e.Name, StringComparer.Ordinal),

@@ -62,6 +62,28 @@ public sealed class FlameViewTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task Zooming_into_a_block_of_narrower_frames_draws_them_even_when_their_parent_is_far_wider() => Spec.Run(() =>
+    {
+        ProfileBuilder builder = Stacks.Single(Stacks.Cpu).Add("main;big", 1_000_000);
+        for (int i = 0; i < 200; i++)
+        {
+            builder.Add($"main;tiny{i}", 1);
+        }
+
+        FlameTree tree = FlameTreeBuilder.Build(builder.Build());
+        FlameView whole = FlameView.Build(tree, [], 1000);
+        FlameView main = FlameView.Build(tree, ["main"], 1000);
+
+        FlameView block = FlameView.Build(tree, ["main"], 1000, narrowerThan: main.MinimumTotal);
+
+        Assert.Equal(new NarrowerFrames(1, 200, 200), Assert.Single(whole.Narrower));
+        Assert.Equal(1001, main.MinimumTotal);
+        Assert.Equal(200, block.Span);
+        Assert.Equal(["main", .. Enumerable.Range(0, 200).Select(i => $"tiny{i}").Order(StringComparer.Ordinal)], block.Frames.Select(f => f.Name));
+        Assert.Empty(block.Narrower);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task A_zoom_path_that_names_no_frame_is_refused_in_one_line() => Spec.Run(() =>
     {
         FlameTree tree = FlameTreeBuilder.Build(Stacks.Single(Stacks.Cpu).Add("main;a", 3).Build());

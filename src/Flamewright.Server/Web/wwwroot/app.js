@@ -311,7 +311,14 @@ async function analysisView(taskId) {
 
   let state = null;
   const draw = () => drawFlame(state, graph, trail, tip, search, matched, top);
-  search.addEventListener('input', () => state && highlight(state, graph, search.value, matched));
+  let searchTimer = 0;
+  search.addEventListener('input', () => {
+    if (!state) return;
+    if (!state.view) { highlight(state, graph, search.value, matched); return; }
+    // The server matches the pattern over the whole zoomed frame, narrow frames included: asked once typing pauses.
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => reloadView(state, graph, trail, tip, search, matched, top), 200);
+  });
   orientation.addEventListener('change', () => { if (state) { state.flame = orientation.value === 'flame'; draw(); } });
   form.addEventListener('submit', async e => {
     e.preventDefault();
@@ -328,11 +335,14 @@ async function analysisView(taskId) {
       ignore: ignore.value || null,
     };
     try {
-      const data = await gql(`query ($r: PprofAnalyzationRequest!) {
-        queryPprofAnalyze(request: $r) { sampleType { type unit } omittedElements tree { elements { id parentId codeSignature total self } } }
-        queryPprofTop(request: $r, limit: 0) { rows { name flat flatPercent cum cumPercent } } }`, { r: request });
+      // The server sends what a graph this wide draws (frames of a pixel or more, narrower ones summed per parent)
+      // and one page of the top table; zooming and searching ask again, answered from the server's cached tree.
+      const data = await gql(`query ($r: PprofAnalyzationRequest!, $w: Int!, $search: String) {
+        queryPprofFlameView(request: $r, zoom: [], width: $w, search: $search) { ${VIEW_FIELDS} }
+        queryPprofTop(request: $r, limit: ${TOP_ROWS}) { ${TOP_FIELDS} } }`, { r: request, w: graphWidth(graph), search: search.value || null });
       clearError();
-      state = layout(data.queryPprofAnalyze.tree.elements, data.queryPprofAnalyze.sampleType);
+      state = viewLayout(data.queryPprofFlameView, request, [], search.value);
+      state.topRows = data.queryPprofTop;
       let diffOmitted = 0;
       legend.hidden = !compare.value;
       if (compare.value) {
@@ -341,15 +351,17 @@ async function analysisView(taskId) {
           queryPprofDiff(base: $b, target: $t) { sampleType { type unit } omittedElements elements { id parentId codeSignature baseTotal baseSelf targetTotal targetSelf } } }`,
         { b: { taskId: compare.value.split('|')[0], instanceIds: compare.value.includes('|') ? [compare.value.split('|')[1]] : [], sampleType: request.sampleType, granularity: request.granularity }, t: request });
         diffOmitted = diff.queryPprofDiff.omittedElements;
+        const topRows = state.topRows;
         state = layout(diff.queryPprofDiff.elements.map(e => ({ ...e, total: e.targetTotal, self: e.targetSelf, base: e.baseTotal })), diff.queryPprofDiff.sampleType);
+        state.topRows = topRows;
+        state.request = request;
         state.diff = true;
         state.baseRoot = state.root.base;
       }
-      const left = compare.value ? diffOmitted : data.queryPprofAnalyze.omittedElements;
+      const left = compare.value ? diffOmitted : 0;
       omitted.hidden = !left;
       omitted.textContent = left ? `${left.toLocaleString()} lighter frames are not drawn (the server sends the heaviest only); the downloads below hold every frame.` : '';
       state.flame = orientation.value === 'flame';
-      state.top = data.queryPprofTop.rows;
       const query = new URLSearchParams({ instances: request.instanceIds.join(','), sampleType: request.sampleType || '', granularity: request.granularity.toLowerCase() });
       downloads.replaceChildren('Download: ', ...['pprof', 'folded', 'svg', 'speedscope'].flatMap((f, i) => [i ? ' · ' : '',
         el('a', { href: `/api/tasks/${encodeURIComponent(taskId)}/profile?format=${f}&${query}`, download: '', class: `download-${f}`, onclick: downloadWithToken }, f)]));
@@ -358,6 +370,49 @@ async function analysisView(taskId) {
   }
   if (finished.length) await load();
   else graph.replaceChildren(el('p', { class: 'muted' }, 'No instance has uploaded a profile yet.'));
+}
+
+const VIEW_FIELDS = 'sampleType { type unit } total span minTotal ancestors { node name total } frames { node parent name total self matched } narrower { parent count total } matchedTotal';
+const TOP_FIELDS = 'rowCount rows { name flat flatPercent cum cumPercent }';
+
+function graphWidth(graph) { return Math.max(1, Math.round(graph.clientWidth || 1000)); }
+
+// A view (frames in pre-order, each naming its parent's position) → nodes with children; each narrower block becomes
+// one "N small frames" child after its parent's drawn children. The zoom root's ancestors come apart, for the trail.
+function viewLayout(view, request, zoomPath, search, narrowerThan = null) {
+  const nodes = view.frames.map(f => ({ id: String(f.node), codeSignature: f.name, total: f.total, self: f.self, matched: f.matched, children: [] }));
+  view.frames.forEach((f, i) => { if (f.parent >= 0) { nodes[i].parent = nodes[f.parent]; nodes[f.parent].children.push(nodes[i]); } });
+  for (const n of view.narrower) {
+    const parent = nodes[n.parent];
+    parent.children.push({ id: `${parent.id}~small`, codeSignature: `${n.count} small frames`, total: n.total, self: 0, children: [], tiny: true, parent });
+  }
+  const ancestors = view.ancestors.slice(0, -1).map(a => ({ id: String(a.node), codeSignature: a.name, total: a.total, self: 0, children: [] }));
+  const root = ancestors.length ? ancestors[0] : nodes[0];
+  return { view: true, request, zoomPath, search, narrowerThan, span: view.span, minTotal: view.minTotal, root, zoom: nodes[0], ancestors,
+    matchedTotal: view.matchedTotal, unit: view.sampleType?.unit, type: view.sampleType?.type };
+}
+
+// The zoom path of a node of the view: the zoom root's path, then the names below it.
+function pathOf(state, node) {
+  const below = [];
+  for (let n = node; n && n !== state.zoom; n = n.parent) below.unshift(n.codeSignature);
+  return [...state.zoomPath, ...below];
+}
+
+// Asks for the view at target: a zoom path, and narrowerThan to show only a block of narrower frames under it.
+async function reloadView(state, graph, trail, tip, search, matched, top, target = { path: state.zoomPath, narrowerThan: state.narrowerThan }) {
+  try {
+    const data = await gql(`query ($r: PprofAnalyzationRequest!, $z: [String!], $w: Int!, $search: String, $n: Long) {
+      queryPprofFlameView(request: $r, zoom: $z, width: $w, search: $search, narrowerThan: $n) { ${VIEW_FIELDS} } }`,
+    { r: state.request, z: target.path, w: graphWidth(graph), search: search.value || null, n: target.narrowerThan });
+    Object.assign(state, viewLayout(data.queryPprofFlameView, state.request, target.path, search.value, target.narrowerThan),
+      { flame: state.flame, topRows: state.topRows });
+    clearError();
+    drawFlame(state, graph, trail, tip, search, matched, top);
+  } catch (err) {
+    if (search.value && err.message.startsWith('search:')) matched.textContent = err.message;
+    else showError(err.message);
+  }
 }
 
 // Pre-order elements → nodes with children, so that any node can be the zoomed root.
@@ -379,12 +434,18 @@ function drawFlame(state, graph, trail, tip, search, matched, top) {
   const frames = [];
   // Frames narrower than MIN_PX are not drawn one by one: each parent's are drawn as one labelled frame.
   const walk = (node, x, depth, scale) => {
-    const w = node.total * scale;
+    // The zoomed frame spans the width even when the view shows only a block of its narrower children.
+    const w = node === zoom ? width : node.total * scale;
     frames.push({ node, x, w, depth });
     let cx = x;
     let tinyTotal = 0;
     let tinyCount = 0;
     for (const c of node.children) {
+      if (c.tiny) {
+        if (c.total * scale >= MIN_PX) frames.push({ node: c, x: cx, w: c.total * scale, depth: depth + 1, tiny: true });
+        cx += c.total * scale;
+        continue;
+      }
       if (c.total * scale < MIN_PX) { tinyTotal += c.total; tinyCount++; continue; }
       walk(c, cx, depth + 1, scale);
       cx += c.total * scale;
@@ -395,10 +456,11 @@ function drawFlame(state, graph, trail, tip, search, matched, top) {
     }
   };
   // The zoomed node spans the full width; its ancestors are drawn above it, full width too.
-  const ancestors = [];
-  for (let n = zoom; n && n.parentId !== '-1'; n = state.nodes.get(n.parentId)) ancestors.unshift(state.nodes.get(n.parentId));
+  const ancestors = state.view ? state.ancestors : [];
+  if (!state.view) for (let n = zoom; n && n.parentId !== '-1'; n = state.nodes.get(n.parentId)) ancestors.unshift(state.nodes.get(n.parentId));
   ancestors.forEach((a, i) => frames.push({ node: a, x: 0, w: width, depth: i, ancestor: true }));
-  if (zoom.total > 0) walk(zoom, 0, ancestors.length, width / zoom.total);
+  const span = state.view && state.span ? state.span : zoom.total;
+  if (span > 0) walk(zoom, 0, ancestors.length, width / span);
   else frames.push({ node: zoom, x: 0, w: width, depth: ancestors.length });
   const depth = Math.max(...frames.map(f => f.depth)) + 1;
   graph.style.height = `${depth * ROW}px`;
@@ -417,16 +479,30 @@ function drawFlame(state, graph, trail, tip, search, matched, top) {
       const strength = Math.min(1, Math.abs(change) / 10);
       box.style.background = kind === 'grew' ? `rgba(220, 38, 38, ${0.25 + 0.75 * strength})` : kind === 'shrank' ? `rgba(37, 99, 235, ${0.25 + 0.75 * strength})` : '#e5e7eb';
     }
-    const zoomHere = () => { if (!f.tiny) { state.zoom = f.node; drawFlame(state, graph, trail, tip, search, matched, top); } };
+    const zoomHere = () => {
+      if (state.view) {
+        // A frame of the view, or a block of narrower frames (its parent is zoomed, which draws them), or an ancestor.
+        const target = f.ancestor ? { path: state.zoomPath.slice(0, ancestors.indexOf(f.node)), narrowerThan: null }
+          : f.tiny ? { path: pathOf(state, f.node.parent), narrowerThan: state.minTotal }
+            : { path: pathOf(state, f.node), narrowerThan: null };
+        reloadView(state, graph, trail, tip, search, matched, top, target);
+      } else if (!f.tiny) { state.zoom = f.node; drawFlame(state, graph, trail, tip, search, matched, top); }
+    };
     box.addEventListener('click', zoomHere);
     box.addEventListener('keydown', e => { if (e.key === 'Enter') zoomHere(); });
     box.addEventListener('mousemove', e => showTip(state, tip, f.node, e));
     box.addEventListener('mouseleave', () => { tip.hidden = true; });
     return box;
   }));
+  const narrowed = state.view && state.narrowerThan != null;
   trail.replaceChildren(...[...ancestors, zoom].flatMap((n, i) => [i ? ' › ' : '',
-    n === zoom ? el('span', {}, n.codeSignature) : el('a', { href: '#', 'data-id': n.id, onclick: e => { e.preventDefault(); state.zoom = n; drawFlame(state, graph, trail, tip, search, matched, top); } }, n.codeSignature)]));
-  highlight(state, graph, search.value, matched);
+    n === zoom && !narrowed ? el('span', {}, n.codeSignature) : el('a', { href: '#', 'data-id': n.id, onclick: e => {
+      e.preventDefault();
+      if (state.view) reloadView(state, graph, trail, tip, search, matched, top, { path: state.zoomPath.slice(0, i), narrowerThan: null });
+      else { state.zoom = n; drawFlame(state, graph, trail, tip, search, matched, top); }
+    } }, n.codeSignature)]), ...(narrowed ? [' › ', el('span', {}, 'narrower frames')] : []));
+  if (state.view) showMatches(state, graph, search.value, matched);
+  else highlight(state, graph, search.value, matched);
   drawTop(state, top, graph);
 }
 
@@ -439,6 +515,16 @@ function showTip(state, tip, node, e) {
   tip.style.left = `${e.pageX + 12}px`;
   tip.style.top = `${e.pageY + 12}px`;
   tip.hidden = false;
+}
+
+// The server marked the matching frames and summed their samples under the zoomed frame, narrow ones included.
+function showMatches(state, graph, pattern, matched) {
+  const ids = new Set();
+  const mark = node => { if (node.matched) ids.add(node.id); node.children.forEach(mark); };
+  if (pattern) mark(state.zoom);
+  for (const box of graph.children) box.classList.toggle('match', ids.has(box.dataset.id));
+  matched.textContent = pattern && state.matchedTotal != null
+    ? `matched ${state.zoom.total ? (100 * state.matchedTotal / state.zoom.total).toFixed(2) : '0.00'}% of the zoomed frame` : '';
 }
 
 function highlight(state, graph, pattern, matched) {
@@ -456,19 +542,28 @@ function highlight(state, graph, pattern, matched) {
   matched.textContent = regex ? `matched ${state.zoom.total ? (100 * total / state.zoom.total).toFixed(2) : '0.00'}% of the zoomed frame` : '';
 }
 
+// The top table is sorted and paged on the server: a click on a column asks for the first rows in that order.
+const SORT_ORDER = { name: 'NAME', flat: 'FLAT', flatPercent: 'FLAT', cum: 'CUM', cumPercent: 'CUM' };
+
 function drawTop(state, top, graph) {
   const columns = [['name', 'Function'], ['flat', 'Flat'], ['flatPercent', 'Flat %'], ['cum', 'Cum'], ['cumPercent', 'Cum %']];
-  const rows = [...state.top].sort((a, b) => {
-    const k = state.sortKey || 'flat';
-    const d = k === 'name' ? a.name.localeCompare(b.name) : b[k] - a[k];
-    return state.sortAscending ? -d : d;
-  });
+  const page = state.topRows || { rows: [], rowCount: 0 };
+  const resort = async key => {
+    const ascending = state.sortKey === key ? !state.sortAscending : false;
+    try {
+      const data = await gql(`query ($r: PprofAnalyzationRequest!, $by: PprofTopOrder, $asc: Boolean) {
+        queryPprofTop(request: $r, limit: ${TOP_ROWS}, orderBy: $by, ascending: $asc) { ${TOP_FIELDS} } }`,
+      { r: state.request, by: SORT_ORDER[key], asc: key === 'name' ? !ascending : ascending });
+      Object.assign(state, { sortKey: key, sortAscending: ascending, topRows: data.queryPprofTop });
+      drawTop(state, top, graph);
+    } catch (err) { showError(err.message); }
+  };
   top.replaceChildren(
     el('thead', {}, el('tr', {}, columns.map(([key, label]) => el('th', {},
       el('button', { type: 'button', class: 'sort', 'data-key': key, 'aria-sort': state.sortKey === key ? (state.sortAscending ? 'ascending' : 'descending') : 'none',
-        onclick: () => { state.sortAscending = state.sortKey === key ? !state.sortAscending : false; state.sortKey = key; drawTop(state, top, graph); } }, label))))),
-    rows.length > TOP_ROWS ? el('caption', { class: 'muted' }, `the first ${TOP_ROWS} of ${rows.length} functions, in this order`) : [],
-    el('tbody', {}, rows.slice(0, TOP_ROWS).map(r => el('tr', { tabindex: 0, onclick: () => selectFunction(graph, r.name), onkeydown: e => { if (e.key === 'Enter') selectFunction(graph, r.name); } },
+        onclick: () => resort(key) }, label))))),
+    page.rowCount > page.rows.length ? el('caption', { class: 'muted' }, `the first ${page.rows.length} of ${page.rowCount} functions, in this order`) : [],
+    el('tbody', {}, page.rows.map(r => el('tr', { tabindex: 0, onclick: () => selectFunction(graph, r.name), onkeydown: e => { if (e.key === 'Enter') selectFunction(graph, r.name); } },
       el('td', {}, r.name), el('td', {}, formatValue(r.flat, state.unit)), el('td', {}, `${r.flatPercent.toFixed(2)}%`),
       el('td', {}, formatValue(r.cum, state.unit)), el('td', {}, `${r.cumPercent.toFixed(2)}%`)))));
 }
