@@ -30,6 +30,8 @@ switch (args.FirstOrDefault())
         return await IngestBenchmark.RunAsync(Argument(1, 3), Argument(2, 6));
     case "query":
         return await QueryBenchmark.RunAsync(Argument(1, 10), Argument(2, 3));
+    case "page":
+        return await PageBenchmark.RunAsync(Argument(1, 4), Argument(2, 300_000), Argument(3, 3), Argument(4, 5));
     case "load":
         return await LoadBenchmark.RunAsync(Argument(1, 60), Argument(2, 200), Argument(3, LoadBenchmark.DefaultUsers), args.ElementAtOrDefault(4) ?? "sqlite");
     case "storage":

@@ -244,8 +244,9 @@ public sealed class ServerOptions
 
     /// <summary>
     /// Memory for the merged flame trees and top tables of selections, in MiB: what makes a second look at a task,
-    /// a zoom, or the same task through another API answer without building anything. A tree takes about 32 bytes a
-    /// node: the largest benchmark task (four 8 MiB CPU profiles, 3 million nodes) takes about 100 MiB.
+    /// a zoom, or the same task through another API answer without building anything. A tree takes 32 bytes a node
+    /// plus its distinct names (<c>FlameTree.ApproximateBytes</c>), so 512 MiB holds a few trees of ten million nodes
+    /// or hundreds of ordinary ones.
     /// </summary>
     public int AnalysisResultCacheMegabytes { get; set; } = 512;
 

@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Flamewright.Pprof.Model;
+using Flamewright.Server.Tasks;
+
+namespace Flamewright.Benchmarks.Server;
+
+/// <summary>
+/// What the analysis page asks when it opens a big task, timed against a <c>flamewright server</c> process: the
+/// page's request as it was (the whole tree through <c>queryPprofAnalyze</c> and every top-table row) and as it is
+/// now (<c>queryPprofFlameView</c> for a 1,400-pixel graph and 300 top rows), each cold (the first request of a fresh
+/// process, which reads and decodes every upload) and warm (asked again), with the size of each answer; then a zoom.
+/// A server without <c>queryPprofFlameView</c> (a build from before it) is measured on the first request alone, so the
+/// same file measures both builds.
+/// </summary>
+internal static class PageBenchmark
+{
+    /// <summary>The width the page asks for: a 1,400-pixel window.</summary>
+    public const int Width = 1400;
+
+    private const string OldPage = """
+        query ($r: PprofAnalyzationRequest!) {
+          queryPprofAnalyze(request: $r) { sampleType { type unit } omittedElements tree { elements { id parentId codeSignature total self } } }
+          queryPprofTop(request: $r, limit: 0) { rows { name flat flatPercent cum cumPercent } } }
+        """;
+
+    private const string NewPage = """
+        query ($r: PprofAnalyzationRequest!, $w: Int!, $z: [String!]) {
+          queryPprofFlameView(request: $r, zoom: $z, width: $w) { total span minTotal ancestors { node name total } frames { node parent name total self matched } narrower { parent count total } }
+          queryPprofTop(request: $r, limit: 300) { rowCount rows { name flat flatPercent cum cumPercent } } }
+        """;
+
+    public static async Task<int> RunAsync(int instances, int stacks, int coldRuns, int warmRuns)
+    {
+        string work = ServerProcess.NewDataDirectory("page");
+        string dataDirectory = Path.Combine(work, "data");
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var files = new byte[instances][];
+            for (int i = 0; i < instances; i++)
+            {
+                (files[i], long raw, Profile profile) = AgentProfiles.AsUploaded(new LargeProfileGenerator().GenerateReplica(stacks, i));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"instance {i}: {files[i].Length / 1048576.0:F1} MiB gzip, {raw / 1048576.0:F1} MiB raw, {profile.StackCount:N0} distinct stacks, {profile.SampleCount:N0} samples"));
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"generated in {clock.Elapsed.TotalSeconds:F0} s"));
+            string taskId;
+            string service = "page-benchmark";
+            string[] instanceIds = [.. Enumerable.Range(0, instances).Select(i => SkyWalkingIds.InstanceId(SkyWalkingIds.ServiceId(service), $"instance-{i}"))];
+            using (ServerProcess server = await ServerProcess.StartServerAsync(dataDirectory))
+            {
+                using var graphql = new GraphQLPoster(server.HttpAddress!);
+                taskId = await graphql.CreateTaskAsync(SkyWalkingIds.ServiceId(service), instanceIds, "CPU", duration: 1);
+                for (int i = 0; i < instances; i++)
+                {
+                    using var agent = new SimulatedAgent(server.GrpcAddress, service, $"instance-{i}");
+                    await agent.RegisterAsync();
+                    await agent.UploadAsync(await agent.PollAsync() ?? throw new InvalidOperationException("no task"), files[i]);
+                }
+            }
+
+            object request = new { taskId, instanceIds = Array.Empty<string>() };
+            bool hasView = await MeasureAsync("new page (queryPprofFlameView + 300 top rows)", dataDirectory, NewPage, new { r = request, w = Width, z = Array.Empty<string>() }, coldRuns, warmRuns, zoomRequest: request);
+            await MeasureAsync("old page (queryPprofAnalyze + every top row)", dataDirectory, OldPage, new { r = request }, coldRuns, warmRuns, zoomRequest: null);
+            if (!hasView)
+            {
+                Console.WriteLine("this server has no queryPprofFlameView: only the old page was measured");
+            }
+
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    /// <summary>Cold runs in fresh processes, then warm runs (and zooms, for the new page) in the last one; false when the server refuses the query.</summary>
+    private static async Task<bool> MeasureAsync(string name, string dataDirectory, string query, object variables, int coldRuns, int warmRuns, object? zoomRequest)
+    {
+        var cold = new List<double>();
+        var warm = new List<double>();
+        var zoom = new List<double>();
+        long coldBytes = 0, zoomBytes = 0;
+        for (int run = 0; run < coldRuns; run++)
+        {
+            using ServerProcess server = await ServerProcess.StartServerAsync(dataDirectory);
+            using var graphql = new GraphQLPoster(server.HttpAddress!);
+            (byte[] body, TimeSpan elapsed) = await graphql.TimedPostAsync(query, variables);
+            if (GraphQLPoster.CheckNoErrors(body) is { } errors)
+            {
+                Console.WriteLine($"{name}: refused: {errors.ToJsonString()}");
+                return false;
+            }
+
+            cold.Add(elapsed.TotalMilliseconds);
+            coldBytes = body.Length;
+            if (run < coldRuns - 1)
+            {
+                continue;
+            }
+
+            for (int i = 0; i < warmRuns; i++)
+            {
+                (_, elapsed) = await graphql.TimedPostAsync(query, variables);
+                warm.Add(elapsed.TotalMilliseconds);
+            }
+
+            if (zoomRequest is not null)
+            {
+                // Zoom into the widest frame three levels down, then into the widest below it, and so on.
+                JsonNode view = GraphQLPoster.Data(body)["queryPprofFlameView"]!;
+                string[] path = WidestPath(view, 3);
+                for (int i = 0; i < warmRuns; i++)
+                {
+                    (byte[] zoomed, TimeSpan took) = await graphql.TimedPostAsync(query, new { r = zoomRequest, w = Width, z = path });
+                    zoom.Add(took.TotalMilliseconds);
+                    zoomBytes = zoomed.Length;
+                }
+            }
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{name}: cold median {Median.Of(cold):F0} ms ({string.Join(", ", cold.Select(c => c.ToString("F0", CultureInfo.InvariantCulture)))}), " +
+            $"warm median {Median.Of(warm):F0} ms (min {warm.Min():F0}, max {warm.Max():F0}), answer {coldBytes / 1024.0:F0} KiB" +
+            (zoom.Count > 0 ? $"; zoom median {Median.Of(zoom):F0} ms, answer {zoomBytes / 1024.0:F0} KiB" : "")));
+        return true;
+    }
+
+    /// <summary>The names from the root's child down to the widest frame at <paramref name="depth"/>, following the widest child.</summary>
+    private static string[] WidestPath(JsonNode view, int depth)
+    {
+        JsonArray frames = view["frames"]!.AsArray();
+        var path = new List<string>();
+        int current = 0;
+        for (int level = 0; level < depth; level++)
+        {
+            int widest = -1;
+            for (int i = 0; i < frames.Count; i++)
+            {
+                if ((int)frames[i]!["parent"]! == current && (widest < 0 || (long)frames[i]!["total"]! > (long)frames[widest]!["total"]!))
+                {
+                    widest = i;
+                }
+            }
+
+            if (widest < 0)
+            {
+                break;
+            }
+
+            path.Add((string)frames[widest]!["name"]!);
+            current = widest;
+        }
+
+        return [.. path];
+    }
+}
