@@ -123,9 +123,9 @@ internal static class PageBenchmark
             }
         }
 
-        string zoomed = zoom.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $"; zoom median {Median.Of(zoom):F0} ms, answer {zoomBytes / 1024.0:F0} KiB") : "";
+        string zoomPart = zoom.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $"; zoom median {Median.Of(zoom):F0} ms, answer {zoomBytes / 1024.0:F0} KiB") : "";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name}: cold median {Median.Of(cold):F0} ms ({string.Join(", ", cold.Select(c => c.ToString("F0", CultureInfo.InvariantCulture)))}), warm median {Median.Of(warm):F0} ms (min {warm.Min():F0}, max {warm.Max():F0}), answer {coldBytes / 1024.0:F0} KiB{zoomed}"));
+            $"{name}: cold median {Median.Of(cold):F0} ms ({string.Join(", ", cold.Select(c => c.ToString("F0", CultureInfo.InvariantCulture)))}), warm median {Median.Of(warm):F0} ms (min {warm.Min():F0}, max {warm.Max():F0}), answer {coldBytes / 1024.0:F0} KiB{zoomPart}"));
         return true;
     }
 
