@@ -72,6 +72,8 @@ public sealed class AnalysisLimitTests
         {
             [nameof(ServerOptions.MaxConcurrentAnalyses)] = "1",
             [nameof(ServerOptions.AnalysisQueueSeconds)] = "0",
+            // The test holds the one turn itself: no default view may take it first.
+            [nameof(ServerOptions.PrecomputeDefaultView)] = "false",
         });
         using GoLikeAgent agent = server.Agent("go-service", "provider1");
         using GraphQLClient graphql = server.GraphQL();

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using Flamewright.Pprof.Analysis;
+using Flamewright.Server.Analysis;
 using Flamewright.Server.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Flamewright.Server.Tests;
 
@@ -98,6 +100,35 @@ public sealed class FlameViewQueryTests
         Assert.Equal(Engine.Total(second, "inuse_space"), after);
         Assert.Equal(after, analyzed);
         Assert.NotEqual(before, after);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task The_last_expected_upload_builds_the_default_view_which_the_pages_first_request_then_reads() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent first = server.Agent("go-service", "provider1");
+        using GoLikeAgent second = server.Agent("go-service", "provider2");
+        using GraphQLClient graphql = server.GraphQL();
+        AnalysisService analysis = server.Server.Services.GetRequiredService<AnalysisService>();
+        string taskId = await graphql.TaskTakenByAsync("CPU", first, second);
+
+        Assert.Equal(Flamewright.Protocol.Pprof.PprofProfilingStatus.PprofProfilingSuccess, await first.UploadAsync(taskId, TestData.Bytes("cpu")));
+        long afterFirst = analysis.CachedResults;
+        Assert.Equal(Flamewright.Protocol.Pprof.PprofProfilingStatus.PprofProfilingSuccess, await second.UploadAsync(taskId, TestData.Bytes("cpu")));
+        await server.Logs.WaitForAsync(typeof(AnalysisService).FullName!, 500, TimeSpan.FromSeconds(30));
+        long precomputed = analysis.CachedResults;
+        // The page names the instances and the sample type it shows; the same selection, so the same entries.
+        JsonNode view = (await graphql.DataAsync(View, new
+        {
+            r = new { taskId, instanceIds = new[] { first.InstanceId, second.InstanceId }, sampleType = "cpu", granularity = "FUNCTION" },
+            zoom = Array.Empty<string>(), width = 1400, search = (string?)null,
+        }))["queryPprofFlameView"]!;
+        await graphql.DataAsync("query ($r: PprofAnalyzationRequest!) { queryPprofTop(request: $r, limit: 300) { rowCount } }",
+            new { r = new { taskId, instanceIds = new[] { first.InstanceId, second.InstanceId }, sampleType = "cpu" } });
+
+        Assert.Equal((0, 2), (afterFirst, precomputed));
+        Assert.Equal(2, analysis.CachedResults);
+        Assert.Equal(2 * Engine.Total(TestData.Bytes("cpu"), "cpu"), (long)view["total"]!);
     });
 
     [Fact(Timeout = Spec.Timeout)]

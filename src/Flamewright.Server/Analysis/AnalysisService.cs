@@ -7,6 +7,7 @@ using Flamewright.Server.Storage;
 using Flamewright.Server.Tasks;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Logging;
 
 namespace Flamewright.Server.Analysis;
 
@@ -18,7 +19,7 @@ namespace Flamewright.Server.Analysis;
 /// by the uploads' identity (instance and upload time): an instance that uploads again gives a new key, on every
 /// node, so a result is never served for uploads that changed; <see cref="Forget"/> frees a task's results at once.
 /// </summary>
-public sealed class AnalysisService : IDisposable
+public sealed partial class AnalysisService : IDisposable
 {
     /// <summary>
     /// How long a decoded profile stays cached without being used: long enough to cover a user exploring a task,
@@ -34,8 +35,12 @@ public sealed class AnalysisService : IDisposable
     private readonly MemoryCache _results;
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _resultKeysByTask = new(StringComparer.Ordinal);
 
-    public AnalysisService(IProfilingStore store, ServerOptions options)
+    private readonly ILogger<AnalysisService> _logger;
+    private readonly CancellationTokenSource _stopping = new();
+
+    public AnalysisService(IProfilingStore store, ServerOptions options, ILogger<AnalysisService>? logger = null)
     {
+        _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<AnalysisService>.Instance;
         _store = store;
         _options = options;
         _turns = new Turns(options.MaxConcurrentAnalyses);
@@ -169,6 +174,46 @@ public sealed class AnalysisService : IDisposable
         }, budget, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Builds the task's default view (every instance that uploaded, the event's sample type, functions) into the
+    /// results cache, so that a person's first look is answered at once. Best effort: it runs only when an analysis
+    /// turn is free at once, and a failure is logged, never thrown.
+    /// </summary>
+    /// <returns>Whether the view was built.</returns>
+    public async Task<bool> PrecomputeDefaultViewAsync(string taskId)
+    {
+        CancellationToken stopping = _stopping.Token;
+        try
+        {
+            using IDisposable? turn = await _turns.TryTakeAsync(TimeSpan.Zero, stopping).ConfigureAwait(false);
+            if (turn is null)
+            {
+                LogPrecomputeSkipped(_logger, taskId);
+                return false;
+            }
+
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var request = new AnalysisRequest(taskId);
+            await TreeAsync(request, strict: false, NewMatchBudget(), stopping).ConfigureAwait(false);
+            await TopAsync(request, NewMatchBudget(), stopping).ConfigureAwait(false);
+            TimeSpan took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            LogPrecomputed(_logger, taskId, took.TotalMilliseconds);
+            return true;
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (Exception e) when (e is AnalysisException or System.Data.Common.DbException or InvalidOperationException)
+        {
+            LogPrecomputeFailed(_logger, taskId, new Hosting.LogText(e.Message));
+            return false;
+        }
+    }
+
+    /// <summary>How many trees and top tables the results cache holds.</summary>
+    internal long CachedResults => _results.Count;
+
     /// <summary>Frees the cached results of a task's selections: an instance uploaded again, so they are stale.</summary>
     public void Forget(string taskId)
     {
@@ -191,7 +236,7 @@ public sealed class AnalysisService : IDisposable
         Func<SelectedProfiles, FlameOptions, (T Result, long Bytes)> build, MatchBudget budget, CancellationToken cancellationToken)
         where T : class
     {
-        string key = ResultKey(kind, uploads, request);
+        string key = ResultKey(kind, task, uploads, request);
         if (_results.TryGetValue(key, out T? cached) && cached is not null)
         {
             return cached;
@@ -211,15 +256,24 @@ public sealed class AnalysisService : IDisposable
     /// What a result depends on: its kind, the uploads (instance and upload time, in a fixed order, since merging is
     /// order-free) and the request's sample type, granularity and patterns.
     /// </summary>
-    private static string ResultKey(string kind, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request)
+    private static string ResultKey(string kind, ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request)
     {
+        // Asking for the event's natural sample type by name is asking for the default: one entry serves both (the
+        // UI names it, the default view computed after the last upload does not).
+        string natural = task.Event.NaturalSampleType();
+        string? sampleType = request.SampleType;
+        if (sampleType is null || sampleType == natural)
+        {
+            sampleType = uploads[0].SampleTypes.Split(',').Any(t => t.StartsWith(natural + "/", StringComparison.Ordinal)) ? natural : null;
+        }
+
         var key = new System.Text.StringBuilder(kind).Append('\n').Append(uploads[0].TaskId);
         foreach (UploadInfo upload in uploads.OrderBy(u => u.InstanceId, StringComparer.Ordinal))
         {
             key.Append('\n').Append(upload.InstanceId).Append('@').Append(upload.UploadedAt.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        return key.Append("\n\n").Append(request.SampleType).Append('\n').Append(request.Granularity)
+        return key.Append("\n\n").Append(sampleType).Append('\n').Append(request.Granularity)
             .Append('\n').Append(request.Focus?.Length).Append(':').Append(request.Focus)
             .Append('\n').Append(request.Ignore?.Length).Append(':').Append(request.Ignore).ToString();
     }
@@ -283,10 +337,21 @@ public sealed class AnalysisService : IDisposable
 
     public void Dispose()
     {
+        _stopping.Cancel();
+        _stopping.Dispose();
         _cache.Dispose();
         _results.Dispose();
         _turns.Dispose();
     }
+
+    [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Task {TaskId}: default view ready in {Milliseconds:F0} ms")]
+    private static partial void LogPrecomputed(ILogger logger, string taskId, double milliseconds);
+
+    [LoggerMessage(EventId = 501, Level = LogLevel.Information, Message = "Task {TaskId}: default view not computed ahead, every analysis turn was taken")]
+    private static partial void LogPrecomputeSkipped(ILogger logger, string taskId);
+
+    [LoggerMessage(EventId = 502, Level = LogLevel.Warning, Message = "Task {TaskId}: the default view could not be computed ahead: {Reason}")]
+    private static partial void LogPrecomputeFailed(ILogger logger, string taskId, Hosting.LogText reason);
 
     private static AnalysisException NothingUploaded(string taskId) =>
         new($"no profile has been uploaded for task '{taskId}' yet");

@@ -269,6 +269,13 @@ public sealed class ServerOptions
     public int MaxAnalysisElements { get; set; } = 100_000;
 
     /// <summary>
+    /// Build a task's default view (every instance, the event's sample type, functions) into the results cache as soon
+    /// as its last expected upload is stored, when an analysis turn is free: the first look at a finished task is then
+    /// answered at once. Off saves the CPU of tasks nobody opens.
+    /// </summary>
+    public bool PrecomputeDefaultView { get; set; } = true;
+
+    /// <summary>
     /// Widest flame graph a view may be asked for, in pixels: an 8K screen at twice the pixel density is 15,360. A
     /// view holds at most this many frames per level of the graph, so the width bounds the answer.
     /// </summary>

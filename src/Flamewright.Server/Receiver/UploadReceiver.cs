@@ -355,6 +355,13 @@ internal sealed partial class UploadReceiver(
         // frees their memory now rather than when they expire.
         analysis.Forget(upload.Task.Id);
         LogUploadStored(logger, upload.Task.Id, new LogText(upload.InstanceName), compressed.Length);
+        if (options.PrecomputeDefaultView
+            && (await store.ListUploadsAsync(upload.Task.Id, CancellationToken.None).ConfigureAwait(false)).Count >= upload.Task.InstanceIds.Count)
+        {
+            // The last expected upload: the task's default view is built now, beside the agent's answer, so that the
+            // person who opens it finds it ready.
+            _ = Task.Run(() => analysis.PrecomputeDefaultViewAsync(upload.Task.Id), CancellationToken.None);
+        }
     }
 
     /// <summary>The size of the profile.proto inside: gzip's trailer holds it (modulo 2^32, far above the parse limit).</summary>
