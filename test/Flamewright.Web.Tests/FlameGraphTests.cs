@@ -111,9 +111,13 @@ public sealed class FlameGraphTests
         await using Browser browser = await OpenAnalysisAsync(server, taskId);
         IPage page = browser.Page;
 
-        await page.ClickAsync("button.sort[data-key='cumPercent']");
+        // The server sorts: the table is drawn again, with the column marked, when its answer arrives.
+        ILocator cumPercent = page.Locator("button.sort[data-key='cumPercent']");
+        await cumPercent.ClickAsync();
+        await Assertions.Expect(cumPercent).ToHaveAttributeAsync("aria-sort", "descending");
         double[] descending = await CumColumnAsync(page);
-        await page.ClickAsync("button.sort[data-key='cumPercent']");
+        await cumPercent.ClickAsync();
+        await Assertions.Expect(page.Locator("button.sort[data-key='cumPercent']")).ToHaveAttributeAsync("aria-sort", "ascending");
         double[] ascending = await CumColumnAsync(page);
 
         Assert.Equal(descending.OrderByDescending(x => x), descending);
