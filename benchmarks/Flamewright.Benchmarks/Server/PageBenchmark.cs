@@ -65,6 +65,7 @@ internal static class PageBenchmark
             object request = new { taskId, instanceIds = Array.Empty<string>() };
             bool hasView = await MeasureAsync("new page (queryPprofFlameView + 300 top rows)", dataDirectory, NewPage, new { r = request, w = Width, z = Array.Empty<string>() }, coldRuns, warmRuns, zoomRequest: request);
             await MeasureAsync("old page (queryPprofAnalyze + every top row)", dataDirectory, OldPage, new { r = request }, coldRuns, warmRuns, zoomRequest: null);
+            await BrowserAsync(dataDirectory, taskId, coldRuns, warmRuns);
             if (!hasView)
             {
                 Console.WriteLine("this server has no queryPprofFlameView: only the old page was measured");
@@ -131,6 +132,68 @@ internal static class PageBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name}: cold median {Median.Of(cold):F0} ms ({string.Join(", ", cold.Select(c => c.ToString("F0", CultureInfo.InvariantCulture)))}), warm median {Median.Of(warm):F0} ms (min {warm.Min():F0}, max {warm.Max():F0}), answer {coldBytes / 1024.0:F0} KiB{zoomPart}"));
         return true;
+    }
+
+    /// <summary>
+    /// The page in Debian's Chromium, 1,400 pixels wide: from navigation to the root frame and the first top-table
+    /// row on screen, in a fresh server process (cold) and after reloads (warm). The same selectors exist in the
+    /// page before and after the view, so a build from before it is measured the same way.
+    /// </summary>
+    private static async Task BrowserAsync(string dataDirectory, string taskId, int coldRuns, int warmRuns)
+    {
+        const string Chromium = "/usr/bin/chromium";
+        if (!File.Exists(Chromium))
+        {
+            Console.WriteLine($"browser: {Chromium} is missing (bash .ci/setup installs it); not measured");
+            return;
+        }
+
+        using Microsoft.Playwright.IPlaywright playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using Microsoft.Playwright.IBrowser browser = await playwright.Chromium.LaunchAsync(new Microsoft.Playwright.BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+        });
+        var cold = new List<double>();
+        var warm = new List<double>();
+        for (int run = 0; run < coldRuns; run++)
+        {
+            using ServerProcess server = await ServerProcess.StartServerAsync(dataDirectory);
+            Microsoft.Playwright.IPage page = await browser.NewPageAsync(new Microsoft.Playwright.BrowserNewPageOptions
+            {
+                ViewportSize = new Microsoft.Playwright.ViewportSize { Width = Width, Height = 900 },
+            });
+            page.SetDefaultTimeout(120_000);
+            var clock = Stopwatch.StartNew();
+            await page.GotoAsync($"{server.HttpAddress}#/analysis/{Uri.EscapeDataString(taskId)}");
+            await ReadyAsync(page);
+            cold.Add(clock.Elapsed.TotalMilliseconds);
+            if (run == coldRuns - 1)
+            {
+                for (int i = 0; i < warmRuns; i++)
+                {
+                    clock.Restart();
+                    await page.ReloadAsync();
+                    await ReadyAsync(page);
+                    warm.Add(clock.Elapsed.TotalMilliseconds);
+                }
+
+                int drawn = await page.Locator(".frame").CountAsync();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  browser: {drawn:N0} frames drawn"));
+            }
+
+            await page.CloseAsync();
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"browser, page to root frame and top rows: cold median {Median.Of(cold):F0} ms ({string.Join(", ", cold.Select(c => c.ToString("F0", CultureInfo.InvariantCulture)))}), warm (reload) median {Median.Of(warm):F0} ms (min {warm.Min():F0}, max {warm.Max():F0})"));
+    }
+
+    private static async Task ReadyAsync(Microsoft.Playwright.IPage page)
+    {
+        await page.Locator(".frame[data-id='0']").WaitForAsync();
+        await page.Locator("#top tbody tr").First.WaitForAsync();
     }
 
     /// <summary>The names from the root's child down to the widest frame at <paramref name="depth"/>, following the widest child.</summary>
