@@ -88,6 +88,9 @@ public sealed class AnalysisLimitTests
                 new { r = new { taskId, instanceIds = Array.Empty<string>() } }));
             using HttpResponseMessage download = await graphql.Http.GetAsync($"/api/tasks/{taskId}/profile?format=folded");
             Assert.Equal((HttpStatusCode.ServiceUnavailable, Busy + "\n"), (download.StatusCode, await download.Content.ReadAsStringAsync()));
+            // The sample types come from the summary stored with the upload: no turn needed.
+            JsonNode types = await graphql.DataAsync("query ($id: ID!) { queryPprofSampleTypes(taskId: $id) { type isDefault } }", new { id = taskId });
+            Assert.Equal(["samples", "cpu"], types["queryPprofSampleTypes"]!.AsArray().Select(t => (string)t!["type"]!));
         }
 
         Assert.Equal(Engine.Total(profile, "cpu"), await graphql.AnalyzedTotalAsync(taskId));

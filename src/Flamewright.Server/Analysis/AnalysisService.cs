@@ -211,6 +211,54 @@ public sealed partial class AnalysisService : IDisposable
         }
     }
 
+    /// <summary>
+    /// The sample types of a task's uploads, read from the summary stored with its first upload, without decoding
+    /// anything or taking an analysis turn: the page asks for them before every look. <c>null</c> when the summary
+    /// cannot say which one is the default (the event's sample type is missing, so pprof's own default, which only
+    /// the profile holds, decides) or holds names it could not have written unambiguously.
+    /// </summary>
+    /// <exception cref="AnalysisException">Unknown task.</exception>
+    public async Task<IReadOnlyList<SampleTypeInfo>?> SampleTypesFromSummaryAsync(string taskId, CancellationToken cancellationToken)
+    {
+        ProfilingTask task = await _store.FindTaskAsync(taskId, cancellationToken).ConfigureAwait(false)
+            ?? throw new AnalysisException($"unknown task '{taskId}'");
+        IReadOnlyList<UploadInfo> uploads = await _store.ListUploadsAsync(taskId, cancellationToken).ConfigureAwait(false);
+        if (uploads.Count == 0)
+        {
+            return [];
+        }
+
+        string natural = task.Event.NaturalSampleType();
+        var types = new List<(string Type, string Unit)>();
+        foreach (string entry in uploads[0].SampleTypes.Split(','))
+        {
+            int slash = entry.LastIndexOf('/');
+            if (slash <= 0 || !IsPlainName(entry.AsSpan(0, slash)) || !IsPlainName(entry.AsSpan(slash + 1)))
+            {
+                return null;
+            }
+
+            types.Add((entry[..slash], entry[(slash + 1)..]));
+        }
+
+        int chosen = types.FindIndex(t => t.Type == natural);
+        return chosen < 0 ? null : [.. types.Select((t, i) => new SampleTypeInfo(i, t.Type, t.Unit, i == chosen))];
+    }
+
+    /// <summary>Letters, digits, '_', '.', '-': what Go's sample types and units are made of, and no separator of the summary.</summary>
+    private static bool IsPlainName(ReadOnlySpan<char> name)
+    {
+        foreach (char c in name)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('_' or '.' or '-'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>How many trees and top tables the results cache holds.</summary>
     internal long CachedResults => _results.Count;
 

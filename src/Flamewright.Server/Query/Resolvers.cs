@@ -95,6 +95,19 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
     public async Task<IReadOnlyList<SampleTypeOutput>> QueryPprofSampleTypesAsync(IResolveFieldContext context)
     {
         string taskId = context.GetArgument<string>("taskId");
+        try
+        {
+            // Answered from the stored summary when it can say which type is the default: no decode, no turn.
+            if (await analysis.SampleTypesFromSummaryAsync(taskId, context.CancellationToken).ConfigureAwait(false) is { } known)
+            {
+                return [.. known.Select(ToOutput)];
+            }
+        }
+        catch (AnalysisException e)
+        {
+            throw new ExecutionError(e.Message);
+        }
+
         return await Guard(async () =>
         {
             SelectedProfiles selection = await analysis.LoadAsync(taskId, null, requireEvery: false, context.CancellationToken).ConfigureAwait(false);

@@ -279,15 +279,15 @@ async function analysisView(taskId) {
   const serviceId = taskId.slice(taskId.indexOf('_') + 1);
   setCrumbs(el('a', { href: '#/' }, 'Services'), el('a', { href: `#/services/${encodeURIComponent(serviceId)}` }, 'Service'),
     el('a', { href: `#/tasks/${encodeURIComponent(taskId)}` }, 'Task'), el('span', {}, 'Flame graph'));
-  const [{ queryPprofTaskProgress: progress }, { queryPprofSampleTypes: types }] = await Promise.all([
+  const [{ queryPprofTaskProgress: progress }, { queryPprofSampleTypes: types }, { queryPprofTaskList: others }] = await Promise.all([
     gql('query ($id: String!) { queryPprofTaskProgress(taskId: $id) { instances { instanceId instanceName state } } }', { id: taskId }),
     gql('query ($id: ID!) { queryPprofSampleTypes(taskId: $id) { index type unit isDefault } }', { id: taskId }),
+    gql('query ($r: PprofTaskListRequest!) { queryPprofTaskList(request: $r) { tasks { id events createTime } } }', { r: { serviceId, limit: 50 } }),
   ]);
   const finished = progress.instances.filter(i => i.state === 'FINISHED');
   const boxes = finished.map(i => el('label', {}, el('input', { type: 'checkbox', name: 'instance', value: i.instanceId, checked: true }), ` ${i.instanceName}`));
   const sampleType = el('select', { id: 'sample-type' }, types.map(t => el('option', { value: t.type, selected: t.isDefault }, `${t.type} (${t.unit})`)));
   const granularity = el('select', { id: 'granularity' }, el('option', { value: 'FUNCTION' }, 'function'), el('option', { value: 'LINE' }, 'line'));
-  const { queryPprofTaskList: others } = await gql('query ($r: PprofTaskListRequest!) { queryPprofTaskList(request: $r) { tasks { id events createTime } } }', { r: { serviceId, limit: 50 } });
   const compare = el('select', { id: 'compare', 'aria-label': 'Compare with' }, el('option', { value: '' }, 'no comparison'),
     finished.length > 1 ? finished.map(i => el('option', { value: `${taskId}|${i.instanceId}` }, `diff against this task's ${i.instanceName}`)) : [],
     (others.tasks || []).filter(t => t.id !== taskId).map(t => el('option', { value: t.id }, `diff against ${t.events} of ${time(t.createTime)}`)));
