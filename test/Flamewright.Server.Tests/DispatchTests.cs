@@ -5,7 +5,7 @@ using Flamewright.Server.Tests.Support;
 namespace Flamewright.Server.Tests;
 
 /// <summary>
-/// getPprofTaskCommands: which task an agent gets on a poll (shared/docs/skywalking-wire.md §1, "Which task"),
+/// getPprofTaskCommands: which task an agent gets on a poll (docs/server.md, "A task's life"),
 /// and for how long after its creation a task is still handed out.
 /// </summary>
 public sealed class DispatchTests

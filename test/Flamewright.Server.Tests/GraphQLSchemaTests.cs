@@ -10,7 +10,7 @@ namespace Flamewright.Server.Tests;
 
 /// <summary>
 /// The GraphQL schema users' tools are written against: SkyWalking's fields and types exactly as
-/// shared/docs/skywalking-wire.md §3 gives them, extensions only where reference clients never look, and a
+/// docs/server.md gives them, extensions only where reference clients never look, and a
 /// checked-in baseline that makes every change to the schema a reviewed one.
 /// </summary>
 public sealed class GraphQLSchemaTests

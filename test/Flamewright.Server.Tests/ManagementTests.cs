@@ -15,7 +15,7 @@ public sealed class ManagementTests
         using GraphQLClient graphql = server.GraphQL();
         await agent.RegisterAsync(("language", "go"), ("OS Name", "linux"), ("hostname", "host-1"), ("ipv4", "10.0.0.7"), ("Process No.", "4242"));
 
-        // The example of shared/docs/skywalking-wire.md §2, to the letter.
+        // The example of docs/server.md, "Ids", to the letter.
         const string ServiceId = "Z28tc2VydmljZQ==.1";
         const string InstanceId = "Z28tc2VydmljZQ==.1_cHJvdmlkZXIx";
         JsonArray services = await graphql.ServicesAsync("GENERAL");

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Flamewright.Server.Tests;
 
-/// <summary>createPprofTask: SkyWalking's rules and words (shared/docs/skywalking-wire.md §3), and ours on top.</summary>
+/// <summary>createPprofTask: SkyWalking's rules and words (docs/server.md), and ours on top.</summary>
 public sealed class TaskCreationTests
 {
     private const string Service = "Z28tc2VydmljZQ==.1";

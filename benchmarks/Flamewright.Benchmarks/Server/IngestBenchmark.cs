@@ -15,13 +15,13 @@ namespace Flamewright.Benchmarks.Server;
 /// </summary>
 internal static class IngestBenchmark
 {
-    /// <summary>Agents uploading at the same time: issue 3's figure.</summary>
+    /// <summary>Agents uploading at the same time: the ingest target's figure (benchmarks/README.md).</summary>
     public const int Agents = 50;
 
     /// <summary>Distinct stacks of the generated profile: about 1 MiB once gzipped.</summary>
     public const int ProfileStacks = 26_000;
 
-    /// <summary>The issue's target: the server sustains at least this part of the sink's bytes per second.</summary>
+    /// <summary>The target (benchmarks/README.md): the server sustains at least this part of the sink's bytes per second.</summary>
     public const double Target = 0.5;
 
     private const string Service = "ingest-bench";

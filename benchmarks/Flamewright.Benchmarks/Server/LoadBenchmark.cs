@@ -10,7 +10,7 @@ using Grpc.Core;
 namespace Flamewright.Benchmarks.Server;
 
 /// <summary>
-/// Issue 7's load: simulated Go agents (<see cref="SimulatedAgent"/>, each its own HTTP/2 connection) spread over
+/// The load of benchmarks/README.md, "Server under load": simulated Go agents (<see cref="SimulatedAgent"/>, each its own HTTP/2 connection) spread over
 /// <see cref="Services"/> services poll one real server process (SQLite, default settings) and upload profiles of
 /// mixed sizes up to the 30 MiB limit for a bounded time, while an operator creates tasks and users query. Then an
 /// audit: every upload an agent saw acknowledged is stored exactly once, with one EXECUTION_FINISHED; uploads the

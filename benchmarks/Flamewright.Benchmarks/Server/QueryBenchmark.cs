@@ -20,7 +20,7 @@ namespace Flamewright.Benchmarks.Server;
 /// </summary>
 internal static class QueryBenchmark
 {
-    /// <summary>Instances of the task, each with one upload: issue 3's figure.</summary>
+    /// <summary>Instances of the task, each with one upload: the query target's figure (benchmarks/README.md).</summary>
     public const int Instances = 100;
 
     /// <summary>Distinct stacks of the generated service; each replica's profile holds most of them.</summary>
@@ -29,7 +29,7 @@ internal static class QueryBenchmark
     /// <summary>Fresh server processes started for the cold figure.</summary>
     public const int ColdRuns = 3;
 
-    /// <summary>The issue's target: queryPprofAnalyze at least this many times faster than go tool pprof -top.</summary>
+    /// <summary>The target (benchmarks/README.md): queryPprofAnalyze at least this many times faster than go tool pprof -top.</summary>
     public const double Target = 10;
 
     private const string AnalyzeQuery =

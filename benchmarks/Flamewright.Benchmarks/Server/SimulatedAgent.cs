@@ -8,7 +8,7 @@ using Grpc.Net.Client;
 namespace Flamewright.Benchmarks.Server;
 
 /// <summary>
-/// One SkyWalking Go agent as the server sees it (shared/docs/skywalking-wire.md §1): its own HTTP/2 connection,
+/// One SkyWalking Go agent as the server sees it (docs/agent.md, docs/server.md): its own HTTP/2 connection,
 /// registration, polls with <c>lastCommandTime</c>, and uploads that send the metadata, wait for the one response,
 /// send the file in 1 MiB chunks, half-close and read to the end of the stream.
 /// </summary>

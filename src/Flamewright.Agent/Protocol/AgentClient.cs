@@ -23,7 +23,7 @@ public enum UploadOutcome
 }
 
 /// <summary>
-/// The SkyWalking agent protocol, spoken as the Go agent speaks it (shared/docs/skywalking-wire.md §1), over
+/// The SkyWalking agent protocol, spoken as the Go agent speaks it (docs/server.md, "A task's life"), over
 /// one or more servers: a call that cannot reach the current server moves to the next one in the list.
 /// The token, when set, goes on every call.
 /// </summary>

@@ -10,19 +10,12 @@ namespace Flamewright.Pprof.Analysis;
 /// does, or its mapping's file does; a stack is kept when a location matches focus and none matches ignore.
 /// Each pattern runs once per distinct string (a file name is shared by hundreds of functions, and every
 /// instance of a merge repeats the same names), each location is judged once per profile, and each distinct
-/// stack once.
+/// stack once. Patterns run in time linear in the name (<see cref="FramePattern"/>): a pattern like
+/// <c>(.*a){5}!x</c>, which took half a second per name when backtracking, takes microseconds;
+/// <see cref="FlameOptions.MatchBudget"/> bounds all the names of one request together.
 /// </summary>
 internal sealed class StackFilter
 {
-    /// <summary>How long one match of a pattern against one name may take (<see cref="FramePattern.MatchTimeout"/>).</summary>
-    /// <remarks>
-    /// Patterns run on .NET's non-backtracking engine (<see cref="FramePattern"/>), in time linear in the name as
-    /// Go's RE2 does: a pattern like <c>(.*a){5}!x</c>, which took half a second per name when backtracking, takes
-    /// microseconds. The timeout stays as a last bound on one name, and <see cref="FlameOptions.MatchBudget"/> bounds
-    /// all the names of one request together.
-    /// </remarks>
-    internal static TimeSpan MatchTimeout => FramePattern.MatchTimeout;
-
     private readonly NamePattern? _focus;
     private readonly NamePattern? _ignore;
     private GrowableArray<int> _locations = new(64);

@@ -65,10 +65,7 @@ public sealed partial class AnalysisService : IDisposable
     public async Task<SelectedProfiles> LoadAsync(string taskId, IReadOnlyList<string>? instanceIds, bool requireEvery, CancellationToken cancellationToken)
     {
         (ProfilingTask task, IReadOnlyList<UploadInfo> chosen) = await SelectAsync(taskId, instanceIds, requireEvery, cancellationToken).ConfigureAwait(false);
-        var profiles = new Profile[chosen.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, chosen.Count), cancellationToken, async (i, ct) =>
-            profiles[i] = await DecodeAsync(chosen[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
-        return new SelectedProfiles(task, chosen, profiles);
+        return new SelectedProfiles(task, chosen, await DecodeAllAsync(chosen, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>The task and the uploads of the selected instances (all, when none is named), read from the store without decoding any.</summary>
@@ -220,17 +217,26 @@ public sealed partial class AnalysisService : IDisposable
     /// <exception cref="AnalysisException">Unknown task.</exception>
     public async Task<IReadOnlyList<SampleTypeInfo>?> SampleTypesFromSummaryAsync(string taskId, CancellationToken cancellationToken)
     {
-        ProfilingTask task = await _store.FindTaskAsync(taskId, cancellationToken).ConfigureAwait(false)
-            ?? throw new AnalysisException($"unknown task '{taskId}'");
-        IReadOnlyList<UploadInfo> uploads = await _store.ListUploadsAsync(taskId, cancellationToken).ConfigureAwait(false);
+        (ProfilingTask task, IReadOnlyList<UploadInfo> uploads) = await SelectAsync(taskId, null, requireEvery: false, cancellationToken).ConfigureAwait(false);
         if (uploads.Count == 0)
         {
             return [];
         }
 
         string natural = task.Event.NaturalSampleType();
+        List<(string Type, string Unit)>? types = SummarySampleTypes(uploads[0]);
+        int chosen = types?.FindIndex(t => t.Type == natural) ?? -1;
+        return chosen < 0 ? null : [.. types!.Select((t, i) => new SampleTypeInfo(i, t.Type, t.Unit, i == chosen))];
+    }
+
+    /// <summary>
+    /// The sample types in the summary stored with an upload (<c>type/unit,type/unit</c>), or <c>null</c> when one
+    /// holds a character that could be a separator.
+    /// </summary>
+    private static List<(string Type, string Unit)>? SummarySampleTypes(UploadInfo upload)
+    {
         var types = new List<(string Type, string Unit)>();
-        foreach (string entry in uploads[0].SampleTypes.Split(','))
+        foreach (string entry in upload.SampleTypes.Split(','))
         {
             int slash = entry.LastIndexOf('/');
             if (slash <= 0 || !IsPlainName(entry.AsSpan(0, slash)) || !IsPlainName(entry.AsSpan(slash + 1)))
@@ -241,8 +247,7 @@ public sealed partial class AnalysisService : IDisposable
             types.Add((entry[..slash], entry[(slash + 1)..]));
         }
 
-        int chosen = types.FindIndex(t => t.Type == natural);
-        return chosen < 0 ? null : [.. types.Select((t, i) => new SampleTypeInfo(i, t.Type, t.Unit, i == chosen))];
+        return types;
     }
 
     /// <summary>Letters, digits, '_', '.', '-': what Go's sample types and units are made of, and no separator of the summary.</summary>
@@ -290,10 +295,7 @@ public sealed partial class AnalysisService : IDisposable
             return cached;
         }
 
-        var profiles = new Profile[uploads.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, uploads.Count), cancellationToken, async (i, ct) =>
-            profiles[i] = await DecodeAsync(uploads[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
-        var selection = new SelectedProfiles(task, uploads, profiles);
+        var selection = new SelectedProfiles(task, uploads, await DecodeAllAsync(uploads, cancellationToken).ConfigureAwait(false));
         (T result, long bytes) = Run(() => build(selection, BoundedOptionsFor(selection, request, budget, cancellationToken)));
         _resultKeysByTask.GetOrAdd(task.Id, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal)).TryAdd(key, 0);
         _results.Set(key, result, new MemoryCacheEntryOptions { Size = Math.Max(1, bytes), SlidingExpiration = CacheIdleTime });
@@ -312,7 +314,7 @@ public sealed partial class AnalysisService : IDisposable
         string? sampleType = request.SampleType;
         if (sampleType is null || sampleType == natural)
         {
-            sampleType = uploads[0].SampleTypes.Split(',').Any(t => t.StartsWith(natural + "/", StringComparison.Ordinal)) ? natural : null;
+            sampleType = SummarySampleTypes(uploads[0])?.Exists(t => t.Type == natural) == true ? natural : null;
         }
 
         var key = new System.Text.StringBuilder(kind).Append('\n').Append(uploads[0].TaskId);
@@ -410,6 +412,15 @@ public sealed partial class AnalysisService : IDisposable
         // Weighed by what decoding allocated for it, which bounds what it holds: twice the decompressed size, the
         // earlier guess, undercounted profiles of many stacks (the load benchmark kept 0.9 GiB under a 512 MiB cache).
         _cache.Set(KeyOf(upload), profile, new MemoryCacheEntryOptions { Size = Math.Max(1, profile.DecodedBytes), SlidingExpiration = CacheIdleTime });
+
+    /// <summary>The uploads' profiles, in their order; cache misses decode in parallel.</summary>
+    private async Task<Profile[]> DecodeAllAsync(IReadOnlyList<UploadInfo> uploads, CancellationToken cancellationToken)
+    {
+        var profiles = new Profile[uploads.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, uploads.Count), cancellationToken, async (i, ct) =>
+            profiles[i] = await DecodeAsync(uploads[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
+        return profiles;
+    }
 
     private async Task<Profile> DecodeAsync(UploadInfo upload, CancellationToken cancellationToken)
     {

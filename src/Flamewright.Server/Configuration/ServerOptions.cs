@@ -185,7 +185,7 @@ public sealed class ServerOptions
 
     /// <summary>
     /// Uploads received at once, from the metadata until the profile is stored; more wait in line for
-    /// <see cref="UploadQueueSeconds"/>. 64 is above issue 3's 50 agents uploading at the same moment; agents poll
+    /// <see cref="UploadQueueSeconds"/>. 64 is above the 50 agents uploading at the same moment of the ingest benchmark; agents poll
     /// every 20 s, so real uploads spread out, and a typical profile arrives in milliseconds.
     /// </summary>
     public int MaxConcurrentUploads { get; set; } = 64;

@@ -1,7 +1,7 @@
 namespace Flamewright.Server.Configuration;
 
 /// <summary>
-/// The environment variables SkyWalking users already set (shared/docs/skywalking-wire.md §4), and the
+/// The environment variables SkyWalking users already set (docs/configuration.md), and the
 /// server setting each one feeds. They work as they do for SkyWalking's OAP server.
 /// </summary>
 public static class SkyWalkingEnvironment

@@ -308,12 +308,10 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
     /// <summary>Top-table rows by flat (pprof's order, the table's own) or cum, largest first, or by name from A.</summary>
     private static IEnumerable<TopEntry> Ordered(IReadOnlyList<TopEntry> entries, string orderBy) => orderBy switch
     {
-        "CUM" => entries.OrderByDescending(e => Magnitude(e.Cum)).ThenBy(e => e.Name, StringComparer.Ordinal),
+        "CUM" => entries.OrderByDescending(e => HeaviestNodes.Magnitude(e.Cum)).ThenBy(e => e.Name, StringComparer.Ordinal),
         "NAME" => entries.OrderBy(e => e.Name, StringComparer.Ordinal),
         _ => entries,
     };
-
-    private static long Magnitude(long value) => value == long.MinValue ? long.MaxValue : Math.Abs(value);
 
     private static TaskOutput ToOutput(ProfilingTask t) =>
         new(t.Id, t.ServiceId, t.InstanceIds, t.CreateTime, t.Event.ToString(), t.Duration, t.DumpPeriod, t.DispatchUntil);

@@ -37,7 +37,7 @@ internal static partial class SiteChecks
             int status = StatusCodes.Status403Forbidden;
             if (request.Path.StartsWithSegments(Health.Path, StringComparison.OrdinalIgnoreCase))
             {
-                refusal = null;
+                // Load balancers ask under whatever name they use.
             }
             else if (!HostAllowed(request.Host, hosts))
             {

@@ -4,7 +4,7 @@ namespace Flamewright.Server.Query;
 
 /// <summary>
 /// SkyWalking's <c>Duration</c> input: start and end in the server's local time, written at the precision of
-/// the step, the end included to the whole step (shared/docs/skywalking-wire.md §3).
+/// the step, the end included to the whole step (docs/server.md).
 /// </summary>
 internal static class SkyWalkingDuration
 {

@@ -17,7 +17,7 @@ using Xunit.Abstractions;
 namespace Flamewright.Cli.Tests.EndToEnd;
 
 /// <summary>
-/// Crash safety (issue 7): a <c>flamewright server</c> killed with SIGKILL while agents stream uploads and users create
+/// Crash safety (docs/reliability.md): a <c>flamewright server</c> killed with SIGKILL while agents stream uploads and users create
 /// tasks, then restarted on the same data and ports, still has every upload it acknowledged (complete and analysable)
 /// and every task it reported created; nothing half-written is visible and no temporary upload file is left. Each
 /// provider runs the same rounds; the kill moments and payload sizes come from a printed seed.

@@ -57,7 +57,7 @@ internal sealed record HostileProfile(
 }
 
 /// <summary>
-/// The hostile profiles of issue 7 — truncated, corrupt, gzip bombs, huge string tables, deep stacks, a million
+/// The hostile profiles of docs/reliability.md — truncated, corrupt, gzip bombs, huge string tables, deep stacks, a million
 /// samples, absurd ids, negative values, HTML in names, invalid UTF-8 — each built here, once, for every door's
 /// tests (the server and CLI test projects compile this file too). The base of most is <see cref="Ordinary"/>:
 /// a small CPU profile whose numbers are known.

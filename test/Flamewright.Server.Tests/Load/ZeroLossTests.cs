@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace Flamewright.Server.Tests.Load;
 
 /// <summary>
-/// Issue 7's load, small enough for CI: Go-like agents poll and upload profiles of mixed sizes while an operator
+/// The load of benchmarks/README.md, small enough for CI: Go-like agents poll and upload profiles of mixed sizes while an operator
 /// creates tasks and a user queries, with few upload slots so that uploads contend for them. Whether the server
 /// refuses an upload that finds them taken or makes it wait in line, an upload an agent saw acknowledged
 /// is stored exactly once and analysable, and nothing is counted twice. Timing is never asserted. The load

@@ -12,7 +12,7 @@ namespace Flamewright.Server.Tests.Support;
 internal sealed record ReceivedTask(string SerialNumber, string TaskId, string Events, int Duration, long CreateTime, int DumpPeriod, IReadOnlyList<string> ArgumentOrder);
 
 /// <summary>
-/// A gRPC client that behaves as the SkyWalking Go agent does (shared/docs/skywalking-wire.md §1): registers,
+/// A gRPC client that behaves as the SkyWalking Go agent does (docs/server.md, "A task's life"): registers,
 /// keeps alive, polls with <c>lastCommandTime</c>, uploads metadata first, waits for the one response, then
 /// sends 1 MiB chunks and half-closes. The token, when given, goes only on management calls, as the Go agent 0.7
 /// sends it; <see cref="TokenOnPprofCalls"/> adds it there too.
