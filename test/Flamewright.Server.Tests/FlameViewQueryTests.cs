@@ -132,6 +132,22 @@ public sealed class FlameViewQueryTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task A_sample_type_the_uploads_lack_is_refused_even_after_the_default_view_was_cached() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        // A CPU task whose instance uploaded a heap profile: no "cpu" sample type, so pprof's own default weighs it.
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (agent, TestData.Bytes("heap")));
+        long byDefault = (long)(await ViewAsync(graphql, taskId, 100))["total"]!;
+
+        string refused = await graphql.ErrorAsync(View, new { r = new { taskId, instanceIds = Array.Empty<string>(), sampleType = "cpu" }, zoom = Array.Empty<string>(), width = 100 });
+
+        Assert.Equal(Engine.Total(TestData.Bytes("heap"), "inuse_space"), byDefault);
+        Assert.Contains("cpu", refused, StringComparison.Ordinal);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task The_top_table_pages_and_sorts_on_the_server_and_counts_its_rows() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -308,14 +308,12 @@ public sealed partial class AnalysisService : IDisposable
     /// </summary>
     private static string ResultKey(string kind, ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request)
     {
-        // Asking for the event's natural sample type by name is asking for the default: one entry serves both (the
-        // UI names it, the default view computed after the last upload does not).
+        // Leaving the sample type out is asking for the event's natural one when the uploads have it: one entry serves
+        // both (the UI names it, the default view computed after the last upload does not). A name the uploads lack
+        // stays itself, so that it never shares the default's entry.
         string natural = task.Event.NaturalSampleType();
-        string? sampleType = request.SampleType;
-        if (sampleType is null || sampleType == natural)
-        {
-            sampleType = SummarySampleTypes(uploads[0])?.Exists(t => t.Type == natural) == true ? natural : null;
-        }
+        string? sampleType = request.SampleType
+            ?? (SummarySampleTypes(uploads[0])?.Exists(t => t.Type == natural) == true ? natural : null);
 
         var key = new System.Text.StringBuilder(kind).Append('\n').Append(uploads[0].TaskId);
         foreach (UploadInfo upload in uploads.OrderBy(u => u.InstanceId, StringComparer.Ordinal))
