@@ -33,6 +33,57 @@ internal static class Phases
         return 0;
     }
 
+    /// <summary>
+    /// The analysis page's cold request split by phase, in process: decoding each of <paramref name="instances"/>
+    /// replicas of the generated service, then merging them into a tree and a top table; three rounds, the first
+    /// with the JIT's cost in it.
+    /// </summary>
+    public static int RunPage(int instances, int stacks)
+    {
+        var uploads = new byte[instances][];
+        for (int i = 0; i < instances; i++)
+        {
+            uploads[i] = Server.AgentProfiles.AsUploaded(new LargeProfileGenerator().GenerateReplica(stacks, i)).Gzip;
+        }
+
+        for (int round = 0; round < 3; round++)
+        {
+            Console.WriteLine($"round {round + 1}");
+            var clock = Stopwatch.StartNew();
+            var profiles = new Profile[instances];
+            for (int i = 0; i < instances; i++)
+            {
+                profiles[i] = ProfileReader.Read(uploads[i]);
+            }
+
+            Report($"decode {instances} uploads", clock);
+            byte[][] digests = [.. profiles.Select(Flamewright.Pprof.Digest.ProfileDigest.Write)];
+            Report(string.Create(CultureInfo.InvariantCulture, $"write digests ({digests.Sum(d => (long)d.Length) / 1048576.0:F1} MiB, gzip {uploads.Sum(u => (long)u.Length) / 1048576.0:F1} MiB)"), clock);
+            foreach (string source in new[] { "pprof", "digests" })
+            {
+                Profile[] input = profiles;
+                if (source == "digests")
+                {
+                    input = [.. digests.Select(d => Flamewright.Pprof.Digest.ProfileDigest.Read(d))];
+                    Report("read digests", clock);
+                    input = [.. digests.Select(d => Flamewright.Pprof.Digest.ProfileDigest.Read(d))];
+                    Report("read digests again", clock);
+                    profiles = [.. uploads.Select(u => ProfileReader.Read(u))];
+                    Report("decode again", clock);
+                }
+
+                FlameTree tree = FlameTreeBuilder.Build(input);
+                Report($"tree from {source} ({tree.Count:N0} nodes)", clock);
+                TopTable top = TopTable.Build(input);
+                Report($"top from {source} ({top.Entries.Count:N0} rows)", clock);
+                FlameView view = FlameView.Build(tree, [], 1400);
+                Report($"view ({view.Frames.Count:N0} frames)", clock);
+            }
+        }
+
+        return 0;
+    }
+
     private static TimeSpan _cpu = Process.GetCurrentProcess().TotalProcessorTime;
 
     /// <summary>Wall time, and CPU time (which a busy machine disturbs less).</summary>

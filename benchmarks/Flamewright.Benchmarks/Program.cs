@@ -24,6 +24,8 @@ switch (args.FirstOrDefault())
         BenchmarkSwitcher.FromAssembly(typeof(AnalysisBenchmarks).Assembly).Run(["--filter", "*"]);
         return ProcessComparison.Run(args[1], 3, 1) + await IngestBenchmark.RunAsync(3, 6) + await QueryBenchmark.RunAsync(10, 3)
             + await StorageComparison.RunAsync(3, 6);
+    case "phases" when args.ElementAtOrDefault(1) == "page":
+        return Phases.RunPage(Argument(2, 4), Argument(3, 300_000));
     case "phases":
         return Phases.Run();
     case "ingest":

@@ -56,6 +56,26 @@ internal sealed class StackTable
 
     public int Count => _spans.Count;
 
+    /// <summary>The bytes the table's own arrays hold (not the source it slices).</summary>
+    public long HeldBytes => _own.Items.Length + _spans.Items.Length * 8L + _buckets.Length * 8L;
+
+    /// <summary>
+    /// A table of stacks known to be distinct already (read from a digest), appended with <see cref="AppendDistinct"/>
+    /// and never looked up: it has no hash slots, so <see cref="InternSlice"/> and <see cref="InternIds"/> refuse.
+    /// </summary>
+    public static StackTable ForDistinct(int stacks, int bytes)
+    {
+        var table = new StackTable(null, 0) { _own = new GrowableArray<byte>(bytes), _spans = new GrowableArray<long>(stacks), _buckets = [] };
+        return table;
+    }
+
+    /// <summary>Adds a stack without looking for an equal one: only for tables made by <see cref="ForDistinct"/>.</summary>
+    public void AppendDistinct(ReadOnlySpan<byte> encoded)
+    {
+        _spans.Add(((long)encoded.Length << 32) | ((long)_own.Count << 1) | 1);
+        _own.AddRange(encoded);
+    }
+
     /// <summary>How many stacks a table made for <paramref name="expectedStacks"/> has room for before it grows.</summary>
     public static int PresizeFor(int expectedStacks) => Math.Clamp(expectedStacks, 512, MaxPresizedStacks);
 
@@ -131,6 +151,11 @@ internal sealed class StackTable
 
     private int Intern(ReadOnlySpan<byte> encoded, long sourceSpan)
     {
+        if (_buckets.Length == 0)
+        {
+            throw new InvalidOperationException("a table of distinct stacks is not interned into");
+        }
+
         uint hash = _keyed ? KeyedHash(encoded) : Hash(encoded);
         int mask = _buckets.Length - 1;
         int slot = (int)hash & mask;

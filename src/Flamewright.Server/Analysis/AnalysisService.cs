@@ -1,5 +1,6 @@
 using Flamewright.Pprof;
 using Flamewright.Pprof.Analysis;
+using Flamewright.Pprof.Digest;
 using Flamewright.Pprof.Model;
 using Flamewright.Server.Configuration;
 using Flamewright.Server.Hosting;
@@ -420,6 +421,11 @@ public sealed partial class AnalysisService : IDisposable
         return profiles;
     }
 
+    /// <summary>
+    /// An upload's profile, from the cache or from its digest (docs/digest.md). An upload without a usable digest (stored
+    /// before digests, or with <see cref="ServerOptions.DigestUploads"/> off, or one that fails its checksum or is of
+    /// another format version) is decoded from its profile instead, and the digest made from it is stored for next time.
+    /// </summary>
     private async Task<Profile> DecodeAsync(UploadInfo upload, CancellationToken cancellationToken)
     {
         if (_cache.TryGetValue(KeyOf(upload), out Profile? cached) && cached is not null)
@@ -427,12 +433,59 @@ public sealed partial class AnalysisService : IDisposable
             return cached;
         }
 
+        StoredDigest? stored = await _store.ReadDigestAsync(upload.TaskId, upload.InstanceId, cancellationToken).ConfigureAwait(false);
+        if (stored is { Digest: byte[] digest } && stored.UploadedAt == upload.UploadedAt)
+        {
+            try
+            {
+                Profile read = ProfileDigest.Read(digest);
+                Cache(upload, read);
+                return read;
+            }
+            catch (DigestException e)
+            {
+                LogDigestUnreadable(_logger, upload.TaskId, new Hosting.LogText(upload.InstanceName), new Hosting.LogText(e.Message));
+            }
+        }
+
         byte[] bytes = await _store.ReadUploadAsync(upload.TaskId, upload.InstanceId, cancellationToken).ConfigureAwait(false)
             ?? throw new AnalysisException($"the profile of instance '{upload.InstanceName}' was removed while being read");
         Profile profile = Run(() => ProfileReader.Read(bytes, _limits));
         Cache(upload, profile);
+        if (stored is not null && stored.UploadedAt == upload.UploadedAt)
+        {
+            await StoreDigestAsync(upload, profile).ConfigureAwait(false);
+        }
+
         return profile;
     }
+
+    /// <summary>Makes and stores the digest of an upload that had none it could use; a failure is logged, and the next analysis tries again.</summary>
+    private async Task StoreDigestAsync(UploadInfo upload, Profile profile)
+    {
+        try
+        {
+            byte[] digest = ProfileDigest.Write(profile);
+            // Not cancelled with the request: the digest is made, keeping it costs one write.
+            await _store.SaveDigestAsync(upload.TaskId, upload.InstanceId, upload.UploadedAt, digest, CancellationToken.None).ConfigureAwait(false);
+            LogDigestStored(_logger, upload.TaskId, new Hosting.LogText(upload.InstanceName), digest.Length);
+        }
+#pragma warning disable CA1031 // The analysis has its profile; a digest that cannot be made or kept only costs the next one a decode.
+        catch (Exception e) when (e is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            LogDigestFailed(_logger, upload.TaskId, new Hosting.LogText(upload.InstanceName), new Hosting.LogText(e.Message));
+        }
+    }
+
+    [LoggerMessage(EventId = 503, Level = LogLevel.Warning, Message = "Task {TaskId}: the digest of {Instance} cannot be read ({Reason}); decoding the profile and making the digest again")]
+    private static partial void LogDigestUnreadable(ILogger logger, string taskId, Hosting.LogText instance, Hosting.LogText reason);
+
+    [LoggerMessage(EventId = 504, Level = LogLevel.Information, Message = "Task {TaskId}: digest of {Instance} made from its profile and stored ({Bytes} bytes)")]
+    private static partial void LogDigestStored(ILogger logger, string taskId, Hosting.LogText instance, int bytes);
+
+    [LoggerMessage(EventId = 505, Level = LogLevel.Warning, Message = "Task {TaskId}: the digest of {Instance} could not be made or stored: {Reason}")]
+    private static partial void LogDigestFailed(ILogger logger, string taskId, Hosting.LogText instance, Hosting.LogText reason);
 }
 
 /// <summary>The sample type that weighs a result: its index, type and unit, and whether it is the one used when none is asked for.</summary>

@@ -276,6 +276,13 @@ public sealed class ServerOptions
     public bool PrecomputeDefaultView { get; set; } = true;
 
     /// <summary>
+    /// Store each upload with its digest (docs/digest.md), the form analyses read instead of decoding the profile: made
+    /// while the upload is parsed, about the size of the gzip profile again. Off stores only the profile; each upload's
+    /// digest is then made and stored by the first analysis that reads it.
+    /// </summary>
+    public bool DigestUploads { get; set; } = true;
+
+    /// <summary>
     /// Widest flame graph a view may be asked for, in pixels: an 8K screen at twice the pixel density is 15,360. A
     /// view holds at most this many frames per level of the graph, so the width bounds the answer.
     /// </summary>

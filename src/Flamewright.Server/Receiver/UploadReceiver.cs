@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.IO.Compression;
 using Flamewright.Pprof;
+using Flamewright.Pprof.Digest;
 using Flamewright.Pprof.Model;
 using Flamewright.Protocol.Pprof;
 using Flamewright.Server.Analysis;
@@ -235,13 +236,15 @@ internal sealed partial class UploadReceiver(
         // One of MaxConcurrentParses turns covers the profile's bytes as one array and its decoded model: only the
         // bytes and a summary outlive it.
         byte[] bytes;
+        byte[]? digest;
         (int Samples, string Types) summary;
         using (await _parses.TakeAsync(cancellation).ConfigureAwait(false))
         {
+            Profile profile;
             try
             {
                 bytes = await buffer.ToArrayAsync(cancellation).ConfigureAwait(false);
-                Profile profile = ProfileReader.Read(bytes, _limits);
+                profile = ProfileReader.Read(bytes, _limits);
                 summary = (profile.SampleCount, string.Join(",", profile.SampleTypes.ToArray().Select(t => $"{t.Type}/{t.Unit}")));
             }
             catch (PprofFormatException e)
@@ -249,9 +252,11 @@ internal sealed partial class UploadReceiver(
                 await LogErrorAsync(attempt, TaskLogOperation.EXECUTION_TASK_ERROR, $"the uploaded profile does not parse: {e.Message}").ConfigureAwait(false);
                 throw Refuse(StatusCode.InvalidArgument, $"the profile does not parse: {e.Message}");
             }
+
+            digest = Digest(upload, profile);
         }
 
-        await StoreAsync(upload, bytes, summary).ConfigureAwait(false);
+        await StoreAsync(upload, bytes, summary, digest).ConfigureAwait(false);
         attempt.Logged = true;
     }
 
@@ -339,13 +344,37 @@ internal sealed partial class UploadReceiver(
         return null;
     }
 
-    private async Task StoreAsync(Upload upload, byte[] bytes, (int Samples, string Types) summary)
+    /// <summary>
+    /// The digest the analyses will read (docs/digest.md), made while the profile is parsed anyway; <c>null</c> when it
+    /// cannot be made, which loses nothing: the upload is stored all the same and the analyses make it from the profile.
+    /// </summary>
+    private byte[]? Digest(Upload upload, Profile profile)
+    {
+        if (!options.DigestUploads)
+        {
+            return null;
+        }
+
+        try
+        {
+            return ProfileDigest.Write(profile);
+        }
+#pragma warning disable CA1031 // Whatever fails here (a limit, a bug), the upload must still be stored.
+        catch (Exception e) when (e is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            LogDigestFailed(logger, upload.Task.Id, new LogText(upload.InstanceName), new LogText(e.Message));
+            return null;
+        }
+    }
+
+    private async Task StoreAsync(Upload upload, byte[] bytes, (int Samples, string Types) summary, byte[]? digest)
     {
         // Profiles are kept gzip-compressed, as agents send them; a plain one is compressed here.
         byte[] compressed = ProfileReader.IsGzip(bytes) ? bytes : Compress(bytes);
         long now = Now();
         var stored = new StoredUpload(
-            upload.Task.Id, upload.InstanceId, upload.InstanceName, now, DecompressedLength(bytes), summary.Samples, summary.Types, compressed);
+            upload.Task.Id, upload.InstanceId, upload.InstanceName, now, DecompressedLength(bytes), summary.Samples, summary.Types, compressed, digest);
         var finished = new TaskLog(upload.Task.Id, upload.InstanceId, upload.InstanceName, TaskLogOperation.EXECUTION_FINISHED, now, null);
         // Not cancellable: once every byte arrived and parsed, an agent that hangs up must not undo the store.
         // The decoded profile is not kept for the analyses to come: measured, keeping every upload's model made
@@ -514,6 +543,9 @@ internal sealed partial class UploadReceiver(
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Upload abandoned: {Reason}")]
     private static partial void LogUploadAbandoned(ILogger logger, LogText reason);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Task {TaskId}: no digest was made of the profile of {Instance}, stored without one (analyses will make it from the profile): {Reason}")]
+    private static partial void LogDigestFailed(ILogger logger, string taskId, LogText instance, LogText reason);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Task {TaskId}: the upload of {Instance} in progress was replaced by a newer one")]
     private static partial void LogUploadReplaced(ILogger logger, string taskId, LogText instance);

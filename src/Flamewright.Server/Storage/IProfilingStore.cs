@@ -67,6 +67,18 @@ public interface IProfilingStore
     /// <summary>One upload's profile bytes (gzip-compressed profile.proto), or <c>null</c>.</summary>
     Task<byte[]?> ReadUploadAsync(string taskId, string instanceId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The digest stored with an upload (see docs/digest.md) and the upload time it belongs to; <see cref="StoredDigest.Digest"/>
+    /// is <c>null</c> for an upload stored without one. <c>null</c> when the upload is gone.
+    /// </summary>
+    Task<StoredDigest?> ReadDigestAsync(string taskId, string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores a digest built later for an upload (it had none, or one that could not be read), if the upload is still
+    /// the one of <paramref name="uploadedAt"/>; an upload replaced meanwhile keeps its own.
+    /// </summary>
+    Task SaveDigestAsync(string taskId, string instanceId, long uploadedAt, byte[] digest, CancellationToken cancellationToken);
+
     /// <summary>Deletes tasks created, and instances last seen, before <paramref name="cutoff"/>; returns the number of tasks.</summary>
     Task<int> DeleteExpiredAsync(long cutoff, CancellationToken cancellationToken);
 }
@@ -103,7 +115,10 @@ public sealed record InstanceRecord(
     }
 }
 
-/// <summary>An uploaded profile as stored: gzip-compressed profile.proto plus what listing it needs.</summary>
+/// <summary>
+/// An uploaded profile as stored: gzip-compressed profile.proto plus what listing it needs, and its digest for the
+/// analyses (<c>null</c> when it could not be built: analyses then build it from the profile).
+/// </summary>
 /// <param name="SampleTypes">The profile's sample types, <c>type/unit</c>, comma separated, in the profile's order.</param>
 public sealed record StoredUpload(
     string TaskId,
@@ -113,7 +128,11 @@ public sealed record StoredUpload(
     long DecompressedBytes,
     long SampleCount,
     string SampleTypes,
-    byte[] Profile);
+    byte[] Profile,
+    byte[]? Digest = null);
+
+/// <summary>An upload's digest (<c>null</c> when it has none) and the upload time it belongs to.</summary>
+public sealed record StoredDigest(long UploadedAt, byte[]? Digest);
 
 /// <summary>An upload without its bytes.</summary>
 public sealed record UploadInfo(

@@ -62,6 +62,12 @@ public abstract class SqlProfilingStore : IProfilingStore
             PRIMARY KEY (task_id, instance_id));
         """;
 
+    /// <summary>
+    /// Schema version 2: each upload's digest, the form analyses read (docs/digest.md). Uploads stored before it have
+    /// none; the analyses build theirs on first use. Frozen, as version 1 is.
+    /// </summary>
+    protected static string SchemaVersion2Digest(string binary) => $"ALTER TABLE uploads ADD COLUMN digest {binary};";
+
     /// <summary>Where the data lives, for the startup line and errors: a file, or a server and database (never a password).</summary>
     public abstract string Location { get; }
 
@@ -273,15 +279,15 @@ public abstract class SqlProfilingStore : IProfilingStore
         // millisecond or after the clock stepped back: (task, instance, uploaded_at) identifies an upload's bytes,
         // and the analysis cache relies on it.
         await ExecuteAsync(connection, transaction, """
-            INSERT INTO uploads (task_id, instance_id, instance_name, uploaded_at, compressed_bytes, decompressed_bytes, sample_count, sample_types, profile)
-            VALUES (@task, @instance, @name, @at, @compressed, @decompressed, @samples, @types, @profile)
+            INSERT INTO uploads (task_id, instance_id, instance_name, uploaded_at, compressed_bytes, decompressed_bytes, sample_count, sample_types, profile, digest)
+            VALUES (@task, @instance, @name, @at, @compressed, @decompressed, @samples, @types, @profile, @digest)
             ON CONFLICT (task_id, instance_id) DO UPDATE SET instance_name = @name,
                 uploaded_at = CASE WHEN @at > uploads.uploaded_at THEN @at ELSE uploads.uploaded_at + 1 END, compressed_bytes = @compressed,
-                decompressed_bytes = @decompressed, sample_count = @samples, sample_types = @types, profile = @profile
+                decompressed_bytes = @decompressed, sample_count = @samples, sample_types = @types, profile = @profile, digest = @digest
             """, cancellationToken,
             ("task", upload.TaskId), ("instance", upload.InstanceId), ("name", upload.InstanceName), ("at", upload.UploadedAt),
             ("compressed", (long)upload.Profile.Length), ("decompressed", upload.DecompressedBytes), ("samples", upload.SampleCount),
-            ("types", upload.SampleTypes), ("profile", upload.Profile)).ConfigureAwait(false);
+            ("types", upload.SampleTypes), ("profile", upload.Profile), ("digest", upload.Digest)).ConfigureAwait(false);
         await InsertLogAsync(connection, transaction, finished, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -297,6 +303,18 @@ public abstract class SqlProfilingStore : IProfilingStore
     public async Task<byte[]?> ReadUploadAsync(string taskId, string instanceId, CancellationToken cancellationToken) =>
         (await QueryAsync("SELECT profile FROM uploads WHERE task_id = @task AND instance_id = @instance",
             r => (byte[])r.GetValue(0), cancellationToken, ("task", taskId), ("instance", instanceId)).ConfigureAwait(false)).FirstOrNull();
+
+    public async Task<StoredDigest?> ReadDigestAsync(string taskId, string instanceId, CancellationToken cancellationToken) =>
+        (await QueryAsync("SELECT uploaded_at, digest FROM uploads WHERE task_id = @task AND instance_id = @instance",
+            r => new StoredDigest(r.GetInt64(0), r.IsDBNull(1) ? null : (byte[])r.GetValue(1)), cancellationToken, ("task", taskId), ("instance", instanceId)).ConfigureAwait(false)).FirstOrNull();
+
+    public async Task SaveDigestAsync(string taskId, string instanceId, long uploadedAt, byte[] digest, CancellationToken cancellationToken)
+    {
+        using IDisposable writing = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, "UPDATE uploads SET digest = @digest WHERE task_id = @task AND instance_id = @instance AND uploaded_at = @at",
+            cancellationToken, ("digest", digest), ("task", taskId), ("instance", instanceId), ("at", uploadedAt)).ConfigureAwait(false);
+    }
 
     public async Task<int> DeleteExpiredAsync(long cutoff, CancellationToken cancellationToken)
     {

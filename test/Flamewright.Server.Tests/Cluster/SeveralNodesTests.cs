@@ -74,19 +74,33 @@ public sealed class SeveralNodesTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
-    public Task A_profile_replaced_through_one_node_is_what_the_other_node_analyses_next() => Spec.Run(async () =>
+    public Task A_profile_replaced_through_one_node_is_what_the_other_node_analyses_next_from_its_caches_too() => Spec.Run(async () =>
     {
         await using Nodes nodes = await Nodes.StartAsync();
         using GoLikeAgent onA = nodes.A.Agent("go-service", "provider1");
         using GoLikeAgent onB = nodes.B.Agent("go-service", "provider1");
         using GraphQLClient graphqlA = nodes.A.GraphQL();
         string taskId = await graphqlA.TaskWithUploadsAsync("HEAP", (onA, TestData.Bytes("heap")));
+        // Node A caches the decoded upload, the merged tree and the top table of the task.
         Assert.Equal(Engine.Total(TestData.Bytes("heap"), "inuse_space"), await graphqlA.AnalyzedTotalAsync(taskId));
+        Assert.Equal(Engine.Total(TestData.Bytes("heap"), "inuse_space"), await ViewAndTopTotalsAsync(graphqlA, taskId));
 
         Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await onB.UploadAsync(taskId, TestData.Bytes("heap-a")));
 
         Assert.Equal(Engine.Total(TestData.Bytes("heap-a"), "inuse_space"), await graphqlA.AnalyzedTotalAsync(taskId));
+        Assert.Equal(Engine.Total(TestData.Bytes("heap-a"), "inuse_space"), await ViewAndTopTotalsAsync(graphqlA, taskId));
     });
+
+    /// <summary>The total of the task's flame view, checked equal to its top table's.</summary>
+    private static async Task<long> ViewAndTopTotalsAsync(GraphQLClient graphql, string taskId)
+    {
+        System.Text.Json.Nodes.JsonNode data = await graphql.DataAsync(
+            "query ($r: PprofAnalyzationRequest!) { queryPprofFlameView(request: $r, width: 800) { total } queryPprofTop(request: $r, limit: 1) { total } }",
+            new { r = new { taskId, instanceIds = Array.Empty<string>() } });
+        long view = (long)data["queryPprofFlameView"]!["total"]!;
+        Assert.Equal(view, (long)data["queryPprofTop"]!["total"]!);
+        return view;
+    }
 
     [Fact(Timeout = Spec.Timeout)]
     public Task The_agent_moves_to_the_next_node_when_its_node_goes_away_and_finishes_the_task_there() => Spec.Run(async () =>

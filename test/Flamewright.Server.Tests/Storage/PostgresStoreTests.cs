@@ -19,6 +19,8 @@ public sealed class PostgresStoreTests : ProfilingStoreContract
 
     protected override SqlProfilingStore OpenAnotherNode() => new PostgresProfilingStore(_connectionString);
 
+    protected override string HexLiteral(byte[] bytes) => $"'\\x{Convert.ToHexString(bytes)}'::bytea";
+
     protected override async Task ExecuteRawAsync(string sql)
     {
         await using var connection = new NpgsqlConnection(_connectionString);

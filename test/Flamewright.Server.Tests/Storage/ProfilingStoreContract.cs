@@ -16,6 +16,9 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     private static readonly string s_instanceB = SkyWalkingIds.InstanceId(s_serviceId, "provider2");
     private const long Now = 1_750_000_000_000;
 
+    /// <summary>The schema version this build migrates to.</summary>
+    private const int LatestVersion = 2;
+
     private readonly List<SqlProfilingStore> _opened = [];
 
     /// <summary>The store under test, migrated, on a database of its own.</summary>
@@ -80,7 +83,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
 
         await Task.WhenAll(nodes.Select(n => Task.Run(() => n.MigrateAsync(default))));
 
-        Assert.All(await Task.WhenAll(nodes.Select(n => n.SchemaVersionAsync(default))), v => Assert.Equal(1, v));
+        Assert.All(await Task.WhenAll(nodes.Select(n => n.SchemaVersionAsync(default))), v => Assert.Equal(LatestVersion, v));
         await HeartbeatAsync("provider1", Now);
         Assert.Single(await nodes[3].ListServicesAsync(null, 100, default));
     });
@@ -92,7 +95,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
 
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => Node().MigrateAsync(default));
 
-        Assert.Contains("schema is version 99, newer than this build knows (1)", refused.Message);
+        Assert.Contains($"schema is version 99, newer than this build knows ({LatestVersion})", refused.Message);
     });
 
     [Fact(Timeout = Spec.Timeout)]
@@ -245,6 +248,56 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task An_uploads_digest_is_stored_with_it_and_replaced_with_it() => Spec.Run(async () =>
+    {
+        string taskId = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!.Id;
+        byte[] digest = RandomBytes(5 * 1024 * 1024, seed: 4);
+        await Store.SaveUploadAsync(Upload(taskId, s_instanceA, Now + 5, RandomBytes(100, seed: 5)) with { Digest = digest }, Finished(taskId, s_instanceA, Now + 5), default);
+
+        Assert.Equal(new StoredDigest(Now + 5, digest), await Node().ReadDigestAsync(taskId, s_instanceA, default), DigestComparer);
+        Assert.Null(await Store.ReadDigestAsync(taskId, s_instanceB, default));
+
+        await Store.SaveUploadAsync(Upload(taskId, s_instanceA, Now + 9, RandomBytes(100, seed: 6)), Finished(taskId, s_instanceA, Now + 9), default);
+
+        Assert.Equal(new StoredDigest(Now + 9, null), await Store.ReadDigestAsync(taskId, s_instanceA, default), DigestComparer);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_database_of_schema_version_1_gains_the_digest_column_and_keeps_its_uploads_without_digests() => Spec.Run(async () =>
+    {
+        string taskId = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!.Id;
+        await ExecuteRawAsync("ALTER TABLE uploads DROP COLUMN digest; DELETE FROM schema_version WHERE version > 1");
+        await ExecuteRawAsync($"""
+            INSERT INTO uploads (task_id, instance_id, instance_name, uploaded_at, compressed_bytes, decompressed_bytes, sample_count, sample_types, profile)
+            VALUES ('{taskId}', '{s_instanceA}', 'provider1', {Now + 5}, 3, 9, 1, 'inuse_space/bytes', {HexLiteral([7, 8, 9])})
+            """);
+
+        SqlProfilingStore upgraded = Node();
+        await upgraded.MigrateAsync(default);
+
+        Assert.Equal(LatestVersion, await upgraded.SchemaVersionAsync(default));
+        Assert.Equal(new StoredDigest(Now + 5, null), await upgraded.ReadDigestAsync(taskId, s_instanceA, default), DigestComparer);
+        Assert.Equal([7, 8, 9], await upgraded.ReadUploadAsync(taskId, s_instanceA, default));
+    });
+
+    /// <summary>A binary literal in the provider's SQL.</summary>
+    protected abstract string HexLiteral(byte[] bytes);
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_digest_built_later_is_kept_only_for_the_upload_it_was_built_from() => Spec.Run(async () =>
+    {
+        string taskId = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!.Id;
+        await Store.SaveUploadAsync(Upload(taskId, s_instanceA, Now + 5, RandomBytes(100, seed: 5)), Finished(taskId, s_instanceA, Now + 5), default);
+
+        await Node().SaveDigestAsync(taskId, s_instanceA, Now + 5, [1, 2, 3], default);
+        await Store.SaveDigestAsync(taskId, s_instanceA, Now + 4, [9, 9, 9], default);
+
+        Assert.Equal(new StoredDigest(Now + 5, [1, 2, 3]), await Store.ReadDigestAsync(taskId, s_instanceA, default), DigestComparer);
+        byte[] profile = (await Store.ReadUploadAsync(taskId, s_instanceA, default))!;
+        Assert.Equal(RandomBytes(100, seed: 5), profile);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task A_repeated_upload_replaces_the_first_with_a_later_time_even_in_the_same_millisecond() => Spec.Run(async () =>
     {
         string taskId = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!.Id;
@@ -311,6 +364,11 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
         Assert.Equal("broken\uFFFDpipe", Assert.Single(await Store.ListLogsAsync(taskId, default)).Message);
         Assert.Null(await Store.FindTaskAsync(taskId + "\0", default));
     });
+
+    private static readonly IEqualityComparer<StoredDigest?> DigestComparer = EqualityComparer<StoredDigest?>.Create(
+        (a, b) => a is null ? b is null : b is not null && a.UploadedAt == b.UploadedAt
+            && (a.Digest is null ? b.Digest is null : b.Digest is not null && a.Digest.AsSpan().SequenceEqual(b.Digest)),
+        d => d?.UploadedAt.GetHashCode() ?? 0);
 
     private Task HeartbeatAsync(string instance, long now, IReadOnlyList<KeyValuePair<string, string>>? properties = null) =>
         Store.RecordInstanceAsync(new InstanceHeartbeat(Service, instance, "GENERAL", properties, now), default);

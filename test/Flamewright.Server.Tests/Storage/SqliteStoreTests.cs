@@ -13,6 +13,8 @@ public sealed class SqliteStoreTests : ProfilingStoreContract, IDisposable
 
     protected override SqlProfilingStore OpenAnotherNode() => new SqliteProfilingStore(_directory);
 
+    protected override string HexLiteral(byte[] bytes) => $"X'{Convert.ToHexString(bytes)}'";
+
     protected override async Task ExecuteRawAsync(string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={Path.Combine(_directory, SqliteProfilingStore.FileName)}");

@@ -57,6 +57,11 @@ public sealed class PostgresProfilingStore : SqlProfilingStore, IAsyncDisposable
             -- and failing, to compress them again; listing uploads never reads them.
             ALTER TABLE uploads ALTER COLUMN profile SET STORAGE EXTERNAL;
             """),
+        new Migration(2, "uploads carry their digest (docs/digest.md)", SchemaVersion2Digest("BYTEA") + """
+
+            -- Read whole by every cold analysis: kept out of line and not compressed, so reading it costs no inflating.
+            ALTER TABLE uploads ALTER COLUMN digest SET STORAGE EXTERNAL;
+            """),
     ];
 
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>

@@ -80,6 +80,7 @@ public sealed class SqliteProfilingStore : SqlProfilingStore, IDisposable
     protected override IReadOnlyList<Migration> Migrations { get; } =
     [
         new Migration(1, "services, instances, tasks, logs, uploads", SchemaVersion1(sequenceKey: "INTEGER PRIMARY KEY AUTOINCREMENT", binary: "BLOB")),
+        new Migration(2, "uploads carry their digest (docs/digest.md)", SchemaVersion2Digest("BLOB")),
     ];
 
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)

@@ -1,0 +1,116 @@
+using Flamewright.Pprof.Analysis;
+using Flamewright.Pprof.Digest;
+using Flamewright.Server.Configuration;
+using Flamewright.Server.Storage.Sqlite;
+using Flamewright.Server.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Flamewright.Server.Tests.Analysis;
+
+/// <summary>
+/// Each upload is stored with its digest and analyses read the digest, not the profile; a digest that is missing,
+/// damaged or of another format version is made again from the profile, never served; the profile itself is never
+/// touched (docs/digest.md).
+/// </summary>
+public sealed class UploadDigestTests
+{
+    private const string Analysis = "Flamewright.Server.Analysis.AnalysisService";
+
+    /// <summary>No default view built after the upload: the analysis under test is the first to read the upload.</summary>
+    private static readonly Dictionary<string, string> NothingAhead = new() { [nameof(ServerOptions.PrecomputeDefaultView)] = "false" };
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task An_analysis_reads_the_uploads_digest_and_not_its_profile() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync(NothingAhead);
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] profile = TestData.Bytes("cpu");
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (agent, profile));
+        Assert.NotNull(ProfileDigest.Read(await DigestAsync(server, taskId)));
+
+        // Behind the server's back, the stored profile becomes bytes no decoder reads.
+        await ExecuteAsync(server, "UPDATE uploads SET profile = X'00010203'");
+
+        Assert.Equal(Engine.Total(profile, "cpu"), await graphql.AnalyzedTotalAsync(taskId));
+    });
+
+    [Theory(Timeout = Spec.Timeout)]
+    [InlineData("HEAP", "heap", "inuse_space", "checksum")]
+    [InlineData("GOROUTINE", "goroutine", "goroutine", "format version")]
+    public Task A_damaged_digest_or_one_of_another_format_version_is_not_served_but_made_again_from_the_profile(
+        string pprofEvent, string profileName, string sampleType, string reason) => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync(NothingAhead);
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] profile = TestData.Bytes(profileName);
+        string taskId = await graphql.TaskWithUploadsAsync(pprofEvent, (agent, profile));
+        byte[] digest = await DigestAsync(server, taskId);
+        if (reason == "checksum")
+        {
+            digest[digest.Length / 2] ^= 0x5A;
+        }
+        else
+        {
+            digest[4] = ProfileDigest.FormatVersion + 1;
+        }
+
+        await ExecuteAsync(server, "UPDATE uploads SET digest = @d", digest);
+
+        long total = await graphql.AnalyzedTotalAsync(taskId);
+
+        Assert.Equal(Engine.Total(profile, sampleType), total);
+        Assert.Contains(server.Logs.Entries, e => e.Category == Analysis && e.Event.Id == 503 && e.Message.Contains(reason, StringComparison.Ordinal));
+        Assert.Contains(server.Logs.Entries, e => e.Category == Analysis && e.Event.Id == 504);
+        byte[] remade = await DigestAsync(server, taskId);
+        Assert.Equal(ProfileDigest.FormatVersion, remade[4]);
+        Assert.Equal(Engine.Tree(new FlameOptions { SampleType = sampleType }, profile).Count,
+            FlameTreeBuilder.Build(ProfileDigest.Read(remade), new FlameOptions { SampleType = sampleType }).Count);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Without_digests_at_upload_the_first_analysis_makes_and_stores_one_and_the_answer_is_the_same() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync(new Dictionary<string, string>(NothingAhead) { [nameof(ServerOptions.DigestUploads)] = "false" });
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] profile = TestData.Bytes("cpu");
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (agent, profile));
+        Assert.Empty(await DigestAsync(server, taskId));
+
+        long first = await graphql.AnalyzedTotalAsync(taskId);
+
+        Assert.Equal(Engine.Total(profile, "cpu"), first);
+        Assert.Contains(server.Logs.Entries, e => e.Category == Analysis && e.Event.Id == 504);
+        byte[] made = await DigestAsync(server, taskId);
+        FlameTree expected = Engine.Tree(new FlameOptions { SampleType = "cpu" }, profile);
+        Assert.Equal(expected.Count, FlameTreeBuilder.Build(ProfileDigest.Read(made), new FlameOptions { SampleType = "cpu" }).Count);
+        Assert.Equal(profile, await ProfileBytesAsync(server, taskId));
+    });
+
+    /// <summary>The stored digest of the task's only upload; empty when it has none.</summary>
+    private static async Task<byte[]> DigestAsync(TestServer server, string taskId) =>
+        await ScalarAsync(server, "SELECT digest FROM uploads WHERE task_id = @d", taskId) as byte[] ?? [];
+
+    private static async Task<byte[]> ProfileBytesAsync(TestServer server, string taskId) =>
+        (byte[])(await ScalarAsync(server, "SELECT profile FROM uploads WHERE task_id = @d", taskId))!;
+
+    private static async Task ExecuteAsync(TestServer server, string sql, object? value = null) =>
+        await ScalarAsync(server, sql, value);
+
+    private static async Task<object?> ScalarAsync(TestServer server, string sql, object? value)
+    {
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataDir, SqliteProfilingStore.FileName)};Pooling=False");
+        await connection.OpenAsync();
+        await using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        if (value is not null)
+        {
+            command.Parameters.AddWithValue("@d", value);
+        }
+
+        object? result = await command.ExecuteScalarAsync();
+        return result is DBNull ? null : result;
+    }
+}
