@@ -109,13 +109,11 @@ internal sealed class LargeProfileGenerator
 
                 stacks++;
                 // Counts are heavy-tailed: most stacks were seen a few times, some thousands of times.
-                long count = 1 + (long)Math.Pow(_random.NextDouble(), 6) * 5000;
+                long count = 1 + (long)(Math.Pow(_random.NextDouble(), 6) * 5000);
                 // One in three stacks also appears under pprof labels: a separate record, as runtime/pprof writes it.
                 // Drawn before anything is added, so that every replica walks the same stacks in the same order.
                 int labelled = _random.Next(3) == 0 ? 1 + _random.Next(2) : 0;
-                // A replica's fleet rate has the heavy tail the count above means to have (the cast there binds
-                // before the multiplication, so Generate's counts are all 1; left as is, Generate's bytes are pinned
-                // by the figures in README.md).
+                // A replica's fleet rate has the same heavy tail, drawn from its own sequence.
                 double fleetRate = _replica is null ? 0 : 1 + Math.Pow(_fleetRates.NextDouble(), 6) * 5000;
                 AddRecord(leafFirst, count, labelSets[0], values, fleetRate);
                 if (labelled > 0)

@@ -22,9 +22,10 @@ public sealed class FlameTree
 
     internal FlameTree(
         ValueType sampleType, FrameGranularity granularity, string[] frameNames, int[] frames, int[] parents,
-        int[] depths, int[] subtreeEnds, long[] totals, long[] selfs)
+        int[] depths, int[] subtreeEnds, long[] totals, long[] selfs, long absoluteTotal)
     {
         SampleType = sampleType;
+        AbsoluteTotal = absoluteTotal;
         Granularity = granularity;
         _frameNames = frameNames;
         _frames = frames;
@@ -36,6 +37,18 @@ public sealed class FlameTree
     }
 
     public ValueType SampleType { get; }
+
+    /// <summary>
+    /// The sum of absolute sample values over every sample of the profiles, kept by focus and ignore or not: what
+    /// <c>go tool pprof</c> takes as 100% (<see cref="TopTable.AbsoluteTotal"/>).
+    /// </summary>
+    public long AbsoluteTotal { get; }
+
+    /// <summary>Per node, the index of its frame's name among <see cref="FrameNames"/> (-1 for the root).</summary>
+    internal ReadOnlySpan<int> NodeFrames => _frames;
+
+    /// <summary>The distinct frame names, each once.</summary>
+    internal ReadOnlySpan<string> FrameNames => _frameNames;
 
     /// <summary>
     /// About the memory the tree holds: six values per node and its distinct frame names, for a cache to weigh it by.

@@ -258,7 +258,8 @@ public static class FlameTreeBuilder
             }
 
             return new FlameTree(
-                stacks.SampleType, stacks.Frames.Granularity, stacks.Frames.Names.ToArray(), nodeFrames, newParents, depths, ends, totals, newSelf);
+                stacks.SampleType, stacks.Frames.Granularity, stacks.Frames.Names.ToArray(), nodeFrames, newParents, depths, ends, totals, newSelf,
+                stacks.AbsoluteTotal);
         }
 
         private static int[] NameRanks(ReadOnlySpan<string> names)

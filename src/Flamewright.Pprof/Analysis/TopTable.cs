@@ -82,6 +82,59 @@ public sealed class TopTable
             }
         }
 
+        return new TopTable(stacks.SampleType, stacks.Total, stacks.AbsoluteTotal, Sorted(entries));
+    }
+
+    /// <summary>
+    /// The top table of the samples <paramref name="tree"/> was built from, with the same options: equal to
+    /// <see cref="Build(IReadOnlyList{Profile}, FlameOptions?)"/> on them, in a walk of the tree's nodes instead of the
+    /// samples' stacks. A frame's flat is the self of its nodes; its cum is the total of its nodes with no ancestor of
+    /// the same frame, since each stack through the frame passes through exactly one such node.
+    /// </summary>
+    public static TopTable Build(FlameTree tree)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        ReadOnlySpan<int> frames = tree.NodeFrames;
+        var flat = new long[tree.FrameNames.Length];
+        var cum = new long[flat.Length];
+        var onPath = new int[flat.Length];
+        var seen = new bool[flat.Length];
+        // The frames of the path from the root to the node being visited: a node leaves the path when the walk
+        // passes its subtree's end.
+        var path = new GrowableArray<int>(128);
+        for (int node = 1; node < frames.Length; node++)
+        {
+            while (path.Count > 0 && tree.SubtreeEnd(path.AsSpan()[^1]) <= node)
+            {
+                onPath[frames[path.AsSpan()[^1]]]--;
+                path.SetCount(path.Count - 1);
+            }
+
+            int frame = frames[node];
+            seen[frame] = true;
+            flat[frame] += tree.SelfOf(node);
+            if (onPath[frame]++ == 0)
+            {
+                cum[frame] += tree.TotalOf(node);
+            }
+
+            path.Add(node);
+        }
+
+        var entries = new List<TopEntry>(flat.Length);
+        for (int f = 0; f < flat.Length; f++)
+        {
+            if (seen[f])
+            {
+                entries.Add(new TopEntry(tree.FrameNames[f], flat[f], cum[f]));
+            }
+        }
+
+        return new TopTable(tree.SampleType, tree.Total, tree.AbsoluteTotal, Sorted(entries));
+    }
+
+    private static TopEntry[] Sorted(List<TopEntry> entries)
+    {
         entries.Sort(static (a, b) =>
         {
             int byFlat = Magnitude.Abs(b.Flat).CompareTo(Magnitude.Abs(a.Flat));
@@ -93,6 +146,6 @@ public sealed class TopTable
             int byName = string.CompareOrdinal(a.Name, b.Name);
             return byName != 0 ? byName : Magnitude.Abs(b.Cum).CompareTo(Magnitude.Abs(a.Cum));
         });
-        return new TopTable(stacks.SampleType, stacks.Total, stacks.AbsoluteTotal, [.. entries]);
+        return [.. entries];
     }
 }

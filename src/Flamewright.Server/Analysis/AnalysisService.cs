@@ -35,6 +35,7 @@ public sealed partial class AnalysisService : IDisposable
     private readonly ServerOptions _options;
     private readonly MemoryCache _results;
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _resultKeysByTask = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<object>>> _building = new(StringComparer.Ordinal);
 
     private readonly ILogger<AnalysisService> _logger;
     private readonly CancellationTokenSource _stopping = new();
@@ -148,14 +149,19 @@ public sealed partial class AnalysisService : IDisposable
             return strict ? throw NothingUploaded(request.TaskId) : null;
         }
 
-        return await CachedAsync("tree", task, uploads, request, (selection, options) =>
+        return await CachedAsync("tree", task, uploads, request, async () =>
         {
-            FlameTree tree = FlameTreeBuilder.Build(selection.Profiles, options);
+            var selection = new SelectedProfiles(task, uploads, await DecodeAllAsync(uploads, cancellationToken).ConfigureAwait(false));
+            FlameOptions options = BoundedOptionsFor(selection, request, budget, cancellationToken);
+            FlameTree tree = Run(() => FlameTreeBuilder.Build(selection.Profiles, options));
             return (new TreeResult(tree, Describe(selection, options)), tree.ApproximateBytes);
-        }, budget, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The top table of the selection (every instance named must have uploaded), cached as <see cref="TreeAsync"/> is.</summary>
+    /// <summary>
+    /// The top table of the selection (every instance named must have uploaded), read off the selection's tree (cached,
+    /// or built and cached, so that the graph and the table of one look cost one build) and cached as the tree is.
+    /// </summary>
     public async Task<TopResult> TopAsync(AnalysisRequest request, MatchBudget budget, CancellationToken cancellationToken)
     {
         (ProfilingTask task, IReadOnlyList<UploadInfo> uploads) = await SelectAsync(request.TaskId, request.InstanceIds, requireEvery: true, cancellationToken).ConfigureAwait(false);
@@ -164,12 +170,13 @@ public sealed partial class AnalysisService : IDisposable
             throw NothingUploaded(request.TaskId);
         }
 
-        return await CachedAsync("top", task, uploads, request, (selection, options) =>
+        return await CachedAsync("top", task, uploads, request, async () =>
         {
-            TopTable top = TopTable.Build(selection.Profiles, options);
+            TreeResult tree = (await TreeAsync(request, strict: true, budget, cancellationToken).ConfigureAwait(false))!;
+            TopTable top = TopTable.Build(tree.Tree);
             // A row holds its name (shared with the tree's frames), two values and an object's overhead.
-            return (new TopResult(top, Describe(selection, options)), 64L * (top.Entries.Count + 1));
-        }, budget, cancellationToken).ConfigureAwait(false);
+            return (new TopResult(top, tree.SampleType), 64L * (top.Entries.Count + 1));
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -281,26 +288,47 @@ public sealed partial class AnalysisService : IDisposable
     }
 
     /// <summary>
-    /// The cached result of <paramref name="kind"/> for this selection, or <paramref name="build"/> run on the
-    /// decoded uploads (bounded by <paramref name="budget"/> and <paramref name="cancellationToken"/>) and kept,
-    /// weighed by the bytes it returns.
+    /// The cached result of <paramref name="kind"/> for this selection, or <paramref name="build"/>'s, kept and weighed
+    /// by the bytes it returns. Requests for the same result at the same time share one build (the page asks for a
+    /// graph and a table at once, and both need the tree); one whose sharer was cancelled builds again for itself.
     /// </summary>
     private async Task<T> CachedAsync<T>(
         string kind, ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request,
-        Func<SelectedProfiles, FlameOptions, (T Result, long Bytes)> build, MatchBudget budget, CancellationToken cancellationToken)
+        Func<Task<(T Result, long Bytes)>> build, CancellationToken cancellationToken)
         where T : class
     {
         string key = ResultKey(kind, task, uploads, request);
-        if (_results.TryGetValue(key, out T? cached) && cached is not null)
+        while (true)
         {
-            return cached;
-        }
+            if (_results.TryGetValue(key, out T? cached) && cached is not null)
+            {
+                return cached;
+            }
 
-        var selection = new SelectedProfiles(task, uploads, await DecodeAllAsync(uploads, cancellationToken).ConfigureAwait(false));
-        (T result, long bytes) = Run(() => build(selection, BoundedOptionsFor(selection, request, budget, cancellationToken)));
-        _resultKeysByTask.GetOrAdd(task.Id, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal)).TryAdd(key, 0);
-        _results.Set(key, result, new MemoryCacheEntryOptions { Size = Math.Max(1, bytes), SlidingExpiration = CacheIdleTime });
-        return result;
+            var mine = new Lazy<Task<object>>(async () =>
+            {
+                try
+                {
+                    (T result, long bytes) = await build().ConfigureAwait(false);
+                    _resultKeysByTask.GetOrAdd(task.Id, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal)).TryAdd(key, 0);
+                    _results.Set(key, result, new MemoryCacheEntryOptions { Size = Math.Max(1, bytes), SlidingExpiration = CacheIdleTime });
+                    return result;
+                }
+                finally
+                {
+                    _building.TryRemove(key, out _);
+                }
+            });
+            Lazy<Task<object>> shared = _building.GetOrAdd(key, mine);
+            try
+            {
+                return (T)await shared.Value.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (shared != mine && !cancellationToken.IsCancellationRequested)
+            {
+                // The request that was building it left; this one still wants the result.
+            }
+        }
     }
 
     /// <summary>
