@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Numerics;
-using System.Runtime.InteropServices;
 using System.Text;
 using Flamewright.Pprof.Decoding;
 using Flamewright.Pprof.Model;
@@ -24,17 +21,14 @@ public static class ProfileDigest
     /// <summary>The format this build writes and reads; a digest of another version is rebuilt, never read.</summary>
     public const ushort FormatVersion = 1;
 
-    /// <summary>"FWDG": the first bytes of every digest.</summary>
+    /// <summary>"FWDG": the first bytes of every profile digest.</summary>
     private const uint Magic = 0x47445746;
-
-    /// <summary>Magic (4), version (2), reserved (2), body length (8), CRC-32C of the body (4).</summary>
-    private const int HeaderBytes = 20;
 
     /// <summary>Writes the digest of <paramref name="profile"/>.</summary>
     public static byte[] Write(Profile profile)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        var body = new DigestWriter(profile.DecodedBytes > 0 ? (int)Math.Min(profile.DecodedBytes / 4, 1 << 26) : 4096);
+        var body = new VarintWriter(profile.DecodedBytes > 0 ? (int)Math.Min(profile.DecodedBytes / 4, 1 << 26) : 4096);
         var strings = new Dictionary<string, int>(StringComparer.Ordinal);
         var stringList = new List<string>();
         int S(string? value)
@@ -56,7 +50,7 @@ public static class ProfileDigest
         }
 
         // The parts that name strings are written to a second buffer first, so that the string table can lead.
-        var parts = new DigestWriter(body.Capacity);
+        var parts = new VarintWriter(body.Capacity);
         ReadOnlySpan<ValueType> types = profile.SampleTypes;
         parts.Count(types.Length);
         foreach (ValueType type in types)
@@ -129,21 +123,14 @@ public static class ProfileDigest
         }
 
         body.Raw(parts.Written);
-        ReadOnlySpan<byte> written = body.Written;
-        var digest = new byte[HeaderBytes + written.Length];
-        BinaryPrimitives.WriteUInt32LittleEndian(digest, Magic);
-        BinaryPrimitives.WriteUInt16LittleEndian(digest.AsSpan(4), FormatVersion);
-        BinaryPrimitives.WriteInt64LittleEndian(digest.AsSpan(8), written.Length);
-        written.CopyTo(digest.AsSpan(HeaderBytes));
-        BinaryPrimitives.WriteUInt32LittleEndian(digest.AsSpan(16), Checksum(digest.AsSpan(HeaderBytes)));
-        return digest;
+        return DigestFrame.Wrap(Magic, FormatVersion, body.Written);
     }
 
     /// <summary>
     /// Writes the distinct stacks sorted root first, each as how many root-side locations it shares with the one
     /// before, how many follow, and those (location index plus one); returns the old index of each written stack.
     /// </summary>
-    private static int[] WriteStacks(Profile profile, DigestWriter output)
+    private static int[] WriteStacks(Profile profile, VarintWriter output)
     {
         int count = profile.StackCount;
         var starts = new int[count + 1];
@@ -194,7 +181,7 @@ public static class ProfileDigest
     /// Writes the samples ordered by their stack's new index: each as the step from the previous sample's stack, its
     /// label set (0 for none) and its values; the distinct label sets first.
     /// </summary>
-    private static void WriteSamples(Profile profile, int[] order, DigestWriter output, Func<string?, int> strings)
+    private static void WriteSamples(Profile profile, int[] order, VarintWriter output, Func<string?, int> strings)
     {
         var newIndex = new int[order.Length];
         for (int i = 0; i < order.Length; i++)
@@ -224,7 +211,7 @@ public static class ProfileDigest
 
 
         var labelSets = new Dictionary<string, int>(StringComparer.Ordinal);
-        var labelSetBytes = new DigestWriter(256);
+        var labelSetBytes = new VarintWriter(256);
         var sampleLabelSet = new int[sampleStacks.Length];
         var key = new StringBuilder();
         for (int i = 0; i < sampleLabelSet.Length; i++)
@@ -290,29 +277,7 @@ public static class ProfileDigest
     /// <exception cref="DigestException">Not a digest, another format version, a checksum that does not match, or bytes that do not read.</exception>
     public static Profile Read(ReadOnlySpan<byte> digest)
     {
-        if (digest.Length < HeaderBytes || BinaryPrimitives.ReadUInt32LittleEndian(digest) != Magic)
-        {
-            throw new DigestException("not a profile digest");
-        }
-
-        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(digest[4..]);
-        if (version != FormatVersion)
-        {
-            throw new DigestException($"digest format version {version}, this build reads {FormatVersion}") { IsOtherVersion = true };
-        }
-
-        long length = BinaryPrimitives.ReadInt64LittleEndian(digest[8..]);
-        if (length != digest.Length - HeaderBytes)
-        {
-            throw new DigestException($"digest body of {digest.Length - HeaderBytes} bytes, its header says {length}");
-        }
-
-        ReadOnlySpan<byte> body = digest[HeaderBytes..];
-        if (Checksum(body) != BinaryPrimitives.ReadUInt32LittleEndian(digest[16..]))
-        {
-            throw new DigestException("digest checksum does not match its bytes");
-        }
-
+        ReadOnlySpan<byte> body = DigestFrame.Unwrap(digest, Magic, FormatVersion, "profile digest");
         try
         {
             return new DigestReader(body).ReadProfile(digest.Length);
@@ -323,28 +288,9 @@ public static class ProfileDigest
         }
     }
 
-    /// <summary>CRC-32C (the processor's instruction where it has one), over 8 bytes at a time.</summary>
-    private static uint Checksum(ReadOnlySpan<byte> bytes)
-    {
-        uint crc = ~0u;
-        ReadOnlySpan<ulong> words = MemoryMarshal.Cast<byte, ulong>(bytes);
-        foreach (ulong word in words)
-        {
-            crc = BitOperations.Crc32C(crc, BitConverter.IsLittleEndian ? word : BinaryPrimitives.ReverseEndianness(word));
-        }
-
-        foreach (byte b in bytes[(words.Length * 8)..])
-        {
-            crc = BitOperations.Crc32C(crc, b);
-        }
-
-        return ~crc;
-    }
-
     private ref struct DigestReader(ReadOnlySpan<byte> bytes)
     {
-        private readonly ReadOnlySpan<byte> _bytes = bytes;
-        private int _position;
+        private VarintReader _in = new(bytes);
         private string[] _strings = [];
 
         public Profile ReadProfile(long digestBytes)
@@ -352,9 +298,7 @@ public static class ProfileDigest
             _strings = new string[Count() + 1];
             for (int i = 1; i < _strings.Length; i++)
             {
-                int length = Count();
-                _strings[i] = Encoding.UTF8.GetString(_bytes.Slice(_position, length));
-                _position += length;
+                _strings[i] = _in.Utf8();
             }
 
             var parts = new ProfileParts { StringTable = ["", .. _strings.AsSpan(1)] };
@@ -418,10 +362,7 @@ public static class ProfileDigest
             parts.Lines = lines.ToArray();
             parts.Stacks = ReadStacks(locations.Length);
             ReadSamples(parts, types.Length);
-            if (_position != _bytes.Length)
-            {
-                throw new DigestException($"digest has {_bytes.Length - _position} bytes after its samples");
-            }
+            _in.End("its samples");
 
             // What the model holds: the text of the digest (names), its expanded stacks and its arrays.
             parts.DecodedBytes = digestBytes + parts.Stacks.HeldBytes + (long)parts.SampleCount * (4 + 8 * types.Length)
@@ -432,7 +373,7 @@ public static class ProfileDigest
         private StackTable ReadStacks(int locationCount)
         {
             int count = Count();
-            var table = StackTable.ForDistinct(count, Math.Min(_bytes.Length - _position, 1 << 28) * 2);
+            var table = StackTable.ForDistinct(count, Math.Min(_in.Remaining, 1 << 28) * 2);
             var path = new GrowableArray<int>(128);
             byte[] buffer = new byte[1024];
             for (int s = 0; s < count; s++)
@@ -541,47 +482,13 @@ public static class ProfileDigest
             parts.SampleCount = count;
         }
 
-        private ulong Unsigned()
-        {
-            ulong value = 0;
-            int shift = 0;
-            byte b;
-            do
-            {
-                if (shift > 63)
-                {
-                    throw new DigestException("digest varint longer than 10 bytes");
-                }
+        private ulong Unsigned() => _in.Unsigned();
 
-                b = _bytes[_position++];
-                value |= (ulong)(b & 0x7F) << shift;
-                shift += 7;
-            }
-            while (b >= 0x80);
-            return value;
-        }
+        private long Signed() => _in.Signed();
 
-        private long Signed()
-        {
-            ulong zigzag = Unsigned();
-            return (long)(zigzag >> 1) ^ -(long)(zigzag & 1);
-        }
+        private int Count() => _in.Count();
 
-        /// <summary>A count of things that follow: each takes a byte at least, so none exceeds what is left.</summary>
-        private int Count()
-        {
-            ulong value = Unsigned();
-            return value > (ulong)(_bytes.Length - _position + 1)
-                ? throw new DigestException($"digest count {value} exceeds its remaining {_bytes.Length - _position} bytes")
-                : (int)value;
-        }
-
-        /// <summary>A number below <paramref name="limit"/>.</summary>
-        private int Index(int limit)
-        {
-            ulong value = Unsigned();
-            return value >= (ulong)limit ? throw new DigestException($"digest index {value} is not below {limit}") : (int)value;
-        }
+        private int Index(int limit) => _in.Index(limit);
 
         private string? NullableText()
         {
@@ -590,40 +497,6 @@ public static class ProfileDigest
         }
 
         private string Text() => NullableText() ?? "";
-    }
-
-    /// <summary>Varints, as protobuf writes them, into a growing buffer.</summary>
-    private sealed class DigestWriter(int capacity)
-    {
-        private GrowableArray<byte> _bytes = new(Math.Max(capacity, 256));
-
-        public int Capacity => _bytes.Items.Length;
-
-        public ReadOnlySpan<byte> Written => _bytes.AsSpan();
-
-        public void Unsigned(ulong value)
-        {
-            while (value >= 0x80)
-            {
-                _bytes.Add((byte)(value | 0x80));
-                value >>= 7;
-            }
-
-            _bytes.Add((byte)value);
-        }
-
-        public void Signed(long value) => Unsigned((ulong)((value << 1) ^ (value >> 63)));
-
-        public void Count(int value) => Unsigned((ulong)value);
-
-        public void Text(string value)
-        {
-            byte[] utf8 = Encoding.UTF8.GetBytes(value);
-            Count(utf8.Length);
-            _bytes.AddRange(utf8);
-        }
-
-        public void Raw(ReadOnlySpan<byte> bytes) => _bytes.AddRange(bytes);
     }
 }
 

@@ -66,13 +66,14 @@ public sealed partial class AnalysisService : IDisposable
     /// <exception cref="AnalysisException">Unknown task, or an instance named that uploaded nothing.</exception>
     public async Task<SelectedProfiles> LoadAsync(string taskId, IReadOnlyList<string>? instanceIds, bool requireEvery, CancellationToken cancellationToken)
     {
-        (ProfilingTask task, IReadOnlyList<UploadInfo> chosen) = await SelectAsync(taskId, instanceIds, requireEvery, cancellationToken).ConfigureAwait(false);
+        (ProfilingTask task, IReadOnlyList<UploadInfo> chosen, _) = await SelectAsync(taskId, instanceIds, requireEvery, cancellationToken).ConfigureAwait(false);
         return new SelectedProfiles(task, chosen, await DecodeAllAsync(chosen, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>The task and the uploads of the selected instances (all, when none is named), read from the store without decoding any.</summary>
     /// <exception cref="AnalysisException">Unknown task, or (<paramref name="requireEvery"/>) an instance named that uploaded nothing.</exception>
-    private async Task<(ProfilingTask Task, IReadOnlyList<UploadInfo> Uploads)> SelectAsync(
+    /// <returns>The task, the chosen uploads, and whether they are every upload of the task.</returns>
+    private async Task<(ProfilingTask Task, IReadOnlyList<UploadInfo> Uploads, bool Whole)> SelectAsync(
         string taskId, IReadOnlyList<string>? instanceIds, bool requireEvery, CancellationToken cancellationToken)
     {
         ProfilingTask task = await _store.FindTaskAsync(taskId, cancellationToken).ConfigureAwait(false)
@@ -101,7 +102,7 @@ public sealed partial class AnalysisService : IDisposable
             }
         }
 
-        return (task, chosen);
+        return (task, chosen, chosen.Count == uploads.Count);
     }
 
     /// <summary>The options for an analysis: the event's natural sample type unless another is asked for.</summary>
@@ -143,7 +144,7 @@ public sealed partial class AnalysisService : IDisposable
     /// </summary>
     public async Task<TreeResult?> TreeAsync(AnalysisRequest request, bool strict, MatchBudget budget, CancellationToken cancellationToken)
     {
-        (ProfilingTask task, IReadOnlyList<UploadInfo> uploads) = await SelectAsync(request.TaskId, request.InstanceIds, strict, cancellationToken).ConfigureAwait(false);
+        (ProfilingTask task, IReadOnlyList<UploadInfo> uploads, bool whole) = await SelectAsync(request.TaskId, request.InstanceIds, strict, cancellationToken).ConfigureAwait(false);
         if (uploads.Count == 0)
         {
             return strict ? throw NothingUploaded(request.TaskId) : null;
@@ -151,12 +152,99 @@ public sealed partial class AnalysisService : IDisposable
 
         return await CachedAsync("tree", task, uploads, request, async () =>
         {
+            string? viewKey = whole && IsDefaultView(request, task) && _options.MaxStoredViewMegabytes > 0
+                ? ViewKey(ResultKey("tree", task, uploads, request))
+                : null;
+            if (viewKey is not null && await KeptViewAsync(task, uploads, viewKey, cancellationToken).ConfigureAwait(false) is TreeResult kept)
+            {
+                return (kept, kept.Tree.ApproximateBytes);
+            }
+
             var selection = new SelectedProfiles(task, uploads, await DecodeAllAsync(uploads, cancellationToken).ConfigureAwait(false));
             FlameOptions options = BoundedOptionsFor(selection, request, budget, cancellationToken);
             FlameTree tree = Run(() => FlameTreeBuilder.Build(selection.Profiles, options));
+            if (viewKey is not null)
+            {
+                await KeepViewAsync(task, viewKey, tree).ConfigureAwait(false);
+            }
+
             return (new TreeResult(tree, Describe(selection, options)), tree.ApproximateBytes);
         }, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The task's default view: no instance left out, the event's sample type (named or not), functions, no patterns.
+    /// Its tree is kept in storage (<see cref="ServerOptions.MaxStoredViewMegabytes"/>), so that the first look after a
+    /// restart, or on another node, reads it instead of building it.
+    /// </summary>
+    private static bool IsDefaultView(AnalysisRequest request, ProfilingTask task) =>
+        request.Granularity == FrameGranularity.Function && string.IsNullOrEmpty(request.Focus) && string.IsNullOrEmpty(request.Ignore)
+        && (request.SampleType is null || request.SampleType == task.Event.NaturalSampleType());
+
+    /// <summary>A kept view's key: a hash of its result key, which names the uploads (and their times) it was built from.</summary>
+    private static string ViewKey(string resultKey) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(resultKey)));
+
+    /// <summary>
+    /// The default view kept in storage for these uploads, or <c>null</c> (none kept, or one that does not read, which
+    /// is logged and built again). Its sample type is described from the uploads' stored summary.
+    /// </summary>
+    private async Task<TreeResult?> KeptViewAsync(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string viewKey, CancellationToken cancellationToken)
+    {
+        List<(string Type, string Unit)>? types = SummarySampleTypes(uploads[0]);
+        byte[]? kept = types is null ? null : await _store.ReadViewAsync(task.Id, viewKey, cancellationToken).ConfigureAwait(false);
+        if (kept is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            FlameTree tree = TreeDigest.Read(kept);
+            int index = types!.FindIndex(t => t.Type == tree.SampleType.Type && t.Unit == tree.SampleType.Unit);
+            return index < 0 ? null : new TreeResult(tree, new SampleTypeInfo(index, tree.SampleType.Type, tree.SampleType.Unit, IsDefault: true));
+        }
+        catch (DigestException e)
+        {
+            LogViewUnreadable(_logger, task.Id, new Hosting.LogText(e.Message));
+            return null;
+        }
+    }
+
+    /// <summary>Keeps a default view's tree in storage, unless it is larger than allowed; a failure is logged and costs the next node a build.</summary>
+    private async Task KeepViewAsync(ProfilingTask task, string viewKey, FlameTree tree)
+    {
+        try
+        {
+            byte[] view = TreeDigest.Write(tree);
+            if (view.Length > _options.MaxStoredViewMegabytes * 1024L * 1024)
+            {
+                LogViewTooLarge(_logger, task.Id, view.Length, _options.MaxStoredViewMegabytes);
+                return;
+            }
+
+            await _store.SaveViewAsync(task.Id, viewKey, view, CancellationToken.None).ConfigureAwait(false);
+            LogViewKept(_logger, task.Id, view.Length);
+        }
+#pragma warning disable CA1031 // The tree is built and will be answered; keeping it is an extra.
+        catch (Exception e) when (e is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            LogViewNotKept(_logger, task.Id, new Hosting.LogText(e.Message));
+        }
+    }
+
+    [LoggerMessage(EventId = 506, Level = LogLevel.Information, Message = "Task {TaskId}: default view kept in storage ({Bytes} bytes)")]
+    private static partial void LogViewKept(ILogger logger, string taskId, int bytes);
+
+    [LoggerMessage(EventId = 507, Level = LogLevel.Information, Message = "Task {TaskId}: default view of {Bytes} bytes not kept in storage, over MaxStoredViewMegabytes ({Megabytes})")]
+    private static partial void LogViewTooLarge(ILogger logger, string taskId, int bytes, int megabytes);
+
+    [LoggerMessage(EventId = 508, Level = LogLevel.Warning, Message = "Task {TaskId}: the default view could not be kept in storage: {Reason}")]
+    private static partial void LogViewNotKept(ILogger logger, string taskId, Hosting.LogText reason);
+
+    [LoggerMessage(EventId = 509, Level = LogLevel.Warning, Message = "Task {TaskId}: the default view kept in storage cannot be read ({Reason}); building it again")]
+    private static partial void LogViewUnreadable(ILogger logger, string taskId, Hosting.LogText reason);
 
     /// <summary>
     /// The top table of the selection (every instance named must have uploaded), read off the selection's tree (cached,
@@ -164,7 +252,7 @@ public sealed partial class AnalysisService : IDisposable
     /// </summary>
     public async Task<TopResult> TopAsync(AnalysisRequest request, MatchBudget budget, CancellationToken cancellationToken)
     {
-        (ProfilingTask task, IReadOnlyList<UploadInfo> uploads) = await SelectAsync(request.TaskId, request.InstanceIds, requireEvery: true, cancellationToken).ConfigureAwait(false);
+        (ProfilingTask task, IReadOnlyList<UploadInfo> uploads, _) = await SelectAsync(request.TaskId, request.InstanceIds, requireEvery: true, cancellationToken).ConfigureAwait(false);
         if (uploads.Count == 0)
         {
             throw NothingUploaded(request.TaskId);
@@ -225,7 +313,7 @@ public sealed partial class AnalysisService : IDisposable
     /// <exception cref="AnalysisException">Unknown task.</exception>
     public async Task<IReadOnlyList<SampleTypeInfo>?> SampleTypesFromSummaryAsync(string taskId, CancellationToken cancellationToken)
     {
-        (ProfilingTask task, IReadOnlyList<UploadInfo> uploads) = await SelectAsync(taskId, null, requireEvery: false, cancellationToken).ConfigureAwait(false);
+        (ProfilingTask task, IReadOnlyList<UploadInfo> uploads, _) = await SelectAsync(taskId, null, requireEvery: false, cancellationToken).ConfigureAwait(false);
         if (uploads.Count == 0)
         {
             return [];

@@ -283,6 +283,13 @@ public sealed class ServerOptions
     public bool DigestUploads { get; set; } = true;
 
     /// <summary>
+    /// Largest default view (a task's flame tree over every instance, its event's sample type, functions) kept in
+    /// storage once built, in MiB of tree digest (docs/digest.md): a restarted server or another node then reads it
+    /// instead of building it. A tree of 1.5 M nodes takes about 8 MiB. 0 keeps none.
+    /// </summary>
+    public int MaxStoredViewMegabytes { get; set; } = 64;
+
+    /// <summary>
     /// Widest flame graph a view may be asked for, in pixels: an 8K screen at twice the pixel density is 15,360. A
     /// view holds at most this many frames per level of the graph, so the width bounds the answer.
     /// </summary>
@@ -386,6 +393,11 @@ public sealed class ServerOptions
         Positive(problems, nameof(MaxAnalysisElements), MaxAnalysisElements);
         Positive(problems, nameof(MaxViewWidthPixels), MaxViewWidthPixels);
         NotNegative(problems, nameof(AnalysisQueueSeconds), AnalysisQueueSeconds);
+        NotNegative(problems, nameof(MaxStoredViewMegabytes), MaxStoredViewMegabytes);
+        if (MaxStoredViewMegabytes > 1024)
+        {
+            problems.Add("MaxStoredViewMegabytes must be 1024 or less: a kept view is read whole");
+        }
 
         if (MaxDecompressedBytes is < 1 or > int.MaxValue)
         {

@@ -79,6 +79,15 @@ public interface IProfilingStore
     /// </summary>
     Task SaveDigestAsync(string taskId, string instanceId, long uploadedAt, byte[] digest, CancellationToken cancellationToken);
 
+    /// <summary>A view of a task kept by <see cref="SaveViewAsync"/> (a tree digest, docs/digest.md), or <c>null</c>.</summary>
+    Task<byte[]?> ReadViewAsync(string taskId, string viewKey, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Keeps a built view of a task (its default flame tree) for restarts and other nodes, replacing one of the same key.
+    /// A task's views are dropped whenever one of its instances uploads again, and with the task.
+    /// </summary>
+    Task SaveViewAsync(string taskId, string viewKey, byte[] view, CancellationToken cancellationToken);
+
     /// <summary>Deletes tasks created, and instances last seen, before <paramref name="cutoff"/>; returns the number of tasks.</summary>
     Task<int> DeleteExpiredAsync(long cutoff, CancellationToken cancellationToken);
 }

@@ -68,6 +68,16 @@ public abstract class SqlProfilingStore : IProfilingStore
     /// </summary>
     protected static string SchemaVersion2Digest(string binary) => $"ALTER TABLE uploads ADD COLUMN digest {binary};";
 
+    /// <summary>
+    /// Schema version 3: views of tasks kept for restarts and other nodes (a task's default flame tree, as a tree
+    /// digest), keyed by a hash of what they were built from. Frozen.
+    /// </summary>
+    protected static string SchemaVersion3Views(string binary) => $"""
+        CREATE TABLE task_views (
+            task_id TEXT NOT NULL, view_key TEXT NOT NULL, stored_at BIGINT NOT NULL, view {binary} NOT NULL,
+            PRIMARY KEY (task_id, view_key));
+        """;
+
     /// <summary>Where the data lives, for the startup line and errors: a file, or a server and database (never a password).</summary>
     public abstract string Location { get; }
 
@@ -288,6 +298,8 @@ public abstract class SqlProfilingStore : IProfilingStore
             ("task", upload.TaskId), ("instance", upload.InstanceId), ("name", upload.InstanceName), ("at", upload.UploadedAt),
             ("compressed", (long)upload.Profile.Length), ("decompressed", upload.DecompressedBytes), ("samples", upload.SampleCount),
             ("types", upload.SampleTypes), ("profile", upload.Profile), ("digest", upload.Digest)).ConfigureAwait(false);
+        // The task's kept views were built from the uploads before this one.
+        await ExecuteAsync(connection, transaction, "DELETE FROM task_views WHERE task_id = @task", cancellationToken, ("task", upload.TaskId)).ConfigureAwait(false);
         await InsertLogAsync(connection, transaction, finished, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -316,6 +328,22 @@ public abstract class SqlProfilingStore : IProfilingStore
             cancellationToken, ("digest", digest), ("task", taskId), ("instance", instanceId), ("at", uploadedAt)).ConfigureAwait(false);
     }
 
+    public async Task<byte[]?> ReadViewAsync(string taskId, string viewKey, CancellationToken cancellationToken) =>
+        (await QueryAsync("SELECT view FROM task_views WHERE task_id = @task AND view_key = @key",
+            r => (byte[])r.GetValue(0), cancellationToken, ("task", taskId), ("key", viewKey)).ConfigureAwait(false)).FirstOrNull();
+
+    public async Task SaveViewAsync(string taskId, string viewKey, byte[] view, CancellationToken cancellationToken)
+    {
+        using IDisposable writing = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        // Only for a task that still exists: a view saved as its task expires must not outlive it.
+        await ExecuteAsync(connection, null, """
+            INSERT INTO task_views (task_id, view_key, stored_at, view)
+            SELECT @task, @key, @now, @view WHERE EXISTS (SELECT 1 FROM tasks WHERE id = @task)
+            ON CONFLICT (task_id, view_key) DO UPDATE SET stored_at = @now, view = @view
+            """, cancellationToken, ("task", taskId), ("key", viewKey), ("now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), ("view", view)).ConfigureAwait(false);
+    }
+
     public async Task<int> DeleteExpiredAsync(long cutoff, CancellationToken cancellationToken)
     {
         using IDisposable writing = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
@@ -323,6 +351,7 @@ public abstract class SqlProfilingStore : IProfilingStore
         await using DbTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         const string Expired = "SELECT id FROM tasks WHERE create_time < @cutoff";
         await ExecuteAsync(connection, transaction, $"DELETE FROM uploads WHERE task_id IN ({Expired})", cancellationToken, ("cutoff", cutoff)).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, $"DELETE FROM task_views WHERE task_id IN ({Expired})", cancellationToken, ("cutoff", cutoff)).ConfigureAwait(false);
         await ExecuteAsync(connection, transaction, $"DELETE FROM task_logs WHERE task_id IN ({Expired})", cancellationToken, ("cutoff", cutoff)).ConfigureAwait(false);
         await ExecuteAsync(connection, transaction, $"DELETE FROM task_instances WHERE task_id IN ({Expired})", cancellationToken, ("cutoff", cutoff)).ConfigureAwait(false);
         int tasks = await ExecuteAsync(connection, transaction, "DELETE FROM tasks WHERE create_time < @cutoff", cancellationToken, ("cutoff", cutoff)).ConfigureAwait(false);

@@ -32,7 +32,7 @@ public sealed class ProfileDigestTests
         foreach (FrameGranularity granularity in new[] { FrameGranularity.Function, FrameGranularity.Line })
         {
             var options = new FlameOptions { SampleType = sampleType.ToString(System.Globalization.CultureInfo.InvariantCulture), Granularity = granularity };
-            AssertSameTree(FlameTreeBuilder.Build(profile, options), FlameTreeBuilder.Build(digested, options));
+            TreeInvariants.Same(FlameTreeBuilder.Build(profile, options), FlameTreeBuilder.Build(digested, options));
             AssertSameTop(TopTable.Build(profile, options), TopTable.Build(digested, options));
         }
     });
@@ -55,7 +55,7 @@ public sealed class ProfileDigestTests
         Assert.Equal(
             expected.Functions.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => (f.Key, f.Value.Flat, f.Value.Cum)),
             top.Entries.OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => (e.Name, e.Flat, e.Cum)));
-        AssertSameTree(FlameTreeBuilder.Build(Decoded(parts[0]), options), FlameTreeBuilder.Build(digested, options));
+        TreeInvariants.Same(FlameTreeBuilder.Build(Decoded(parts[0]), options), FlameTreeBuilder.Build(digested, options));
     });
 
     [Theory(Timeout = Spec.Timeout)]
@@ -187,18 +187,6 @@ public sealed class ProfileDigestTests
 
         samples.Sort(StringComparer.Ordinal);
         return samples;
-    }
-
-    private static void AssertSameTree(FlameTree expected, FlameTree actual)
-    {
-        Assert.Equal(expected.Count, actual.Count);
-        Assert.Equal(expected.SampleType, actual.SampleType);
-        for (int node = 0; node < expected.Count; node++)
-        {
-            Assert.Equal(
-                (expected.NameOf(node), expected.TotalOf(node), expected.SelfOf(node), expected.ParentOf(node), expected.DepthOf(node)),
-                (actual.NameOf(node), actual.TotalOf(node), actual.SelfOf(node), actual.ParentOf(node), actual.DepthOf(node)));
-        }
     }
 
     private static void AssertSameTop(TopTable expected, TopTable actual)

@@ -4,6 +4,18 @@ namespace Flamewright.Pprof.Tests.Support;
 
 internal static class TreeInvariants
 {
+    /// <summary>The two trees have the same nodes in the same order, node for node, and the same totals.</summary>
+    public static void Same(FlameTree expected, FlameTree actual)
+    {
+        Assert.Equal((expected.Count, expected.SampleType, expected.Granularity, expected.AbsoluteTotal), (actual.Count, actual.SampleType, actual.Granularity, actual.AbsoluteTotal));
+        for (int node = 0; node < expected.Count; node++)
+        {
+            Assert.Equal(
+                (expected.NameOf(node), expected.TotalOf(node), expected.SelfOf(node), expected.ParentOf(node), expected.DepthOf(node), expected.SubtreeEnd(node)),
+                (actual.NameOf(node), actual.TotalOf(node), actual.SelfOf(node), actual.ParentOf(node), actual.DepthOf(node), actual.SubtreeEnd(node)));
+        }
+    }
+
     /// <summary>total = self + Σ children at every node; pre-order numbering; siblings sorted by name.</summary>
     public static void Hold(FlameTree tree)
     {

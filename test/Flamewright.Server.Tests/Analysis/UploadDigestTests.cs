@@ -1,9 +1,7 @@
 using Flamewright.Pprof.Analysis;
 using Flamewright.Pprof.Digest;
 using Flamewright.Server.Configuration;
-using Flamewright.Server.Storage.Sqlite;
 using Flamewright.Server.Tests.Support;
-using Microsoft.Data.Sqlite;
 
 namespace Flamewright.Server.Tests.Analysis;
 
@@ -30,7 +28,7 @@ public sealed class UploadDigestTests
         Assert.NotNull(ProfileDigest.Read(await DigestAsync(server, taskId)));
 
         // Behind the server's back, the stored profile becomes bytes no decoder reads.
-        await ExecuteAsync(server, "UPDATE uploads SET profile = X'00010203'");
+        await server.DatabaseAsync("UPDATE uploads SET profile = X'00010203'");
 
         Assert.Equal(Engine.Total(profile, "cpu"), await graphql.AnalyzedTotalAsync(taskId));
     });
@@ -56,7 +54,7 @@ public sealed class UploadDigestTests
             digest[4] = ProfileDigest.FormatVersion + 1;
         }
 
-        await ExecuteAsync(server, "UPDATE uploads SET digest = @d", digest);
+        await server.DatabaseAsync("UPDATE uploads SET digest = @p", digest);
 
         long total = await graphql.AnalyzedTotalAsync(taskId);
 
@@ -91,26 +89,8 @@ public sealed class UploadDigestTests
 
     /// <summary>The stored digest of the task's only upload; empty when it has none.</summary>
     private static async Task<byte[]> DigestAsync(TestServer server, string taskId) =>
-        await ScalarAsync(server, "SELECT digest FROM uploads WHERE task_id = @d", taskId) as byte[] ?? [];
+        await server.DatabaseAsync("SELECT digest FROM uploads WHERE task_id = @p", taskId) as byte[] ?? [];
 
     private static async Task<byte[]> ProfileBytesAsync(TestServer server, string taskId) =>
-        (byte[])(await ScalarAsync(server, "SELECT profile FROM uploads WHERE task_id = @d", taskId))!;
-
-    private static async Task ExecuteAsync(TestServer server, string sql, object? value = null) =>
-        await ScalarAsync(server, sql, value);
-
-    private static async Task<object?> ScalarAsync(TestServer server, string sql, object? value)
-    {
-        await using var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataDir, SqliteProfilingStore.FileName)};Pooling=False");
-        await connection.OpenAsync();
-        await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = sql;
-        if (value is not null)
-        {
-            command.Parameters.AddWithValue("@d", value);
-        }
-
-        object? result = await command.ExecuteScalarAsync();
-        return result is DBNull ? null : result;
-    }
+        (byte[])(await server.DatabaseAsync("SELECT profile FROM uploads WHERE task_id = @p", taskId))!;
 }

@@ -17,7 +17,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     private const long Now = 1_750_000_000_000;
 
     /// <summary>The schema version this build migrates to.</summary>
-    private const int LatestVersion = 2;
+    private const int LatestVersion = 3;
 
     private readonly List<SqlProfilingStore> _opened = [];
 
@@ -79,7 +79,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     public Task Nodes_starting_together_on_an_empty_database_migrate_it_once_without_failing() => Spec.Run(async () =>
     {
         SqlProfilingStore[] nodes = [.. Enumerable.Range(0, 4).Select(_ => Node())];
-        await ExecuteRawAsync("DROP TABLE uploads; DROP TABLE task_logs; DROP TABLE task_instances; DROP TABLE tasks; DROP TABLE instances; DROP TABLE services; DROP TABLE schema_version");
+        await ExecuteRawAsync("DROP TABLE task_views; DROP TABLE uploads; DROP TABLE task_logs; DROP TABLE task_instances; DROP TABLE tasks; DROP TABLE instances; DROP TABLE services; DROP TABLE schema_version");
 
         await Task.WhenAll(nodes.Select(n => Task.Run(() => n.MigrateAsync(default))));
 
@@ -266,7 +266,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     public Task A_database_of_schema_version_1_gains_the_digest_column_and_keeps_its_uploads_without_digests() => Spec.Run(async () =>
     {
         string taskId = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!.Id;
-        await ExecuteRawAsync("ALTER TABLE uploads DROP COLUMN digest; DELETE FROM schema_version WHERE version > 1");
+        await ExecuteRawAsync("DROP TABLE task_views; ALTER TABLE uploads DROP COLUMN digest; DELETE FROM schema_version WHERE version > 1");
         await ExecuteRawAsync($"""
             INSERT INTO uploads (task_id, instance_id, instance_name, uploaded_at, compressed_bytes, decompressed_bytes, sample_count, sample_types, profile)
             VALUES ('{taskId}', '{s_instanceA}', 'provider1', {Now + 5}, 3, 9, 1, 'inuse_space/bytes', {HexLiteral([7, 8, 9])})
@@ -295,6 +295,29 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
         Assert.Equal(new StoredDigest(Now + 5, [1, 2, 3]), await Store.ReadDigestAsync(taskId, s_instanceA, default), DigestComparer);
         byte[] profile = (await Store.ReadUploadAsync(taskId, s_instanceA, default))!;
         Assert.Equal(RandomBytes(100, seed: 5), profile);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_kept_view_is_shared_by_nodes_and_dropped_when_an_instance_uploads_again_or_the_task_expires() => Spec.Run(async () =>
+    {
+        string taskId = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!.Id;
+        await Store.SaveUploadAsync(Upload(taskId, s_instanceA, Now + 5, RandomBytes(100, seed: 5)), Finished(taskId, s_instanceA, Now + 5), default);
+        byte[] view = RandomBytes(3 * 1024 * 1024, seed: 7);
+
+        await Store.SaveViewAsync(taskId, "key-1", view, default);
+        await Node().SaveViewAsync(taskId, "key-1", view, default);
+        await Store.SaveViewAsync("no-such-task", "key-1", view, default);
+
+        Assert.Equal(view, await Node().ReadViewAsync(taskId, "key-1", default));
+        Assert.Null(await Store.ReadViewAsync(taskId, "key-2", default));
+        Assert.Null(await Store.ReadViewAsync("no-such-task", "key-1", default));
+
+        await Store.SaveUploadAsync(Upload(taskId, s_instanceB, Now + 6, RandomBytes(100, seed: 6)), Finished(taskId, s_instanceB, Now + 6), default);
+        Assert.Null(await Store.ReadViewAsync(taskId, "key-1", default));
+
+        await Store.SaveViewAsync(taskId, "key-3", view, default);
+        await Store.DeleteExpiredAsync(Now + 1, default);
+        Assert.Null(await Store.ReadViewAsync(taskId, "key-3", default));
     });
 
     [Fact(Timeout = Spec.Timeout)]

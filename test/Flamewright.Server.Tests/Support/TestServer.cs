@@ -93,6 +93,26 @@ internal sealed class TestServer : IAsyncDisposable
     public Task<int> SweepExpiredAsync() =>
         Server.Services.GetServices<IHostedService>().OfType<RetentionService>().Single().SweepAsync(CancellationToken.None);
 
+    /// <summary>
+    /// Runs one SQL statement on the server's SQLite database directly, behind its back (<c>@p</c> is
+    /// <paramref name="parameter"/>), and returns the first column of the first row, <c>null</c> for none or NULL.
+    /// </summary>
+    public async Task<object?> DatabaseAsync(string sql, object? parameter = null)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source={Path.Combine(DataDir, Flamewright.Server.Storage.Sqlite.SqliteProfilingStore.FileName)};Pooling=False");
+        await connection.OpenAsync();
+        await using Microsoft.Data.Sqlite.SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        if (parameter is not null)
+        {
+            command.Parameters.AddWithValue("@p", parameter);
+        }
+
+        object? result = await command.ExecuteScalarAsync();
+        return result is DBNull ? null : result;
+    }
+
     public GoLikeAgent Agent(string service, string instance, string? token = null) => new(GrpcAddress, service, instance, token);
 
     public GraphQLClient GraphQL() => new(HttpAddress);

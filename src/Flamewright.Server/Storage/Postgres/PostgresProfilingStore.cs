@@ -62,6 +62,10 @@ public sealed class PostgresProfilingStore : SqlProfilingStore, IAsyncDisposable
             -- Read whole by every cold analysis: kept out of line and not compressed, so reading it costs no inflating.
             ALTER TABLE uploads ALTER COLUMN digest SET STORAGE EXTERNAL;
             """),
+        new Migration(3, "views of tasks kept for restarts and other nodes", SchemaVersion3Views("BYTEA") + """
+
+            ALTER TABLE task_views ALTER COLUMN view SET STORAGE EXTERNAL;
+            """),
     ];
 
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
