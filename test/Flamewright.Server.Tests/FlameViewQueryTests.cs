@@ -132,6 +132,31 @@ public sealed class FlameViewQueryTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task The_default_view_waits_until_no_upload_is_being_received_and_then_makes_the_uploads_digests() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GoLikeAgent busy = server.Agent("other-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        string taskId = await graphql.TaskTakenByAsync("CPU", agent);
+        string otherTask = await graphql.TaskTakenByAsync("HEAP", busy);
+        string analysis = typeof(AnalysisService).FullName!;
+
+        await busy.HangUpMidUploadAsync(otherTask, TestData.Bytes("heap"), async () =>
+        {
+            // Another upload is being received: the finished task's view waits for it.
+            Assert.Equal(Flamewright.Protocol.Pprof.PprofProfilingStatus.PprofProfilingSuccess, await agent.UploadAsync(taskId, TestData.Bytes("cpu")));
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Assert.DoesNotContain(server.Logs.Entries, e => e.Category == analysis && e.Event.Id == 500);
+            Assert.Null(await server.DatabaseAsync("SELECT digest FROM uploads WHERE task_id = @p", taskId));
+        });
+
+        await server.Logs.WaitForAsync(analysis, 500, TimeSpan.FromSeconds(30));
+        Assert.IsType<byte[]>(await server.DatabaseAsync("SELECT digest FROM uploads WHERE task_id = @p", taskId));
+        Assert.Equal(1L, await server.DatabaseAsync("SELECT COUNT(*) FROM task_views WHERE task_id = @p", taskId));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task A_sample_type_the_uploads_lack_is_refused_even_after_the_default_view_was_cached() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -31,6 +31,12 @@ internal static class PageBenchmark
           queryPprofTop(request: $r, limit: 300) { rowCount rows { name flat flatPercent cum cumPercent } } }
         """;
 
+    /// <summary>
+    /// How long a fresh server process runs before the cold request: a person does not arrive within milliseconds of a
+    /// start, and by then the server's warm-up (WarmUp) has compiled its code.
+    /// </summary>
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
+
     public static async Task<int> RunAsync(int instances, int stacks, int coldRuns, int warmRuns)
     {
         string work = ServerProcess.NewDataDirectory("page");
@@ -60,12 +66,17 @@ internal static class PageBenchmark
                     await agent.RegisterAsync();
                     await agent.UploadAsync(await agent.PollAsync() ?? throw new InvalidOperationException("no task"), files[i]);
                 }
+
+                await ServerProcess.WaitForKeptViewAsync(dataDirectory);
             }
 
             object request = new { taskId, instanceIds = Array.Empty<string>() };
-            bool hasView = await MeasureAsync("new page (queryPprofFlameView + 300 top rows)", dataDirectory, NewPage, new { r = request, w = Width, z = Array.Empty<string>() }, coldRuns, warmRuns, zoomRequest: request);
-            await MeasureAsync("old page (queryPprofAnalyze + every top row)", dataDirectory, OldPage, new { r = request }, coldRuns, warmRuns, zoomRequest: null);
-            await BrowserAsync(dataDirectory, taskId, coldRuns, warmRuns);
+            object newPage = new { r = request, w = Width, z = Array.Empty<string>() };
+            bool hasView = await MeasureAsync("new page (queryPprofFlameView + 300 top rows), nothing kept", dataDirectory, NewPage, newPage, coldRuns, warmRuns, zoomRequest: request, kept: false);
+            await MeasureAsync("new page (queryPprofFlameView + 300 top rows), default view kept", dataDirectory, NewPage, newPage, coldRuns, warmRuns, zoomRequest: null, kept: true);
+            await MeasureAsync("old page (queryPprofAnalyze + every top row), nothing kept", dataDirectory, OldPage, new { r = request }, coldRuns, warmRuns, zoomRequest: null, kept: false);
+            await BrowserAsync(dataDirectory, taskId, coldRuns, warmRuns, kept: false);
+            await BrowserAsync(dataDirectory, taskId, coldRuns, warmRuns, kept: true);
             if (!hasView)
             {
                 Console.WriteLine("this server has no queryPprofFlameView: only the old page was measured");
@@ -80,7 +91,7 @@ internal static class PageBenchmark
     }
 
     /// <summary>Cold runs in fresh processes, then warm runs (and zooms, for the new page) in the last one; false when the server refuses the query.</summary>
-    private static async Task<bool> MeasureAsync(string name, string dataDirectory, string query, object variables, int coldRuns, int warmRuns, object? zoomRequest)
+    private static async Task<bool> MeasureAsync(string name, string dataDirectory, string query, object variables, int coldRuns, int warmRuns, object? zoomRequest, bool kept)
     {
         var cold = new List<double>();
         var warm = new List<double>();
@@ -88,7 +99,13 @@ internal static class PageBenchmark
         long coldBytes = 0, zoomBytes = 0;
         for (int run = 0; run < coldRuns; run++)
         {
+            if (!kept)
+            {
+                await ServerProcess.ForgetKeptViewsAsync(dataDirectory);
+            }
+
             using ServerProcess server = await ServerProcess.StartServerAsync(dataDirectory);
+            await Task.Delay(Settle);
             using var graphql = new GraphQLPoster(server.HttpAddress!);
             (byte[] body, TimeSpan elapsed) = await graphql.TimedPostAsync(query, variables);
             try
@@ -139,7 +156,7 @@ internal static class PageBenchmark
     /// row on screen, in a fresh server process (cold) and after reloads (warm). The same selectors exist in the
     /// page before and after the view, so a build from before it is measured the same way.
     /// </summary>
-    private static async Task BrowserAsync(string dataDirectory, string taskId, int coldRuns, int warmRuns)
+    private static async Task BrowserAsync(string dataDirectory, string taskId, int coldRuns, int warmRuns, bool kept)
     {
         const string Chromium = "/usr/bin/chromium";
         if (!File.Exists(Chromium))
@@ -159,7 +176,13 @@ internal static class PageBenchmark
         var warm = new List<double>();
         for (int run = 0; run < coldRuns; run++)
         {
+            if (!kept)
+            {
+                await ServerProcess.ForgetKeptViewsAsync(dataDirectory);
+            }
+
             using ServerProcess server = await ServerProcess.StartServerAsync(dataDirectory);
+            await Task.Delay(Settle);
             Microsoft.Playwright.IPage page = await browser.NewPageAsync(new Microsoft.Playwright.BrowserNewPageOptions
             {
                 ViewportSize = new Microsoft.Playwright.ViewportSize { Width = Width, Height = 900 },
@@ -187,7 +210,7 @@ internal static class PageBenchmark
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"browser, page to root frame and top rows: cold median {Median.Of(cold):F0} ms ({string.Join(", ", cold.Select(c => c.ToString("F0", CultureInfo.InvariantCulture)))}), warm (reload) median {Median.Of(warm):F0} ms (min {warm.Min():F0}, max {warm.Max():F0})"));
+            $"browser ({(kept ? "default view kept" : "nothing kept")}), page to root frame and top rows: cold median {Median.Of(cold):F0} ms ({string.Join(", ", cold.Select(c => c.ToString("F0", CultureInfo.InvariantCulture)))}), warm (reload) median {Median.Of(warm):F0} ms (min {warm.Min():F0}, max {warm.Max():F0})"));
     }
 
     private static async Task ReadyAsync(Microsoft.Playwright.IPage page)

@@ -99,7 +99,8 @@ internal sealed class ServerProcess : IDisposable
 
     /// <summary>
     /// As <c>flamewright server --grpc-port 0 --http-port 0 --data-dir DIR</c> (with <c>--storage postgresql</c> and
-    /// the connection string, when given) would start it, with no environment or appsettings.json taken in; only
+    /// the connection string, when given) would start it, with no appsettings.json taken in and of the environment only
+    /// <c>FLAMEWRIGHT_SERVER__*</c> settings (to measure a variant, e.g. <c>FLAMEWRIGHT_SERVER__DIGESTUPLOADS=false</c>); only
     /// warnings and errors are logged (to the console), one line per upload would drown the benchmark's own lines.
     /// </summary>
     private static async Task<FlamewrightServer> StartFlamewrightAsync(string dataDirectory, string? postgres)
@@ -115,7 +116,16 @@ internal sealed class ServerProcess : IDisposable
             flags[nameof(ServerOptions.Storage)] = ("postgresql", "benchmark");
             flags[nameof(ServerOptions.PostgresConnectionString)] = (postgres, "benchmark");
         }
-        ServerSettings settings = ServerSettings.Load(flags, null, new Hashtable());
+        var environment = new Hashtable();
+        foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
+        {
+            if (variable.Key is string name && name.StartsWith("FLAMEWRIGHT_SERVER__", StringComparison.Ordinal))
+            {
+                environment[name] = variable.Value;
+            }
+        }
+
+        ServerSettings settings = ServerSettings.Load(flags, null, environment);
         FlamewrightServer server = FlamewrightServer.Create(settings, logging => logging
             .AddSimpleConsole(console => console.SingleLine = true)
             .SetMinimumLevel(LogLevel.Warning));
@@ -183,5 +193,49 @@ internal sealed class ServerProcess : IDisposable
 
         _output.Wait(TimeSpan.FromSeconds(5));
         _process.Dispose();
+    }
+
+    /// <summary>
+    /// Waits (up to a minute) until the server that received the uploads has kept the task's default view in storage;
+    /// a build that keeps none (before schema version 3) is not waited for.
+    /// </summary>
+    public static async Task WaitForKeptViewAsync(string dataDirectory)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            if (await DatabaseAsync(dataDirectory, "SELECT COUNT(*) FROM task_views") is long views && views > 0)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  default view kept {clock.Elapsed.TotalSeconds:F1} s after the last upload"));
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Console.WriteLine("  no default view was kept within a minute");
+    }
+
+    /// <summary>
+    /// Deletes the default views kept in a stopped server's SQLite database, so that the next fresh process builds the
+    /// tree from the uploads' digests instead of reading it.
+    /// </summary>
+    public static Task ForgetKeptViewsAsync(string dataDirectory) => DatabaseAsync(dataDirectory, "DELETE FROM task_views");
+
+    /// <summary>One statement on the server's database; <c>null</c> when it fails (a build without that table).</summary>
+    private static async Task<object?> DatabaseAsync(string dataDirectory, string sql)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDirectory, "flamewright.db")};Pooling=False");
+        await connection.OpenAsync();
+        await using Microsoft.Data.Sqlite.SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        try
+        {
+            return await command.ExecuteScalarAsync();
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException)
+        {
+            return null;
+        }
     }
 }

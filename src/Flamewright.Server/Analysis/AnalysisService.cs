@@ -39,6 +39,7 @@ public sealed partial class AnalysisService : IDisposable
 
     private readonly ILogger<AnalysisService> _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private volatile bool _disposed;
 
     public AnalysisService(IProfilingStore store, ServerOptions options, ILogger<AnalysisService>? logger = null)
     {
@@ -275,9 +276,9 @@ public sealed partial class AnalysisService : IDisposable
     /// <returns>Whether the view was built.</returns>
     public async Task<bool> PrecomputeDefaultViewAsync(string taskId)
     {
-        CancellationToken stopping = _stopping.Token;
         try
         {
+            CancellationToken stopping = _stopping.Token;
             using IDisposable? turn = await _turns.TryTakeAsync(TimeSpan.Zero, stopping).ConfigureAwait(false);
             if (turn is null)
             {
@@ -293,8 +294,9 @@ public sealed partial class AnalysisService : IDisposable
             LogPrecomputed(_logger, taskId, took.TotalMilliseconds);
             return true;
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException && _disposed)
         {
+            // The server stopped while the view was being built: nothing to report.
             return false;
         }
         catch (Exception e) when (e is AnalysisException or System.Data.Common.DbException or InvalidOperationException)
@@ -502,6 +504,7 @@ public sealed partial class AnalysisService : IDisposable
 
     public void Dispose()
     {
+        _disposed = true;
         _stopping.Cancel();
         _stopping.Dispose();
         _cache.Dispose();
@@ -539,7 +542,7 @@ public sealed partial class AnalysisService : IDisposable
 
     /// <summary>
     /// An upload's profile, from the cache or from its digest (docs/digest.md). An upload without a usable digest (stored
-    /// before digests, or with <see cref="ServerOptions.DigestUploads"/> off, or one that fails its checksum or is of
+    /// before digests, or with <see cref="ServerOptions.DigestOnReceive"/> off, or one that fails its checksum or is of
     /// another format version) is decoded from its profile instead, and the digest made from it is stored for next time.
     /// </summary>
     private async Task<Profile> DecodeAsync(UploadInfo upload, CancellationToken cancellationToken)

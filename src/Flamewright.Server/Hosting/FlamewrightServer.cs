@@ -213,6 +213,7 @@ public static class FlamewrightServerExtensions
         services.AddSingleton<UploadReceiver>();
         services.AddSingleton<AnalysisService>();
         services.AddHostedService<RetentionService>();
+        services.AddHostedService<Warmup>();
         services.AddSingleton<AgentTokenInterceptor>();
         services.AddGrpc(grpc =>
         {

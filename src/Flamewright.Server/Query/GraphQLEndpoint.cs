@@ -182,6 +182,41 @@ public static partial class GraphQLEndpoint
     }
 
     /// <summary>
+    /// Runs the documents the analysis page sends first (for a task and service that do not exist) through the
+    /// executer, so that the first person to open a page after a start does not wait for them to be compiled.
+    /// </summary>
+    internal static async Task WarmUpAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        const string Document = """
+            query ($id: String!, $tid: ID!, $r: PprofAnalyzationRequest!, $l: PprofTaskListRequest!) {
+              queryPprofTaskProgress(taskId: $id) { instances { instanceId instanceName state } logs { instanceName operationType message } }
+              queryPprofSampleTypes(taskId: $tid) { index type unit isDefault }
+              queryPprofTaskList(request: $l) { tasks { id events createTime } }
+              queryPprofFlameView(request: $r, width: 1000) { total frames { name total self } narrower { parent count total } }
+              queryPprofTop(request: $r, limit: 10) { rowCount rows { name flat cum } }
+            }
+            """;
+        using IServiceScope scope = services.CreateScope();
+        var analysis = scope.ServiceProvider.GetRequiredService<AnalysisService>();
+        var inputs = new Inputs(new Dictionary<string, object?>
+        {
+            ["id"] = "flamewright-warm-up",
+            ["tid"] = "flamewright-warm-up",
+            ["r"] = new Dictionary<string, object?> { ["taskId"] = "flamewright-warm-up", ["instanceIds"] = new List<object?>() },
+            ["l"] = new Dictionary<string, object?> { ["serviceId"] = "flamewright-warm-up", ["limit"] = 1 },
+        });
+        await scope.ServiceProvider.GetRequiredService<IDocumentExecuter>().ExecuteAsync(execution =>
+        {
+            execution.Schema = scope.ServiceProvider.GetRequiredService<ISchema>();
+            execution.Query = Document;
+            execution.Variables = inputs;
+            execution.RequestServices = scope.ServiceProvider;
+            execution.UserContext = new Dictionary<string, object?> { [MatchBudgetKey] = analysis.NewMatchBudget() };
+            execution.CancellationToken = cancellationToken;
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// How deep the parser may nest: a selection level is a field and its selection set, and argument values nest
     /// too, so four parser levels per <see cref="ServerOptions.GraphQLMaxDepth"/> level leave room for every query
     /// the depth rule accepts, while a document nested a hundred thousand levels deep stops at once.

@@ -350,7 +350,7 @@ internal sealed partial class UploadReceiver(
     /// </summary>
     private byte[]? Digest(Upload upload, Profile profile)
     {
-        if (!options.DigestUploads)
+        if (!options.DigestOnReceive)
         {
             return null;
         }
@@ -387,11 +387,35 @@ internal sealed partial class UploadReceiver(
         if (options.PrecomputeDefaultView
             && (await store.ListUploadsAsync(upload.Task.Id, CancellationToken.None).ConfigureAwait(false)).Count >= upload.Task.InstanceIds.Count)
         {
-            // The last expected upload: the task's default view is built now, beside the agent's answer, so that the
-            // person who opens it finds it ready.
-            _ = Task.Run(() => analysis.PrecomputeDefaultViewAsync(upload.Task.Id), CancellationToken.None);
+            // The last expected upload: the task's default view is built once no upload is being received, so that
+            // the person who opens the task finds it ready and the burst of uploads it ends does not wait for it.
+            _ = Task.Run(() => PrecomputeWhenQuietAsync(upload.Task.Id), CancellationToken.None);
         }
     }
+
+    /// <summary>
+    /// Builds the task's default view once the server receives no upload (this one included), waiting at most
+    /// <see cref="ServerOptions.PrecomputeWaitSeconds"/>; past that, the first look builds it.
+    /// </summary>
+    private async Task PrecomputeWhenQuietAsync(string taskId)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (options.PrecomputeWaitSeconds > 0 && Load.Receiving > 0)
+        {
+            if (waited.Elapsed.TotalSeconds >= options.PrecomputeWaitSeconds)
+            {
+                LogPrecomputeNotQuiet(logger, taskId, options.PrecomputeWaitSeconds);
+                return;
+            }
+
+            await Task.Delay(QuietCheck).ConfigureAwait(false);
+        }
+
+        await analysis.PrecomputeDefaultViewAsync(taskId).ConfigureAwait(false);
+    }
+
+    /// <summary>How often a default view waiting for quiet looks again.</summary>
+    private static readonly TimeSpan QuietCheck = TimeSpan.FromMilliseconds(200);
 
     /// <summary>The size of the profile.proto inside: gzip's trailer holds it (modulo 2^32, far above the parse limit).</summary>
     private static long DecompressedLength(byte[] bytes) =>
@@ -546,6 +570,9 @@ internal sealed partial class UploadReceiver(
 
     [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Task {TaskId}: no digest was made of the profile of {Instance}, stored without one (analyses will make it from the profile): {Reason}")]
     private static partial void LogDigestFailed(ILogger logger, string taskId, LogText instance, LogText reason);
+
+    [LoggerMessage(EventId = 206, Level = LogLevel.Information, Message = "Task {TaskId}: default view not computed ahead, uploads kept arriving for {Seconds} s (PrecomputeWaitSeconds); the first look builds it")]
+    private static partial void LogPrecomputeNotQuiet(ILogger logger, string taskId, int seconds);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Task {TaskId}: the upload of {Instance} in progress was replaced by a newer one")]
     private static partial void LogUploadReplaced(ILogger logger, string taskId, LogText instance);

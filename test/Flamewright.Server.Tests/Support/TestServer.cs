@@ -51,6 +51,8 @@ internal sealed class TestServer : IAsyncDisposable
             [nameof(ServerOptions.GrpcPort)] = ("0", "test"),
             [nameof(ServerOptions.HttpPort)] = ("0", "test"),
             [nameof(ServerOptions.DataDir)] = (dataDir, "test"),
+            // Hundreds of servers start in these tests: none compiles ahead what it may never run (WarmupTests checks it).
+            [nameof(ServerOptions.WarmUp)] = ("false", "test"),
         };
         foreach ((string name, string value) in settings ?? new Dictionary<string, string>())
         {
