@@ -40,6 +40,7 @@ public sealed partial class AnalysisService : IDisposable
     private readonly ILogger<AnalysisService> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private volatile bool _disposed;
+    private readonly SemaphoreSlim _digestWrites;
 
     public AnalysisService(IProfilingStore store, ServerOptions options, ILogger<AnalysisService>? logger = null)
     {
@@ -47,6 +48,7 @@ public sealed partial class AnalysisService : IDisposable
         _store = store;
         _options = options;
         _turns = new Turns(options.MaxConcurrentAnalyses);
+        _digestWrites = new SemaphoreSlim(options.MaxConcurrentAnalyses);
         _limits = new PprofLimits { MaxDecompressedBytes = options.MaxDecompressedBytes };
         _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.AnalysisCacheMegabytes * 1024L * 1024 });
         _results = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.AnalysisResultCacheMegabytes * 1024L * 1024 });
@@ -510,6 +512,8 @@ public sealed partial class AnalysisService : IDisposable
         _cache.Dispose();
         _results.Dispose();
         _turns.Dispose();
+        // Not disposed: a digest write in the background may still release it; it holds no unmanaged handle unless
+        // waited on with a timeout, which it never is.
     }
 
     [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Task {TaskId}: default view ready in {Milliseconds:F0} ms")]
@@ -571,9 +575,21 @@ public sealed partial class AnalysisService : IDisposable
             ?? throw new AnalysisException($"the profile of instance '{upload.InstanceName}' was removed while being read");
         Profile profile = Run(() => ProfileReader.Read(bytes, _limits));
         Cache(upload, profile);
-        if (stored is not null && stored.UploadedAt == upload.UploadedAt)
+        if (stored is not null && stored.UploadedAt == upload.UploadedAt && _digestWrites.Wait(0, CancellationToken.None))
         {
-            await StoreDigestAsync(upload, profile).ConfigureAwait(false);
+            // In the background: the analysis has its profile, and under load the write waits behind the uploads'. At
+            // most MaxConcurrentAnalyses at once; an upload skipped now gets its digest from a later analysis.
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await StoreDigestAsync(upload, profile).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _digestWrites.Release();
+                }
+            }, CancellationToken.None);
         }
 
         return profile;

@@ -284,9 +284,9 @@ public sealed class ServerOptions
     public bool DigestOnReceive { get; set; }
 
     /// <summary>
-    /// How long the default view of a finished task (<see cref="PrecomputeDefaultView"/>) waits for the server to be
-    /// receiving no upload before it is built; past it, it is not built ahead (the first look builds it). 0 builds it
-    /// at once, whatever is being received.
+    /// How long the default view of a finished task (<see cref="PrecomputeDefaultView"/>) waits for the server to have
+    /// received no upload for two seconds before it is built; past it, it is not built ahead (the first look builds
+    /// it). 0 builds it at once, whatever is being received.
     /// </summary>
     public int PrecomputeWaitSeconds { get; set; } = 60;
 

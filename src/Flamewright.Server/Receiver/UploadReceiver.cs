@@ -394,14 +394,22 @@ internal sealed partial class UploadReceiver(
     }
 
     /// <summary>
-    /// Builds the task's default view once the server receives no upload (this one included), waiting at most
-    /// <see cref="ServerOptions.PrecomputeWaitSeconds"/>; past that, the first look builds it.
+    /// Builds the task's default view once the server has received no upload for <see cref="QuietPeriod"/> (this one
+    /// included), waiting at most <see cref="ServerOptions.PrecomputeWaitSeconds"/>; past that, the first look builds it.
+    /// Uploads come in bursts (every instance of a task ends its profiling at the same moment), and a moment without
+    /// one between two uploads of a burst is not the end of it.
     /// </summary>
     private async Task PrecomputeWhenQuietAsync(string taskId)
     {
         var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (options.PrecomputeWaitSeconds > 0 && Load.Receiving > 0)
+        var quiet = System.Diagnostics.Stopwatch.StartNew();
+        while (options.PrecomputeWaitSeconds > 0 && quiet.Elapsed < QuietPeriod)
         {
+            if (Load.Receiving > 0)
+            {
+                quiet.Restart();
+            }
+
             if (waited.Elapsed.TotalSeconds >= options.PrecomputeWaitSeconds)
             {
                 LogPrecomputeNotQuiet(logger, taskId, options.PrecomputeWaitSeconds);
@@ -414,8 +422,11 @@ internal sealed partial class UploadReceiver(
         await analysis.PrecomputeDefaultViewAsync(taskId).ConfigureAwait(false);
     }
 
+    /// <summary>How long the server must receive no upload before a finished task's default view is built.</summary>
+    private static readonly TimeSpan QuietPeriod = TimeSpan.FromSeconds(2);
+
     /// <summary>How often a default view waiting for quiet looks again.</summary>
-    private static readonly TimeSpan QuietCheck = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan QuietCheck = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The size of the profile.proto inside: gzip's trailer holds it (modulo 2^32, far above the parse limit).</summary>
     private static long DecompressedLength(byte[] bytes) =>
