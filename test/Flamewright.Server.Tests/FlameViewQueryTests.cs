@@ -16,7 +16,7 @@ public sealed class FlameViewQueryTests
         query ($r: PprofAnalyzationRequest!, $zoom: [String!], $width: Int!, $search: String) {
           queryPprofFlameView(request: $r, zoom: $zoom, width: $width, search: $search) {
             sampleType { type } total ancestors { name total }
-            frames { parent depth name total self matched } narrower { parent count total } matchedTotal
+            names frames { parent depth name nameIndex total self matched } narrower { parent count total } matchedTotal
           }
         }
         """;
@@ -40,6 +40,10 @@ public sealed class FlameViewQueryTests
         Assert.Equal(engine.Frames.Select(f => (f.Name, f.Total, f.Self, f.Parent)), frames.Select(f => ((string)f!["name"]!, (long)f["total"]!, (long)f["self"]!, (int)f["parent"]!)));
         Assert.Equal(engine.Narrower.Select(n => (n.Parent, n.Count, n.Total)), view["narrower"]!.AsArray().Select(n => ((int)n!["parent"]!, (int)n["count"]!, (long)n["total"]!)));
         Assert.True(frames.Count < expected.Count, $"{frames.Count} frames of {expected.Count}: a narrow view leaves frames out");
+        // Each name once in names, and every frame's nameIndex points at its own name.
+        string[] names = [.. view["names"]!.AsArray().Select(n => (string)n!)];
+        Assert.Equal(names.Distinct(StringComparer.Ordinal).Count(), names.Length);
+        Assert.All(frames, f => Assert.Equal((string)f!["name"]!, names[(int)f["nameIndex"]!]));
     });
 
     [Fact(Timeout = Spec.Timeout)]

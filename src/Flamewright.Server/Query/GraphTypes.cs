@@ -83,11 +83,11 @@ internal sealed record TopTableOutput(SampleTypeOutput SampleType, long Total, I
 
 internal sealed record FlameViewOutput(
     SampleTypeOutput? SampleType, long Total, long Span, long MinTotal, IReadOnlyList<ViewAncestorOutput> Ancestors, IReadOnlyList<ViewFrameOutput> Frames,
-    IReadOnlyList<NarrowerFramesOutput> Narrower, long? MatchedTotal);
+    IReadOnlyList<NarrowerFramesOutput> Narrower, long? MatchedTotal, IReadOnlyList<string> Names);
 
 internal sealed record ViewAncestorOutput(int Node, string Name, long Total);
 
-internal sealed record ViewFrameOutput(int Node, int Parent, int Depth, string Name, long Total, long Self, bool Matched);
+internal sealed record ViewFrameOutput(int Node, int Parent, int Depth, string Name, long Total, long Self, bool Matched, int NameIndex);
 
 internal sealed record NarrowerFramesOutput(int Parent, int Count, long Total);
 

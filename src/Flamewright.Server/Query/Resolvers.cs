@@ -170,21 +170,38 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
             TreeResult? result = await analysis.TreeAsync(request, strict: false, MatchBudgetOf(context), context.CancellationToken).ConfigureAwait(false);
             if (result is null)
             {
-                return new FlameViewOutput(null, 0, 0, 0, [new ViewAncestorOutput(0, FlameTree.RootName, 0)], [new ViewFrameOutput(0, -1, 0, FlameTree.RootName, 0, 0, false)], [], null);
+                return new FlameViewOutput(null, 0, 0, 0, [new ViewAncestorOutput(0, FlameTree.RootName, 0)], [new ViewFrameOutput(0, -1, 0, FlameTree.RootName, 0, 0, false, 0)], [], null, [FlameTree.RootName]);
             }
 
             FlameTree tree = result.Tree;
             FlameView view = AnalysisService.Run(() => FlameView.Build(
                 tree, zoom, width, search: string.IsNullOrEmpty(search) ? null : FramePattern.Compile("search", search), narrowerThan: narrowerThan));
+            // Each distinct name once: a view repeats names (recursion, the same function under many callers), and a
+            // client that reads nameIndex instead of name receives each once.
+            var names = new List<string>();
+            var nameIndexes = new Dictionary<string, int>(StringComparer.Ordinal);
+            int IndexOf(string name)
+            {
+                if (!nameIndexes.TryGetValue(name, out int index))
+                {
+                    index = names.Count;
+                    names.Add(name);
+                    nameIndexes.Add(name, index);
+                }
+
+                return index;
+            }
+
             return new FlameViewOutput(
                 ToOutput(result.SampleType),
                 tree.Total,
                 view.Span,
                 view.MinimumTotal,
                 [.. view.Ancestors.Select(n => new ViewAncestorOutput(n, tree.NameOf(n), tree.TotalOf(n)))],
-                [.. view.Frames.Select(f => new ViewFrameOutput(f.Node, f.Parent, f.Depth, f.Name, f.Total, f.Self, f.Matched))],
+                [.. view.Frames.Select(f => new ViewFrameOutput(f.Node, f.Parent, f.Depth, f.Name, f.Total, f.Self, f.Matched, IndexOf(f.Name)))],
                 [.. view.Narrower.Select(n => new NarrowerFramesOutput(n.Parent, n.Count, n.Total))],
-                string.IsNullOrEmpty(search) ? null : view.MatchedTotal);
+                string.IsNullOrEmpty(search) ? null : view.MatchedTotal,
+                names);
         }, context.CancellationToken).ConfigureAwait(false);
     }
 

@@ -19,6 +19,13 @@ const authHeaders = () => (storedToken() ? { authorization: `Bearer ${storedToke
 class TokenNeeded extends Error {}
 
 async function gql(query, variables = {}) {
+  const body = await gqlAnswer(query, variables);
+  if (body.errors && body.errors.length) throw new Error(body.errors[0].message);
+  return body.data;
+}
+
+// The whole answer, data and errors: for a document whose fields may fail on their own.
+async function gqlAnswer(query, variables = {}) {
   let response;
   try {
     response = await fetch('/graphql', {
@@ -36,8 +43,7 @@ async function gql(query, variables = {}) {
   } catch {
     throw new Error(`the server answered HTTP ${response.status} with something that is not GraphQL`);
   }
-  if (body.errors && body.errors.length) throw new Error(body.errors[0].message);
-  return body.data;
+  return body;
 }
 
 // What the stored token allows: 'full' or 'read-only' (a read-only token sees no New task form).
@@ -279,11 +285,21 @@ async function analysisView(taskId) {
   const serviceId = taskId.slice(taskId.indexOf('_') + 1);
   setCrumbs(el('a', { href: '#/' }, 'Services'), el('a', { href: `#/services/${encodeURIComponent(serviceId)}` }, 'Service'),
     el('a', { href: `#/tasks/${encodeURIComponent(taskId)}` }, 'Task'), el('span', {}, 'Flame graph'));
-  const [{ queryPprofTaskProgress: progress }, { queryPprofSampleTypes: types }, { queryPprofTaskList: others }] = await Promise.all([
-    gql('query ($id: String!) { queryPprofTaskProgress(taskId: $id) { instances { instanceId instanceName state } } }', { id: taskId }),
-    gql('query ($id: ID!) { queryPprofSampleTypes(taskId: $id) { index type unit isDefault } }', { id: taskId }),
-    gql('query ($r: PprofTaskListRequest!) { queryPprofTaskList(request: $r) { tasks { id events createTime } } }', { r: { serviceId, limit: 50 } }),
-  ]);
+  // One round trip: the task, its sample types, the service's tasks, and the default view (every instance that
+  // uploaded, the event's sample type, functions) with its top table, which the form below starts out selecting.
+  const firstRequest = { taskId, instanceIds: [], sampleType: null, granularity: 'FUNCTION', focus: null, ignore: null };
+  const answer = await gqlAnswer(`query ($id: String!, $tid: ID!, $l: PprofTaskListRequest!, $r: PprofAnalyzationRequest!, $w: Int!) {
+    queryPprofTaskProgress(taskId: $id) { instances { instanceId instanceName state } }
+    queryPprofSampleTypes(taskId: $tid) { index type unit isDefault }
+    queryPprofTaskList(request: $l) { tasks { id events createTime } }
+    view: queryPprofFlameView(request: $r, zoom: [], width: $w) { ${VIEW_FIELDS} }
+    top: queryPprofTop(request: $r, limit: ${TOP_ROWS}) { ${TOP_FIELDS} } }`,
+  { id: taskId, tid: taskId, l: { serviceId, limit: 50 }, r: firstRequest, w: graphWidth(document.getElementById('view')) });
+  // The view may fail on its own (nothing uploaded yet): then the form's first Show asks again and says why.
+  const failed = (answer.errors || []).find(e => !['view', 'top'].includes((e.path || [])[0]));
+  if (failed || !answer.data) throw new Error(failed ? failed.message : 'the server sent no data');
+  const { queryPprofTaskProgress: progress, queryPprofSampleTypes: types, queryPprofTaskList: others } = answer.data;
+  const firstLook = answer.data.view && answer.data.top ? { queryPprofFlameView: answer.data.view, queryPprofTop: answer.data.top } : null;
   const finished = progress.instances.filter(i => i.state === 'FINISHED');
   const boxes = finished.map(i => el('label', {}, el('input', { type: 'checkbox', name: 'instance', value: i.instanceId, checked: true }), ` ${i.instanceName}`));
   const sampleType = el('select', { id: 'sample-type' }, types.map(t => el('option', { value: t.type, selected: t.isDefault }, `${t.type} (${t.unit})`)));
@@ -325,8 +341,9 @@ async function analysisView(taskId) {
     await load();
   });
 
-  async function load() {
-    const request = {
+  // firstLook: the default view fetched with the page, shown without asking again.
+  async function load(firstLook = null) {
+    const request = firstLook ? { ...firstRequest, instanceIds: finished.map(i => i.instanceId), sampleType: sampleType.value || null } : {
       taskId,
       instanceIds: [...form.querySelectorAll('input[name=instance]:checked')].map(b => b.value),
       sampleType: sampleType.value || null,
@@ -337,7 +354,7 @@ async function analysisView(taskId) {
     try {
       // The server sends what a graph this wide draws (frames of a pixel or more, narrower ones summed per parent)
       // and one page of the top table; zooming and searching ask again, answered from the server's cached tree.
-      const data = await gql(`query ($r: PprofAnalyzationRequest!, $w: Int!, $search: String) {
+      const data = firstLook || await gql(`query ($r: PprofAnalyzationRequest!, $w: Int!, $search: String) {
         queryPprofFlameView(request: $r, zoom: [], width: $w, search: $search) { ${VIEW_FIELDS} }
         queryPprofTop(request: $r, limit: ${TOP_ROWS}) { ${TOP_FIELDS} } }`, { r: request, w: graphWidth(graph), search: search.value || null });
       clearError();
@@ -368,11 +385,12 @@ async function analysisView(taskId) {
       draw();
     } catch (err) { showError(err.message); }
   }
-  if (finished.length) await load();
+  if (finished.length) await load(firstLook);
   else graph.replaceChildren(el('p', { class: 'muted' }, 'No instance has uploaded a profile yet.'));
 }
 
-const VIEW_FIELDS = 'sampleType { type unit } total span minTotal ancestors { node name total } frames { node parent name total self matched } narrower { parent count total } matchedTotal';
+// Each frame's name is sent once, in names; frames point at it by nameIndex.
+const VIEW_FIELDS = 'sampleType { type unit } total span minTotal ancestors { node name total } names frames { node parent nameIndex total self matched } narrower { parent count total } matchedTotal';
 const TOP_FIELDS = 'rowCount rows { name flat flatPercent cum cumPercent }';
 
 function graphWidth(graph) { return Math.max(1, Math.round(graph.clientWidth || 1000)); }
@@ -380,7 +398,7 @@ function graphWidth(graph) { return Math.max(1, Math.round(graph.clientWidth || 
 // A view (frames in pre-order, each naming its parent's position) → nodes with children; each narrower block becomes
 // one "N small frames" child after its parent's drawn children. The zoom root's ancestors come apart, for the trail.
 function viewLayout(view, request, zoomPath, search, narrowerThan = null) {
-  const nodes = view.frames.map(f => ({ id: String(f.node), codeSignature: f.name, total: f.total, self: f.self, matched: f.matched, children: [] }));
+  const nodes = view.frames.map(f => ({ id: String(f.node), codeSignature: view.names[f.nameIndex], total: f.total, self: f.self, matched: f.matched, children: [] }));
   view.frames.forEach((f, i) => { if (f.parent >= 0) { nodes[i].parent = nodes[f.parent]; nodes[f.parent].children.push(nodes[i]); } });
   for (const n of view.narrower) {
     const parent = nodes[n.parent];
