@@ -27,7 +27,7 @@ internal static class PageBenchmark
 
     private const string NewPage = """
         query ($r: PprofAnalyzationRequest!, $w: Int!, $z: [String!]) {
-          queryPprofFlameView(request: $r, zoom: $z, width: $w) { total span minTotal ancestors { node name total } frames { node parent name total self matched } narrower { parent count total } }
+          queryPprofFlameView(request: $r, zoom: $z, width: $w) { total span minTotal ancestors { node name total } names frames { node parent nameIndex total self matched } narrower { parent count total } }
           queryPprofTop(request: $r, limit: 300) { rowCount rows { name flat flatPercent cum cumPercent } } }
         """;
 
@@ -241,7 +241,7 @@ internal static class PageBenchmark
                 break;
             }
 
-            path.Add((string)frames[widest]!["name"]!);
+            path.Add((string)view["names"]![(int)frames[widest]!["nameIndex"]!]!);
             current = widest;
         }
 
