@@ -168,7 +168,7 @@ public sealed partial class AnalysisService : IDisposable
             FlameTree tree = Run(() => FlameTreeBuilder.Build(selection.Profiles, options));
             if (viewKey is not null)
             {
-                await KeepViewAsync(task, viewKey, tree).ConfigureAwait(false);
+                await KeepViewAsync(task, uploads, viewKey, tree).ConfigureAwait(false);
             }
 
             return (new TreeResult(tree, Describe(selection, options)), tree.ApproximateBytes);
@@ -215,7 +215,7 @@ public sealed partial class AnalysisService : IDisposable
     }
 
     /// <summary>Keeps a default view's tree in storage, unless it is larger than allowed; a failure is logged and costs the next node a build.</summary>
-    private async Task KeepViewAsync(ProfilingTask task, string viewKey, FlameTree tree)
+    private async Task KeepViewAsync(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string viewKey, FlameTree tree)
     {
         try
         {
@@ -226,7 +226,7 @@ public sealed partial class AnalysisService : IDisposable
                 return;
             }
 
-            await _store.SaveViewAsync(task.Id, viewKey, view, CancellationToken.None).ConfigureAwait(false);
+            await _store.SaveViewAsync(task.Id, viewKey, view, uploads.Count, uploads.Max(u => u.UploadedAt), CancellationToken.None).ConfigureAwait(false);
             LogViewKept(_logger, task.Id, view.Length);
         }
 #pragma warning disable CA1031 // The tree is built and will be answered; keeping it is an extra.

@@ -83,10 +83,12 @@ public interface IProfilingStore
     Task<byte[]?> ReadViewAsync(string taskId, string viewKey, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Keeps a built view of a task (its default flame tree) for restarts and other nodes, replacing one of the same key.
-    /// A task's views are dropped whenever one of its instances uploads again, and with the task.
+    /// Keeps a built view of a task (its default flame tree) for restarts and other nodes, replacing one of the same key,
+    /// if the task's uploads are still those it was built from (<paramref name="uploads"/> of them, the newest stored at
+    /// <paramref name="newestUpload"/>): a view built while an instance uploaded again is not kept. A task's views are
+    /// dropped whenever one of its instances uploads again, and with the task.
     /// </summary>
-    Task SaveViewAsync(string taskId, string viewKey, byte[] view, CancellationToken cancellationToken);
+    Task SaveViewAsync(string taskId, string viewKey, byte[] view, int uploads, long newestUpload, CancellationToken cancellationToken);
 
     /// <summary>Deletes tasks created, and instances last seen, before <paramref name="cutoff"/>; returns the number of tasks.</summary>
     Task<int> DeleteExpiredAsync(long cutoff, CancellationToken cancellationToken);

@@ -332,16 +332,20 @@ public abstract class SqlProfilingStore : IProfilingStore
         (await QueryAsync("SELECT view FROM task_views WHERE task_id = @task AND view_key = @key",
             r => (byte[])r.GetValue(0), cancellationToken, ("task", taskId), ("key", viewKey)).ConfigureAwait(false)).FirstOrNull();
 
-    public async Task SaveViewAsync(string taskId, string viewKey, byte[] view, CancellationToken cancellationToken)
+    public async Task SaveViewAsync(string taskId, string viewKey, byte[] view, int uploads, long newestUpload, CancellationToken cancellationToken)
     {
         using IDisposable writing = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
         await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        // Only for a task that still exists: a view saved as its task expires must not outlive it.
+        // Only for a task that still exists (a view saved as its task expires must not outlive it) and whose uploads
+        // are still the ones the view was built from.
         await ExecuteAsync(connection, null, """
             INSERT INTO task_views (task_id, view_key, stored_at, view)
             SELECT @task, @key, @now, @view WHERE EXISTS (SELECT 1 FROM tasks WHERE id = @task)
+                AND (SELECT COUNT(*) FROM uploads WHERE task_id = @task) = @uploads
+                AND (SELECT MAX(uploaded_at) FROM uploads WHERE task_id = @task) = @newest
             ON CONFLICT (task_id, view_key) DO UPDATE SET stored_at = @now, view = @view
-            """, cancellationToken, ("task", taskId), ("key", viewKey), ("now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), ("view", view)).ConfigureAwait(false);
+            """, cancellationToken, ("task", taskId), ("key", viewKey), ("now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), ("view", view),
+            ("uploads", (long)uploads), ("newest", newestUpload)).ConfigureAwait(false);
     }
 
     public async Task<int> DeleteExpiredAsync(long cutoff, CancellationToken cancellationToken)

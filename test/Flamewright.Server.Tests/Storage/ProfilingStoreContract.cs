@@ -298,15 +298,15 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     });
 
     [Fact(Timeout = Spec.Timeout)]
-    public Task A_kept_view_is_shared_by_nodes_and_dropped_when_an_instance_uploads_again_or_the_task_expires() => Spec.Run(async () =>
+    public Task A_kept_view_is_shared_by_nodes_dropped_when_an_instance_uploads_again_or_the_task_expires_and_never_kept_for_older_uploads() => Spec.Run(async () =>
     {
         string taskId = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!.Id;
         await Store.SaveUploadAsync(Upload(taskId, s_instanceA, Now + 5, RandomBytes(100, seed: 5)), Finished(taskId, s_instanceA, Now + 5), default);
         byte[] view = RandomBytes(3 * 1024 * 1024, seed: 7);
 
-        await Store.SaveViewAsync(taskId, "key-1", view, default);
-        await Node().SaveViewAsync(taskId, "key-1", view, default);
-        await Store.SaveViewAsync("no-such-task", "key-1", view, default);
+        await Store.SaveViewAsync(taskId, "key-1", view, 1, Now + 5, default);
+        await Node().SaveViewAsync(taskId, "key-1", view, 1, Now + 5, default);
+        await Store.SaveViewAsync("no-such-task", "key-1", view, 1, Now + 5, default);
 
         Assert.Equal(view, await Node().ReadViewAsync(taskId, "key-1", default));
         Assert.Null(await Store.ReadViewAsync(taskId, "key-2", default));
@@ -315,7 +315,12 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
         await Store.SaveUploadAsync(Upload(taskId, s_instanceB, Now + 6, RandomBytes(100, seed: 6)), Finished(taskId, s_instanceB, Now + 6), default);
         Assert.Null(await Store.ReadViewAsync(taskId, "key-1", default));
 
-        await Store.SaveViewAsync(taskId, "key-3", view, default);
+        // A view built from the uploads before the last one arrives too late: not kept.
+        await Store.SaveViewAsync(taskId, "key-2", view, 1, Now + 5, default);
+        Assert.Null(await Store.ReadViewAsync(taskId, "key-2", default));
+
+        await Store.SaveViewAsync(taskId, "key-3", view, 2, Now + 6, default);
+        Assert.Equal(view, await Store.ReadViewAsync(taskId, "key-3", default));
         await Store.DeleteExpiredAsync(Now + 1, default);
         Assert.Null(await Store.ReadViewAsync(taskId, "key-3", default));
     });
