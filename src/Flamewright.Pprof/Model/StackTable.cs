@@ -63,11 +63,8 @@ internal sealed class StackTable
     /// A table of stacks known to be distinct already (read from a digest), appended with <see cref="AppendDistinct"/>
     /// and never looked up: it has no hash slots, so <see cref="InternSlice"/> and <see cref="InternIds"/> refuse.
     /// </summary>
-    public static StackTable ForDistinct(int stacks, int bytes)
-    {
-        var table = new StackTable(null, 0) { _own = new GrowableArray<byte>(bytes), _spans = new GrowableArray<long>(stacks), _buckets = [] };
-        return table;
-    }
+    public static StackTable ForDistinct(int stacks, int bytes) =>
+        new(null, 0) { _own = new GrowableArray<byte>(bytes), _spans = new GrowableArray<long>(stacks), _buckets = [] };
 
     /// <summary>Adds a stack without looking for an equal one: only for tables made by <see cref="ForDistinct"/>.</summary>
     public void AppendDistinct(ReadOnlySpan<byte> encoded)

@@ -1,6 +1,5 @@
 using Flamewright.Pprof;
 using Flamewright.Pprof.Analysis;
-using Flamewright.Pprof.Digest;
 using Flamewright.Pprof.Model;
 using Flamewright.Server.Configuration;
 using Flamewright.Server.Hosting;
@@ -14,7 +13,7 @@ namespace Flamewright.Server.Analysis;
 
 /// <summary>
 /// Turns a task's stored uploads into flame trees, top tables, diffs and merged profiles with the pprof
-/// engine. Two caches keep what was computed: decoded profiles by upload (<see cref="ServerOptions.AnalysisCacheMegabytes"/>),
+/// engine. Two caches keep what was computed: profiles by upload (<see cref="UploadProfiles"/>, read from their digests),
 /// and the merged trees and top tables of selections (<see cref="ServerOptions.AnalysisResultCacheMegabytes"/>), so
 /// that asking again, or zooming, or reading the same task through GraphQL and REST, builds nothing. Both are keyed
 /// by the uploads' identity (instance and upload time): an instance that uploads again gives a new key, on every
@@ -26,11 +25,11 @@ public sealed partial class AnalysisService : IDisposable
     /// How long a decoded profile stays cached without being used: long enough to cover a user exploring a task,
     /// short enough that yesterday's tasks do not hold memory that the size limit would otherwise keep.
     /// </summary>
-    private static readonly TimeSpan CacheIdleTime = TimeSpan.FromMinutes(30);
+    internal static readonly TimeSpan CacheIdleTime = TimeSpan.FromMinutes(30);
 
     private readonly IProfilingStore _store;
-    private readonly PprofLimits _limits;
-    private readonly MemoryCache _cache;
+    private readonly UploadProfiles _profiles;
+    private readonly KeptViews _views;
     private readonly Turns _turns;
     private readonly ServerOptions _options;
     private readonly MemoryCache _results;
@@ -40,7 +39,6 @@ public sealed partial class AnalysisService : IDisposable
     private readonly ILogger<AnalysisService> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private volatile bool _disposed;
-    private readonly SemaphoreSlim _digestWrites;
 
     public AnalysisService(IProfilingStore store, ServerOptions options, ILogger<AnalysisService>? logger = null)
     {
@@ -48,9 +46,9 @@ public sealed partial class AnalysisService : IDisposable
         _store = store;
         _options = options;
         _turns = new Turns(options.MaxConcurrentAnalyses);
-        _digestWrites = new SemaphoreSlim(options.MaxConcurrentAnalyses);
-        _limits = new PprofLimits { MaxDecompressedBytes = options.MaxDecompressedBytes };
-        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.AnalysisCacheMegabytes * 1024L * 1024 });
+        // Both log as this service: what they do is part of its analyses.
+        _profiles = new UploadProfiles(store, options, _logger);
+        _views = new KeptViews(store, options, _logger);
         _results = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.AnalysisResultCacheMegabytes * 1024L * 1024 });
     }
 
@@ -70,7 +68,7 @@ public sealed partial class AnalysisService : IDisposable
     public async Task<SelectedProfiles> LoadAsync(string taskId, IReadOnlyList<string>? instanceIds, bool requireEvery, CancellationToken cancellationToken)
     {
         (ProfilingTask task, IReadOnlyList<UploadInfo> chosen, _) = await SelectAsync(taskId, instanceIds, requireEvery, cancellationToken).ConfigureAwait(false);
-        return new SelectedProfiles(task, chosen, await DecodeAllAsync(chosen, cancellationToken).ConfigureAwait(false));
+        return new SelectedProfiles(task, chosen, await _profiles.ReadAllAsync(chosen, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>The task and the uploads of the selected instances (all, when none is named), read from the store without decoding any.</summary>
@@ -153,101 +151,33 @@ public sealed partial class AnalysisService : IDisposable
             return strict ? throw NothingUploaded(request.TaskId) : null;
         }
 
-        return await CachedAsync("tree", task, uploads, request, async () =>
+        return await TreeOfAsync(task, uploads, whole, request, budget, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The merged tree of <paramref name="uploads"/> (<paramref name="whole"/>: every upload of the task) from the results
+    /// cache, or from the default view kept in storage, or built (and, for the default view, kept).
+    /// </summary>
+    private Task<TreeResult> TreeOfAsync(
+        ProfilingTask task, IReadOnlyList<UploadInfo> uploads, bool whole, AnalysisRequest request, MatchBudget budget, CancellationToken cancellationToken) =>
+        CachedAsync("tree", task, uploads, request, async () =>
         {
-            string? viewKey = whole && IsDefaultView(request, task) && _options.MaxStoredViewMegabytes > 0
-                ? ViewKey(ResultKey("tree", task, uploads, request))
-                : null;
-            if (viewKey is not null && await KeptViewAsync(task, uploads, viewKey, cancellationToken).ConfigureAwait(false) is TreeResult kept)
+            string? viewKey = whole && _views.Apply(task, request) ? KeptViews.KeyOf(ResultKey("tree", task, uploads, request)) : null;
+            if (viewKey is not null && await _views.ReadAsync(task, uploads, viewKey, cancellationToken).ConfigureAwait(false) is TreeResult kept)
             {
                 return (kept, kept.Tree.ApproximateBytes);
             }
 
-            var selection = new SelectedProfiles(task, uploads, await DecodeAllAsync(uploads, cancellationToken).ConfigureAwait(false));
+            var selection = new SelectedProfiles(task, uploads, await _profiles.ReadAllAsync(uploads, cancellationToken).ConfigureAwait(false));
             FlameOptions options = BoundedOptionsFor(selection, request, budget, cancellationToken);
             FlameTree tree = Run(() => FlameTreeBuilder.Build(selection.Profiles, options));
             if (viewKey is not null)
             {
-                await KeepViewAsync(task, uploads, viewKey, tree).ConfigureAwait(false);
+                await _views.KeepAsync(task, uploads, viewKey, tree).ConfigureAwait(false);
             }
 
             return (new TreeResult(tree, Describe(selection, options)), tree.ApproximateBytes);
-        }, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// The task's default view: no instance left out, the event's sample type (named or not), functions, no patterns.
-    /// Its tree is kept in storage (<see cref="ServerOptions.MaxStoredViewMegabytes"/>), so that the first look after a
-    /// restart, or on another node, reads it instead of building it.
-    /// </summary>
-    private static bool IsDefaultView(AnalysisRequest request, ProfilingTask task) =>
-        request.Granularity == FrameGranularity.Function && string.IsNullOrEmpty(request.Focus) && string.IsNullOrEmpty(request.Ignore)
-        && (request.SampleType is null || request.SampleType == task.Event.NaturalSampleType());
-
-    /// <summary>A kept view's key: a hash of its result key, which names the uploads (and their times) it was built from.</summary>
-    private static string ViewKey(string resultKey) =>
-        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(resultKey)));
-
-    /// <summary>
-    /// The default view kept in storage for these uploads, or <c>null</c> (none kept, or one that does not read, which
-    /// is logged and built again). Its sample type is described from the uploads' stored summary.
-    /// </summary>
-    private async Task<TreeResult?> KeptViewAsync(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string viewKey, CancellationToken cancellationToken)
-    {
-        List<(string Type, string Unit)>? types = SummarySampleTypes(uploads[0]);
-        byte[]? kept = types is null ? null : await _store.ReadViewAsync(task.Id, viewKey, cancellationToken).ConfigureAwait(false);
-        if (kept is null)
-        {
-            return null;
-        }
-
-        try
-        {
-            FlameTree tree = TreeDigest.Read(kept);
-            int index = types!.FindIndex(t => t.Type == tree.SampleType.Type && t.Unit == tree.SampleType.Unit);
-            return index < 0 ? null : new TreeResult(tree, new SampleTypeInfo(index, tree.SampleType.Type, tree.SampleType.Unit, IsDefault: true));
-        }
-        catch (DigestException e)
-        {
-            LogViewUnreadable(_logger, task.Id, new Hosting.LogText(e.Message));
-            return null;
-        }
-    }
-
-    /// <summary>Keeps a default view's tree in storage, unless it is larger than allowed; a failure is logged and costs the next node a build.</summary>
-    private async Task KeepViewAsync(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string viewKey, FlameTree tree)
-    {
-        try
-        {
-            byte[] view = TreeDigest.Write(tree);
-            if (view.Length > _options.MaxStoredViewMegabytes * 1024L * 1024)
-            {
-                LogViewTooLarge(_logger, task.Id, view.Length, _options.MaxStoredViewMegabytes);
-                return;
-            }
-
-            await _store.SaveViewAsync(task.Id, viewKey, view, uploads.Count, uploads.Max(u => u.UploadedAt), CancellationToken.None).ConfigureAwait(false);
-            LogViewKept(_logger, task.Id, view.Length);
-        }
-#pragma warning disable CA1031 // The tree is built and will be answered; keeping it is an extra.
-        catch (Exception e) when (e is not OperationCanceledException)
-#pragma warning restore CA1031
-        {
-            LogViewNotKept(_logger, task.Id, new Hosting.LogText(e.Message));
-        }
-    }
-
-    [LoggerMessage(EventId = 506, Level = LogLevel.Information, Message = "Task {TaskId}: default view kept in storage ({Bytes} bytes)")]
-    private static partial void LogViewKept(ILogger logger, string taskId, int bytes);
-
-    [LoggerMessage(EventId = 507, Level = LogLevel.Information, Message = "Task {TaskId}: default view of {Bytes} bytes not kept in storage, over MaxStoredViewMegabytes ({Megabytes})")]
-    private static partial void LogViewTooLarge(ILogger logger, string taskId, int bytes, int megabytes);
-
-    [LoggerMessage(EventId = 508, Level = LogLevel.Warning, Message = "Task {TaskId}: the default view could not be kept in storage: {Reason}")]
-    private static partial void LogViewNotKept(ILogger logger, string taskId, Hosting.LogText reason);
-
-    [LoggerMessage(EventId = 509, Level = LogLevel.Warning, Message = "Task {TaskId}: the default view kept in storage cannot be read ({Reason}); building it again")]
-    private static partial void LogViewUnreadable(ILogger logger, string taskId, Hosting.LogText reason);
+        }, cancellationToken);
 
     /// <summary>
     /// The top table of the selection (every instance named must have uploaded), read off the selection's tree (cached,
@@ -255,7 +185,7 @@ public sealed partial class AnalysisService : IDisposable
     /// </summary>
     public async Task<TopResult> TopAsync(AnalysisRequest request, MatchBudget budget, CancellationToken cancellationToken)
     {
-        (ProfilingTask task, IReadOnlyList<UploadInfo> uploads, _) = await SelectAsync(request.TaskId, request.InstanceIds, requireEvery: true, cancellationToken).ConfigureAwait(false);
+        (ProfilingTask task, IReadOnlyList<UploadInfo> uploads, bool whole) = await SelectAsync(request.TaskId, request.InstanceIds, requireEvery: true, cancellationToken).ConfigureAwait(false);
         if (uploads.Count == 0)
         {
             throw NothingUploaded(request.TaskId);
@@ -263,7 +193,7 @@ public sealed partial class AnalysisService : IDisposable
 
         return await CachedAsync("top", task, uploads, request, async () =>
         {
-            TreeResult tree = (await TreeAsync(request, strict: true, budget, cancellationToken).ConfigureAwait(false))!;
+            TreeResult tree = await TreeOfAsync(task, uploads, whole, request, budget, cancellationToken).ConfigureAwait(false);
             TopTable top = TopTable.Build(tree.Tree);
             // A row holds its name (shared with the tree's frames), two values and an object's overhead.
             return (new TopResult(top, tree.SampleType), 64L * (top.Entries.Count + 1));
@@ -333,7 +263,7 @@ public sealed partial class AnalysisService : IDisposable
     /// The sample types in the summary stored with an upload (<c>type/unit,type/unit</c>), or <c>null</c> when one
     /// holds a character that could be a separator.
     /// </summary>
-    private static List<(string Type, string Unit)>? SummarySampleTypes(UploadInfo upload)
+    internal static List<(string Type, string Unit)>? SummarySampleTypes(UploadInfo upload)
     {
         var types = new List<(string Type, string Unit)>();
         foreach (string entry in upload.SampleTypes.Split(','))
@@ -509,11 +439,9 @@ public sealed partial class AnalysisService : IDisposable
         _disposed = true;
         _stopping.Cancel();
         _stopping.Dispose();
-        _cache.Dispose();
+        _profiles.Dispose();
         _results.Dispose();
         _turns.Dispose();
-        // Not disposed: a digest write in the background may still release it; it holds no unmanaged handle unless
-        // waited on with a timeout, which it never is.
     }
 
     [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Task {TaskId}: default view ready in {Milliseconds:F0} ms")]
@@ -527,100 +455,6 @@ public sealed partial class AnalysisService : IDisposable
 
     private static AnalysisException NothingUploaded(string taskId) =>
         new($"no profile has been uploaded for task '{taskId}' yet");
-
-    private static string KeyOf(UploadInfo upload) => $"{upload.TaskId}\n{upload.InstanceId}\n{upload.UploadedAt}";
-
-    private void Cache(UploadInfo upload, Profile profile) =>
-        // Weighed by what decoding allocated for it, which bounds what it holds: twice the decompressed size, the
-        // earlier guess, undercounted profiles of many stacks (the load benchmark kept 0.9 GiB under a 512 MiB cache).
-        _cache.Set(KeyOf(upload), profile, new MemoryCacheEntryOptions { Size = Math.Max(1, profile.DecodedBytes), SlidingExpiration = CacheIdleTime });
-
-    /// <summary>The uploads' profiles, in their order; cache misses decode in parallel.</summary>
-    private async Task<Profile[]> DecodeAllAsync(IReadOnlyList<UploadInfo> uploads, CancellationToken cancellationToken)
-    {
-        var profiles = new Profile[uploads.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, uploads.Count), cancellationToken, async (i, ct) =>
-            profiles[i] = await DecodeAsync(uploads[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
-        return profiles;
-    }
-
-    /// <summary>
-    /// An upload's profile, from the cache or from its digest (docs/digest.md). An upload without a usable digest (stored
-    /// before digests, or with <see cref="ServerOptions.DigestOnReceive"/> off, or one that fails its checksum or is of
-    /// another format version) is decoded from its profile instead, and the digest made from it is stored for next time.
-    /// </summary>
-    private async Task<Profile> DecodeAsync(UploadInfo upload, CancellationToken cancellationToken)
-    {
-        if (_cache.TryGetValue(KeyOf(upload), out Profile? cached) && cached is not null)
-        {
-            return cached;
-        }
-
-        StoredDigest? stored = await _store.ReadDigestAsync(upload.TaskId, upload.InstanceId, cancellationToken).ConfigureAwait(false);
-        if (stored is { Digest: byte[] digest } && stored.UploadedAt == upload.UploadedAt)
-        {
-            try
-            {
-                Profile read = ProfileDigest.Read(digest);
-                Cache(upload, read);
-                return read;
-            }
-            catch (DigestException e)
-            {
-                LogDigestUnreadable(_logger, upload.TaskId, new Hosting.LogText(upload.InstanceName), new Hosting.LogText(e.Message));
-            }
-        }
-
-        byte[] bytes = await _store.ReadUploadAsync(upload.TaskId, upload.InstanceId, cancellationToken).ConfigureAwait(false)
-            ?? throw new AnalysisException($"the profile of instance '{upload.InstanceName}' was removed while being read");
-        Profile profile = Run(() => ProfileReader.Read(bytes, _limits));
-        Cache(upload, profile);
-        if (stored is not null && stored.UploadedAt == upload.UploadedAt && _digestWrites.Wait(0, CancellationToken.None))
-        {
-            // In the background: the analysis has its profile, and under load the write waits behind the uploads'. At
-            // most MaxConcurrentAnalyses at once; an upload skipped now gets its digest from a later analysis.
-            _ = Task.Run(async () =>
-            {
-                try
-                {
-                    await StoreDigestAsync(upload, profile).ConfigureAwait(false);
-                }
-                finally
-                {
-                    _digestWrites.Release();
-                }
-            }, CancellationToken.None);
-        }
-
-        return profile;
-    }
-
-    /// <summary>Makes and stores the digest of an upload that had none it could use; a failure is logged, and the next analysis tries again.</summary>
-    private async Task StoreDigestAsync(UploadInfo upload, Profile profile)
-    {
-        try
-        {
-            byte[] digest = ProfileDigest.Write(profile);
-            // Not cancelled with the request: the digest is made, keeping it costs one write.
-            await _store.SaveDigestAsync(upload.TaskId, upload.InstanceId, upload.UploadedAt, digest, CancellationToken.None).ConfigureAwait(false);
-            LogDigestStored(_logger, upload.TaskId, new Hosting.LogText(upload.InstanceName), digest.Length);
-        }
-#pragma warning disable CA1031 // The analysis has its profile; a digest that cannot be made or kept only costs the next one a decode.
-        catch (Exception e) when (e is not OperationCanceledException)
-#pragma warning restore CA1031
-        {
-            LogDigestFailed(_logger, upload.TaskId, new Hosting.LogText(upload.InstanceName), new Hosting.LogText(e.Message));
-        }
-    }
-
-    [LoggerMessage(EventId = 503, Level = LogLevel.Warning, Message = "Task {TaskId}: the digest of {Instance} cannot be read ({Reason}); decoding the profile and making the digest again")]
-    private static partial void LogDigestUnreadable(ILogger logger, string taskId, Hosting.LogText instance, Hosting.LogText reason);
-
-    [LoggerMessage(EventId = 504, Level = LogLevel.Information, Message = "Task {TaskId}: digest of {Instance} made from its profile and stored ({Bytes} bytes)")]
-    private static partial void LogDigestStored(ILogger logger, string taskId, Hosting.LogText instance, int bytes);
-
-    [LoggerMessage(EventId = 505, Level = LogLevel.Warning, Message = "Task {TaskId}: the digest of {Instance} could not be made or stored: {Reason}")]
-    private static partial void LogDigestFailed(ILogger logger, string taskId, Hosting.LogText instance, Hosting.LogText reason);
 }
 
 /// <summary>The sample type that weighs a result: its index, type and unit, and whether it is the one used when none is asked for.</summary>

@@ -1,0 +1,92 @@
+using Flamewright.Pprof.Analysis;
+using Flamewright.Pprof.Digest;
+using Flamewright.Server.Configuration;
+using Flamewright.Server.Hosting;
+using Flamewright.Server.Storage;
+using Flamewright.Server.Tasks;
+using Microsoft.Extensions.Logging;
+
+namespace Flamewright.Server.Analysis;
+
+/// <summary>
+/// Default views kept in storage as tree digests (docs/digest.md): a task's tree over every upload, the event's sample
+/// type, functions, no patterns, built once and read by restarted servers and other nodes instead of being built again
+/// (<see cref="ServerOptions.MaxStoredViewMegabytes"/>).
+/// </summary>
+internal sealed partial class KeptViews(IProfilingStore store, ServerOptions options, ILogger logger)
+{
+    /// <summary>
+    /// Whether views are kept at all and <paramref name="request"/> asks for the default view's sample type (the event's,
+    /// named or not), functions and no patterns; whether it covers every upload of <paramref name="task"/> is the
+    /// caller's to check.
+    /// </summary>
+    public bool Apply(ProfilingTask task, AnalysisRequest request) =>
+        options.MaxStoredViewMegabytes > 0
+        && request.Granularity == FrameGranularity.Function && string.IsNullOrEmpty(request.Focus) && string.IsNullOrEmpty(request.Ignore)
+        && (request.SampleType is null || request.SampleType == task.Event.NaturalSampleType());
+
+    /// <summary>A kept view's key: a hash of its result key, which names the uploads (and their times) it was built from.</summary>
+    public static string KeyOf(string resultKey) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(resultKey)));
+
+    /// <summary>
+    /// The default view kept in storage for these uploads, or <c>null</c> (none kept, or one that does not read, which
+    /// is logged and built again). Its sample type is described from the uploads' stored summary.
+    /// </summary>
+    public async Task<TreeResult?> ReadAsync(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string viewKey, CancellationToken cancellationToken)
+    {
+        List<(string Type, string Unit)>? types = AnalysisService.SummarySampleTypes(uploads[0]);
+        byte[]? kept = types is null ? null : await store.ReadViewAsync(task.Id, viewKey, cancellationToken).ConfigureAwait(false);
+        if (kept is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            FlameTree tree = TreeDigest.Read(kept);
+            int index = types!.FindIndex(t => t.Type == tree.SampleType.Type && t.Unit == tree.SampleType.Unit);
+            return index < 0 ? null : new TreeResult(tree, new SampleTypeInfo(index, tree.SampleType.Type, tree.SampleType.Unit, IsDefault: true));
+        }
+        catch (DigestException e)
+        {
+            LogViewUnreadable(logger, task.Id, new LogText(e.Message));
+            return null;
+        }
+    }
+
+    /// <summary>Keeps a default view's tree in storage, unless it is larger than allowed; a failure is logged and costs the next node a build.</summary>
+    public async Task KeepAsync(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string viewKey, FlameTree tree)
+    {
+        try
+        {
+            byte[] view = TreeDigest.Write(tree);
+            if (view.Length > options.MaxStoredViewMegabytes * 1024L * 1024)
+            {
+                LogViewTooLarge(logger, task.Id, view.Length, options.MaxStoredViewMegabytes);
+                return;
+            }
+
+            await store.SaveViewAsync(task.Id, viewKey, view, uploads.Count, uploads.Max(u => u.UploadedAt), CancellationToken.None).ConfigureAwait(false);
+            LogViewKept(logger, task.Id, view.Length);
+        }
+#pragma warning disable CA1031 // The tree is built and will be answered; keeping it is an extra.
+        catch (Exception e) when (e is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            LogViewNotKept(logger, task.Id, new LogText(e.Message));
+        }
+    }
+
+    [LoggerMessage(EventId = 506, Level = LogLevel.Information, Message = "Task {TaskId}: default view kept in storage ({Bytes} bytes)")]
+    private static partial void LogViewKept(ILogger logger, string taskId, int bytes);
+
+    [LoggerMessage(EventId = 507, Level = LogLevel.Information, Message = "Task {TaskId}: default view of {Bytes} bytes not kept in storage, over MaxStoredViewMegabytes ({Megabytes})")]
+    private static partial void LogViewTooLarge(ILogger logger, string taskId, int bytes, int megabytes);
+
+    [LoggerMessage(EventId = 508, Level = LogLevel.Warning, Message = "Task {TaskId}: the default view could not be kept in storage: {Reason}")]
+    private static partial void LogViewNotKept(ILogger logger, string taskId, LogText reason);
+
+    [LoggerMessage(EventId = 509, Level = LogLevel.Warning, Message = "Task {TaskId}: the default view kept in storage cannot be read ({Reason}); building it again")]
+    private static partial void LogViewUnreadable(ILogger logger, string taskId, LogText reason);
+}
