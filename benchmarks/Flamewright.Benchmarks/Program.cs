@@ -33,7 +33,7 @@ switch (args.FirstOrDefault())
     case "query":
         return await QueryBenchmark.RunAsync(Argument(1, 10), Argument(2, 3));
     case "page":
-        return await PageBenchmark.RunAsync(Argument(1, 4), Argument(2, 300_000), Argument(3, 3), Argument(4, 5));
+        return await PageBenchmark.RunAsync(Argument(1, 4), Argument(2, 300_000), Argument(3, 3), Argument(4, 5), args.ElementAtOrDefault(5) == "browser");
     case "load":
         return await LoadBenchmark.RunAsync(Argument(1, 60), Argument(2, 200), Argument(3, LoadBenchmark.DefaultUsers), args.ElementAtOrDefault(4) ?? "sqlite");
     case "storage":

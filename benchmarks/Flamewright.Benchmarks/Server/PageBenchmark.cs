@@ -37,7 +37,8 @@ internal static class PageBenchmark
     /// </summary>
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
 
-    public static async Task<int> RunAsync(int instances, int stacks, int coldRuns, int warmRuns)
+    /// <summary>Generates and uploads the task, then measures; with <c>browserOnly</c>, only the page in Chromium (a shorter run).</summary>
+    public static async Task<int> RunAsync(int instances, int stacks, int coldRuns, int warmRuns, bool browserOnly = false)
     {
         string work = ServerProcess.NewDataDirectory("page");
         string dataDirectory = Path.Combine(work, "data");
@@ -72,9 +73,14 @@ internal static class PageBenchmark
 
             object request = new { taskId, instanceIds = Array.Empty<string>() };
             object newPage = new { r = request, w = Width, z = Array.Empty<string>() };
-            bool hasView = await MeasureAsync("new page (queryPprofFlameView + 300 top rows), nothing kept", dataDirectory, NewPage, newPage, coldRuns, warmRuns, zoomRequest: request, kept: false);
-            await MeasureAsync("new page (queryPprofFlameView + 300 top rows), default view kept", dataDirectory, NewPage, newPage, coldRuns, warmRuns, zoomRequest: null, kept: true);
-            await MeasureAsync("old page (queryPprofAnalyze + every top row), nothing kept", dataDirectory, OldPage, new { r = request }, coldRuns, warmRuns, zoomRequest: null, kept: false);
+            bool hasView = true;
+            if (!browserOnly)
+            {
+                hasView = await MeasureAsync("new page (queryPprofFlameView + 300 top rows), nothing kept", dataDirectory, NewPage, newPage, coldRuns, warmRuns, zoomRequest: request, kept: false);
+                await MeasureAsync("new page (queryPprofFlameView + 300 top rows), default view kept", dataDirectory, NewPage, newPage, coldRuns, warmRuns, zoomRequest: null, kept: true);
+                await MeasureAsync("old page (queryPprofAnalyze + every top row), nothing kept", dataDirectory, OldPage, new { r = request }, coldRuns, warmRuns, zoomRequest: null, kept: false);
+            }
+
             await BrowserAsync(dataDirectory, taskId, coldRuns, warmRuns, kept: false);
             await BrowserAsync(dataDirectory, taskId, coldRuns, warmRuns, kept: true);
             if (!hasView)
@@ -174,6 +180,8 @@ internal static class PageBenchmark
         });
         var cold = new List<double>();
         var warm = new List<double>();
+        var coldSteps = new List<double[]>();
+        var warmSteps = new List<double[]>();
         for (int run = 0; run < coldRuns; run++)
         {
             if (!kept)
@@ -192,6 +200,7 @@ internal static class PageBenchmark
             await page.GotoAsync($"{server.HttpAddress}#/analysis/{Uri.EscapeDataString(taskId)}");
             await ReadyAsync(page);
             cold.Add(clock.Elapsed.TotalMilliseconds);
+            coldSteps.Add(await StepsAsync(page));
             if (run == coldRuns - 1)
             {
                 for (int i = 0; i < warmRuns; i++)
@@ -200,6 +209,7 @@ internal static class PageBenchmark
                     await page.ReloadAsync();
                     await ReadyAsync(page);
                     warm.Add(clock.Elapsed.TotalMilliseconds);
+                    warmSteps.Add(await StepsAsync(page));
                 }
 
                 int drawn = await page.Locator(".frame").CountAsync();
@@ -211,7 +221,26 @@ internal static class PageBenchmark
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"browser ({(kept ? "default view kept" : "nothing kept")}), page to root frame and top rows: cold median {Median.Of(cold):F0} ms ({string.Join(", ", cold.Select(c => c.ToString("F0", CultureInfo.InvariantCulture)))}), warm (reload) median {Median.Of(warm):F0} ms (min {warm.Min():F0}, max {warm.Max():F0})"));
+        Console.WriteLine($"  on the page's clock (ms from navigation, medians), cold: {Steps(coldSteps)}");
+        Console.WriteLine($"  on the page's clock (ms from navigation, medians), reload: {Steps(warmSteps)}");
     }
+
+    /// <summary>The steps of the page's own timeline, read through the Performance API.</summary>
+    private static readonly string[] StepNames = ["document loaded", "app.js loaded", "first look asked", "first look answered", "first look drawn"];
+
+    private static async Task<double[]> StepsAsync(Microsoft.Playwright.IPage page) => await page.EvaluateAsync<double[]>("""
+        () => {
+          const nav = performance.getEntriesByType('navigation')[0];
+          const resources = performance.getEntriesByType('resource');
+          const app = resources.find(r => r.name.endsWith('/ui/app.js'));
+          const look = resources.find(r => r.name.endsWith('/graphql'));
+          const drawn = performance.getEntriesByName('flamewright:first-look')[0];
+          return [nav.responseEnd, app ? app.responseEnd : -1, look ? look.startTime : -1, look ? look.responseEnd : -1, drawn ? drawn.startTime : -1];
+        }
+        """);
+
+    private static string Steps(List<double[]> runs) => string.Join(", ", StepNames.Select((name, i) =>
+        string.Create(CultureInfo.InvariantCulture, $"{name} {Median.Of(runs.Select(r => r[i])):F0}")));
 
     private static async Task ReadyAsync(Microsoft.Playwright.IPage page)
     {

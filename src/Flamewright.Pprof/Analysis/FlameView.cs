@@ -16,6 +16,9 @@ public readonly record struct ViewFrame(int Node, int Parent, int Depth, string 
 /// </summary>
 public readonly record struct NarrowerFrames(int Parent, int Count, long Total);
 
+/// <summary>A frame of the zoom trail: a node of the tree from its root down to a view's zoom root, with its name and total.</summary>
+public readonly record struct ViewAncestor(int Node, string Name, long Total);
+
 /// <summary>
 /// What a flame graph of a given width can show of a tree: under the zoom root, every frame at least
 /// <c>minimum</c> wide (its total at least the root's total × minimum pixels ÷ width), and per drawn frame one
@@ -25,15 +28,23 @@ public readonly record struct NarrowerFrames(int Parent, int Count, long Total);
 /// </summary>
 public sealed class FlameView
 {
-    private FlameView(FlameTree tree, int root, ViewFrame[] frames, NarrowerFrames[] narrower, long matchedTotal, long span, long minimumTotal)
+    internal FlameView(
+        int root, ViewAncestor[] ancestors, long treeTotal, ViewFrame[] frames, NarrowerFrames[] narrower, long matchedTotal, long span,
+        int widthPixels, Int128 scaledMinimum, bool searched)
     {
-        Tree = tree;
         Root = root;
+        Ancestors = ancestors;
+        TreeTotal = treeTotal;
         Frames = frames;
         Narrower = narrower;
         MatchedTotal = matchedTotal;
         Span = span;
-        MinimumTotal = minimumTotal;
+        WidthPixels = widthPixels;
+        ScaledMinimum = scaledMinimum;
+        Searched = searched;
+        // The smallest total drawn: |total| × width × 1024 ≥ minimum × 1024 × span, rounded up to a whole value.
+        Int128 least = ((scaledMinimum * span) + (widthPixels * 1024) - 1) / (widthPixels * 1024);
+        MinimumTotal = (long)Int128.Min(least, long.MaxValue);
     }
 
     /// <summary>
@@ -48,7 +59,11 @@ public sealed class FlameView
     /// </summary>
     public long MinimumTotal { get; }
 
-    public FlameTree Tree { get; }
+    /// <summary>The width the view was cut for, in pixels.</summary>
+    public int WidthPixels { get; }
+
+    /// <summary>The tree's total: the root's, the 100% of the shares a graph shows.</summary>
+    public long TreeTotal { get; }
 
     /// <summary>The zoom root's node in the tree (0 when not zoomed).</summary>
     public int Root { get; }
@@ -67,19 +82,71 @@ public sealed class FlameView
     public long MatchedTotal { get; }
 
     /// <summary>The frames from the tree's root down to the zoom root, root first (the zoom trail).</summary>
-    public IReadOnlyList<int> Ancestors
-    {
-        get
-        {
-            var path = new List<int>();
-            for (int node = Root; node >= 0; node = Tree.ParentOf(node))
-            {
-                path.Add(node);
-            }
+    public IReadOnlyList<ViewAncestor> Ancestors { get; }
 
-            path.Reverse();
-            return path;
+    /// <summary>The minimum width of a drawn frame in 1/1024 pixels.</summary>
+    internal Int128 ScaledMinimum { get; }
+
+    /// <summary>Whether a search pattern marked the frames.</summary>
+    internal bool Searched { get; }
+
+    /// <summary>
+    /// The view a graph <paramref name="widthPixels"/> wide (at most this view's width) draws of the same frames: equal
+    /// to building it from the tree at that width, without the tree. A frame is drawn when its parent is and it is
+    /// wide enough at the new width; the others join their parent's block of narrower frames. This is how a view kept
+    /// at the widest width a server allows answers a first look at any width (docs/digest.md).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Wider than this view, or not positive.</exception>
+    /// <exception cref="InvalidOperationException">A searched view: its marks and matched total need the tree.</exception>
+    public FlameView Narrowed(int widthPixels)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(widthPixels, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(widthPixels, WidthPixels);
+        if (Searched)
+        {
+            throw new InvalidOperationException("a searched view cannot be narrowed");
         }
+
+        var positions = new int[Frames.Count];
+        var narrowCounts = new int[Frames.Count];
+        var narrowTotals = new long[Frames.Count];
+        var frames = new List<ViewFrame>(Frames.Count);
+        for (int i = 0; i < Frames.Count; i++)
+        {
+            ViewFrame frame = Frames[i];
+            int parent = frame.Parent < 0 ? -1 : positions[frame.Parent];
+            if (frame.Parent < 0 || (parent >= 0 && Wide(frame.Total, Span, widthPixels, ScaledMinimum)))
+            {
+                positions[i] = frames.Count;
+                frames.Add(frame with { Parent = parent });
+            }
+            else
+            {
+                positions[i] = -1;
+                if (parent >= 0)
+                {
+                    narrowCounts[frame.Parent]++;
+                    narrowTotals[frame.Parent] += frame.Total;
+                }
+            }
+        }
+
+        foreach (NarrowerFrames block in Narrower)
+        {
+            narrowCounts[block.Parent] += block.Count;
+            narrowTotals[block.Parent] += block.Total;
+        }
+
+        var narrower = new List<NarrowerFrames>();
+        for (int i = 0; i < Frames.Count; i++)
+        {
+            if (positions[i] >= 0 && narrowCounts[i] > 0)
+            {
+                narrower.Add(new NarrowerFrames(positions[i], narrowCounts[i], narrowTotals[i]));
+            }
+        }
+
+        return new FlameView(Root, [.. Ancestors], TreeTotal, [.. frames], [.. narrower], 0, Span, widthPixels, ScaledMinimum, searched: false);
     }
 
     /// <summary>
@@ -150,10 +217,16 @@ public sealed class FlameView
             }
         }
 
-        // The smallest total drawn: |total| × width × 1024 ≥ minimum × 1024 × span, rounded up to a whole value.
-        Int128 least = ((scaledMinimum * rootMagnitude) + (widthPixels * 1024) - 1) / (widthPixels * 1024);
+        var ancestors = new List<ViewAncestor>();
+        for (int node = root; node >= 0; node = tree.ParentOf(node))
+        {
+            ancestors.Add(new ViewAncestor(node, tree.NameOf(node), tree.TotalOf(node)));
+        }
+
+        ancestors.Reverse();
         return new FlameView(
-            tree, root, [.. frames], [.. narrower], matches is null ? 0 : SumMatched(tree, root, matches), rootMagnitude, (long)Int128.Min(least, long.MaxValue));
+            root, [.. ancestors], tree.Total, [.. frames], [.. narrower], matches is null ? 0 : SumMatched(tree, root, matches), rootMagnitude,
+            widthPixels, scaledMinimum, searched: matches is not null);
     }
 
     /// <summary>The total of <paramref name="root"/>'s children below <paramref name="limit"/>.</summary>

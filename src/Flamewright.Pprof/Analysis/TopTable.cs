@@ -16,7 +16,7 @@ public sealed record TopEntry(string Name, long Flat, long Cum);
 /// </summary>
 public sealed class TopTable
 {
-    private TopTable(ValueType sampleType, long total, long absoluteTotal, TopEntry[] entries)
+    internal TopTable(ValueType sampleType, long total, long absoluteTotal, TopEntry[] entries)
     {
         SampleType = sampleType;
         Total = total;

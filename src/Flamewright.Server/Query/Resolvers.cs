@@ -194,10 +194,10 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
 
             return new FlameViewOutput(
                 ToOutput(result.SampleType),
-                tree.Total,
+                view.TreeTotal,
                 view.Span,
                 view.MinimumTotal,
-                [.. view.Ancestors.Select(n => new ViewAncestorOutput(n, tree.NameOf(n), tree.TotalOf(n)))],
+                [.. view.Ancestors.Select(a => new ViewAncestorOutput(a.Node, a.Name, a.Total))],
                 [.. view.Frames.Select(f => new ViewFrameOutput(f.Node, f.Parent, f.Depth, f.Name, f.Total, f.Self, f.Matched, IndexOf(f.Name)))],
                 [.. view.Narrower.Select(n => new NarrowerFramesOutput(n.Parent, n.Count, n.Total))],
                 string.IsNullOrEmpty(search) ? null : view.MatchedTotal,
