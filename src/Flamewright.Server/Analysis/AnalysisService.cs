@@ -1,5 +1,6 @@
 using Flamewright.Pprof;
 using Flamewright.Pprof.Analysis;
+using Flamewright.Pprof.Digest;
 using Flamewright.Pprof.Model;
 using Flamewright.Server.Configuration;
 using Flamewright.Server.Hosting;
@@ -171,13 +172,86 @@ public sealed partial class AnalysisService : IDisposable
             var selection = new SelectedProfiles(task, uploads, await _profiles.ReadAllAsync(uploads, cancellationToken).ConfigureAwait(false));
             FlameOptions options = BoundedOptionsFor(selection, request, budget, cancellationToken);
             FlameTree tree = Run(() => FlameTreeBuilder.Build(selection.Profiles, options));
+            SampleTypeInfo sampleType = Describe(selection, options);
             if (viewKey is not null)
             {
-                await _views.KeepAsync(task, uploads, viewKey, tree).ConfigureAwait(false);
+                // The first look kept with the view holds the whole top table: built once here, and cached for this node.
+                TopTable top = TopTable.Build(tree);
+                Remember("top", task, uploads, request, new TopResult(top, sampleType), TopBytes(top));
+                await _views.KeepAsync(task, uploads, viewKey, tree, top).ConfigureAwait(false);
             }
 
-            return (new TreeResult(tree, Describe(selection, options)), tree.ApproximateBytes);
+            return (new TreeResult(tree, sampleType), tree.ApproximateBytes);
         }, cancellationToken);
+
+    /// <summary>
+    /// The view of the selection for a graph <paramref name="widthPixels"/> wide, under <paramref name="zoomPath"/>, with
+    /// <paramref name="search"/> marked and only the frames below <paramref name="narrowerThan"/> (see
+    /// <see cref="FlameView.Build"/>); <c>null</c> when no selected instance uploaded. A first look at a finished task
+    /// (its default view, not zoomed, no search) that this process has not built or read yet is answered from the first
+    /// look kept in storage, a small part of the tree; the tree is then read in the background, for the zooms that
+    /// follow.
+    /// </summary>
+    public async Task<ViewResult?> ViewAsync(
+        AnalysisRequest request, IReadOnlyList<string> zoomPath, int widthPixels, System.Text.RegularExpressions.Regex? search, long? narrowerThan,
+        MatchBudget budget, CancellationToken cancellationToken)
+    {
+        (ProfilingTask task, IReadOnlyList<UploadInfo> uploads, bool whole) = await SelectAsync(request.TaskId, request.InstanceIds, false, cancellationToken).ConfigureAwait(false);
+        if (uploads.Count == 0)
+        {
+            return null;
+        }
+
+        if (zoomPath.Count == 0 && search is null && narrowerThan is null && whole && _views.Apply(task, request)
+            && !_results.TryGetValue(ResultKey("tree", task, uploads, request), out _)
+            && await FirstLookOfAsync(task, uploads, request, cancellationToken).ConfigureAwait(false) is { Look: { } look, SampleType: { } type }
+            && widthPixels <= look.View.WidthPixels)
+        {
+            ReadTreeInBackground(task, uploads, request);
+            return new ViewResult(look.View.Narrowed(widthPixels), type);
+        }
+
+        TreeResult tree = await TreeOfAsync(task, uploads, whole, request, budget, cancellationToken).ConfigureAwait(false);
+        return new ViewResult(Run(() => FlameView.Build(tree.Tree, zoomPath, widthPixels, search: search, narrowerThan: narrowerThan)), tree.SampleType);
+    }
+
+    /// <summary>The first look kept in storage for the default view of these uploads (cached, absent or not), for <see cref="ViewAsync"/> and <see cref="TopAsync"/>.</summary>
+    private Task<KeptFirstLook> FirstLookOfAsync(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request, CancellationToken cancellationToken) =>
+        CachedAsync("first-look", task, uploads, request, async () =>
+        {
+            string viewKey = KeptViews.KeyOf(ResultKey("tree", task, uploads, request));
+            (FirstLook Look, SampleTypeInfo SampleType)? kept = await _views.ReadFirstLookAsync(task, uploads, viewKey, cancellationToken).ConfigureAwait(false);
+            return kept is { } found
+                ? (new KeptFirstLook(found.Look, found.SampleType), (found.Look.View.Frames.Count * 96L) + TopBytes(found.Look.Top))
+                : (new KeptFirstLook(null, null), 64L);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Reads (or builds) the selection's tree into the results cache once an analysis turn is free at once, after a
+    /// first look was answered without it: the zooms that follow find it there. Best effort, never thrown.
+    /// </summary>
+    private void ReadTreeInBackground(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request) =>
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                CancellationToken stopping = _stopping.Token;
+                using IDisposable? turn = await _turns.TryTakeAsync(TimeSpan.Zero, stopping).ConfigureAwait(false);
+                if (turn is not null)
+                {
+                    await TreeOfAsync(task, uploads, whole: true, request, NewMatchBudget(), stopping).ConfigureAwait(false);
+                }
+            }
+#pragma warning disable CA1031 // Reading ahead is an extra: a zoom that finds nothing reads or builds the tree itself.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                if (!_disposed)
+                {
+                    LogReadAheadFailed(_logger, task.Id, new Hosting.LogText(e.Message));
+                }
+            }
+        });
 
     /// <summary>
     /// The top table of the selection (every instance named must have uploaded), read off the selection's tree (cached,
@@ -193,12 +267,27 @@ public sealed partial class AnalysisService : IDisposable
 
         return await CachedAsync("top", task, uploads, request, async () =>
         {
+            // A finished task's default view: its first look, kept in storage, holds the whole table.
+            if (whole && _views.Apply(task, request) && !_results.TryGetValue(ResultKey("tree", task, uploads, request), out _)
+                && await FirstLookOfAsync(task, uploads, request, cancellationToken).ConfigureAwait(false) is { Look: { } look, SampleType: { } type })
+            {
+                return (new TopResult(look.Top, type), TopBytes(look.Top));
+            }
+
             TreeResult tree = await TreeOfAsync(task, uploads, whole, request, budget, cancellationToken).ConfigureAwait(false);
+            // Building a default view's tree also built its table, to keep with it.
+            if (_results.TryGetValue(ResultKey("top", task, uploads, request), out TopResult? built) && built is not null)
+            {
+                return (built, TopBytes(built.Table));
+            }
+
             TopTable top = TopTable.Build(tree.Tree);
-            // A row holds its name (shared with the tree's frames), two values and an object's overhead.
-            return (new TopResult(top, tree.SampleType), 64L * (top.Entries.Count + 1));
+            return (new TopResult(top, tree.SampleType), TopBytes(top));
         }, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>What a top table weighs in the cache: per row its name (shared with the tree's frames), two values and an object's overhead.</summary>
+    private static long TopBytes(TopTable top) => 64L * (top.Entries.Count + 1);
 
     /// <summary>
     /// Builds the task's default view (every instance that uploaded, the event's sample type, functions) into the
@@ -332,8 +421,7 @@ public sealed partial class AnalysisService : IDisposable
                 try
                 {
                     (T result, long bytes) = await build().ConfigureAwait(false);
-                    _resultKeysByTask.GetOrAdd(task.Id, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal)).TryAdd(key, 0);
-                    _results.Set(key, result, new MemoryCacheEntryOptions { Size = Math.Max(1, bytes), SlidingExpiration = CacheIdleTime });
+                    Remember(kind, task, uploads, request, result, bytes);
                     return result;
                 }
                 finally
@@ -351,6 +439,15 @@ public sealed partial class AnalysisService : IDisposable
                 // The request that was building it left; this one still wants the result.
             }
         }
+    }
+
+    /// <summary>Puts a result built alongside another into the cache, as <see cref="CachedAsync"/> would have.</summary>
+    private void Remember<T>(string kind, ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request, T result, long bytes)
+        where T : class
+    {
+        string key = ResultKey(kind, task, uploads, request);
+        _resultKeysByTask.GetOrAdd(task.Id, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal)).TryAdd(key, 0);
+        _results.Set(key, result, new MemoryCacheEntryOptions { Size = Math.Max(1, bytes), SlidingExpiration = CacheIdleTime });
     }
 
     /// <summary>
@@ -453,6 +550,9 @@ public sealed partial class AnalysisService : IDisposable
     [LoggerMessage(EventId = 502, Level = LogLevel.Warning, Message = "Task {TaskId}: the default view could not be computed ahead: {Reason}")]
     private static partial void LogPrecomputeFailed(ILogger logger, string taskId, Hosting.LogText reason);
 
+    [LoggerMessage(EventId = 510, Level = LogLevel.Warning, Message = "Task {TaskId}: the tree could not be read ahead after a first look: {Reason}")]
+    private static partial void LogReadAheadFailed(ILogger logger, string taskId, Hosting.LogText reason);
+
     private static AnalysisException NothingUploaded(string taskId) =>
         new($"no profile has been uploaded for task '{taskId}' yet");
 }
@@ -462,6 +562,12 @@ public sealed record SampleTypeInfo(int Index, string Type, string Unit, bool Is
 
 /// <summary>A selection's merged flame tree and the sample type that weighs it.</summary>
 public sealed record TreeResult(FlameTree Tree, SampleTypeInfo SampleType);
+
+/// <summary>A view of a selection's tree and the sample type that weighs it.</summary>
+public sealed record ViewResult(FlameView View, SampleTypeInfo SampleType);
+
+/// <summary>The first look kept in storage for a default view, or nulls when none is kept.</summary>
+internal sealed record KeptFirstLook(FirstLook? Look, SampleTypeInfo? SampleType);
 
 /// <summary>A selection's top table and the sample type that weighs it.</summary>
 public sealed record TopResult(TopTable Table, SampleTypeInfo SampleType);

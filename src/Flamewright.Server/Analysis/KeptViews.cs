@@ -9,9 +9,9 @@ using Microsoft.Extensions.Logging;
 namespace Flamewright.Server.Analysis;
 
 /// <summary>
-/// Default views kept in storage as tree digests (docs/digest.md): a task's tree over every upload, the event's sample
-/// type, functions, no patterns, built once and read by restarted servers and other nodes instead of being built again
-/// (<see cref="ServerOptions.MaxStoredViewMegabytes"/>).
+/// Default views kept in storage (docs/digest.md): a task's tree over every upload, the event's sample type, functions,
+/// no patterns, built once and read by restarted servers and other nodes instead of being built again, and beside it
+/// its first look, a small part of it that answers the first request of a page (<see cref="ServerOptions.MaxStoredViewMegabytes"/>).
 /// </summary>
 internal sealed partial class KeptViews(IProfilingStore store, ServerOptions options, ILogger logger)
 {
@@ -55,20 +55,54 @@ internal sealed partial class KeptViews(IProfilingStore store, ServerOptions opt
         }
     }
 
-    /// <summary>Keeps a default view's tree in storage, unless it is larger than allowed; a failure is logged and costs the next node a build.</summary>
-    public async Task KeepAsync(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string viewKey, FlameTree tree)
+    /// <summary>
+    /// The first look kept in storage beside the default view for these uploads (docs/digest.md), with its sample type,
+    /// or <c>null</c> (none kept, or one that does not read, which is logged; the caller reads the tree instead).
+    /// </summary>
+    public async Task<(FirstLook Look, SampleTypeInfo SampleType)?> ReadFirstLookAsync(
+        ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string viewKey, CancellationToken cancellationToken)
+    {
+        List<(string Type, string Unit)>? types = AnalysisService.SummarySampleTypes(uploads[0]);
+        byte[]? kept = types is null ? null : await store.ReadViewAsync(task.Id, FirstLookKey(viewKey), cancellationToken).ConfigureAwait(false);
+        if (kept is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            FirstLook look = FirstLookDigest.Read(kept);
+            int index = types!.FindIndex(t => t.Type == look.Top.SampleType.Type && t.Unit == look.Top.SampleType.Unit);
+            return index < 0 ? null : (look, new SampleTypeInfo(index, look.Top.SampleType.Type, look.Top.SampleType.Unit, IsDefault: true));
+        }
+        catch (DigestException e)
+        {
+            LogViewUnreadable(logger, task.Id, new LogText(e.Message));
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Keeps a default view in storage, unless it is larger than allowed: its tree, and its first look (the view at
+    /// <see cref="ServerOptions.MaxViewWidthPixels"/> and the whole top table), which a fresh process answers a first
+    /// look from without reading the tree. A failure is logged and costs the next node a build.
+    /// </summary>
+    public async Task KeepAsync(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string viewKey, FlameTree tree, TopTable top)
     {
         try
         {
+            long newest = uploads.Max(u => u.UploadedAt);
+            byte[] look = FirstLookDigest.Write(new FirstLook(FlameView.Build(tree, [], options.MaxViewWidthPixels), top));
             byte[] view = TreeDigest.Write(tree);
-            if (view.Length > options.MaxStoredViewMegabytes * 1024L * 1024)
+            if (view.Length + look.Length > options.MaxStoredViewMegabytes * 1024L * 1024)
             {
-                LogViewTooLarge(logger, task.Id, view.Length, options.MaxStoredViewMegabytes);
+                LogViewTooLarge(logger, task.Id, view.Length + look.Length, options.MaxStoredViewMegabytes);
                 return;
             }
 
-            await store.SaveViewAsync(task.Id, viewKey, view, uploads.Count, uploads.Max(u => u.UploadedAt), CancellationToken.None).ConfigureAwait(false);
-            LogViewKept(logger, task.Id, view.Length);
+            await store.SaveViewAsync(task.Id, viewKey, view, uploads.Count, newest, CancellationToken.None).ConfigureAwait(false);
+            await store.SaveViewAsync(task.Id, FirstLookKey(viewKey), look, uploads.Count, newest, CancellationToken.None).ConfigureAwait(false);
+            LogViewKept(logger, task.Id, view.Length, look.Length);
         }
 #pragma warning disable CA1031 // The tree is built and will be answered; keeping it is an extra.
         catch (Exception e) when (e is not OperationCanceledException)
@@ -78,8 +112,11 @@ internal sealed partial class KeptViews(IProfilingStore store, ServerOptions opt
         }
     }
 
-    [LoggerMessage(EventId = 506, Level = LogLevel.Information, Message = "Task {TaskId}: default view kept in storage ({Bytes} bytes)")]
-    private static partial void LogViewKept(ILogger logger, string taskId, int bytes);
+    /// <summary>The key of the first look kept beside the default view kept under <paramref name="viewKey"/>.</summary>
+    private static string FirstLookKey(string viewKey) => viewKey + "/first-look";
+
+    [LoggerMessage(EventId = 506, Level = LogLevel.Information, Message = "Task {TaskId}: default view kept in storage ({Bytes} bytes, its first look {LookBytes} bytes)")]
+    private static partial void LogViewKept(ILogger logger, string taskId, int bytes, int lookBytes);
 
     [LoggerMessage(EventId = 507, Level = LogLevel.Information, Message = "Task {TaskId}: default view of {Bytes} bytes not kept in storage, over MaxStoredViewMegabytes ({Megabytes})")]
     private static partial void LogViewTooLarge(ILogger logger, string taskId, int bytes, int megabytes);

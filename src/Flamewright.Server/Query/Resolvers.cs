@@ -167,15 +167,15 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
 
         return await Guard(async () =>
         {
-            TreeResult? result = await analysis.TreeAsync(request, strict: false, MatchBudgetOf(context), context.CancellationToken).ConfigureAwait(false);
+            ViewResult? result = await analysis.ViewAsync(
+                request, zoom, width, string.IsNullOrEmpty(search) ? null : AnalysisService.Run(() => FramePattern.Compile("search", search)), narrowerThan,
+                MatchBudgetOf(context), context.CancellationToken).ConfigureAwait(false);
             if (result is null)
             {
                 return new FlameViewOutput(null, 0, 0, 0, [new ViewAncestorOutput(0, FlameTree.RootName, 0)], [new ViewFrameOutput(0, -1, 0, FlameTree.RootName, 0, 0, false, 0)], [], null, [FlameTree.RootName]);
             }
 
-            FlameTree tree = result.Tree;
-            FlameView view = AnalysisService.Run(() => FlameView.Build(
-                tree, zoom, width, search: string.IsNullOrEmpty(search) ? null : FramePattern.Compile("search", search), narrowerThan: narrowerThan));
+            FlameView view = result.View;
             // Each distinct name once: a view repeats names (recursion, the same function under many callers), and a
             // client that reads nameIndex instead of name receives each once.
             var names = new List<string>();
