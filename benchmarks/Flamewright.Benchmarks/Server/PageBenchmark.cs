@@ -25,7 +25,8 @@ internal static class PageBenchmark
           queryPprofTop(request: $r, limit: 0) { rows { name flat flatPercent cum cumPercent } } }
         """;
 
-    private const string NewPage = """
+    /// <summary>The page's first look: the default view for a graph of width <c>w</c> and 300 top rows.</summary>
+    internal const string NewPage = """
         query ($r: PprofAnalyzationRequest!, $w: Int!, $z: [String!]) {
           queryPprofFlameView(request: $r, zoom: $z, width: $w) { total span minTotal ancestors { node name total } names frames { node parent nameIndex total self matched } narrower { parent count total } }
           queryPprofTop(request: $r, limit: 300) { rowCount rows { name flat flatPercent cum cumPercent } } }
@@ -92,7 +93,14 @@ internal static class PageBenchmark
         }
         finally
         {
-            Directory.Delete(work, recursive: true);
+            if (Environment.GetEnvironmentVariable("FLAMEWRIGHT_BENCHMARK_KEEP") is null)
+            {
+                Directory.Delete(work, recursive: true);
+            }
+            else
+            {
+                Console.WriteLine($"kept {work}");
+            }
         }
     }
 
@@ -226,7 +234,7 @@ internal static class PageBenchmark
     }
 
     /// <summary>The steps of the page's own timeline, read through the Performance API.</summary>
-    private static readonly string[] StepNames = ["document loaded", "app.js loaded", "first look asked", "first look answered", "first look drawn"];
+    private static readonly string[] StepNames = ["document loaded", "app.js loaded", "first look asked", "its first byte", "first look answered", "first look drawn"];
 
     private static async Task<double[]> StepsAsync(Microsoft.Playwright.IPage page) => await page.EvaluateAsync<double[]>("""
         () => {
@@ -235,7 +243,7 @@ internal static class PageBenchmark
           const app = resources.find(r => r.name.endsWith('/ui/app.js'));
           const look = resources.find(r => r.name.endsWith('/graphql'));
           const drawn = performance.getEntriesByName('flamewright:first-look')[0];
-          return [nav.responseEnd, app ? app.responseEnd : -1, look ? look.startTime : -1, look ? look.responseEnd : -1, drawn ? drawn.startTime : -1];
+          return [nav.responseEnd, app ? app.responseEnd : -1, look ? look.startTime : -1, look ? look.responseStart : -1, look ? look.responseEnd : -1, drawn ? drawn.startTime : -1];
         }
         """);
 

@@ -207,6 +207,14 @@ internal sealed class ServerProcess : IDisposable
             if (await DatabaseAsync(dataDirectory, "SELECT COUNT(*) FROM task_views") is long views && views > 0)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  default view kept {clock.Elapsed.TotalSeconds:F1} s after the last upload"));
+                // Its first look is written right after it (a build from before first looks writes none).
+                var more = Stopwatch.StartNew();
+                while (more.Elapsed < TimeSpan.FromSeconds(10)
+                    && await DatabaseAsync(dataDirectory, "SELECT COUNT(*) FROM task_views WHERE view_key LIKE '%/first-look'") is not (long and > 0))
+                {
+                    await Task.Delay(100);
+                }
+
                 return;
             }
 

@@ -84,7 +84,7 @@ internal sealed partial class KeptViews(IProfilingStore store, ServerOptions opt
 
     /// <summary>
     /// Keeps a default view in storage, unless it is larger than allowed: its tree, and its first look (the view at
-    /// <see cref="ServerOptions.MaxViewWidthPixels"/> and the whole top table), which a fresh process answers a first
+    /// <see cref="ServerOptions.FirstLookWidthPixels"/> and the whole top table), which a fresh process answers a first
     /// look from without reading the tree. A failure is logged and costs the next node a build.
     /// </summary>
     public async Task KeepAsync(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string viewKey, FlameTree tree, TopTable top)
@@ -92,7 +92,7 @@ internal sealed partial class KeptViews(IProfilingStore store, ServerOptions opt
         try
         {
             long newest = uploads.Max(u => u.UploadedAt);
-            byte[] look = FirstLookDigest.Write(new FirstLook(FlameView.Build(tree, [], options.MaxViewWidthPixels), top));
+            byte[] look = FirstLookDigest.Write(new FirstLook(FlameView.Build(tree, [], options.FirstLookWidthPixels), top));
             byte[] view = TreeDigest.Write(tree);
             if (view.Length + look.Length > options.MaxStoredViewMegabytes * 1024L * 1024)
             {

@@ -17,6 +17,8 @@ public sealed class UploadSettingsTests
     [InlineData(nameof(ServerOptions.UploadQueueSeconds), "-1", "UploadQueueSeconds must be 0 or more")]
     [InlineData(nameof(ServerOptions.MaxUploadMemoryMegabytes), "29", "MaxUploadMemoryMegabytes must hold one upload of MaxUploadBytes (30 MiB or more)")]
     [InlineData(nameof(ServerOptions.MaxErrorMessageLength), "-1", "MaxErrorMessageLength must be 1 or more")]
+    [InlineData(nameof(ServerOptions.FirstLookWidthPixels), "0", "FirstLookWidthPixels must be 1 or more")]
+    [InlineData(nameof(ServerOptions.FirstLookWidthPixels), "16385", "FirstLookWidthPixels must be MaxViewWidthPixels or less: no view is wider")]
     [InlineData(nameof(ServerOptions.MaxAgentMessageBytes), "1048576", "MaxAgentMessageBytes must be 1049600 or more: the Go agent's 1 MiB chunks must fit")]
     public Task A_stream_limit_that_cannot_work_is_refused_with_one_line_naming_it(string setting, string value, string problem) => Spec.Run(() =>
     {
