@@ -189,12 +189,12 @@ public sealed partial class AnalysisService : IDisposable
     /// <paramref name="search"/> marked and only the frames below <paramref name="narrowerThan"/> (see
     /// <see cref="FlameView.Build"/>); <c>null</c> when no selected instance uploaded. A first look at a finished task
     /// (its default view, not zoomed, no search) that this process has not built or read yet is answered from the first
-    /// look kept in storage, a small part of the tree; the tree is then read in the background, for the zooms that
-    /// follow.
+    /// look kept in storage, a small part of the tree; the tree is then read in the background (<paramref name="readAhead"/>),
+    /// for the zooms that follow.
     /// </summary>
     public async Task<ViewResult?> ViewAsync(
         AnalysisRequest request, IReadOnlyList<string> zoomPath, int widthPixels, System.Text.RegularExpressions.Regex? search, long? narrowerThan,
-        MatchBudget budget, CancellationToken cancellationToken)
+        MatchBudget budget, CancellationToken cancellationToken, bool readAhead = true)
     {
         (ProfilingTask task, IReadOnlyList<UploadInfo> uploads, bool whole) = await SelectAsync(request.TaskId, request.InstanceIds, false, cancellationToken).ConfigureAwait(false);
         if (uploads.Count == 0)
@@ -207,7 +207,11 @@ public sealed partial class AnalysisService : IDisposable
             && await FirstLookOfAsync(task, uploads, request, cancellationToken).ConfigureAwait(false) is { Look: { } look, SampleType: { } type }
             && widthPixels <= look.View.WidthPixels)
         {
-            ReadTreeInBackground(task, uploads, request);
+            if (readAhead)
+            {
+                ReadTreeInBackground(task, uploads, request);
+            }
+
             return new ViewResult(look.View.Narrowed(widthPixels), type);
         }
 

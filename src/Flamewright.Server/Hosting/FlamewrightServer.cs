@@ -127,8 +127,23 @@ public sealed partial class FlamewrightServer : IAsyncDisposable
         // Building the GraphQL schema takes a few hundred ms: done now, beside the first agent calls, rather than
         // in the first user's query. A failure here surfaces again, with its message, on that first query.
         _ = Task.Run(() => Services.GetRequiredService<GraphQL.Types.ISchema>(), CancellationToken.None);
+        Services.GetRequiredService<Warmup>().Listening(SelfAddress(_listeners[1].IPEndPoint));
         string data = Options.UsesPostgres ? Services.GetRequiredService<SqlProfilingStore>().Location : Path.GetFullPath(Options.DataDir);
         LogListening(_app.Logger, GrpcAddress, HttpAddress, data);
+    }
+
+    /// <summary>Where this process reaches its own HTTP port: the bound address, or loopback when it listens on every interface.</summary>
+    private static Uri? SelfAddress(System.Net.IPEndPoint? bound)
+    {
+        if (bound is null)
+        {
+            return null;
+        }
+
+        System.Net.IPAddress address = bound.Address.Equals(System.Net.IPAddress.Any) ? System.Net.IPAddress.Loopback
+            : bound.Address.Equals(System.Net.IPAddress.IPv6Any) ? System.Net.IPAddress.IPv6Loopback
+            : bound.Address;
+        return new Uri($"http://{new System.Net.IPEndPoint(address, bound.Port)}/");
     }
 
     /// <summary>
@@ -213,7 +228,8 @@ public static class FlamewrightServerExtensions
         services.AddSingleton<UploadReceiver>();
         services.AddSingleton<AnalysisService>();
         services.AddHostedService<RetentionService>();
-        services.AddHostedService<Warmup>();
+        services.AddSingleton<Warmup>();
+        services.AddHostedService(provider => provider.GetRequiredService<Warmup>());
         services.AddSingleton<AgentTokenInterceptor>();
         services.AddGrpc(grpc =>
         {

@@ -10,13 +10,19 @@ using ValueType = Flamewright.Pprof.Model.ValueType;
 namespace Flamewright.Server.Hosting;
 
 /// <summary>
-/// Once the server is up, runs what the first analysis would (a small made-up profile through digest, tree, top table,
-/// view and tree digest; the page's first GraphQL documents through the executer), so that the code is compiled before
-/// a person waits for it. In the background, once, at low cost (tens of milliseconds of work); <see cref="ServerOptions.WarmUp"/>
-/// turns it off.
+/// Once the server is up, runs what a person's first look would, so that the code is compiled before anyone waits for
+/// it: a small made-up profile through digest, tree, top table, view and tree digest; the analysis page's first GraphQL
+/// document through the executer and the serializer, for the task whose view was kept last (its first look is read, then
+/// forgotten, so nothing of it stays cached) or for a task that does not exist; and the page's files and one query over
+/// loopback HTTP. In the background, once; <see cref="ServerOptions.WarmUp"/> turns it off.
 /// </summary>
 internal sealed partial class Warmup(IServiceProvider services, ServerOptions options, ILogger<Warmup> logger) : BackgroundService
 {
+    private readonly TaskCompletionSource<Uri?> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Where the HTTP port answers this process (a loopback address when it listens on every interface); <c>null</c> when unknown.</summary>
+    internal void Listening(Uri? self) => _listening.TrySetResult(self);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.WarmUp)
@@ -29,9 +35,15 @@ internal sealed partial class Warmup(IServiceProvider services, ServerOptions op
         try
         {
             RunEngine();
-            await GraphQLEndpoint.WarmUpAsync(services, stoppingToken).ConfigureAwait(false);
+            string? taskId = await GraphQLEndpoint.WarmUpAsync(services, stoppingToken).ConfigureAwait(false);
+            Uri? self = await _listening.Task.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken).ConfigureAwait(false);
+            if (self is not null)
+            {
+                await AskOverHttpAsync(self, stoppingToken).ConfigureAwait(false);
+            }
+
             TimeSpan took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-            LogWarm(logger, took.TotalMilliseconds);
+            LogWarm(logger, took.TotalMilliseconds, taskId ?? "none (no view kept yet)");
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -42,6 +54,27 @@ internal sealed partial class Warmup(IServiceProvider services, ServerOptions op
         {
             LogNotWarm(logger, new LogText(e.Message));
         }
+    }
+
+    /// <summary>The page's files and a small query, as a browser asks for them: the HTTP path's code compiled.</summary>
+    private async Task AskOverHttpAsync(Uri self, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = self, Timeout = TimeSpan.FromSeconds(10) };
+        string token = options.ApiToken.Length > 0 ? options.ApiToken : options.ReadOnlyApiToken;
+        if (token.Length > 0)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        foreach (string path in new[] { "/", "/ui/style.css", "/ui/app.js" })
+        {
+            using HttpResponseMessage file = await http.GetAsync(path, cancellationToken).ConfigureAwait(false);
+            await file.Content.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var query = new StringContent("""{"query":"{ getTimeInfo { currentTimestamp } }"}""", System.Text.Encoding.UTF8, "application/json");
+        using HttpResponseMessage answer = await http.PostAsync(GraphQLEndpoint.Path, query, cancellationToken).ConfigureAwait(false);
+        await answer.Content.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Two small profiles of a few hundred stacks through every step of a cold look at a task.</summary>
@@ -69,8 +102,8 @@ internal sealed partial class Warmup(IServiceProvider services, ServerOptions op
         return builder.Build();
     }
 
-    [LoggerMessage(EventId = 901, Level = LogLevel.Information, Message = "Warmed up in {Milliseconds:F0} ms (WarmUp)")]
-    private static partial void LogWarm(ILogger logger, double milliseconds);
+    [LoggerMessage(EventId = 901, Level = LogLevel.Information, Message = "Warmed up in {Milliseconds:F0} ms on the first look of task {TaskId} (WarmUp)")]
+    private static partial void LogWarm(ILogger logger, double milliseconds, string taskId);
 
     [LoggerMessage(EventId = 902, Level = LogLevel.Warning, Message = "Warming up failed (the server serves all the same): {Reason}")]
     private static partial void LogNotWarm(ILogger logger, LogText reason);

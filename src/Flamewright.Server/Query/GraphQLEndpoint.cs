@@ -1,3 +1,4 @@
+using System.Globalization;
 using Flamewright.Server.Analysis;
 using Flamewright.Server.Configuration;
 using Flamewright.Server.Hosting;
@@ -109,6 +110,7 @@ public static partial class GraphQLEndpoint
     private static async Task HandleAsync(
         HttpContext context, ISchema schema, IDocumentExecuter executer, GraphQLSerializer serializer, ServerOptions options, ComplexityOptions complexity, AnalysisService analysis, ILoggerFactory loggers)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
             limit.MaxRequestBodySize = options.MaxRequestBodyBytes;
@@ -178,43 +180,68 @@ public static partial class GraphQLEndpoint
             };
         }).ConfigureAwait(false);
         context.Response.ContentType = "application/json; charset=utf-8";
+        // How long reading and running the document took, before the answer is written: browsers show it beside the
+        // request's timing (the Server-Timing header), which tells the server's share of a slow page from the rest.
+        context.Response.Headers["Server-Timing"] = string.Create(
+            CultureInfo.InvariantCulture, $"execute;dur={System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1}");
         await serializer.WriteAsync(context.Response.Body, result, context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Runs the documents the analysis page sends first (for a task and service that do not exist) through the
-    /// executer, so that the first person to open a page after a start does not wait for them to be compiled.
+    /// Runs the document the analysis page sends first through the executer and the serializer, so that the first
+    /// person to open a page after a start does not wait for its code to be compiled: for the task whose view was kept
+    /// last, whose first look is read and then forgotten (nothing of it stays cached, and its tree is not read ahead), or,
+    /// with none kept, for a task that does not exist.
     /// </summary>
-    internal static async Task WarmUpAsync(IServiceProvider services, CancellationToken cancellationToken)
+    /// <returns>The task warmed up on, or <c>null</c>.</returns>
+    internal static async Task<string?> WarmUpAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         const string Document = """
             query ($id: String!, $tid: ID!, $r: PprofAnalyzationRequest!, $l: PprofTaskListRequest!) {
               queryPprofTaskProgress(taskId: $id) { instances { instanceId instanceName state } logs { instanceName operationType message } }
               queryPprofSampleTypes(taskId: $tid) { index type unit isDefault }
               queryPprofTaskList(request: $l) { tasks { id events createTime } }
-              queryPprofFlameView(request: $r, width: 1000) { total frames { name total self } narrower { parent count total } }
-              queryPprofTop(request: $r, limit: 10) { rowCount rows { name flat cum } }
+              queryPprofFlameView(request: $r, zoom: [], width: 1400) {
+                sampleType { type unit } total span minTotal ancestors { node name total } names
+                frames { node parent nameIndex total self matched } narrower { parent count total } matchedTotal }
+              queryPprofTop(request: $r, limit: 300) { rowCount rows { name flat flatPercent cum cumPercent } }
             }
             """;
         using IServiceScope scope = services.CreateScope();
         var analysis = scope.ServiceProvider.GetRequiredService<AnalysisService>();
+        var store = scope.ServiceProvider.GetRequiredService<Storage.IProfilingStore>();
+        string? kept = await store.NewestKeptViewTaskAsync(cancellationToken).ConfigureAwait(false);
+        Tasks.ProfilingTask? task = kept is null ? null : await store.FindTaskAsync(kept, cancellationToken).ConfigureAwait(false);
+        string taskId = task?.Id ?? "flamewright-warm-up";
         var inputs = new Inputs(new Dictionary<string, object?>
         {
-            ["id"] = "flamewright-warm-up",
-            ["tid"] = "flamewright-warm-up",
-            ["r"] = new Dictionary<string, object?> { ["taskId"] = "flamewright-warm-up", ["instanceIds"] = new List<object?>() },
-            ["l"] = new Dictionary<string, object?> { ["serviceId"] = "flamewright-warm-up", ["limit"] = 1 },
+            ["id"] = taskId,
+            ["tid"] = taskId,
+            ["r"] = new Dictionary<string, object?> { ["taskId"] = taskId, ["instanceIds"] = new List<object?>(), ["granularity"] = "FUNCTION" },
+            ["l"] = new Dictionary<string, object?> { ["serviceId"] = task?.ServiceId ?? taskId, ["limit"] = 50 },
         });
-        await scope.ServiceProvider.GetRequiredService<IDocumentExecuter>().ExecuteAsync(execution =>
+        try
         {
-            execution.Schema = scope.ServiceProvider.GetRequiredService<ISchema>();
-            execution.Query = Document;
-            execution.Variables = inputs;
-            execution.RequestServices = scope.ServiceProvider;
-            execution.UserContext = new Dictionary<string, object?> { [MatchBudgetKey] = analysis.NewMatchBudget() };
-            execution.CancellationToken = cancellationToken;
-        }).ConfigureAwait(false);
+            ExecutionResult result = await scope.ServiceProvider.GetRequiredService<IDocumentExecuter>().ExecuteAsync(execution =>
+            {
+                execution.Schema = scope.ServiceProvider.GetRequiredService<ISchema>();
+                execution.Query = Document;
+                execution.Variables = inputs;
+                execution.RequestServices = scope.ServiceProvider;
+                execution.UserContext = new Dictionary<string, object?> { [MatchBudgetKey] = analysis.NewMatchBudget(), [WarmUpKey] = true };
+                execution.CancellationToken = cancellationToken;
+            }).ConfigureAwait(false);
+            await scope.ServiceProvider.GetRequiredService<GraphQLSerializer>().WriteAsync(Stream.Null, result, cancellationToken).ConfigureAwait(false);
+            return task?.Id;
+        }
+        finally
+        {
+            analysis.Forget(taskId);
+        }
     }
+
+    /// <summary>Set in the user context of the warm-up's document: its first look does not read the tree ahead.</summary>
+    internal const string WarmUpKey = "flamewright.warmUp";
 
     /// <summary>
     /// How deep the parser may nest: a selection level is a field and its selection set, and argument values nest

@@ -169,7 +169,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         {
             ViewResult? result = await analysis.ViewAsync(
                 request, zoom, width, string.IsNullOrEmpty(search) ? null : AnalysisService.Run(() => FramePattern.Compile("search", search)), narrowerThan,
-                MatchBudgetOf(context), context.CancellationToken).ConfigureAwait(false);
+                MatchBudgetOf(context), context.CancellationToken, readAhead: !context.UserContext.ContainsKey(GraphQLEndpoint.WarmUpKey)).ConfigureAwait(false);
             if (result is null)
             {
                 return new FlameViewOutput(null, 0, 0, 0, [new ViewAncestorOutput(0, FlameTree.RootName, 0)], [new ViewFrameOutput(0, -1, 0, FlameTree.RootName, 0, 0, false, 0)], [], null, [FlameTree.RootName]);

@@ -82,6 +82,9 @@ public interface IProfilingStore
     /// <summary>A view of a task kept by <see cref="SaveViewAsync"/> (a tree digest, docs/digest.md), or <c>null</c>.</summary>
     Task<byte[]?> ReadViewAsync(string taskId, string viewKey, CancellationToken cancellationToken);
 
+    /// <summary>The task of the view kept last, or <c>null</c> when none is kept: what a starting server warms up with.</summary>
+    Task<string?> NewestKeptViewTaskAsync(CancellationToken cancellationToken);
+
     /// <summary>
     /// Keeps a built view of a task (its default flame tree) for restarts and other nodes, replacing one of the same key,
     /// if the task's uploads are still those it was built from (<paramref name="uploads"/> of them, the newest stored at

@@ -332,6 +332,10 @@ public abstract class SqlProfilingStore : IProfilingStore
         (await QueryAsync("SELECT view FROM task_views WHERE task_id = @task AND view_key = @key",
             r => (byte[])r.GetValue(0), cancellationToken, ("task", taskId), ("key", viewKey)).ConfigureAwait(false)).FirstOrNull();
 
+    public async Task<string?> NewestKeptViewTaskAsync(CancellationToken cancellationToken) =>
+        (await QueryAsync("SELECT task_id FROM task_views ORDER BY stored_at DESC LIMIT 1", r => r.GetString(0), cancellationToken).ConfigureAwait(false))
+            .FirstOrDefault();
+
     public async Task SaveViewAsync(string taskId, string viewKey, byte[] view, int uploads, long newestUpload, CancellationToken cancellationToken)
     {
         using IDisposable writing = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);

@@ -303,12 +303,14 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
         string taskId = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!.Id;
         await Store.SaveUploadAsync(Upload(taskId, s_instanceA, Now + 5, RandomBytes(100, seed: 5)), Finished(taskId, s_instanceA, Now + 5), default);
         byte[] view = RandomBytes(3 * 1024 * 1024, seed: 7);
+        Assert.Null(await Store.NewestKeptViewTaskAsync(default));
 
         await Store.SaveViewAsync(taskId, "key-1", view, 1, Now + 5, default);
         await Node().SaveViewAsync(taskId, "key-1", view, 1, Now + 5, default);
         await Store.SaveViewAsync("no-such-task", "key-1", view, 1, Now + 5, default);
 
         Assert.Equal(view, await Node().ReadViewAsync(taskId, "key-1", default));
+        Assert.Equal(taskId, await Node().NewestKeptViewTaskAsync(default));
         Assert.Null(await Store.ReadViewAsync(taskId, "key-2", default));
         Assert.Null(await Store.ReadViewAsync("no-such-task", "key-1", default));
 
