@@ -327,6 +327,7 @@ async function analysisView(taskId) {
 
   let state = null;
   const draw = () => drawFlame(state, graph, trail, tip, search, matched, top);
+  frameEvents(() => state, graph, trail, tip, search, matched, top);
   let searchTimer = 0;
   search.addEventListener('input', () => {
     if (!state) return;
@@ -484,14 +485,22 @@ function drawFlame(state, graph, trail, tip, search, matched, top) {
   else frames.push({ node: zoom, x: 0, w: width, depth: ancestors.length });
   const depth = Math.max(...frames.map(f => f.depth)) + 1;
   graph.style.height = `${depth * ROW}px`;
-  graph.replaceChildren(...frames.map(f => {
+  // Built as plain elements, without a listener each: the graph's own listeners (frameEvents) find the frame under
+  // the pointer through its data-index. A graph of a few thousand frames is drawn in a few tens of milliseconds.
+  const boxes = document.createDocumentFragment();
+  frames.forEach((f, i) => {
     const share = state.root.total ? (100 * f.node.total / state.root.total).toFixed(2) : '0.00';
-    const box = el('div', { class: `frame${f.ancestor ? ' ancestor' : ''}${f.tiny ? ' tiny' : ''}`, tabindex: 0, role: 'treeitem', 'data-id': f.node.id, 'data-name': f.node.codeSignature,
-      'aria-label': `${f.node.codeSignature}, ${share}%` }, f.w > 30 ? f.node.codeSignature : '');
-    box.style.left = `${f.x}px`;
-    box.style.width = `${Math.max(f.w, MIN_PX)}px`;
-    box.style.top = `${(state.flame ? depth - 1 - f.depth : f.depth) * ROW}px`;
-    box.style.background = f.node.id === '0' ? '#e5e7eb' : f.tiny ? '#d1d5db' : colourOf(f.node.codeSignature);
+    const box = document.createElement('div');
+    box.className = `frame${f.ancestor ? ' ancestor' : ''}${f.tiny ? ' tiny' : ''}`;
+    box.tabIndex = 0;
+    box.setAttribute('role', 'treeitem');
+    box.setAttribute('aria-label', `${f.node.codeSignature}, ${share}%`);
+    box.dataset.id = f.node.id;
+    box.dataset.name = f.node.codeSignature;
+    box.dataset.index = i;
+    if (f.w > 30) box.textContent = f.node.codeSignature;
+    const background = f.node.id === '0' ? '#e5e7eb' : f.tiny ? '#d1d5db' : colourOf(f.node.codeSignature);
+    box.style.cssText = `left:${f.x}px;width:${Math.max(f.w, MIN_PX)}px;top:${(state.flame ? depth - 1 - f.depth : f.depth) * ROW}px;background:${background}`;
     if (state.diff && !f.tiny && f.node.id !== '0') {
       const change = (state.root.total ? 100 * f.node.total / state.root.total : 0) - (state.baseRoot ? 100 * (f.node.base || 0) / state.baseRoot : 0);
       const kind = change > 0.1 ? 'grew' : change < -0.1 ? 'shrank' : 'same';
@@ -499,21 +508,11 @@ function drawFlame(state, graph, trail, tip, search, matched, top) {
       const strength = Math.min(1, Math.abs(change) / 10);
       box.style.background = kind === 'grew' ? `rgba(220, 38, 38, ${0.25 + 0.75 * strength})` : kind === 'shrank' ? `rgba(37, 99, 235, ${0.25 + 0.75 * strength})` : '#e5e7eb';
     }
-    const zoomHere = () => {
-      if (state.view) {
-        // A frame of the view, or a block of narrower frames (its parent is zoomed, which draws them), or an ancestor.
-        const target = f.ancestor ? { path: state.zoomPath.slice(0, ancestors.indexOf(f.node)), narrowerThan: null }
-          : f.tiny ? { path: pathOf(state, f.node.parent), narrowerThan: state.minTotal }
-            : { path: pathOf(state, f.node), narrowerThan: null };
-        reloadView(state, graph, trail, tip, search, matched, top, target);
-      } else if (!f.tiny) { state.zoom = f.node; drawFlame(state, graph, trail, tip, search, matched, top); }
-    };
-    box.addEventListener('click', zoomHere);
-    box.addEventListener('keydown', e => { if (e.key === 'Enter') zoomHere(); });
-    box.addEventListener('mousemove', e => showTip(state, tip, f.node, e));
-    box.addEventListener('mouseleave', () => { tip.hidden = true; });
-    return box;
-  }));
+    boxes.appendChild(box);
+  });
+  state.drawn = frames;
+  state.drawnAncestors = ancestors;
+  graph.replaceChildren(boxes);
   const narrowed = state.view && state.narrowerThan != null;
   trail.replaceChildren(...[...ancestors, zoom].flatMap((n, i) => [i ? ' › ' : '',
     n === zoom && !narrowed ? el('span', {}, n.codeSignature) : el('a', { href: '#', 'data-id': n.id, onclick: e => {
@@ -524,6 +523,30 @@ function drawFlame(state, graph, trail, tip, search, matched, top) {
   if (state.view) showMatches(state, graph, search.value, matched);
   else highlight(state, graph, search.value, matched);
   drawTop(state, top, graph);
+}
+
+// Zooms into a drawn frame: in a view, asks the server for it (a frame, a block of narrower frames, whose parent is
+// zoomed to draw them, or an ancestor on the trail); in a diff, which holds its whole tree, redraws under it.
+function zoomInto(state, f, graph, trail, tip, search, matched, top) {
+  if (state.view) {
+    const target = f.ancestor ? { path: state.zoomPath.slice(0, state.drawnAncestors.indexOf(f.node)), narrowerThan: null }
+      : f.tiny ? { path: pathOf(state, f.node.parent), narrowerThan: state.minTotal }
+        : { path: pathOf(state, f.node), narrowerThan: null };
+    reloadView(state, graph, trail, tip, search, matched, top, target);
+  } else if (!f.tiny) { state.zoom = f.node; drawFlame(state, graph, trail, tip, search, matched, top); }
+}
+
+// The graph's listeners, once for all its frames: currentState gives the state the frames were drawn from.
+function frameEvents(currentState, graph, trail, tip, search, matched, top) {
+  const frameOf = e => {
+    const box = e.target.closest && e.target.closest('.frame');
+    const state = currentState();
+    return box && state && state.drawn ? state.drawn[Number(box.dataset.index)] : null;
+  };
+  graph.addEventListener('click', e => { const f = frameOf(e); if (f) zoomInto(currentState(), f, graph, trail, tip, search, matched, top); });
+  graph.addEventListener('keydown', e => { const f = e.key === 'Enter' && frameOf(e); if (f) zoomInto(currentState(), f, graph, trail, tip, search, matched, top); });
+  graph.addEventListener('mousemove', e => { const f = frameOf(e); if (f) showTip(currentState(), tip, f.node, e); else tip.hidden = true; });
+  graph.addEventListener('mouseleave', () => { tip.hidden = true; });
 }
 
 function showTip(state, tip, node, e) {
