@@ -169,19 +169,27 @@ internal static class QueryBenchmark
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  queryPprofAnalyze cold with the default view kept: {Describe(kept)}"));
 
-        // The first view the web UI asks for (the view for a 1,400-pixel graph and 300 top rows), cold, the view kept.
+        // The first view the web UI asks for (the view for a 1,400-pixel graph and 300 top rows), cold, the view kept:
+        // asked the moment the process is ready, and, as the page benchmark asks, once it has run for 2 s.
         var firstView = new List<double>();
-        for (int run = 0; run < ColdRuns; run++)
+        var firstViewSettled = new List<double>();
+        for (int run = 0; run < 2 * ColdRuns; run++)
         {
             using ServerProcess process = await ServerProcess.StartServerAsync(dataDirectory);
+            if (run >= ColdRuns)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+
             using var graphql = new GraphQLPoster(process.HttpAddress!);
             (byte[] body, TimeSpan elapsed) = await graphql.TimedPostAsync(
                 PageBenchmark.NewPage, new { r = new { taskId, instanceIds = Array.Empty<string>() }, w = PageBenchmark.Width, z = Array.Empty<string>() });
             GraphQLPoster.CheckNoErrors(body);
-            firstView.Add(elapsed.TotalMilliseconds);
+            (run < ColdRuns ? firstView : firstViewSettled).Add(elapsed.TotalMilliseconds);
         }
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  first view (queryPprofFlameView + 300 top rows) cold with the default view kept: {Describe(firstView)}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  first view (queryPprofFlameView + 300 top rows) cold with the default view kept: at once {Describe(firstView)}; after 2 s {Describe(firstViewSettled)}"));
 
         // One more fresh process splits the cold figure: the first request of any kind, then the analysis.
         using (ServerProcess process = await ServerProcess.StartServerAsync(dataDirectory))
@@ -209,7 +217,7 @@ internal static class QueryBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{scenario.Name}: go tool pprof -top median {pprofMedian:F0} ms; queryPprofAnalyze cold median {coldMedian:F0} ms ({pprofMedian / coldMedian:F1}x faster), " +
             $"cold with the view kept median {Median.Of(kept):F0} ms ({pprofMedian / Median.Of(kept):F1}x); " +
-            $"first view cold, kept, median {Median.Of(firstView):F0} ms ({pprofMedian / Median.Of(firstView):F1}x); " +
+            $"first view cold, kept, median {Median.Of(firstView):F0} ms ({pprofMedian / Median.Of(firstView):F1}x), after 2 s {Median.Of(firstViewSettled):F0} ms ({pprofMedian / Median.Of(firstViewSettled):F1}x); " +
             $"warm median {warmMedian:F0} ms ({pprofMedian / warmMedian:F1}x); queryPprofTop warm median {topMedian:F0} ms ({pprofMedian / topMedian:F1}x); " +
             $"target {Target:F0}x: cold {Verdict(pprofMedian / coldMedian)}, warm {Verdict(pprofMedian / warmMedian)}"));
     }

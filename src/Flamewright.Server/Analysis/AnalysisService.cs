@@ -175,14 +175,34 @@ public sealed partial class AnalysisService : IDisposable
             SampleTypeInfo sampleType = Describe(selection, options);
             if (viewKey is not null)
             {
-                // The first look kept with the view holds the whole top table: built once here, and cached for this node.
-                TopTable top = TopTable.Build(tree);
-                Remember("top", task, uploads, request, new TopResult(top, sampleType), TopBytes(top));
-                await _views.KeepAsync(task, uploads, viewKey, tree, top).ConfigureAwait(false);
+                KeepInBackground(task, uploads, request, viewKey, new TreeResult(tree, sampleType));
             }
 
             return (new TreeResult(tree, sampleType), tree.ApproximateBytes);
         }, cancellationToken);
+
+    /// <summary>
+    /// Keeps a default view in storage once it is built, after its caller has the tree: its top table (shared with a
+    /// request for it, through the cache), then the tree and first-look digests. Best effort; a server that stops
+    /// meanwhile keeps nothing and says nothing.
+    /// </summary>
+    private void KeepInBackground(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request, string viewKey, TreeResult tree) =>
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                CancellationToken stopping = _stopping.Token;
+                TopResult top = await CachedAsync("top", task, uploads, request, () =>
+                {
+                    TopTable table = TopTable.Build(tree.Tree);
+                    return Task.FromResult((new TopResult(table, tree.SampleType), TopBytes(table)));
+                }, stopping).ConfigureAwait(false);
+                await _views.KeepAsync(task, uploads, viewKey, tree.Tree, top.Table, stopping).ConfigureAwait(false);
+            }
+            catch (Exception e) when (_disposed && e is OperationCanceledException or ObjectDisposedException)
+            {
+            }
+        });
 
     /// <summary>
     /// The view of the selection for a graph <paramref name="widthPixels"/> wide, under <paramref name="zoomPath"/>, with
@@ -279,12 +299,6 @@ public sealed partial class AnalysisService : IDisposable
             }
 
             TreeResult tree = await TreeOfAsync(task, uploads, whole, request, budget, cancellationToken).ConfigureAwait(false);
-            // Building a default view's tree also built its table, to keep with it.
-            if (_results.TryGetValue(ResultKey("top", task, uploads, request), out TopResult? built) && built is not null)
-            {
-                return (built, TopBytes(built.Table));
-            }
-
             TopTable top = TopTable.Build(tree.Tree);
             return (new TopResult(top, tree.SampleType), TopBytes(top));
         }, cancellationToken).ConfigureAwait(false);
@@ -445,7 +459,7 @@ public sealed partial class AnalysisService : IDisposable
         }
     }
 
-    /// <summary>Puts a result built alongside another into the cache, as <see cref="CachedAsync"/> would have.</summary>
+    /// <summary>Puts a result into the cache, weighed by <paramref name="bytes"/>, and notes it among its task's.</summary>
     private void Remember<T>(string kind, ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request, T result, long bytes)
         where T : class
     {

@@ -87,7 +87,7 @@ internal sealed partial class KeptViews(IProfilingStore store, ServerOptions opt
     /// <see cref="ServerOptions.FirstLookWidthPixels"/> and the whole top table), which a fresh process answers a first
     /// look from without reading the tree. A failure is logged and costs the next node a build.
     /// </summary>
-    public async Task KeepAsync(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string viewKey, FlameTree tree, TopTable top)
+    public async Task KeepAsync(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string viewKey, FlameTree tree, TopTable top, CancellationToken stopping)
     {
         try
         {
@@ -100,12 +100,12 @@ internal sealed partial class KeptViews(IProfilingStore store, ServerOptions opt
                 return;
             }
 
-            await store.SaveViewAsync(task.Id, viewKey, view, uploads.Count, newest, CancellationToken.None).ConfigureAwait(false);
-            await store.SaveViewAsync(task.Id, FirstLookKey(viewKey), look, uploads.Count, newest, CancellationToken.None).ConfigureAwait(false);
+            await store.SaveViewAsync(task.Id, viewKey, view, uploads.Count, newest, stopping).ConfigureAwait(false);
+            await store.SaveViewAsync(task.Id, FirstLookKey(viewKey), look, uploads.Count, newest, stopping).ConfigureAwait(false);
             LogViewKept(logger, task.Id, view.Length, look.Length);
         }
 #pragma warning disable CA1031 // The tree is built and will be answered; keeping it is an extra.
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not OperationCanceledException && !stopping.IsCancellationRequested)
 #pragma warning restore CA1031
         {
             LogViewNotKept(logger, task.Id, new LogText(e.Message));
