@@ -35,7 +35,7 @@ switch (args.FirstOrDefault())
     case "page":
         return await PageBenchmark.RunAsync(Argument(1, 4), Argument(2, 300_000), Argument(3, 3), Argument(4, 5), args.ElementAtOrDefault(5) == "browser");
     case "load":
-        return await LoadBenchmark.RunAsync(Argument(1, 60), Argument(2, 200), Argument(3, LoadBenchmark.DefaultUsers), args.ElementAtOrDefault(4) ?? "sqlite");
+        return await LoadBenchmark.RunAsync(Argument(1, 60), Argument(2, 200), Argument(3, LoadBenchmark.DefaultUsers), args.ElementAtOrDefault(4) ?? "sqlite", args.ElementAtOrDefault(5) ?? "page");
     case "storage":
         return await StorageComparison.RunAsync(Argument(1, 3), Argument(2, 6));
     case "serve" or "serve-sink":

@@ -44,11 +44,21 @@ internal static class LoadBenchmark
     /// <param name="agentCount">Simulated Go agents, spread over the services.</param>
     /// <param name="users">Users querying at once.</param>
     /// <param name="storage"><c>sqlite</c> (a fresh data directory) or <c>postgresql</c> (a database of a throw-away durable cluster).</param>
-    public static async Task<int> RunAsync(int seconds, int agentCount, int users = DefaultUsers, string storage = "sqlite")
+    /// <param name="usersAsk">
+    /// <c>page</c>: users ask for a task's graph as the web UI does (the view for a 1,400-pixel graph and 300 top rows);
+    /// <c>analyze</c>: as SkyWalking's UI does (<c>queryPprofAnalyze</c>, every element).
+    /// </param>
+    public static async Task<int> RunAsync(int seconds, int agentCount, int users = DefaultUsers, string storage = "sqlite", string usersAsk = "page")
     {
         if (storage is not ("sqlite" or "postgresql"))
         {
             Console.Error.WriteLine($"load: storage must be sqlite or postgresql, not '{storage}'");
+            return 2;
+        }
+
+        if (usersAsk is not ("page" or "analyze"))
+        {
+            Console.Error.WriteLine($"load: users ask as the page or analyze, not '{usersAsk}'");
             return 2;
         }
 
@@ -57,14 +67,14 @@ internal static class LoadBenchmark
         agentCount = Math.Max(Services, agentCount);
         UploadMix mix = UploadMix.Make();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"load: {agentCount} agents over {Services} services, {seconds} s; a task every {TaskEvery.TotalMilliseconds:F0} ms round-robin; {users} users querying; {storage}"));
+            $"load: {agentCount} agents over {Services} services, {seconds} s; a task every {TaskEvery.TotalMilliseconds:F0} ms round-robin; {users} users querying ({usersAsk}); {storage}"));
         string dataDirectory = ServerProcess.NewDataDirectory("load");
         // The cluster runs on the same two cores, as in the storage comparison; the RSS below is the server's alone.
         string? postgres = storage == "postgresql" ? await (await PostgresCluster.StartAsync(durable: true)).CreateDatabaseAsync() : null;
         try
         {
             using ServerProcess server = await ServerProcess.StartServerAsync(dataDirectory, postgres);
-            var run = new LoadRun(server, agentCount, users, mix);
+            var run = new LoadRun(server, agentCount, users, mix, usersAsk == "page");
             LoadFigures? figures = await run.RunAsync(TimeSpan.FromSeconds(seconds));
             Console.WriteLine();
             if (figures is null)
@@ -183,7 +193,7 @@ internal static class LoadBenchmark
     }
 
     /// <summary>The run itself: agents, operator, users, and what they saw.</summary>
-    private sealed class LoadRun(ServerProcess server, int agentCount, int userCount, UploadMix mix)
+    private sealed class LoadRun(ServerProcess server, int agentCount, int userCount, UploadMix mix, bool asThePage)
     {
         private readonly ConcurrentQueue<UploadAttempt> _uploads = new();
         private readonly ConcurrentDictionary<string, ConcurrentQueue<double>> _queries = new();
@@ -306,7 +316,7 @@ internal static class LoadBenchmark
             }
         }
 
-        /// <summary>A user: a service's task list, one of its tasks' progress and logs, then the analysis of what it has uploaded.</summary>
+        /// <summary>A user: a service's task list, one of its tasks' progress and logs, then the graph of what it has uploaded (as the page or SkyWalking's UI asks).</summary>
         private async Task QueryAsync(Random random, CancellationToken stop)
         {
             using var graphql = new GraphQLPoster(server.HttpAddress!);
@@ -325,7 +335,12 @@ internal static class LoadBenchmark
                         "query ($id: String!) { queryPprofTaskProgress(taskId: $id) { logs { id instanceId instanceName operationType operationTime message } errorInstanceIds successInstanceIds } }",
                         new { id = taskId });
                     string[] uploaded = [.. progress?["queryPprofTaskProgress"]?["successInstanceIds"]?.AsArray().Select(i => (string)i!) ?? []];
-                    if (uploaded.Length > 0)
+                    if (uploaded.Length > 0 && asThePage)
+                    {
+                        await TimedAsync(graphql, "first look (queryPprofFlameView + queryPprofTop)", PageBenchmark.NewPage,
+                            new { r = new { taskId, instanceIds = uploaded }, w = PageBenchmark.Width, z = Array.Empty<string>() }, keep: false);
+                    }
+                    else if (uploaded.Length > 0)
                     {
                         await TimedAsync(graphql, "queryPprofAnalyze",
                             "query ($r: PprofAnalyzationRequest!) { queryPprofAnalyze(request: $r) { tree { elements { id parentId codeSignature total self } } } }",

@@ -384,8 +384,9 @@ async function analysisView(taskId) {
       downloads.replaceChildren('Download: ', ...['pprof', 'folded', 'svg', 'speedscope'].flatMap((f, i) => [i ? ' · ' : '',
         el('a', { href: `/api/tasks/${encodeURIComponent(taskId)}/profile?format=${f}&${query}`, download: '', class: `download-${f}`, onclick: downloadWithToken }, f)]));
       draw();
-      // For the page benchmark (benchmarks/README.md): when the first look is on screen, on the page's own clock.
-      if (firstLook) performance.mark('flamewright:first-look');
+      // For the page benchmark (benchmarks/README.md): when the first look is on screen (the frame after it was drawn
+      // has been painted), on the page's own clock.
+      if (firstLook) requestAnimationFrame(() => setTimeout(() => performance.mark('flamewright:first-look')));
     } catch (err) { showError(err.message); }
   }
   if (finished.length) await load(firstLook);
