@@ -68,13 +68,7 @@ public sealed class AnalysisLimitTests
     [Fact(Timeout = Spec.Timeout)]
     public Task Past_MaxConcurrentAnalyses_with_no_time_to_wait_an_analysis_is_refused_as_busy_in_GraphQL_and_REST_and_runs_once_a_turn_is_free() => Spec.Run(async () =>
     {
-        await using TestServer server = await TestServer.StartAsync(new Dictionary<string, string>
-        {
-            [nameof(ServerOptions.MaxConcurrentAnalyses)] = "1",
-            [nameof(ServerOptions.AnalysisQueueSeconds)] = "0",
-            // The test holds the one turn itself: no default view may take it first.
-            [nameof(ServerOptions.PrecomputeDefaultView)] = "false",
-        });
+        await using TestServer server = await OneTurnNoWaitAsync();
         using GoLikeAgent agent = server.Agent("go-service", "provider1");
         using GraphQLClient graphql = server.GraphQL();
         byte[] profile = TestData.Bytes("cpu");
@@ -94,6 +88,40 @@ public sealed class AnalysisLimitTests
         }
 
         Assert.Equal(Engine.Total(profile, "cpu"), await graphql.AnalyzedTotalAsync(taskId));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_look_already_built_is_answered_from_the_cache_while_every_analysis_turn_is_taken() => Spec.Run(async () =>
+    {
+        await using TestServer server = await OneTurnNoWaitAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (agent, TestData.Bytes("cpu")));
+        const string Look = """
+            query ($r: PprofAnalyzationRequest!) {
+              queryPprofFlameView(request: $r, width: 800) { total frames { name total } }
+              queryPprofTop(request: $r, limit: 5) { rows { name flat cum } }
+              queryPprofAnalyze(request: $r) { tree { elements { id total } } } }
+            """;
+        var variables = new { r = new { taskId, instanceIds = Array.Empty<string>() } };
+        string built = (await graphql.DataAsync(Look, variables)).ToJsonString();
+
+        using (await server.Server.Services.GetRequiredService<AnalysisService>().EnterAsync(CancellationToken.None))
+        {
+            Assert.Equal(built, (await graphql.DataAsync(Look, variables)).ToJsonString());
+            // Another selection must be built: it needs the turn that is taken.
+            Assert.StartsWith("the server was running 1 analyses", await graphql.ErrorAsync(
+                "query ($r: PprofAnalyzationRequest!) { queryPprofFlameView(request: $r, width: 800) { total } }",
+                new { r = new { taskId, instanceIds = Array.Empty<string>(), granularity = "LINE" } }), StringComparison.Ordinal);
+        }
+    });
+
+    /// <summary>A server with one analysis turn that nothing waits for, and no default view built ahead (the test holds the turn itself).</summary>
+    private static Task<TestServer> OneTurnNoWaitAsync() => TestServer.StartAsync(new Dictionary<string, string>
+    {
+        [nameof(ServerOptions.MaxConcurrentAnalyses)] = "1",
+        [nameof(ServerOptions.AnalysisQueueSeconds)] = "0",
+        [nameof(ServerOptions.PrecomputeDefaultView)] = "false",
     });
 
     /// <summary>Every node of the engine's tree by its path of names from the root.</summary>

@@ -32,6 +32,7 @@ public sealed partial class AnalysisService : IDisposable
     private readonly UploadProfiles _profiles;
     private readonly KeptViews _views;
     private readonly Turns _turns;
+    private readonly Turns _keeping = new(1);
     private readonly ServerOptions _options;
     private readonly MemoryCache _results;
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _resultKeysByTask = new(StringComparer.Ordinal);
@@ -63,6 +64,18 @@ public sealed partial class AnalysisService : IDisposable
         ?? throw new AnalysisException(
             $"the server was running {_options.MaxConcurrentAnalyses} analyses (MaxConcurrentAnalyses) for all of {_options.AnalysisQueueSeconds} s; try again shortly")
         { Busy = true };
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in an analysis turn (<see cref="EnterAsync"/>). Only work that builds takes one: an
+    /// answer from the cache or from a kept first look does not wait for a turn. Work in a turn never waits for a build
+    /// that another request started (which would wait for a turn in its turn): what it needs built, it gets first.
+    /// </summary>
+    public async Task<T> InTurnAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        using IDisposable turn = await EnterAsync(cancellationToken).ConfigureAwait(false);
+        return await work().ConfigureAwait(false);
+    }
 
     /// <summary>The task and the decoded profiles of the selected instances that uploaded one.</summary>
     /// <exception cref="AnalysisException">Unknown task, or an instance named that uploaded nothing.</exception>
@@ -105,6 +118,13 @@ public sealed partial class AnalysisService : IDisposable
         }
 
         return (task, chosen, chosen.Count == uploads.Count);
+    }
+
+    /// <summary>Whether an analysis turn is free at this moment (taken and given back at once).</summary>
+    private async Task<bool> IsTurnFreeAsync(CancellationToken cancellationToken)
+    {
+        using IDisposable? turn = await _turns.TryTakeAsync(TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        return turn is not null;
     }
 
     /// <summary>The options for an analysis: the event's natural sample type unless another is asked for.</summary>
@@ -161,9 +181,11 @@ public sealed partial class AnalysisService : IDisposable
     /// </summary>
     private Task<TreeResult> TreeOfAsync(
         ProfilingTask task, IReadOnlyList<UploadInfo> uploads, bool whole, AnalysisRequest request, MatchBudget budget, CancellationToken cancellationToken) =>
-        CachedAsync("tree", task, uploads, request, async () =>
+        CachedAsync("tree", task, uploads, request, () => InTurnAsync(async () =>
         {
             string? viewKey = whole && _views.Apply(task, request) ? KeptViews.KeyOf(ResultKey("tree", task, uploads, request)) : null;
+            // Kept only once every instance the task names has uploaded: a task still receiving would drop it at once.
+            bool keep = viewKey is not null && uploads.Count >= task.InstanceIds.Count;
             if (viewKey is not null && await _views.ReadAsync(task, uploads, viewKey, cancellationToken).ConfigureAwait(false) is TreeResult kept)
             {
                 return (kept, kept.Tree.ApproximateBytes);
@@ -173,18 +195,19 @@ public sealed partial class AnalysisService : IDisposable
             FlameOptions options = BoundedOptionsFor(selection, request, budget, cancellationToken);
             FlameTree tree = Run(() => FlameTreeBuilder.Build(selection.Profiles, options));
             SampleTypeInfo sampleType = Describe(selection, options);
-            if (viewKey is not null)
+            if (keep)
             {
-                KeepInBackground(task, uploads, request, viewKey, new TreeResult(tree, sampleType));
+                KeepInBackground(task, uploads, request, viewKey!, new TreeResult(tree, sampleType));
             }
 
             return (new TreeResult(tree, sampleType), tree.ApproximateBytes);
-        }, cancellationToken);
+        }, cancellationToken), cancellationToken);
 
     /// <summary>
     /// Keeps a default view in storage once it is built, after its caller has the tree: its top table (shared with a
-    /// request for it, through the cache), then the tree and first-look digests. Best effort; a server that stops
-    /// meanwhile keeps nothing and says nothing.
+    /// request for it, through the cache), then the tree and first-look digests; one view at a time, so that keeping
+    /// views never takes more than one view's worth of memory and writes. Best effort; a server that stops meanwhile
+    /// keeps nothing and says nothing.
     /// </summary>
     private void KeepInBackground(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request, string viewKey, TreeResult tree) =>
         _ = Task.Run(async () =>
@@ -192,6 +215,7 @@ public sealed partial class AnalysisService : IDisposable
             try
             {
                 CancellationToken stopping = _stopping.Token;
+                using IDisposable keeping = await _keeping.TakeAsync(stopping).ConfigureAwait(false);
                 TopResult top = await CachedAsync("top", task, uploads, request, () =>
                 {
                     TopTable table = TopTable.Build(tree.Tree);
@@ -251,7 +275,7 @@ public sealed partial class AnalysisService : IDisposable
         }, cancellationToken);
 
     /// <summary>
-    /// Reads (or builds) the selection's tree into the results cache once an analysis turn is free at once, after a
+    /// Reads (or builds) the selection's tree into the results cache, when an analysis turn is free at once, after a
     /// first look was answered without it: the zooms that follow find it there. Best effort, never thrown.
     /// </summary>
     private void ReadTreeInBackground(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request) =>
@@ -260,8 +284,7 @@ public sealed partial class AnalysisService : IDisposable
             try
             {
                 CancellationToken stopping = _stopping.Token;
-                using IDisposable? turn = await _turns.TryTakeAsync(TimeSpan.Zero, stopping).ConfigureAwait(false);
-                if (turn is not null)
+                if (await IsTurnFreeAsync(stopping).ConfigureAwait(false))
                 {
                     await TreeOfAsync(task, uploads, whole: true, request, NewMatchBudget(), stopping).ConfigureAwait(false);
                 }
@@ -318,8 +341,8 @@ public sealed partial class AnalysisService : IDisposable
         try
         {
             CancellationToken stopping = _stopping.Token;
-            using IDisposable? turn = await _turns.TryTakeAsync(TimeSpan.Zero, stopping).ConfigureAwait(false);
-            if (turn is null)
+            // Only when a turn is free at once: a person's analysis comes first. The build takes the turn itself.
+            if (!await IsTurnFreeAsync(stopping).ConfigureAwait(false))
             {
                 LogPrecomputeSkipped(_logger, taskId);
                 return false;
@@ -557,6 +580,7 @@ public sealed partial class AnalysisService : IDisposable
         _profiles.Dispose();
         _results.Dispose();
         _turns.Dispose();
+        _keeping.Dispose();
     }
 
     [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Task {TaskId}: default view ready in {Milliseconds:F0} ms")]

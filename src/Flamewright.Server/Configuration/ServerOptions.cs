@@ -306,8 +306,9 @@ public sealed class ServerOptions
     public int FirstLookWidthPixels { get; set; } = 4_096;
 
     /// <summary>
-    /// Once started, run a small made-up analysis and the page's first GraphQL documents in the background, so that
-    /// the first person to open a page does not wait for the server's code to be compiled.
+    /// Once listening, and before saying so, run a small made-up analysis, the page's first look at the task whose view
+    /// was kept last, and the page's files over loopback, so that the first person to open a page does not wait for the
+    /// server's code to be compiled. Agents are served meanwhile; the start waits at most 10 s for it.
     /// </summary>
     public bool WarmUp { get; set; } = true;
 

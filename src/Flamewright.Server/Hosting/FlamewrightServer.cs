@@ -127,7 +127,7 @@ public sealed partial class FlamewrightServer : IAsyncDisposable
         // Building the GraphQL schema takes a few hundred ms: done now, beside the first agent calls, rather than
         // in the first user's query. A failure here surfaces again, with its message, on that first query.
         _ = Task.Run(() => Services.GetRequiredService<GraphQL.Types.ISchema>(), CancellationToken.None);
-        Services.GetRequiredService<Warmup>().Listening(SelfAddress(_listeners[1].IPEndPoint));
+        await Services.GetRequiredService<Warmup>().ListeningAsync(SelfAddress(_listeners[1].IPEndPoint), cancellationToken).ConfigureAwait(false);
         string data = Options.UsesPostgres ? Services.GetRequiredService<SqlProfilingStore>().Location : Path.GetFullPath(Options.DataDir);
         LogListening(_app.Logger, GrpcAddress, HttpAddress, data);
     }

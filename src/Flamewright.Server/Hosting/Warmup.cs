@@ -14,14 +14,35 @@ namespace Flamewright.Server.Hosting;
 /// it: a small made-up profile through digest, tree, top table, view and tree digest; the analysis page's first GraphQL
 /// document through the executer and the serializer, for the task whose view was kept last (its first look is read, then
 /// forgotten, so nothing of it stays cached) or for a task that does not exist; and the page's files and one query over
-/// loopback HTTP. In the background, once; <see cref="ServerOptions.WarmUp"/> turns it off.
+/// loopback HTTP. Once, while the start waits for it (<see cref="StartWait"/> at most); <see cref="ServerOptions.WarmUp"/> turns it off.
 /// </summary>
 internal sealed partial class Warmup(IServiceProvider services, ServerOptions options, ILogger<Warmup> logger) : BackgroundService
 {
-    private readonly TaskCompletionSource<Uri?> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>How long a start waits for the warm-up before saying it listens: it is an extra, never a reason not to start.</summary>
+    internal static readonly TimeSpan StartWait = TimeSpan.FromSeconds(10);
 
-    /// <summary>Where the HTTP port answers this process (a loopback address when it listens on every interface); <c>null</c> when unknown.</summary>
-    internal void Listening(Uri? self) => _listening.TrySetResult(self);
+    private readonly TaskCompletionSource<Uri?> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Tells the warm-up where the HTTP port answers this process (a loopback address when it listens on every
+    /// interface; <c>null</c> when unknown), and waits up to <see cref="StartWait"/> for it to finish.
+    /// </summary>
+    internal async Task ListeningAsync(Uri? self, CancellationToken cancellationToken)
+    {
+        _listening.TrySetResult(self);
+        if (options.WarmUp)
+        {
+            try
+            {
+                await _done.Task.WaitAsync(StartWait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Still warming up: the server serves all the same.
+            }
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -53,6 +74,10 @@ internal sealed partial class Warmup(IServiceProvider services, ServerOptions op
 #pragma warning restore CA1031
         {
             LogNotWarm(logger, new LogText(e.Message));
+        }
+        finally
+        {
+            _done.TrySetResult();
         }
     }
 

@@ -75,7 +75,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
     {
         AnalysisRequest request = ToRequest(context.GetArgument<AnalyzationInput>("request"));
         int maxElements = options.MaxAnalysisElements;
-        return await Guard(async () =>
+        return await Refusals(async () =>
         {
             // As the reference does, instances without an upload are left out rather than refused: the UI sends
             // every instance of the task.
@@ -88,7 +88,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
             (IReadOnlyList<StackElement> shown, int omitted) = SkyWalkingTree.Elements(result.Tree, maxElements);
             var elements = shown.Select(e => new StackElementOutput(e.Id, e.ParentId, e.CodeSignature, e.Total, e.Self)).ToList();
             return new AnalyzationOutput(new StackTreeOutput(elements), ToOutput(result.SampleType), omitted);
-        }, context.CancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
     }
 
     [GraphQLMetadata("queryPprofSampleTypes")]
@@ -140,7 +140,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         int offset = Math.Max(0, context.GetArgument<int?>("offset") ?? 0);
         string orderBy = context.GetArgument<string?>("orderBy") ?? "FLAT";
         bool ascending = context.GetArgument<bool?>("ascending") ?? orderBy == "NAME";
-        return await Guard(async () =>
+        return await Refusals(async () =>
         {
             TopResult result = await analysis.TopAsync(request, MatchBudgetOf(context), context.CancellationToken).ConfigureAwait(false);
             TopTable top = result.Table;
@@ -149,7 +149,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
             IEnumerable<TopEntry> rows = (ascending == (orderBy == "NAME") ? ordered : ordered.Reverse()).Skip(offset).Take(limit);
             return new TopTableOutput(ToOutput(result.SampleType), top.AbsoluteTotal,
                 [.. rows.Select(r => new TopRowOutput(r.Name, r.Flat, top.Percent(r.Flat), r.Cum, top.Percent(r.Cum)))], top.Entries.Count);
-        }, context.CancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
     }
 
     [GraphQLMetadata("queryPprofFlameView")]
@@ -165,7 +165,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
             throw new ExecutionError($"width must be between 1 and {options.MaxViewWidthPixels} pixels (MaxViewWidthPixels)");
         }
 
-        return await Guard(async () =>
+        return await Refusals(async () =>
         {
             ViewResult? result = await analysis.ViewAsync(
                 request, zoom, width, string.IsNullOrEmpty(search) ? null : AnalysisService.Run(() => FramePattern.Compile("search", search)), narrowerThan,
@@ -202,7 +202,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
                 [.. view.Narrower.Select(n => new NarrowerFramesOutput(n.Parent, n.Count, n.Total))],
                 string.IsNullOrEmpty(search) ? null : view.MatchedTotal,
                 names);
-        }, context.CancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
     }
 
     [GraphQLMetadata("queryPprofDiff")]
@@ -306,12 +306,21 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
     private MatchBudget MatchBudgetOf(IResolveFieldContext context) =>
         context.UserContext.TryGetValue(GraphQLEndpoint.MatchBudgetKey, out object? budget) && budget is MatchBudget shared ? shared : analysis.NewMatchBudget();
 
-    /// <summary>Runs an analysis in one of the server's analysis turns; its one-line refusals become GraphQL errors.</summary>
-    private async Task<T> Guard<T>(Func<Task<T>> resolve, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs an analysis whose every step may build (decoding, a diff) in one of the server's analysis turns; its
+    /// one-line refusals become GraphQL errors.
+    /// </summary>
+    private Task<T> Guard<T>(Func<Task<T>> resolve, CancellationToken cancellationToken) =>
+        Refusals(() => analysis.InTurnAsync(resolve, cancellationToken));
+
+    /// <summary>
+    /// Runs an analysis that may be answered from the cache or a kept first look: only the tree it builds, if it must,
+    /// takes an analysis turn. Its one-line refusals become GraphQL errors.
+    /// </summary>
+    private static async Task<T> Refusals<T>(Func<Task<T>> resolve)
     {
         try
         {
-            using IDisposable turn = await analysis.EnterAsync(cancellationToken).ConfigureAwait(false);
             return await resolve().ConfigureAwait(false);
         }
         catch (AnalysisException e)

@@ -56,7 +56,6 @@ public static class RestDownloads
             NullIfEmpty(query["ignore"]));
         try
         {
-            using IDisposable turn = await analysis.EnterAsync(context.RequestAborted).ConfigureAwait(false);
             await WriteAsync(context, request, format, analysis).ConfigureAwait(false);
         }
         catch (AnalysisException e)
@@ -77,12 +76,16 @@ public static class RestDownloads
         string extension;
         if (format == "pprof")
         {
-            Profile merged = await analysis.MergedAsync(request, cancellation).ConfigureAwait(false);
-            AnalysisService.Run(() =>
+            // Decoding, merging and writing the profiles all take memory: in an analysis turn.
+            await analysis.InTurnAsync(async () =>
             {
-                ProfileWriter.Write(merged, body);
-                return 0;
-            });
+                Profile merged = await analysis.MergedAsync(request, cancellation).ConfigureAwait(false);
+                return AnalysisService.Run(() =>
+                {
+                    ProfileWriter.Write(merged, body);
+                    return 0;
+                });
+            }, cancellation).ConfigureAwait(false);
             (contentType, extension) = ("application/octet-stream", "pb.gz");
         }
         else if (format == "top")
@@ -93,7 +96,10 @@ public static class RestDownloads
         }
         else
         {
+            // The tree comes from the cache or is built (in a turn of its own); writing a large one takes memory too, so
+            // it is written in a turn, once the tree is there.
             FlameTree tree = (await analysis.TreeAsync(request, strict: true, analysis.NewMatchBudget(), cancellation).ConfigureAwait(false))!.Tree;
+            using IDisposable turn = await analysis.EnterAsync(cancellation).ConfigureAwait(false);
             string title = $"task {request.TaskId}";
             switch (format)
             {
