@@ -28,6 +28,12 @@ public sealed partial class AnalysisService : IDisposable
     /// </summary>
     internal static readonly TimeSpan CacheIdleTime = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// How long after answering a first look from its kept digest the tree is read ahead: long enough for that answer to
+    /// be written without competing with the read, short against the time a person looks at a graph before zooming.
+    /// </summary>
+    internal static readonly TimeSpan ReadAheadDelay = TimeSpan.FromMilliseconds(500);
+
     private readonly IProfilingStore _store;
     private readonly UploadProfiles _profiles;
     private readonly KeptViews _views;
@@ -205,9 +211,9 @@ public sealed partial class AnalysisService : IDisposable
 
     /// <summary>
     /// Keeps a default view in storage once it is built, after its caller has the tree: its top table (shared with a
-    /// request for it, through the cache), then the tree and first-look digests; one view at a time, so that keeping
-    /// views never takes more than one view's worth of memory and writes. Best effort; a server that stops meanwhile
-    /// keeps nothing and says nothing.
+    /// request for it, through the cache), then the tree and first-look digests; one view at a time, and none while
+    /// another is being kept, so that keeping views never holds more than one view's memory and writes. Best effort; a
+    /// server that stops meanwhile keeps nothing and says nothing.
     /// </summary>
     private void KeepInBackground(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request, string viewKey, TreeResult tree) =>
         _ = Task.Run(async () =>
@@ -215,7 +221,14 @@ public sealed partial class AnalysisService : IDisposable
             try
             {
                 CancellationToken stopping = _stopping.Token;
-                using IDisposable keeping = await _keeping.TakeAsync(stopping).ConfigureAwait(false);
+                using IDisposable? keeping = await _keeping.TryTakeAsync(TimeSpan.Zero, stopping).ConfigureAwait(false);
+                if (keeping is null)
+                {
+                    // Another view is being kept: this one is not queued (a queue would hold its tree), and a later
+                    // build of it keeps it then.
+                    return;
+                }
+
                 TopResult top = await CachedAsync("top", task, uploads, request, () =>
                 {
                     TopTable table = TopTable.Build(tree.Tree);
@@ -284,6 +297,8 @@ public sealed partial class AnalysisService : IDisposable
             try
             {
                 CancellationToken stopping = _stopping.Token;
+                // After the first look's answer is written (it would compete for the CPU), before a person zooms.
+                await Task.Delay(ReadAheadDelay, stopping).ConfigureAwait(false);
                 if (await IsTurnFreeAsync(stopping).ConfigureAwait(false))
                 {
                     await TreeOfAsync(task, uploads, whole: true, request, NewMatchBudget(), stopping).ConfigureAwait(false);
