@@ -41,6 +41,10 @@ internal sealed partial class Warmup(IServiceProvider services, ServerOptions op
             {
                 // Still warming up: the server serves all the same.
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Asked to stop while warming up (/healthz already answers): the start goes on to its clean stop.
+            }
         }
     }
 
