@@ -288,8 +288,8 @@ public sealed partial class AnalysisService : IDisposable
         }, cancellationToken);
 
     /// <summary>
-    /// Reads (or builds) the selection's tree into the results cache, when an analysis turn is free at once, after a
-    /// first look was answered without it: the zooms that follow find it there. Best effort, never thrown.
+    /// Reads (or builds) the selection's tree into the results cache, when no analysis is running, after a first look
+    /// was answered without it: the zooms that follow find it there. Best effort, never thrown.
     /// </summary>
     private void ReadTreeInBackground(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request) =>
         _ = Task.Run(async () =>
@@ -297,9 +297,11 @@ public sealed partial class AnalysisService : IDisposable
             try
             {
                 CancellationToken stopping = _stopping.Token;
-                // After the first look's answer is written (it would compete for the CPU), before a person zooms.
+                // After the first look's answer is written (it would compete for the CPU), before a person zooms; and
+                // only when no analysis is running: on a busy server a read-ahead would hold a turn, and memory, that
+                // the analyses people are waiting for need (measured under the load benchmark: benchmarks/README.md).
                 await Task.Delay(ReadAheadDelay, stopping).ConfigureAwait(false);
-                if (await IsTurnFreeAsync(stopping).ConfigureAwait(false))
+                if (_turns.Free == _options.MaxConcurrentAnalyses)
                 {
                     await TreeOfAsync(task, uploads, whole: true, request, NewMatchBudget(), stopping).ConfigureAwait(false);
                 }

@@ -8,6 +8,9 @@ internal sealed class Turns(int count) : IDisposable
 {
     private readonly SemaphoreSlim _free = new(count, count);
 
+    /// <summary>How many turns are free at this moment.</summary>
+    public int Free => _free.CurrentCount;
+
     /// <summary>Waits as long as it takes for a turn.</summary>
     public async Task<IDisposable> TakeAsync(CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Flamewright.Pprof.Analysis;
 using Flamewright.Protocol.Pprof;
 using Flamewright.Server.Analysis;
@@ -89,6 +90,37 @@ public sealed class StoredDefaultViewTests
             JsonNode top = (await again.DataAsync(Look, new { r = new { taskId, instanceIds = Array.Empty<string>() } }))["queryPprofTop"]!;
             Assert.Equal(TopTable.Build(expected).Entries.Take(5).Select(e => (e.Name, e.Flat, e.Cum)),
                 top["rows"]!.AsArray().Select(r => ((string)r!["name"]!, (long)r["flat"]!, (long)r["cum"]!)));
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task After_a_first_look_from_storage_the_tree_is_read_ahead_so_that_a_zoom_builds_nothing() => Spec.Run(async () =>
+    {
+        byte[] profile = TestData.Bytes("cpu");
+        (TestServer server, string taskId) = await KeptThenRestartedAsync("CPU", profile);
+        try
+        {
+            await server.DatabaseAsync("UPDATE uploads SET profile = X'00', digest = X'00'");
+            var analysis = server.Server.Services.GetRequiredService<AnalysisService>();
+            using GraphQLClient again = server.GraphQL();
+            var request = new { taskId, instanceIds = Array.Empty<string>() };
+
+            await again.DataAsync(Look, new { r = request });
+            // The first look and its table are cached; the tree joins them once read.
+            await Eventually.HoldsAsync(() => analysis.CachedResults == 3, "the tree is read ahead", TimeSpan.FromSeconds(30));
+            await server.DatabaseAsync("DELETE FROM task_views");
+
+            FlameTree expected = Engine.Tree(new FlameOptions { SampleType = "cpu" }, profile);
+            string child = expected.NameOf(expected.ChildrenOf(0).First().Index);
+            JsonNode zoomed = await again.DataAsync(
+                "query ($r: PprofAnalyzationRequest!, $z: [String!]) { queryPprofFlameView(request: $r, zoom: $z, width: 900) { frames { name total } } }",
+                new { r = request, z = new[] { child } });
+            Assert.Equal(FlameView.Build(expected, [child], 900).Frames.Select(f => (f.Name, f.Total)),
+                zoomed["queryPprofFlameView"]!["frames"]!.AsArray().Select(f => ((string)f!["name"]!, (long)f["total"]!)));
         }
         finally
         {
