@@ -31,27 +31,14 @@ public static class FirstLookDigest
             throw new ArgumentException("a searched view is not kept", nameof(look));
         }
 
-        var names = new List<string>();
-        var indexes = new Dictionary<string, int>(StringComparer.Ordinal);
-        int IndexOf(string name)
-        {
-            if (!indexes.TryGetValue(name, out int index))
-            {
-                index = names.Count;
-                names.Add(name);
-                indexes.Add(name, index);
-            }
-
-            return index;
-        }
-
+        var names = new StringTable();
         var body = new VarintWriter(view.Frames.Count * 12 + top.Entries.Count * 8 + 1024);
         body.Signed(top.Total);
         body.Signed(top.AbsoluteTotal);
         body.Count(top.Entries.Count);
         foreach (TopEntry entry in top.Entries)
         {
-            body.Count(IndexOf(entry.Name));
+            body.Count(names.Index(entry.Name));
             body.Signed(entry.Flat);
             body.Signed(entry.Cum);
         }
@@ -65,7 +52,7 @@ public static class FirstLookDigest
         foreach (ViewAncestor ancestor in view.Ancestors)
         {
             body.Count(ancestor.Node);
-            body.Count(IndexOf(ancestor.Name));
+            body.Count(names.Index(ancestor.Name));
             body.Signed(ancestor.Total);
         }
 
@@ -75,7 +62,7 @@ public static class FirstLookDigest
             body.Count(frame.Node);
             body.Count(frame.Parent + 1);
             body.Count(frame.Depth);
-            body.Count(IndexOf(frame.Name));
+            body.Count(names.Index(frame.Name));
             body.Signed(frame.Total);
             body.Signed(frame.Self);
         }
@@ -89,11 +76,11 @@ public static class FirstLookDigest
         }
 
         // The names go first, so that the reader knows every index's limit when it meets it.
-        var output = new VarintWriter(body.Written.Length + (names.Count * 24) + 64);
+        var output = new VarintWriter(body.Written.Length + (names.Strings.Count * 24) + 64);
         output.Text(top.SampleType.Type);
         output.Text(top.SampleType.Unit);
-        output.Count(names.Count);
-        foreach (string name in names)
+        output.Count(names.Strings.Count);
+        foreach (string name in names.Strings)
         {
             output.Text(name);
         }

@@ -29,25 +29,9 @@ public static class ProfileDigest
     {
         ArgumentNullException.ThrowIfNull(profile);
         var body = new VarintWriter(profile.DecodedBytes > 0 ? (int)Math.Min(profile.DecodedBytes / 4, 1 << 26) : 4096);
-        var strings = new Dictionary<string, int>(StringComparer.Ordinal);
-        var stringList = new List<string>();
-        int S(string? value)
-        {
-            // 0 stands for null; a string's number is its position in the table plus one.
-            if (value is null)
-            {
-                return 0;
-            }
-
-            if (!strings.TryGetValue(value, out int number))
-            {
-                number = stringList.Count + 1;
-                stringList.Add(value);
-                strings.Add(value, number);
-            }
-
-            return number;
-        }
+        var strings = new StringTable();
+        // 0 stands for null; a string's number is its position in the table plus one.
+        int S(string? value) => value is null ? 0 : strings.Index(value) + 1;
 
         // The parts that name strings are written to a second buffer first, so that the string table can lead.
         var parts = new VarintWriter(body.Capacity);
@@ -116,8 +100,8 @@ public static class ProfileDigest
         int[] order = WriteStacks(profile, parts);
         WriteSamples(profile, order, parts, S);
 
-        body.Count(stringList.Count);
-        foreach (string value in stringList)
+        body.Count(strings.Strings.Count);
+        foreach (string value in strings.Strings)
         {
             body.Text(value);
         }

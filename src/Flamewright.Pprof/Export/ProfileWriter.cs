@@ -35,7 +35,7 @@ public static class ProfileWriter
     public static byte[] Encode(Profile profile)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        var strings = new StringTableBuilder();
+        var strings = new StringTable("");
         var output = new ProtoWriter(1 << 16);
         var message = new ProtoWriter();
         var scratch = new ProtoWriter();
@@ -125,7 +125,7 @@ public static class ProfileWriter
         return output.Written.ToArray();
     }
 
-    private static void WriteSamples(Profile profile, ProtoWriter output, ProtoWriter message, ProtoWriter scratch, StringTableBuilder strings)
+    private static void WriteSamples(Profile profile, ProtoWriter output, ProtoWriter message, ProtoWriter scratch, StringTable strings)
     {
         // One scratch buffer for every stack: GetSample would allocate a copy of each sample's stack.
         var locations = new GrowableArray<int>(64);
@@ -170,31 +170,11 @@ public static class ProfileWriter
         }
     }
 
-    private static void WriteValueType(ProtoWriter output, ProtoWriter message, int field, ValueType type, StringTableBuilder strings)
+    private static void WriteValueType(ProtoWriter output, ProtoWriter message, int field, ValueType type, StringTable strings)
     {
         message.Clear();
         message.VarintField(ValueTypeField.Type, strings.Index(type.Type));
         message.VarintField(ValueTypeField.Unit, strings.Index(type.Unit));
         output.BytesField(field, message.Written);
-    }
-
-    private sealed class StringTableBuilder
-    {
-        private readonly Dictionary<string, int> _indexes = new(StringComparer.Ordinal) { [""] = 0 };
-        private readonly List<string> _strings = [""];
-
-        public IReadOnlyList<string> Strings => _strings;
-
-        public int Index(string s)
-        {
-            if (!_indexes.TryGetValue(s, out int index))
-            {
-                index = _strings.Count;
-                _strings.Add(s);
-                _indexes.Add(s, index);
-            }
-
-            return index;
-        }
     }
 }

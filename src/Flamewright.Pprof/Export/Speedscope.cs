@@ -14,18 +14,11 @@ public static class Speedscope
     {
         ArgumentNullException.ThrowIfNull(tree);
         using var json = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
-        var frameIds = new Dictionary<string, int>(StringComparer.Ordinal);
+        var frameIds = new StringTable();
         var frameOf = new int[tree.Count];
         for (int node = 1; node < tree.Count; node++)
         {
-            string frame = tree.NameOf(node);
-            if (!frameIds.TryGetValue(frame, out int id))
-            {
-                id = frameIds.Count;
-                frameIds.Add(frame, id);
-            }
-
-            frameOf[node] = id;
+            frameOf[node] = frameIds.Index(tree.NameOf(node));
         }
 
         json.WriteStartObject();
@@ -37,7 +30,7 @@ public static class Speedscope
         json.WriteStartObject();
         json.WritePropertyName("frames");
         json.WriteStartArray();
-        foreach (string frame in frameIds.Keys)
+        foreach (string frame in frameIds.Strings)
         {
             json.WriteStartObject();
             json.WriteString("name", frame);

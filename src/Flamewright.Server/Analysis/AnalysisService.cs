@@ -126,13 +126,6 @@ public sealed partial class AnalysisService : IDisposable
         return (task, chosen, chosen.Count == uploads.Count);
     }
 
-    /// <summary>Whether an analysis turn is free at this moment (taken and given back at once).</summary>
-    private async Task<bool> IsTurnFreeAsync(CancellationToken cancellationToken)
-    {
-        using IDisposable? turn = await _turns.TryTakeAsync(TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
-        return turn is not null;
-    }
-
     /// <summary>The options for an analysis: the event's natural sample type unless another is asked for.</summary>
     public static FlameOptions OptionsFor(SelectedProfiles selection, AnalysisRequest request)
     {
@@ -189,7 +182,7 @@ public sealed partial class AnalysisService : IDisposable
         ProfilingTask task, IReadOnlyList<UploadInfo> uploads, bool whole, AnalysisRequest request, MatchBudget budget, CancellationToken cancellationToken) =>
         CachedAsync("tree", task, uploads, request, () => InTurnAsync(async () =>
         {
-            string? viewKey = whole && _views.Apply(task, request) ? KeptViews.KeyOf(ResultKey("tree", task, uploads, request)) : null;
+            string? viewKey = whole && _views.Apply(task, request) ? ViewKeyOf(task, uploads, request) : null;
             // Kept only once every instance the task names has uploaded: a task still receiving would drop it at once.
             bool keep = viewKey is not null && uploads.Count >= task.InstanceIds.Count;
             if (viewKey is not null && await _views.ReadAsync(task, uploads, viewKey, cancellationToken).ConfigureAwait(false) is TreeResult kept)
@@ -229,11 +222,7 @@ public sealed partial class AnalysisService : IDisposable
                     return;
                 }
 
-                TopResult top = await CachedAsync("top", task, uploads, request, () =>
-                {
-                    TopTable table = TopTable.Build(tree.Tree);
-                    return Task.FromResult((new TopResult(table, tree.SampleType), TopBytes(table)));
-                }, stopping).ConfigureAwait(false);
+                TopResult top = await CachedAsync("top", task, uploads, request, () => Task.FromResult(TopOf(tree)), stopping).ConfigureAwait(false);
                 await _views.KeepAsync(task, uploads, viewKey, tree.Tree, top.Table, stopping).ConfigureAwait(false);
             }
             catch (Exception e) when (_disposed && e is OperationCanceledException or ObjectDisposedException)
@@ -259,9 +248,8 @@ public sealed partial class AnalysisService : IDisposable
             return null;
         }
 
-        if (zoomPath.Count == 0 && search is null && narrowerThan is null && whole && _views.Apply(task, request)
-            && !_results.TryGetValue(ResultKey("tree", task, uploads, request), out _)
-            && await FirstLookOfAsync(task, uploads, request, cancellationToken).ConfigureAwait(false) is { Look: { } look, SampleType: { } type }
+        if (zoomPath.Count == 0 && search is null && narrowerThan is null
+            && await FirstLookInsteadOfTreeAsync(task, uploads, whole, request, cancellationToken).ConfigureAwait(false) is { Look: { } look, SampleType: { } type }
             && widthPixels <= look.View.WidthPixels)
         {
             if (readAhead)
@@ -280,12 +268,24 @@ public sealed partial class AnalysisService : IDisposable
     private Task<KeptFirstLook> FirstLookOfAsync(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request, CancellationToken cancellationToken) =>
         CachedAsync("first-look", task, uploads, request, async () =>
         {
-            string viewKey = KeptViews.KeyOf(ResultKey("tree", task, uploads, request));
-            (FirstLook Look, SampleTypeInfo SampleType)? kept = await _views.ReadFirstLookAsync(task, uploads, viewKey, cancellationToken).ConfigureAwait(false);
-            return kept is { } found
-                ? (new KeptFirstLook(found.Look, found.SampleType), (found.Look.View.Frames.Count * 96L) + TopBytes(found.Look.Top))
-                : (new KeptFirstLook(null, null), 64L);
+            (FirstLook? look, SampleTypeInfo? type) = await _views.ReadFirstLookAsync(task, uploads, ViewKeyOf(task, uploads, request), cancellationToken).ConfigureAwait(false);
+            // A frame holds its name (shared), five numbers and an object's overhead.
+            return (new KeptFirstLook(look, type), look is null ? 64L : (look.View.Frames.Count * 96L) + TopBytes(look.Top));
         }, cancellationToken);
+
+    /// <summary>
+    /// The first look kept for a default view that this process has not built or read the tree of (with it, the tree
+    /// answers); nulls otherwise.
+    /// </summary>
+    private async Task<KeptFirstLook> FirstLookInsteadOfTreeAsync(
+        ProfilingTask task, IReadOnlyList<UploadInfo> uploads, bool whole, AnalysisRequest request, CancellationToken cancellationToken) =>
+        whole && _views.Apply(task, request) && !_results.TryGetValue(ResultKey("tree", task, uploads, request), out _)
+            ? await FirstLookOfAsync(task, uploads, request, cancellationToken).ConfigureAwait(false)
+            : new KeptFirstLook(null, null);
+
+    /// <summary>The key a default view of these uploads is kept under in storage.</summary>
+    private static string ViewKeyOf(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request) =>
+        KeptViews.KeyOf(ResultKey("tree", task, uploads, request));
 
     /// <summary>
     /// Reads (or builds) the selection's tree into the results cache, when no analysis is running, after a first look
@@ -332,16 +332,20 @@ public sealed partial class AnalysisService : IDisposable
         return await CachedAsync("top", task, uploads, request, async () =>
         {
             // A finished task's default view: its first look, kept in storage, holds the whole table.
-            if (whole && _views.Apply(task, request) && !_results.TryGetValue(ResultKey("tree", task, uploads, request), out _)
-                && await FirstLookOfAsync(task, uploads, request, cancellationToken).ConfigureAwait(false) is { Look: { } look, SampleType: { } type })
+            if (await FirstLookInsteadOfTreeAsync(task, uploads, whole, request, cancellationToken).ConfigureAwait(false) is { Look: { } look, SampleType: { } type })
             {
                 return (new TopResult(look.Top, type), TopBytes(look.Top));
             }
 
-            TreeResult tree = await TreeOfAsync(task, uploads, whole, request, budget, cancellationToken).ConfigureAwait(false);
-            TopTable top = TopTable.Build(tree.Tree);
-            return (new TopResult(top, tree.SampleType), TopBytes(top));
+            return TopOf(await TreeOfAsync(task, uploads, whole, request, budget, cancellationToken).ConfigureAwait(false));
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The top table read off a tree, and its weight in the cache.</summary>
+    private static (TopResult Result, long Bytes) TopOf(TreeResult tree)
+    {
+        TopTable top = TopTable.Build(tree.Tree);
+        return (new TopResult(top, tree.SampleType), TopBytes(top));
     }
 
     /// <summary>What a top table weighs in the cache: per row its name (shared with the tree's frames), two values and an object's overhead.</summary>
@@ -359,7 +363,7 @@ public sealed partial class AnalysisService : IDisposable
         {
             CancellationToken stopping = _stopping.Token;
             // Only when a turn is free at once: a person's analysis comes first. The build takes the turn itself.
-            if (!await IsTurnFreeAsync(stopping).ConfigureAwait(false))
+            if (_turns.Free == 0)
             {
                 LogPrecomputeSkipped(_logger, taskId);
                 return false;

@@ -33,52 +33,46 @@ internal sealed partial class KeptViews(IProfilingStore store, ServerOptions opt
     /// The default view kept in storage for these uploads, or <c>null</c> (none kept, or one that does not read, which
     /// is logged and built again). Its sample type is described from the uploads' stored summary.
     /// </summary>
-    public async Task<TreeResult?> ReadAsync(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string viewKey, CancellationToken cancellationToken)
-    {
-        List<(string Type, string Unit)>? types = AnalysisService.SummarySampleTypes(uploads[0]);
-        byte[]? kept = types is null ? null : await store.ReadViewAsync(task.Id, viewKey, cancellationToken).ConfigureAwait(false);
-        if (kept is null)
-        {
-            return null;
-        }
-
-        try
-        {
-            FlameTree tree = TreeDigest.Read(kept);
-            int index = types!.FindIndex(t => t.Type == tree.SampleType.Type && t.Unit == tree.SampleType.Unit);
-            return index < 0 ? null : new TreeResult(tree, new SampleTypeInfo(index, tree.SampleType.Type, tree.SampleType.Unit, IsDefault: true));
-        }
-        catch (DigestException e)
-        {
-            LogViewUnreadable(logger, task.Id, new LogText(e.Message));
-            return null;
-        }
-    }
+    public async Task<TreeResult?> ReadAsync(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string viewKey, CancellationToken cancellationToken) =>
+        await ReadKeptAsync(task, uploads, viewKey, bytes => TreeDigest.Read(bytes), tree => tree.SampleType, cancellationToken).ConfigureAwait(false)
+            is ({ } tree, { } type) ? new TreeResult(tree, type) : null;
 
     /// <summary>
     /// The first look kept in storage beside the default view for these uploads (docs/digest.md), with its sample type,
     /// or <c>null</c> (none kept, or one that does not read, which is logged; the caller reads the tree instead).
     /// </summary>
-    public async Task<(FirstLook Look, SampleTypeInfo SampleType)?> ReadFirstLookAsync(
-        ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string viewKey, CancellationToken cancellationToken)
+    public Task<(FirstLook? Look, SampleTypeInfo? SampleType)> ReadFirstLookAsync(
+        ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string viewKey, CancellationToken cancellationToken) =>
+        ReadKeptAsync(task, uploads, FirstLookKey(viewKey), bytes => FirstLookDigest.Read(bytes), look => look.Top.SampleType, cancellationToken);
+
+    /// <summary>
+    /// What is kept under <paramref name="key"/>, read by <paramref name="read"/>, and its sample type as an index into
+    /// the uploads' stored summary; nulls when nothing is kept, the summary cannot tell, or the bytes do not read
+    /// (logged).
+    /// </summary>
+    private async Task<(T? Kept, SampleTypeInfo? SampleType)> ReadKeptAsync<T>(
+        ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string key, Func<byte[], T> read, Func<T, Pprof.Model.ValueType> sampleTypeOf,
+        CancellationToken cancellationToken)
+        where T : class
     {
         List<(string Type, string Unit)>? types = AnalysisService.SummarySampleTypes(uploads[0]);
-        byte[]? kept = types is null ? null : await store.ReadViewAsync(task.Id, FirstLookKey(viewKey), cancellationToken).ConfigureAwait(false);
-        if (kept is null)
+        byte[]? bytes = types is null ? null : await store.ReadViewAsync(task.Id, key, cancellationToken).ConfigureAwait(false);
+        if (bytes is null)
         {
-            return null;
+            return (null, null);
         }
 
         try
         {
-            FirstLook look = FirstLookDigest.Read(kept);
-            int index = types!.FindIndex(t => t.Type == look.Top.SampleType.Type && t.Unit == look.Top.SampleType.Unit);
-            return index < 0 ? null : (look, new SampleTypeInfo(index, look.Top.SampleType.Type, look.Top.SampleType.Unit, IsDefault: true));
+            T kept = read(bytes);
+            Pprof.Model.ValueType type = sampleTypeOf(kept);
+            int index = types!.FindIndex(t => t.Type == type.Type && t.Unit == type.Unit);
+            return index < 0 ? (null, null) : (kept, new SampleTypeInfo(index, type.Type, type.Unit, IsDefault: true));
         }
         catch (DigestException e)
         {
             LogViewUnreadable(logger, task.Id, new LogText(e.Message));
-            return null;
+            return (null, null);
         }
     }
 

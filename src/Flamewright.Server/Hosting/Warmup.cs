@@ -88,7 +88,7 @@ internal sealed partial class Warmup(IServiceProvider services, ServerOptions op
     /// <summary>The page's files and a small query, as a browser asks for them: the HTTP path's code compiled.</summary>
     private async Task AskOverHttpAsync(Uri self, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = self, Timeout = TimeSpan.FromSeconds(10) };
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = self, Timeout = StartWait };
         string token = options.ApiToken.Length > 0 ? options.ApiToken : options.ReadOnlyApiToken;
         if (token.Length > 0)
         {

@@ -178,30 +178,17 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
             FlameView view = result.View;
             // Each distinct name once: a view repeats names (recursion, the same function under many callers), and a
             // client that reads nameIndex instead of name receives each once.
-            var names = new List<string>();
-            var nameIndexes = new Dictionary<string, int>(StringComparer.Ordinal);
-            int IndexOf(string name)
-            {
-                if (!nameIndexes.TryGetValue(name, out int index))
-                {
-                    index = names.Count;
-                    names.Add(name);
-                    nameIndexes.Add(name, index);
-                }
-
-                return index;
-            }
-
+            var names = new Pprof.StringTable();
             return new FlameViewOutput(
                 ToOutput(result.SampleType),
                 view.TreeTotal,
                 view.Span,
                 view.MinimumTotal,
                 [.. view.Ancestors.Select(a => new ViewAncestorOutput(a.Node, a.Name, a.Total))],
-                [.. view.Frames.Select(f => new ViewFrameOutput(f.Node, f.Parent, f.Depth, f.Name, f.Total, f.Self, f.Matched, IndexOf(f.Name)))],
+                [.. view.Frames.Select(f => new ViewFrameOutput(f.Node, f.Parent, f.Depth, f.Name, f.Total, f.Self, f.Matched, names.Index(f.Name)))],
                 [.. view.Narrower.Select(n => new NarrowerFramesOutput(n.Parent, n.Count, n.Total))],
                 string.IsNullOrEmpty(search) ? null : view.MatchedTotal,
-                names);
+                names.Strings);
         }).ConfigureAwait(false);
     }
 
