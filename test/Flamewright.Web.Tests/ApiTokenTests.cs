@@ -57,7 +57,7 @@ public sealed class ApiTokenTests
         Assert.Equal(0, await page.Locator("#new-task").CountAsync());
 
         await page.GotoAsync(new Uri(server.HttpAddress, $"/#/analysis/{Uri.EscapeDataString(taskId)}").ToString());
-        await page.Locator(".frame[data-id='0']").WaitForAsync();
+        await FlameGraphCanvas.DrawnAsync(page);
         IDownload download = await page.RunAndWaitForDownloadAsync(() => page.Locator("a.download-pprof").ClickAsync());
         string file = Path.Combine(Path.GetTempPath(), $"flamewright-ui-{Guid.NewGuid():N}.pb.gz");
         try

@@ -8,30 +8,55 @@ using Microsoft.Playwright;
 
 namespace Flamewright.Web.Tests;
 
-/// <summary>The analysis page: flame graph geometry, zoom, search, top table and downloads, in Chromium.</summary>
+/// <summary>The analysis page: the canvas flame graph's geometry, zoom, keyboard, search, top table and downloads, in Chromium.</summary>
 public sealed class FlameGraphTests
 {
     [Fact(Timeout = Spec.Timeout)]
-    public Task The_root_spans_the_full_width_and_sibling_widths_follow_their_values() => Spec.Run(async () =>
+    public Task The_root_spans_the_window_and_sibling_widths_follow_their_values() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();
         (string taskId, JsonArray elements) = await UploadedCpuTaskAsync(server);
-        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        await using Browser browser = await OpenAnalysisAsync(server, taskId, width: 1400);
         IPage page = browser.Page;
 
-        LocatorBoundingBoxResult graph = (await page.Locator("#flame").BoundingBoxAsync())!;
-        LocatorBoundingBoxResult root = (await page.Locator(".frame[data-id='0']").BoundingBoxAsync())!;
-        Assert.InRange(root.Width, graph.Width - 3, graph.Width);
+        DrawnFrame[] frames = await FlameGraphCanvas.FramesAsync(page);
+        DrawnFrame root = frames.Single(f => f.Id == "0");
+        LocatorBoundingBoxResult canvas = (await FlameGraphCanvas.Canvas(page).BoundingBoxAsync())!;
+        // The page leaves its reading width for the graph: only the page's margins are left out.
+        Assert.InRange(canvas.Width, 1400 - 60, 1400);
+        Assert.InRange(root.Width, canvas.Width - 1, canvas.Width);
 
         // The two widest children of the widest node with at least two children wider than 20 px.
         var byParent = elements.GroupBy(e => (string)e!["parentId"]!).ToDictionary(g => g.Key, g => g.OrderByDescending(e => (long)e!["total"]!).ToList());
         long rootTotal = (long)elements[0]!["total"]!;
         var siblings = byParent.Values.Where(c => c.Count >= 2 && (long)c[1]!["total"]! * root.Width / rootTotal > 20).OrderByDescending(c => (long)c[0]!["total"]!).First();
-        double a = (await page.Locator($".frame[data-id='{(string)siblings[0]!["id"]!}']").BoundingBoxAsync())!.Width;
-        double b = (await page.Locator($".frame[data-id='{(string)siblings[1]!["id"]!}']").BoundingBoxAsync())!.Width;
+        double a = frames.Single(f => f.Id == (string)siblings[0]!["id"]!).Width;
+        double b = frames.Single(f => f.Id == (string)siblings[1]!["id"]!).Width;
         double expected = (double)(long)siblings[0]!["total"]! / (long)siblings[1]!["total"]!;
-        Assert.InRange(a / b, expected * 0.99, expected * 1.01);
+        Assert.InRange(a / b, expected * 0.999, expected * 1.001);
+        // Each frame's width is its share of the root's, to a hundredth of a pixel.
+        foreach (DrawnFrame frame in frames.Where(f => f.Kind == "frame"))
+        {
+            long total = (long)elements.Single(e => (string)e!["id"]! == frame.Id)!["total"]!;
+            Assert.InRange(frame.Width, total * root.Width / rootTotal - 0.01, total * root.Width / rootTotal + 0.01);
+        }
+
         await browser.ScreenshotAsync("flame-graph");
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task On_a_high_density_screen_the_canvas_has_a_device_pixel_for_each_of_them() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, _) = await UploadedCpuTaskAsync(server);
+        await using Browser browser = await OpenAnalysisAsync(server, taskId, width: 1000, scale: 2);
+        IPage page = browser.Page;
+
+        int[] size = await FlameGraphCanvas.Canvas(page).EvaluateAsync<int[]>("c => [c.width, c.height, c.clientWidth, c.clientHeight]");
+
+        Assert.Equal(2 * size[2], size[0]);
+        Assert.Equal(2 * size[3], size[1]);
+        await browser.ScreenshotAsync("flame-graph-hidpi");
     });
 
     [Fact(Timeout = Spec.Timeout)]
@@ -41,40 +66,65 @@ public sealed class FlameGraphTests
         (string taskId, JsonArray elements) = await UploadedCpuTaskAsync(server);
         await using Browser browser = await OpenAnalysisAsync(server, taskId);
         IPage page = browser.Page;
-        double full = (await page.Locator(".frame[data-id='0']").BoundingBoxAsync())!.Width;
-        // The narrowest child of the root that is drawn (frames under a pixel wide are drawn as one block).
-        string child = "";
-        foreach (JsonNode e in elements.Where(e => (string?)e!["parentId"] == "0").OrderBy(e => (long)e!["total"]!)!)
-        {
-            if (await page.Locator($".frame[data-id='{(string)e["id"]!}']").CountAsync() > 0)
-            {
-                child = (string)e["id"]!;
-                break;
-            }
-        }
+        DrawnFrame[] frames = await FlameGraphCanvas.FramesAsync(page);
+        double full = frames.Single(f => f.Id == "0").Width;
+        // The narrowest child of the root that is drawn on its own (frames under a pixel wide are drawn as one block).
+        DrawnFrame child = frames.Where(f => f.Kind == "frame" && elements.Any(e => (string)e!["id"]! == f.Id && (string)e["parentId"]! == "0")).MinBy(f => f.Width)!;
 
-        await page.Locator($".frame[data-id='{child}']").ClickAsync(new LocatorClickOptions { Force = true });
+        await FlameGraphCanvas.ClickAsync(page, child);
         // Zooming asks the server for the frames under the child: the trail appears with its answer.
         await Assertions.Expect(page.Locator("#zoom-trail a")).ToHaveCountAsync(1);
-        Assert.InRange((await page.Locator($".frame[data-id='{child}']").BoundingBoxAsync())!.Width, full - 3, full + 1);
+        DrawnFrame zoomed = await FlameGraphCanvas.FrameAsync(page, f => f.Id == child.Id);
+        Assert.InRange(zoomed.Width, full - 1, full + 1);
+        Assert.Equal("ancestor", (await FlameGraphCanvas.FrameAsync(page, f => f.Id == "0")).Kind);
 
         await page.Locator("#zoom-trail a").ClickAsync();
         await Assertions.Expect(page.Locator("#zoom-trail a")).ToHaveCountAsync(0);
-        Assert.InRange((await page.Locator(".frame[data-id='0']").BoundingBoxAsync())!.Width, full - 1, full + 1);
+        Assert.InRange((await FlameGraphCanvas.FrameAsync(page, f => f.Id == "0")).Width, full - 1, full + 1);
+        Assert.InRange((await FlameGraphCanvas.FrameAsync(page, f => f.Id == child.Id)).Width, child.Width - 0.01, child.Width + 0.01);
     });
 
     [Fact(Timeout = Spec.Timeout)]
-    public Task Frames_and_the_breadcrumb_work_from_the_keyboard() => Spec.Run(async () =>
+    public Task The_arrow_keys_move_between_frames_enter_zooms_and_escape_zooms_out() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();
         (string taskId, JsonArray elements) = await UploadedCpuTaskAsync(server);
         await using Browser browser = await OpenAnalysisAsync(server, taskId);
         IPage page = browser.Page;
-        string child = (string)elements.First(e => (string?)e!["parentId"] == "0")!["id"]!;
+        HashSet<string> rootChildren = [.. elements.Where(e => (string?)e!["parentId"] == "0").Select(e => (string)e!["id"]!)];
 
-        await page.Locator($".frame[data-id='{child}']").FocusAsync();
+        // Tab from the control before the graph: the graph takes the focus, on its zoomed frame.
+        await page.Locator("#orientation").FocusAsync();
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("0", (await FlameGraphCanvas.FrameAsync(page, f => f.Focused)).Id);
+        await page.Keyboard.PressAsync("ArrowDown");
+        // Down goes to the root's first child, at the left edge.
+        DrawnFrame focused = await FlameGraphCanvas.FrameAsync(page, f => f.Focused);
+        Assert.Contains(focused.Id, rootChildren);
+        Assert.Equal(0, focused.X);
+        // The focused frame is read out and shown as on hover.
+        Assert.StartsWith(focused.Name + ", ", await page.Locator("#frame-focus").TextContentAsync());
+        Assert.Contains(focused.Name, await page.Locator("#tooltip").InnerTextAsync());
+
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.Locator("#zoom-trail a")).ToHaveCountAsync(1);
+        Assert.Equal(focused.Id, (await FlameGraphCanvas.FrameAsync(page, f => f.Focused)).Id);
+        await page.Keyboard.PressAsync("Escape");
+
+        await Assertions.Expect(page.Locator("#zoom-trail a")).ToHaveCountAsync(0);
+        Assert.Equal("0", (await FlameGraphCanvas.FrameAsync(page, f => f.Focused)).Id);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task The_breadcrumb_works_from_the_keyboard() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, JsonArray elements) = await UploadedCpuTaskAsync(server);
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+        await FlameGraphCanvas.ClickAsync(page, await FlameGraphCanvas.FrameAsync(page, f => f.Id == (string)elements.First(e => (string?)e!["parentId"] == "0")!["id"]!));
+        await Assertions.Expect(page.Locator("#zoom-trail a")).ToHaveCountAsync(1);
+
         await page.Locator("#zoom-trail a").FocusAsync();
         await page.Keyboard.PressAsync("Enter");
 
@@ -97,10 +147,10 @@ public sealed class FlameGraphTests
 
         // The server answers the search once typing pauses: the share, then the marks, come with its answer.
         await Assertions.Expect(page.Locator("#matched")).ToHaveTextAsync($"matched {share}% of the zoomed frame");
-        int drawn = await page.Locator(".frame").CountAsync();
-        var names = await page.Locator(".frame").EvaluateAllAsync<string[]>("frames => frames.map(f => f.dataset.name)");
-        Assert.Equal(names.Count(n => n.Contains("hashLoop", StringComparison.Ordinal)), await page.Locator(".frame.match").CountAsync());
-        Assert.True(drawn > await page.Locator(".frame.match").CountAsync());
+        DrawnFrame[] frames = await FlameGraphCanvas.FramesAsync(page);
+        Assert.Equal(frames.Where(f => f.Kind == "frame" && f.Name.Contains("hashLoop", StringComparison.Ordinal)).Select(f => f.Id), frames.Where(f => f.Match).Select(f => f.Id));
+        Assert.Contains(frames, f => f.Match);
+        Assert.True(frames.Length > frames.Count(f => f.Match));
     });
 
     [Fact(Timeout = Spec.Timeout)]
@@ -122,9 +172,13 @@ public sealed class FlameGraphTests
 
         Assert.Equal(descending.OrderByDescending(x => x), descending);
         Assert.Equal(ascending.OrderBy(x => x), ascending);
-        await page.Locator("#top tbody tr").Last.ClickAsync();
-        string name = await page.Locator("#top tbody tr").Last.Locator("td").First.InnerTextAsync();
-        Assert.True(await page.Locator(".frame.selected").CountAsync() > 0, $"{name} is not marked in the graph");
+        string name = await page.Locator("#top tbody tr").Nth(1).Locator("td").First.InnerTextAsync();
+        await page.Locator("#top tbody tr").Nth(1).ClickAsync();
+        DrawnFrame[] frames = await FlameGraphCanvas.FramesAsync(page);
+        Assert.Contains(frames, f => f.Selected);
+        Assert.All(frames.Where(f => f.Selected), f => Assert.Equal(name, f.Name));
+        Assert.Equal(frames.Count(f => f.Name == name), frames.Count(f => f.Selected));
+        await Assertions.Expect(page.Locator("#top tbody tr.selected")).ToHaveCountAsync(1);
     });
 
     [Fact(Timeout = Spec.Timeout)]
@@ -145,60 +199,85 @@ public sealed class FlameGraphTests
     public Task Clicking_a_block_of_narrower_frames_draws_each_of_them_and_the_trail_leads_back() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();
-        var builder = new Flamewright.Pprof.Model.ProfileBuilder([new("samples", "count"), new("cpu", "nanoseconds")]);
-        int root = builder.AddLocation([new(builder.AddFunction("main.main"), 1, 0)]);
-        builder.AddSample([builder.AddLocation([new(builder.AddFunction("main.big"), 2, 0)]), root], [1, 1_000_000]);
-        for (int i = 0; i < 50; i++)
+        string taskId = await CpuTaskOfAsync(server, builder =>
         {
-            builder.AddSample([builder.AddLocation([new(builder.AddFunction($"main.tiny{i}"), 4, 0)]), root], [1, 10]);
-        }
-
-        using var bytes = new MemoryStream();
-        Flamewright.Pprof.Export.ProfileWriter.Write(builder.Build(), bytes);
-        string taskId = await UploadedTaskAsync(server, "CPU", bytes.ToArray());
+            int root = builder.AddLocation([new(builder.AddFunction("main.main"), 1, 0)]);
+            builder.AddSample([builder.AddLocation([new(builder.AddFunction("main.big"), 2, 0)]), root], [1, 1_000_000]);
+            for (int i = 0; i < 50; i++)
+            {
+                builder.AddSample([builder.AddLocation([new(builder.AddFunction($"main.tiny{i}"), 4, 0)]), root], [1, 10]);
+            }
+        });
         await using Browser browser = await OpenAnalysisAsync(server, taskId);
         IPage page = browser.Page;
-        Assert.Equal(0, await page.Locator(".frame[data-name='main.tiny0']").CountAsync());
+        Assert.DoesNotContain(await FlameGraphCanvas.FramesAsync(page), f => f.Name == "main.tiny0");
 
-        await page.Locator(".frame.tiny[data-name='50 small frames']").ClickAsync(new LocatorClickOptions { Force = true });
+        await FlameGraphCanvas.ClickAsync(page, await FlameGraphCanvas.FrameAsync(page, f => f.Kind == "tiny" && f.Name == "50 small frames"));
 
-        await Assertions.Expect(page.Locator(".frame[data-name='main.tiny0']")).ToHaveCountAsync(1);
-        Assert.Equal(50, await page.Locator(".frame[data-name^='main.tiny']").CountAsync());
-        Assert.Equal(0, await page.Locator(".frame[data-name='main.big']").CountAsync());
-        Assert.EndsWith("main.main › narrower frames", await page.Locator("#zoom-trail").InnerTextAsync());
+        await Assertions.Expect(page.Locator("#zoom-trail")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("main.main › narrower frames$"));
+        DrawnFrame[] frames = await FlameGraphCanvas.FramesAsync(page);
+        Assert.Equal(50, frames.Count(f => f.Name.StartsWith("main.tiny", StringComparison.Ordinal)));
+        Assert.DoesNotContain(frames, f => f.Name == "main.big");
+        // Back to main.main with all its children.
         await page.Locator("#zoom-trail a").Last.ClickAsync();
-        await Assertions.Expect(page.Locator(".frame[data-name='main.big']")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#zoom-trail")).ToHaveTextAsync("root › main.main");
+        Assert.Contains(await FlameGraphCanvas.FramesAsync(page), f => f.Name == "main.big");
     });
 
     [Fact(Timeout = Spec.Timeout)]
-    public Task Function_names_with_markup_are_shown_as_text_and_tiny_frames_are_drawn_as_one_labelled_frame() => Spec.Run(async () =>
+    public Task Function_names_with_markup_are_painted_and_shown_as_text_and_tiny_frames_are_drawn_as_one_labelled_frame() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();
         const string Script = "<script>window.pwned=1</script>main.evil";
         const string Image = "<img id=injected src=x onerror=window.pwned=2>";
-        var builder = new Flamewright.Pprof.Model.ProfileBuilder([new("samples", "count"), new("cpu", "nanoseconds")]);
-        int root = builder.AddLocation([new(builder.AddFunction("main.main"), 1, 0)]);
-        builder.AddSample([builder.AddLocation([new(builder.AddFunction(Script), 2, 0)]), root], [1, 100_000]);
-        builder.AddSample([builder.AddLocation([new(builder.AddFunction(Image), 3, 0)]), root], [1, 50_000]);
-        for (int i = 0; i < 200; i++)
+        string taskId = await CpuTaskOfAsync(server, builder =>
         {
-            builder.AddSample([builder.AddLocation([new(builder.AddFunction($"main.tiny{i}"), 4, 0)]), root], [1, 1]);
-        }
-
-        using var bytes = new MemoryStream();
-        Flamewright.Pprof.Export.ProfileWriter.Write(builder.Build(), bytes);
-        string taskId = await UploadedTaskAsync(server, "CPU", bytes.ToArray());
+            int root = builder.AddLocation([new(builder.AddFunction("main.main"), 1, 0)]);
+            builder.AddSample([builder.AddLocation([new(builder.AddFunction(Script), 2, 0)]), root], [1, 100_000]);
+            builder.AddSample([builder.AddLocation([new(builder.AddFunction(Image), 3, 0)]), root], [1, 50_000]);
+            for (int i = 0; i < 200; i++)
+            {
+                builder.AddSample([builder.AddLocation([new(builder.AddFunction($"main.tiny{i}"), 4, 0)]), root], [1, 1]);
+            }
+        });
         await using Browser browser = await OpenAnalysisAsync(server, taskId);
         IPage page = browser.Page;
 
-        var names = await page.Locator(".frame").EvaluateAllAsync<string[]>("frames => frames.map(f => f.textContent)");
-        Assert.Contains(Script, names);
-        Assert.Contains(Image, names);
-        Assert.Contains("200 small frames", await page.Locator(".frame.tiny").EvaluateAllAsync<string[]>("frames => frames.map(f => f.dataset.name)"));
+        DrawnFrame[] frames = await FlameGraphCanvas.FramesAsync(page);
+        Assert.Contains(frames, f => f.Name == Script && f.Label.Length > 0);
+        Assert.Contains(frames, f => f.Name == Image && f.Label.Length > 0);
+        Assert.Contains(frames, f => f.Kind == "tiny" && f.Name == "200 small frames");
+        await FlameGraphCanvas.HoverAsync(page, frames.Single(f => f.Name == Image));
+        Assert.StartsWith(Image, await page.Locator("#tooltip").InnerTextAsync());
         Assert.Contains(Script, await page.Locator("#top").InnerTextAsync());
         Assert.Equal(0, await page.Locator("#injected").CountAsync());
         Assert.Equal("undefined", await page.EvaluateAsync<string>("typeof window.pwned"));
         await browser.ScreenshotAsync("hostile-names");
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Go_names_lose_their_package_path_before_their_function_is_cut() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        await using Browser browser = await Browser.OpenAsync(server.HttpAddress);
+        const string Name = "github.com/acme/shop/internal/checkout.(*Cart).Total";
+
+        // Each character 10 px wide, so a width of 10 × n + 1 holds exactly n characters (a pixel is kept as slack).
+        string[] labels = await browser.Page.EvaluateAsync<string[]>("""
+            async name => {
+              const { fitLabel } = await import('/ui/flame.js');
+              return [521, 520, 221, 220, 131, 130, 61, 11].map(w => fitLabel(name, w, () => 10));
+            }
+            """, Name);
+
+        Assert.Equal([Name, "checkout.(*Cart).Total", "checkout.(*Cart).Total", "(*Cart).Total", "(*Cart).Total", "(*Cart).Tot…", "(*Car…", ""], labels);
+        string[] packages = await browser.Page.EvaluateAsync<string[]>("""
+            async () => {
+              const { packageOf } = await import('/ui/flame.js');
+              return ['main.main', 'runtime.mallocgc', 'net/http.(*conn).serve', 'example.com/m.F[go.shape.*example.com/t.T]', 'noPackage'].map(packageOf);
+            }
+            """);
+        Assert.Equal(["main", "runtime", "net/http", "example.com/m", ""], packages);
     });
 
     [Fact(Timeout = Spec.Timeout)]
@@ -210,14 +289,14 @@ public sealed class FlameGraphTests
         IPage page = browser.Page;
         string child = (string)elements.First(e => (string?)e!["parentId"] == "0")!["id"]!;
 
-        double rootTop = (await page.Locator(".frame[data-id='0']").BoundingBoxAsync())!.Y;
-        double childTop = (await page.Locator($".frame[data-id='{child}']").BoundingBoxAsync())!.Y;
+        DrawnFrame[] icicle = await FlameGraphCanvas.FramesAsync(page);
         await page.SelectOptionAsync("#orientation", "flame");
-        double flameRootTop = (await page.Locator(".frame[data-id='0']").BoundingBoxAsync())!.Y;
-        double flameChildTop = (await page.Locator($".frame[data-id='{child}']").BoundingBoxAsync())!.Y;
+        DrawnFrame[] flame = await FlameGraphCanvas.FramesAsync(page);
 
-        Assert.True(rootTop < childTop, "icicle: the root is above its children");
-        Assert.True(flameRootTop > flameChildTop, "flame: the root is below its children");
+        Assert.True(icicle.Single(f => f.Id == "0").Y < icicle.Single(f => f.Id == child).Y, "icicle: the root is above its children");
+        Assert.True(flame.Single(f => f.Id == "0").Y > flame.Single(f => f.Id == child).Y, "flame: the root is below its children");
+        double height = await FlameGraphCanvas.Graph(page).EvaluateAsync<double>("g => g.clientHeight");
+        Assert.InRange(flame.Single(f => f.Id == "0").Y + 18, height - 0.5, height + 0.5);
     });
 
     [Fact(Timeout = Spec.Timeout)]
@@ -225,14 +304,55 @@ public sealed class FlameGraphTests
     {
         await using TestServer server = await TestServer.StartAsync();
         (string taskId, _) = await UploadedCpuTaskAsync(server);
-        await using Browser browser = await Browser.OpenAsync(new Uri(server.HttpAddress, $"/#/analysis/{Uri.EscapeDataString(taskId)}"), width: 420, height: 800);
+        await using Browser browser = await OpenAnalysisAsync(server, taskId, width: 420);
         IPage page = browser.Page;
-        await page.Locator(".frame[data-id='0']").WaitForAsync();
 
-        double root = (await page.Locator(".frame[data-id='0']").BoundingBoxAsync())!.Width;
+        double root = (await FlameGraphCanvas.FrameAsync(page, f => f.Id == "0")).Width;
         Assert.InRange(root, 300, 420);
         Assert.True(await page.Locator("#top tbody tr").First.IsVisibleAsync());
         await browser.ScreenshotAsync("narrow");
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_graph_deeper_than_the_window_paints_the_rows_in_view_and_its_deepest_frame_answers_the_pointer() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        string taskId = await CpuTaskOfAsync(server, builder =>
+        {
+            int[] stack = [.. Enumerable.Range(0, 200).Select(i => builder.AddLocation([new(builder.AddFunction($"main.level{i}"), 1, 0)])).Reverse()];
+            builder.AddSample(stack, [1, 1_000_000]);
+            builder.AddSample([.. stack.TakeLast(2)], [1, 500_000]);
+        });
+        await using Browser browser = await OpenAnalysisAsync(server, taskId, width: 1000);
+        IPage page = browser.Page;
+
+        // 201 rows of 18 px: the canvas is as tall as the window, the graph as tall as its rows.
+        Assert.InRange(await FlameGraphCanvas.Canvas(page).EvaluateAsync<double>("c => c.clientHeight"), 18, 800);
+        Assert.Equal(201 * 18, await FlameGraphCanvas.Graph(page).EvaluateAsync<double>("g => g.clientHeight"));
+        DrawnFrame deepest = await FlameGraphCanvas.FrameAsync(page, f => f.Name == "main.level199");
+        await FlameGraphCanvas.HoverAsync(page, deepest);
+
+        Assert.StartsWith("main.level199", await page.Locator("#tooltip").InnerTextAsync());
+        await page.WaitForFunctionAsync("y => { const p = window.flamewright.painted(); return p.top <= y && y + 17 <= p.top + p.canvasHeight; }", deepest.Y);
+        await FlameGraphCanvas.ClickAsync(page, deepest);
+        await Assertions.Expect(page.Locator("#zoom-trail span")).ToHaveTextAsync("main.level199");
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_resized_window_redraws_the_graph_at_its_new_width() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, _) = await UploadedCpuTaskAsync(server);
+        await using Browser browser = await OpenAnalysisAsync(server, taskId, width: 1400);
+        IPage page = browser.Page;
+        double wide = (await FlameGraphCanvas.FrameAsync(page, f => f.Id == "0")).Width;
+
+        await page.SetViewportSizeAsync(800, 800);
+        await page.WaitForFunctionAsync("w => window.flamewright.frames()[0].width < w - 100", wide);
+
+        double narrow = (await FlameGraphCanvas.FrameAsync(page, f => f.Id == "0")).Width;
+        double canvas = (await FlameGraphCanvas.Canvas(page).BoundingBoxAsync())!.Width;
+        Assert.InRange(narrow, canvas - 1, canvas);
     });
 
     [Fact(Timeout = Spec.Timeout)]
@@ -252,19 +372,20 @@ public sealed class FlameGraphTests
         IPage page = browser.Page;
 
         await page.SelectOptionAsync("#compare", before);
-        await page.Locator(".frame.grew, .frame.shrank").First.WaitForAsync();
+        await page.WaitForFunctionAsync(ChangedFramesDrawn);
         Assert.True(await page.Locator("#legend").IsVisibleAsync());
-        int changed = await page.Locator(".frame.grew, .frame.shrank").CountAsync();
+        int changed = (await FlameGraphCanvas.FramesAsync(page)).Count(f => f.Change is "grew" or "shrank");
         await browser.ScreenshotAsync("diff");
 
         await using Browser itself = await OpenAnalysisAsync(server, before);
         await itself.Page.SelectOptionAsync("#compare", after);
-        await itself.Page.Locator(".frame.grew, .frame.shrank").First.WaitForAsync();
+        await itself.Page.WaitForFunctionAsync(ChangedFramesDrawn);
         Assert.True(changed > 0);
         await itself.Page.SelectOptionAsync("#compare", "");
         // The page reloads the graph after the choice: Playwright's assertions wait for it.
         await Assertions.Expect(itself.Page.Locator("#legend")).ToBeHiddenAsync();
-        await Assertions.Expect(itself.Page.Locator(".frame.grew, .frame.shrank")).ToHaveCountAsync(0);
+        await itself.Page.WaitForFunctionAsync($"() => !({ChangedFramesDrawn})()");
+        Assert.All(await FlameGraphCanvas.FramesAsync(itself.Page), f => Assert.Null(f.Change));
     });
 
     [Fact(Timeout = Spec.Timeout)]
@@ -283,7 +404,7 @@ public sealed class FlameGraphTests
         await page.Locator($"#analysis-form input[value='{first.InstanceId}']").UncheckAsync();
         await page.SelectOptionAsync("#compare", $"{taskId}|{first.InstanceId}");
 
-        await page.Locator(".frame.grew, .frame.shrank").First.WaitForAsync();
+        await page.WaitForFunctionAsync(ChangedFramesDrawn);
         Assert.True(await page.Locator("#legend").IsVisibleAsync());
     });
 
@@ -296,7 +417,7 @@ public sealed class FlameGraphTests
         IPage page = browser.Page;
         JsonNode widest = elements.Where(e => (string?)e!["parentId"] == "0").MaxBy(e => (long)e!["total"]!)!;
 
-        await page.Locator($".frame[data-id='{(string)widest["id"]!}']").HoverAsync();
+        await FlameGraphCanvas.HoverAsync(page, await FlameGraphCanvas.FrameAsync(page, f => f.Id == (string)widest["id"]!));
         string tip = await page.Locator("#tooltip").InnerTextAsync();
 
         Assert.Contains((string)widest["codeSignature"]!, tip);
@@ -304,33 +425,36 @@ public sealed class FlameGraphTests
         Assert.Contains($"({share}% of all, {share}% of zoomed)", tip);
         Assert.Matches(@"total [0-9.]+ (ms|s) ", tip);
         Assert.Contains("self ", tip);
+        await page.Mouse.MoveAsync(1, 1);
+        await Assertions.Expect(page.Locator("#tooltip")).ToBeHiddenAsync();
     });
 
     [Fact(Timeout = Spec.Timeout)]
     public Task A_tree_of_a_hundred_thousand_nodes_is_drawn_with_its_tiny_frames_aggregated() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();
-        var builder = new Flamewright.Pprof.Model.ProfileBuilder([new("samples", "count"), new("cpu", "nanoseconds")]);
-        int root = builder.AddLocation([new(builder.AddFunction("main.main"), 1, 0)]);
-        var random = new Random(7);
-        for (int i = 0; i < 50_000; i++)
+        string taskId = await CpuTaskOfAsync(server, builder =>
         {
-            int a = builder.AddLocation([new(builder.AddFunction($"pkg{i % 50}.f{i}"), 1, 0)]);
-            int b = builder.AddLocation([new(builder.AddFunction($"pkg{i % 50}.g{i}"), 1, 0)]);
-            builder.AddSample([b, a, root], [1, 1 + random.Next(1000)]);
-        }
-
-        using var bytes = new MemoryStream();
-        Flamewright.Pprof.Export.ProfileWriter.Write(builder.Build(), bytes);
-        string taskId = await UploadedTaskAsync(server, "CPU", bytes.ToArray());
+            int root = builder.AddLocation([new(builder.AddFunction("main.main"), 1, 0)]);
+            var random = new Random(7);
+            for (int i = 0; i < 50_000; i++)
+            {
+                int a = builder.AddLocation([new(builder.AddFunction($"pkg{i % 50}.f{i}"), 1, 0)]);
+                int b = builder.AddLocation([new(builder.AddFunction($"pkg{i % 50}.g{i}"), 1, 0)]);
+                builder.AddSample([b, a, root], [1, 1 + random.Next(1000)]);
+            }
+        });
         var watch = System.Diagnostics.Stopwatch.StartNew();
         await using Browser browser = await OpenAnalysisAsync(server, taskId);
         watch.Stop();
 
-        int drawn = await browser.Page.Locator(".frame").CountAsync();
-        Assert.InRange(drawn, 2, 5_000);
-        Assert.True(await browser.Page.Locator(".frame.tiny").CountAsync() >= 1);
-        Console.WriteLine($"100,001-node tree: page with graph and top table ready in {watch.ElapsedMilliseconds} ms, {drawn} frames drawn");
+        DrawnFrame[] frames = await FlameGraphCanvas.FramesAsync(browser.Page);
+        Assert.InRange(frames.Length, 2, 5_000);
+        Assert.Contains(frames, f => f.Kind == "tiny");
+        // Drawn frames and blocks of narrower ones fill each parent's width: nothing under a parent is lost.
+        double rootWidth = frames.Single(f => f.Id == "0").Width;
+        Assert.InRange(frames.Where(f => f.Y == 2 * 18).Sum(f => f.Width), rootWidth - 0.5, rootWidth + 0.01);
+        Console.WriteLine($"100,001-node tree: page with graph and top table ready in {watch.ElapsedMilliseconds} ms, {frames.Length} frames drawn");
     });
 
     private static async Task<double[]> CumColumnAsync(IPage page) =>
@@ -345,11 +469,24 @@ public sealed class FlameGraphTests
         }
     }
 
-    private static async Task<Browser> OpenAnalysisAsync(TestServer server, string taskId)
+    /// <summary>A script for <c>WaitForFunctionAsync</c>: true once the graph shows a frame whose share grew or shrank.</summary>
+    private const string ChangedFramesDrawn = "() => window.flamewright && window.flamewright.frames().some(f => f.change === 'grew' || f.change === 'shrank')";
+
+    private static async Task<Browser> OpenAnalysisAsync(TestServer server, string taskId, int width = 1280, double scale = 1)
     {
-        Browser browser = await Browser.OpenAsync(new Uri(server.HttpAddress, $"/#/analysis/{Uri.EscapeDataString(taskId)}"));
-        await browser.Page.Locator(".frame[data-id='0']").WaitForAsync();
+        Browser browser = await Browser.OpenAsync(new Uri(server.HttpAddress, $"/#/analysis/{Uri.EscapeDataString(taskId)}"), width, scale: scale);
+        await FlameGraphCanvas.DrawnAsync(browser.Page);
         return browser;
+    }
+
+    /// <summary>A CPU task whose one instance uploaded the profile <paramref name="build"/> makes (samples and cpu nanoseconds).</summary>
+    private static Task<string> CpuTaskOfAsync(TestServer server, Action<Flamewright.Pprof.Model.ProfileBuilder> build)
+    {
+        var builder = new Flamewright.Pprof.Model.ProfileBuilder([new("samples", "count"), new("cpu", "nanoseconds")]);
+        build(builder);
+        using var bytes = new MemoryStream();
+        Flamewright.Pprof.Export.ProfileWriter.Write(builder.Build(), bytes);
+        return UploadedTaskAsync(server, "CPU", bytes.ToArray());
     }
 
     /// <summary>A task of <paramref name="events"/> whose one instance uploaded <paramref name="profile"/>.</summary>

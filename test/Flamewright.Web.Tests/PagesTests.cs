@@ -62,7 +62,7 @@ public sealed class PagesTests
         await browser.ScreenshotAsync("task-finished");
 
         await page.ClickAsync("#analyse");
-        await page.Locator(".frame[data-id='0']").WaitForAsync();
+        await FlameGraphCanvas.DrawnAsync(page);
         Assert.Equal("inuse_space (bytes)", (await page.Locator("#sample-type option:checked").InnerTextAsync()).Trim());
     });
 

@@ -23,7 +23,7 @@ internal sealed class Browser : IAsyncDisposable
 
     public IPage Page { get; }
 
-    public static async Task<Browser> OpenAsync(Uri address, int width = 1280, int height = 800)
+    public static async Task<Browser> OpenAsync(Uri address, int width = 1280, int height = 800, double scale = 1)
     {
         IPlaywright playwright = await Playwright.CreateAsync();
         IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -32,7 +32,7 @@ internal sealed class Browser : IAsyncDisposable
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-component-update", "--disable-sync"],
         });
-        IPage page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
+        IPage page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = height }, DeviceScaleFactor = (float)scale });
         page.SetDefaultTimeout(15_000);
         await page.GotoAsync(address.ToString());
         return new Browser(playwright, browser, page);

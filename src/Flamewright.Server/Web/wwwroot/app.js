@@ -1,5 +1,8 @@
 // Flamewright's web UI: services and instances, a service's tasks with the New task form, and a task's live
-// progress. Every name shown comes from agents and is untrusted: text goes in through textContent only.
+// progress. Every name shown comes from agents and is untrusted: text goes in through textContent only (and the
+// flame graph paints names on a canvas, flame.js).
+
+import { FlameGraph } from './flame.js';
 
 const view = document.getElementById('view');
 const crumbs = document.getElementById('crumbs');
@@ -273,18 +276,12 @@ const UNIT_FORMATS = {
 };
 const formatValue = (v, unit) => (UNIT_FORMATS[unit] || (x => `${x} ${unit || 'count'}`))(v);
 
-// Colours stable per package: the same package always gets the same hue.
-function colourOf(name) {
-  const pkg = name.replace(/\(.*$/, '').replace(/\.[^./]*$/, '') || name;
-  let h = 0;
-  for (const c of pkg) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return `hsl(${20 + (h % 40)}, ${60 + (h % 25)}%, ${58 + (h % 12)}%)`;
-}
-
 async function analysisView(taskId) {
   const serviceId = taskId.slice(taskId.indexOf('_') + 1);
   setCrumbs(el('a', { href: '#/' }, 'Services'), el('a', { href: `#/services/${encodeURIComponent(serviceId)}` }, 'Service'),
     el('a', { href: `#/tasks/${encodeURIComponent(taskId)}` }, 'Task'), el('span', {}, 'Flame graph'));
+  // The graph takes the window's whole width: the page leaves its reading width while it shows one.
+  view.classList.add('wide');
   // One round trip: the task, its sample types, the service's tasks, and the default view (every instance that
   // uploaded, the event's sample type, functions) with its top table, which the form below starts out selecting.
   const firstRequest = { taskId, instanceIds: [], sampleType: null, granularity: 'FUNCTION', focus: null, ignore: null };
@@ -294,7 +291,7 @@ async function analysisView(taskId) {
     queryPprofTaskList(request: $l) { tasks { id events createTime } }
     view: queryPprofFlameView(request: $r, zoom: [], width: $w) { ${VIEW_FIELDS} }
     top: queryPprofTop(request: $r, limit: ${TOP_ROWS}) { ${TOP_FIELDS} } }`,
-  { id: taskId, tid: taskId, l: { serviceId, limit: 50 }, r: firstRequest, w: graphWidth(document.getElementById('view')) });
+  { id: taskId, tid: taskId, l: { serviceId, limit: 50 }, r: firstRequest, w: graphWidth(view) });
   // The view may fail on its own (nothing uploaded yet): then the form's first Show asks again and says why.
   const failed = (answer.errors || []).find(e => !['view', 'top'].includes((e.path || [])[0]));
   if (failed || !answer.data) throw new Error(failed ? failed.message : 'the server sent no data');
@@ -315,28 +312,48 @@ async function analysisView(taskId) {
   const search = el('input', { id: 'search', type: 'search', placeholder: 'search (regex)' });
   const matched = el('span', { id: 'matched', class: 'muted' });
   const trail = el('nav', { id: 'zoom-trail', 'aria-label': 'Zoom' });
-  const graph = el('div', { id: 'flame', role: 'tree' });
+  const container = el('div', { id: 'flame' });
   const tip = el('div', { id: 'tooltip', hidden: true });
+  // Read out by screen readers as the keyboard moves between frames.
+  const spoken = el('p', { id: 'frame-focus', class: 'visually-hidden', 'aria-live': 'polite' });
   const top = el('table', { id: 'top' });
   const downloads = el('p', { id: 'downloads' });
   const omitted = el('p', { class: 'muted', id: 'omitted', hidden: true });
   const form = el('form', { id: 'analysis-form', class: 'controls' },
     el('fieldset', {}, el('legend', {}, 'Instances'), boxes), sampleType, granularity, focus, ignore, compare, el('button', { type: 'submit' }, 'Show'));
-  render(el('h1', {}, 'Flame graph'), form, el('div', { class: 'controls' }, search, matched, orientation), legend, trail, graph, tip, omitted, downloads, el('h2', {}, 'Top functions'), top);
+  render(el('h1', {}, 'Flame graph'), form, el('div', { class: 'controls' }, search, matched, orientation), legend, trail, container, spoken, tip, omitted, downloads,
+    el('h2', {}, 'Top functions'), top);
+
+  const page = { state: null, trail, tip, search, matched, top, spoken };
+  let resizeTimer = 0;
+  page.flame = new FlameGraph(container, {
+    zoom: f => zoomInto(page, f),
+    back: () => zoomOut(page),
+    hover: (f, x, y) => (f ? showTip(page, f.node, x, y) : (tip.hidden = true)),
+    focus: (f, x, y) => {
+      showTip(page, f.node, x, y);
+      spoken.textContent = `${f.node.codeSignature}, ${share(f.node.total, page.state.root.total)} of all`;
+    },
+    // A view was cut for the width it was asked for: a wider or narrower graph asks again once resizing pauses.
+    resized: () => {
+      if (!page.state?.view) return;
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(() => reloadView(page), 300);
+    },
+  });
+  // For the browser tests: what is laid out, and which rows the canvas shows ({ top, canvasHeight } in CSS pixels).
+  window.flamewright = { frames: () => page.flame.rectangles(), painted: () => page.flame.painted };
   compare.addEventListener('change', () => load());
 
-  let state = null;
-  const draw = () => drawFlame(state, graph, trail, tip, search, matched, top);
-  frameEvents(() => state, graph, trail, tip, search, matched, top);
   let searchTimer = 0;
   search.addEventListener('input', () => {
-    if (!state) return;
-    if (!state.view) { highlight(state, graph, search.value, matched); return; }
+    if (!page.state) return;
+    if (!page.state.view) { drawFlame(page); return; }
     // The server matches the pattern over the whole zoomed frame, narrow frames included: asked once typing pauses.
     clearTimeout(searchTimer);
-    searchTimer = setTimeout(() => reloadView(state, graph, trail, tip, search, matched, top), 200);
+    searchTimer = setTimeout(() => reloadView(page), 200);
   });
-  orientation.addEventListener('change', () => { if (state) { state.flame = orientation.value === 'flame'; draw(); } });
+  orientation.addEventListener('change', () => { if (page.state) { page.state.flame = orientation.value === 'flame'; drawFlame(page); } });
   form.addEventListener('submit', async e => {
     e.preventDefault();
     await load();
@@ -357,9 +374,9 @@ async function analysisView(taskId) {
       // and one page of the top table; zooming and searching ask again, answered from the server's cached tree.
       const data = firstLook || await gql(`query ($r: PprofAnalyzationRequest!, $w: Int!, $search: String) {
         queryPprofFlameView(request: $r, zoom: [], width: $w, search: $search) { ${VIEW_FIELDS} }
-        queryPprofTop(request: $r, limit: ${TOP_ROWS}) { ${TOP_FIELDS} } }`, { r: request, w: graphWidth(graph), search: search.value || null });
+        queryPprofTop(request: $r, limit: ${TOP_ROWS}) { ${TOP_FIELDS} } }`, { r: request, w: graphWidth(container), search: search.value || null });
       clearError();
-      state = viewLayout(data.queryPprofFlameView, request, [], search.value);
+      let state = viewLayout(data.queryPprofFlameView, request, [], search.value);
       state.topRows = data.queryPprofTop;
       let diffOmitted = 0;
       legend.hidden = !compare.value;
@@ -376,28 +393,30 @@ async function analysisView(taskId) {
         state.diff = true;
         state.baseRoot = state.root.base;
       }
-      const left = compare.value ? diffOmitted : 0;
-      omitted.hidden = !left;
-      omitted.textContent = left ? `${left.toLocaleString()} lighter frames are not drawn (the server sends the heaviest only); the downloads below hold every frame.` : '';
+      omitted.hidden = !diffOmitted;
+      omitted.textContent = diffOmitted ? `${diffOmitted.toLocaleString()} lighter frames are not drawn (the server sends the heaviest only); the downloads below hold every frame.` : '';
       state.flame = orientation.value === 'flame';
+      page.state = state;
       const query = new URLSearchParams({ instances: request.instanceIds.join(','), sampleType: request.sampleType || '', granularity: request.granularity.toLowerCase() });
       downloads.replaceChildren('Download: ', ...['pprof', 'folded', 'svg', 'speedscope'].flatMap((f, i) => [i ? ' · ' : '',
         el('a', { href: `/api/tasks/${encodeURIComponent(taskId)}/profile?format=${f}&${query}`, download: '', class: `download-${f}`, onclick: downloadWithToken }, f)]));
-      draw();
+      drawFlame(page);
       // For the page benchmark (benchmarks/README.md): when the first look is on screen (the frame after it was drawn
       // has been painted), on the page's own clock.
       if (firstLook) requestAnimationFrame(() => setTimeout(() => performance.mark('flamewright:first-look')));
     } catch (err) { showError(err.message); }
   }
   if (finished.length) await load(firstLook);
-  else graph.replaceChildren(el('p', { class: 'muted' }, 'No instance has uploaded a profile yet.'));
+  else container.replaceChildren(el('p', { class: 'muted' }, 'No instance has uploaded a profile yet.'));
 }
 
 // Each frame's name is sent once, in names; frames point at it by nameIndex.
 const VIEW_FIELDS = 'sampleType { type unit } total span minTotal ancestors { node name total } names frames { node parent nameIndex total self matched } narrower { parent count total } matchedTotal';
 const TOP_FIELDS = 'rowCount rows { name flat flatPercent cum cumPercent }';
 
-function graphWidth(graph) { return Math.max(1, Math.round(graph.clientWidth || 1000)); }
+function graphWidth(container) { return Math.max(1, Math.floor(container.clientWidth || 1000)); }
+const percent = (v, of) => `${(of ? 100 * v / of : 0).toFixed(2)}%`;
+const share = (v, of) => (of ? percent(v, of) : '—');
 
 // A view (frames in pre-order, each naming its parent's position) → nodes with children; each narrower block becomes
 // one "N small frames" child after its parent's drawn children. The zoom root's ancestors come apart, for the trail.
@@ -414,6 +433,14 @@ function viewLayout(view, request, zoomPath, search, narrowerThan = null) {
     matchedTotal: view.matchedTotal, unit: view.sampleType?.unit, type: view.sampleType?.type };
 }
 
+// Pre-order elements → nodes with children, so that any node can be the zoomed root (a diff holds its whole tree).
+function layout(elements, sampleType) {
+  const nodes = new Map();
+  for (const e of elements) nodes.set(e.id, { ...e, children: [] });
+  for (const n of nodes.values()) if (n.parentId !== '-1') { n.parent = nodes.get(n.parentId); n.parent?.children.push(n); }
+  return { root: nodes.get('0'), zoom: nodes.get('0'), unit: sampleType?.unit, type: sampleType?.type, nodes };
+}
+
 // The zoom path of a node of the view: the zoom root's path, then the names below it.
 function pathOf(state, node) {
   const below = [];
@@ -422,203 +449,164 @@ function pathOf(state, node) {
 }
 
 // Asks for the view at target: a zoom path, and narrowerThan to show only a block of narrower frames under it.
-async function reloadView(state, graph, trail, tip, search, matched, top, target = { path: state.zoomPath, narrowerThan: state.narrowerThan }) {
+async function reloadView(page, target = { path: page.state.zoomPath, narrowerThan: page.state.narrowerThan }) {
+  const { state, search, matched } = page;
   try {
     const data = await gql(`query ($r: PprofAnalyzationRequest!, $z: [String!], $w: Int!, $search: String, $n: Long) {
       queryPprofFlameView(request: $r, zoom: $z, width: $w, search: $search, narrowerThan: $n) { ${VIEW_FIELDS} } }`,
-    { r: state.request, z: target.path, w: graphWidth(graph), search: search.value || null, n: target.narrowerThan });
-    Object.assign(state, viewLayout(data.queryPprofFlameView, state.request, target.path, search.value, target.narrowerThan),
-      { flame: state.flame, topRows: state.topRows });
+    { r: state.request, z: target.path, w: page.flame.width, search: search.value || null, n: target.narrowerThan });
+    page.state = Object.assign(viewLayout(data.queryPprofFlameView, state.request, target.path, search.value, target.narrowerThan),
+      { flame: state.flame, topRows: state.topRows, sortKey: state.sortKey, sortAscending: state.sortAscending, selected: state.selected });
     clearError();
-    drawFlame(state, graph, trail, tip, search, matched, top);
+    drawFlame(page);
   } catch (err) {
     if (search.value && err.message.startsWith('search:')) matched.textContent = err.message;
     else showError(err.message);
   }
 }
 
-// Pre-order elements → nodes with children, so that any node can be the zoomed root.
-function layout(elements, sampleType) {
-  const nodes = new Map();
-  for (const e of elements) nodes.set(e.id, { ...e, children: [] });
-  for (const n of nodes.values()) if (n.parentId !== '-1') nodes.get(n.parentId)?.children.push(n);
-  return { root: nodes.get('0'), zoom: nodes.get('0'), unit: sampleType?.unit, type: sampleType?.type, nodes };
+// The zoomed node's ancestors, drawn above it at full width: sent with a view, found in a diff's whole tree.
+function ancestorsOf(state) {
+  if (state.view) return state.ancestors;
+  const ancestors = [];
+  for (let n = state.zoom.parent; n; n = n.parent) ancestors.unshift(n);
+  return ancestors;
 }
 
-const ROW = 18;
-// Rows of the top table drawn at once: enough to read, few enough that a 100k-function profile stays fast.
-const TOP_ROWS = 300;
-const MIN_PX = 0.5;
-
-function drawFlame(state, graph, trail, tip, search, matched, top) {
-  const zoom = state.zoom;
-  const width = graph.clientWidth || 1000;
-  const frames = [];
-  // Frames narrower than MIN_PX are not drawn one by one: each parent's are drawn as one labelled frame.
-  const walk = (node, x, depth, scale) => {
-    // The zoomed frame spans the width even when the view shows only a block of its narrower children.
-    const w = node === zoom ? width : node.total * scale;
-    frames.push({ node, x, w, depth });
-    let cx = x;
-    let tinyTotal = 0;
-    let tinyCount = 0;
-    for (const c of node.children) {
-      if (c.tiny) {
-        if (c.total * scale >= MIN_PX) frames.push({ node: c, x: cx, w: c.total * scale, depth: depth + 1, tiny: true });
-        cx += c.total * scale;
-        continue;
-      }
-      if (c.total * scale < MIN_PX) { tinyTotal += c.total; tinyCount++; continue; }
-      walk(c, cx, depth + 1, scale);
-      cx += c.total * scale;
-    }
-    if (tinyCount && tinyTotal * scale >= MIN_PX) {
-      const tiny = { id: `${node.id}~small`, parentId: node.id, codeSignature: `${tinyCount} small frames`, total: tinyTotal, self: 0, children: [] };
-      frames.push({ node: tiny, x: cx, w: tinyTotal * scale, depth: depth + 1, tiny: true });
-    }
-  };
-  // The zoomed node spans the full width; its ancestors are drawn above it, full width too.
-  const ancestors = state.view ? state.ancestors : [];
-  if (!state.view) for (let n = zoom; n && n.parentId !== '-1'; n = state.nodes.get(n.parentId)) ancestors.unshift(state.nodes.get(n.parentId));
-  ancestors.forEach((a, i) => frames.push({ node: a, x: 0, w: width, depth: i, ancestor: true }));
-  const span = state.view && state.span ? state.span : zoom.total;
-  if (span > 0) walk(zoom, 0, ancestors.length, width / span);
-  else frames.push({ node: zoom, x: 0, w: width, depth: ancestors.length });
-  const depth = Math.max(...frames.map(f => f.depth)) + 1;
-  graph.style.height = `${depth * ROW}px`;
-  // Built as plain elements, without a listener each: the graph's own listeners (frameEvents) find the frame under
-  // the pointer through its data-index. A graph of a few thousand frames is drawn in a few tens of milliseconds.
-  const boxes = document.createDocumentFragment();
-  frames.forEach((f, i) => {
-    const share = state.root.total ? (100 * f.node.total / state.root.total).toFixed(2) : '0.00';
-    const box = document.createElement('div');
-    box.className = `frame${f.ancestor ? ' ancestor' : ''}${f.tiny ? ' tiny' : ''}`;
-    box.tabIndex = 0;
-    box.setAttribute('role', 'treeitem');
-    box.setAttribute('aria-label', `${f.node.codeSignature}, ${share}%`);
-    box.dataset.id = f.node.id;
-    box.dataset.name = f.node.codeSignature;
-    box.dataset.index = i;
-    if (f.w > 30) box.textContent = f.node.codeSignature;
-    const background = f.node.id === '0' ? '#e5e7eb' : f.tiny ? '#d1d5db' : colourOf(f.node.codeSignature);
-    box.style.cssText = `left:${f.x}px;width:${Math.max(f.w, MIN_PX)}px;top:${(state.flame ? depth - 1 - f.depth : f.depth) * ROW}px;background:${background}`;
-    if (state.diff && !f.tiny && f.node.id !== '0') {
-      const change = (state.root.total ? 100 * f.node.total / state.root.total : 0) - (state.baseRoot ? 100 * (f.node.base || 0) / state.baseRoot : 0);
-      const kind = change > 0.1 ? 'grew' : change < -0.1 ? 'shrank' : 'same';
-      box.classList.add(kind);
-      const strength = Math.min(1, Math.abs(change) / 10);
-      box.style.background = kind === 'grew' ? `rgba(220, 38, 38, ${0.25 + 0.75 * strength})` : kind === 'shrank' ? `rgba(37, 99, 235, ${0.25 + 0.75 * strength})` : '#e5e7eb';
-    }
-    boxes.appendChild(box);
+function drawFlame(page) {
+  const { state, trail, search, matched } = page;
+  const ancestors = ancestorsOf(state);
+  let regex = null;
+  if (!state.view && search.value) {
+    try { regex = new RegExp(search.value); } catch { matched.textContent = 'not a regular expression'; }
+  }
+  const rootShare = n => (state.root.total ? 100 * n.total / state.root.total : 0);
+  page.flame.draw({
+    zoom: state.zoom,
+    ancestors,
+    span: state.view && state.span ? state.span : state.zoom.total,
+    flame: state.flame,
+    selected: state.selected || null,
+    // The server marked a view's matching frames; a diff's tree is matched here.
+    match: state.view ? (search.value ? n => !!n.matched : null) : (regex ? n => regex.test(n.codeSignature) : null),
+    diff: state.diff ? n => rootShare(n) - (state.baseRoot ? 100 * (n.base || 0) / state.baseRoot : 0) : null,
   });
-  state.drawn = frames;
-  state.drawnAncestors = ancestors;
-  graph.replaceChildren(boxes);
   const narrowed = state.view && state.narrowerThan != null;
-  trail.replaceChildren(...[...ancestors, zoom].flatMap((n, i) => [i ? ' › ' : '',
-    n === zoom && !narrowed ? el('span', {}, n.codeSignature) : el('a', { href: '#', 'data-id': n.id, onclick: e => {
+  trail.replaceChildren(...[...ancestors, state.zoom].flatMap((n, i) => [i ? ' › ' : '',
+    n === state.zoom && !narrowed ? el('span', {}, n.codeSignature) : el('a', { href: '#', 'data-id': n.id, onclick: e => {
       e.preventDefault();
-      if (state.view) reloadView(state, graph, trail, tip, search, matched, top, { path: state.zoomPath.slice(0, i), narrowerThan: null });
-      else { state.zoom = n; drawFlame(state, graph, trail, tip, search, matched, top); }
+      zoomTo(page, i);
     } }, n.codeSignature)]), ...(narrowed ? [' › ', el('span', {}, 'narrower frames')] : []));
-  if (state.view) showMatches(state, graph, search.value, matched);
-  else highlight(state, graph, search.value, matched);
-  drawTop(state, top, graph);
+  if (state.view) {
+    matched.textContent = search.value && state.matchedTotal != null ? `matched ${percent(state.matchedTotal, state.zoom.total)} of the zoomed frame` : '';
+  } else if (regex || !search.value) {
+    matched.textContent = regex ? `matched ${percent(matchedTotal(state.zoom, regex), state.zoom.total)} of the zoomed frame` : '';
+  }
+  drawTop(page);
+}
+
+// The samples under node in frames matching regex; a match's share counts once even when matching frames nest
+// (recursion, or a match above another).
+function matchedTotal(node, regex) {
+  let total = 0;
+  const count = (n, inside) => {
+    const hit = regex.test(n.codeSignature);
+    if (hit && !inside) total += n.total;
+    for (const c of n.children) count(c, inside || hit);
+  };
+  count(node, false);
+  return total;
+}
+
+// Zooms to the i-th step of the trail (the ancestors, then the zoomed frame when a block of narrower frames is shown).
+function zoomTo(page, i) {
+  const { state } = page;
+  if (state.view) reloadView(page, { path: state.zoomPath.slice(0, i), narrowerThan: null });
+  else { state.zoom = ancestorsOf(state)[i] || state.zoom; drawFlame(page); }
+}
+
+// Escape: one step back along the trail.
+function zoomOut(page) {
+  const { state } = page;
+  if (state.view && state.narrowerThan != null) zoomTo(page, state.ancestors.length);
+  else if (ancestorsOf(state).length) zoomTo(page, ancestorsOf(state).length - 1);
 }
 
 // Zooms into a drawn frame: in a view, asks the server for it (a frame, a block of narrower frames, whose parent is
 // zoomed to draw them, or an ancestor on the trail); in a diff, which holds its whole tree, redraws under it.
-function zoomInto(state, f, graph, trail, tip, search, matched, top) {
-  if (state.view) {
-    const target = f.ancestor ? { path: state.zoomPath.slice(0, state.drawnAncestors.indexOf(f.node)), narrowerThan: null }
-      : f.tiny ? { path: pathOf(state, f.node.parent), narrowerThan: state.minTotal }
-        : { path: pathOf(state, f.node), narrowerThan: null };
-    reloadView(state, graph, trail, tip, search, matched, top, target);
-  } else if (!f.tiny) { state.zoom = f.node; drawFlame(state, graph, trail, tip, search, matched, top); }
+function zoomInto(page, f) {
+  const { state } = page;
+  if (f.kind === 'ancestor') zoomTo(page, ancestorsOf(state).indexOf(f.node));
+  else if (state.view) {
+    reloadView(page, f.kind === 'tiny' ? { path: pathOf(state, f.node.parent), narrowerThan: state.minTotal } : { path: pathOf(state, f.node), narrowerThan: null });
+  } else if (f.kind !== 'tiny') { state.zoom = f.node; drawFlame(page); }
 }
 
-// The graph's listeners, once for all its frames: currentState gives the state the frames were drawn from.
-function frameEvents(currentState, graph, trail, tip, search, matched, top) {
-  const frameOf = e => {
-    const box = e.target.closest && e.target.closest('.frame');
-    const state = currentState();
-    return box && state && state.drawn ? state.drawn[Number(box.dataset.index)] : null;
-  };
-  graph.addEventListener('click', e => { const f = frameOf(e); if (f) zoomInto(currentState(), f, graph, trail, tip, search, matched, top); });
-  graph.addEventListener('keydown', e => { const f = e.key === 'Enter' && frameOf(e); if (f) zoomInto(currentState(), f, graph, trail, tip, search, matched, top); });
-  graph.addEventListener('mousemove', e => { const f = frameOf(e); if (f) showTip(currentState(), tip, f.node, e); else tip.hidden = true; });
-  graph.addEventListener('mouseleave', () => { tip.hidden = true; });
-}
-
-function showTip(state, tip, node, e) {
-  const pct = (v, of) => (of ? `${(100 * v / of).toFixed(2)}%` : '—');
+function showTip(page, node, x, y) {
+  const { state, tip } = page;
   tip.replaceChildren(el('strong', {}, node.codeSignature),
-    el('div', {}, `total ${formatValue(node.total, state.unit)} (${pct(node.total, state.root.total)} of all, ${pct(node.total, state.zoom.total)} of zoomed)`),
+    el('div', {}, `total ${formatValue(node.total, state.unit)} (${share(node.total, state.root.total)} of all, ${share(node.total, state.zoom.total)} of zoomed)`),
     el('div', {}, `self ${formatValue(node.self, state.unit)}`),
-    state.diff ? el('div', {}, `base ${formatValue(node.base || 0, state.unit)} (${pct(node.base || 0, state.baseRoot)} of the base)`) : '');
-  tip.style.left = `${e.pageX + 12}px`;
-  tip.style.top = `${e.pageY + 12}px`;
+    state.diff ? el('div', {}, `base ${formatValue(node.base || 0, state.unit)} (${share(node.base || 0, state.baseRoot)} of the base)`) : '');
+  tip.style.left = `${Math.min(x + 12, document.documentElement.scrollWidth - 360)}px`;
+  tip.style.top = `${y + 12}px`;
   tip.hidden = false;
-}
-
-// The server marked the matching frames and summed their samples under the zoomed frame, narrow ones included.
-function showMatches(state, graph, pattern, matched) {
-  const ids = new Set();
-  const mark = node => { if (node.matched) ids.add(node.id); node.children.forEach(mark); };
-  if (pattern) mark(state.zoom);
-  for (const box of graph.children) box.classList.toggle('match', ids.has(box.dataset.id));
-  matched.textContent = pattern && state.matchedTotal != null
-    ? `matched ${state.zoom.total ? (100 * state.matchedTotal / state.zoom.total).toFixed(2) : '0.00'}% of the zoomed frame` : '';
-}
-
-function highlight(state, graph, pattern, matched) {
-  let regex = null;
-  try { regex = pattern ? new RegExp(pattern) : null; } catch { matched.textContent = 'not a regular expression'; return; }
-  let total = 0;
-  // A match's share counts once even when matching frames nest (recursion, or a match above another).
-  const count = (node, inside) => {
-    const hit = regex && regex.test(node.codeSignature);
-    if (hit && !inside) total += node.total;
-    for (const c of node.children) count(c, inside || hit);
-  };
-  if (regex) count(state.zoom, false);
-  for (const box of graph.children) box.classList.toggle('match', !!regex && regex.test(box.dataset.name));
-  matched.textContent = regex ? `matched ${state.zoom.total ? (100 * total / state.zoom.total).toFixed(2) : '0.00'}% of the zoomed frame` : '';
 }
 
 // The top table is sorted and paged on the server: a click on a column asks for the first rows in that order.
 const SORT_ORDER = { name: 'NAME', flat: 'FLAT', flatPercent: 'FLAT', cum: 'CUM', cumPercent: 'CUM' };
+// Rows of the top table drawn at once: enough to read, few enough that a 100k-function profile stays fast.
+const TOP_ROWS = 300;
 
-function drawTop(state, top, graph) {
+function drawTop(page) {
+  const { state, top } = page;
   const columns = [['name', 'Function'], ['flat', 'Flat'], ['flatPercent', 'Flat %'], ['cum', 'Cum'], ['cumPercent', 'Cum %']];
-  const page = state.topRows || { rows: [], rowCount: 0 };
+  const rows = state.topRows || { rows: [], rowCount: 0 };
   const resort = async key => {
     const ascending = state.sortKey === key ? !state.sortAscending : false;
     try {
       const data = await gql(`query ($r: PprofAnalyzationRequest!, $by: PprofTopOrder, $asc: Boolean) {
         queryPprofTop(request: $r, limit: ${TOP_ROWS}, orderBy: $by, ascending: $asc) { ${TOP_FIELDS} } }`,
       { r: state.request, by: SORT_ORDER[key], asc: key === 'name' ? !ascending : ascending });
-      Object.assign(state, { sortKey: key, sortAscending: ascending, topRows: data.queryPprofTop });
-      drawTop(state, top, graph);
+      Object.assign(page.state, { sortKey: key, sortAscending: ascending, topRows: data.queryPprofTop });
+      drawTop(page);
     } catch (err) { showError(err.message); }
   };
+  // A row marks its function wherever it is drawn in the graph. Rows are plain elements: the table's own listeners
+  // find the row's function through its index.
+  const select = e => {
+    const row = e.target.closest && e.target.closest('tr[data-row]');
+    if (!row || (e.type === 'keydown' && e.key !== 'Enter')) return;
+    page.state.selected = rows.rows[Number(row.dataset.row)].name;
+    drawFlame(page);
+  };
+  const body = document.createElement('tbody');
+  rows.rows.forEach((r, i) => {
+    const tr = document.createElement('tr');
+    tr.tabIndex = 0;
+    tr.dataset.row = i;
+    if (r.name === state.selected) tr.className = 'selected';
+    for (const text of [r.name, formatValue(r.flat, state.unit), `${r.flatPercent.toFixed(2)}%`, formatValue(r.cum, state.unit), `${r.cumPercent.toFixed(2)}%`]) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  });
+  body.addEventListener('click', select);
+  body.addEventListener('keydown', select);
   top.replaceChildren(
     el('thead', {}, el('tr', {}, columns.map(([key, label]) => el('th', {},
       el('button', { type: 'button', class: 'sort', 'data-key': key, 'aria-sort': state.sortKey === key ? (state.sortAscending ? 'ascending' : 'descending') : 'none',
         onclick: () => resort(key) }, label))))),
-    page.rowCount > page.rows.length ? el('caption', { class: 'muted' }, `the first ${page.rows.length} of ${page.rowCount} functions, in this order`) : [],
-    el('tbody', {}, page.rows.map(r => el('tr', { tabindex: 0, onclick: () => selectFunction(graph, r.name), onkeydown: e => { if (e.key === 'Enter') selectFunction(graph, r.name); } },
-      el('td', {}, r.name), el('td', {}, formatValue(r.flat, state.unit)), el('td', {}, `${r.flatPercent.toFixed(2)}%`),
-      el('td', {}, formatValue(r.cum, state.unit)), el('td', {}, `${r.cumPercent.toFixed(2)}%`)))));
-}
-
-function selectFunction(graph, name) {
-  for (const box of graph.children) box.classList.toggle('selected', box.dataset.name === name);
+    rows.rowCount > rows.rows.length ? el('caption', { class: 'muted' }, `the first ${rows.rows.length} of ${rows.rowCount} functions, in this order`) : [],
+    body);
 }
 
 async function route(refreshing = false) {
   clearTimeout(refreshTimer);
   if (!refreshing) clearError();
+  view.classList.remove('wide');
   const hash = decodeURIComponent(location.hash.slice(1) || '/');
   try {
     if (hash.startsWith('/services/')) await serviceView(hash.slice('/services/'.length));
