@@ -356,6 +356,69 @@ public sealed class FlameGraphTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task The_address_keeps_the_zoom_search_and_orientation_and_a_pasted_link_shows_the_same_graph() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, JsonArray elements) = await UploadedCpuTaskAsync(server);
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+        string widest = (string)elements.Where(e => (string?)e!["parentId"] == "0").MaxBy(e => (long)e!["total"]!)!["id"]!;
+
+        await FlameGraphCanvas.ClickAsync(page, await FlameGraphCanvas.FrameAsync(page, f => f.Id == widest));
+        await Assertions.Expect(page.Locator("#zoom-trail a")).ToHaveCountAsync(1);
+        await page.SelectOptionAsync("#orientation", "flame");
+        await page.FillAsync("#search", "hashLoop");
+        await Assertions.Expect(page.Locator("#matched")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^matched "));
+        string address = page.Url;
+        DrawnFrame[] shown = await FlameGraphCanvas.FramesAsync(page);
+        string trail = await page.Locator("#zoom-trail").InnerTextAsync();
+        string matched = await page.Locator("#matched").InnerTextAsync();
+
+        Assert.Contains("orientation=flame", address);
+        Assert.Contains("search=hashLoop", address);
+        Assert.Contains("zoom=", address);
+        await using Browser pasted = await Browser.OpenAsync(new Uri(address));
+        await FlameGraphCanvas.DrawnAsync(pasted.Page);
+        await Assertions.Expect(pasted.Page.Locator("#matched")).ToHaveTextAsync(matched);
+        Assert.Equal(trail, await pasted.Page.Locator("#zoom-trail").InnerTextAsync());
+        Assert.Equal("flame", await pasted.Page.Locator("#orientation").InputValueAsync());
+        Assert.Equal("hashLoop", await pasted.Page.Locator("#search").InputValueAsync());
+        Assert.Equal(shown.Select(f => (f.Id, f.X, f.Y, f.Width, f.Match)), (await FlameGraphCanvas.FramesAsync(pasted.Page)).Select(f => (f.Id, f.X, f.Y, f.Width, f.Match)));
+        Assert.Equal(address, pasted.Page.Url);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_selection_shown_is_kept_in_the_address_and_a_reload_asks_for_it_again() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent first = server.Agent("go-service", "provider1");
+        using GoLikeAgent second = server.Agent("go-service", "provider2");
+        using GraphQLClient graphql = server.GraphQL();
+        string taskId = await graphql.TaskTakenByAsync("HEAP", first, second);
+        Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await first.UploadAsync(taskId, TestData.Bytes("heap-a")));
+        Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await second.UploadAsync(taskId, TestData.Bytes("heap-b")));
+        JsonNode alone = await graphql.DataAsync(
+            "query ($r: PprofAnalyzationRequest!) { queryPprofAnalyze(request: $r) { tree { elements { id total } } } }",
+            new { r = new { taskId, instanceIds = new[] { second.InstanceId }, granularity = "LINE" } });
+        long secondAloneByLine = (long)alone["queryPprofAnalyze"]!["tree"]!["elements"]![0]!["total"]!;
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+
+        await page.Locator($"#analysis-form input[value='{first.InstanceId}']").UncheckAsync();
+        await page.SelectOptionAsync("#granularity", "LINE");
+        await page.ClickAsync("#analysis-form button[type=submit]");
+        await page.WaitForFunctionAsync("() => location.hash.includes('granularity=line')");
+        await page.ReloadAsync();
+        await FlameGraphCanvas.DrawnAsync(page);
+
+        Assert.False(await page.Locator($"#analysis-form input[value='{first.InstanceId}']").IsCheckedAsync());
+        Assert.True(await page.Locator($"#analysis-form input[value='{second.InstanceId}']").IsCheckedAsync());
+        Assert.Equal("LINE", await page.Locator("#granularity").InputValueAsync());
+        Assert.Equal(secondAloneByLine, (await FlameGraphCanvas.FrameAsync(page, f => f.Id == "0")).Total);
+        Assert.Matches(":[0-9]+$", await page.Locator("#top tbody tr td").First.InnerTextAsync());
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task The_diff_against_another_task_colours_frames_by_the_change_of_their_share_both_ways_and_no_comparison_colours_none() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -95,7 +95,7 @@ internal sealed partial class Warmup(IServiceProvider services, ServerOptions op
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         }
 
-        foreach (string path in new[] { "/", "/ui/style.css", "/ui/app.js", "/ui/flame.js" })
+        foreach (string path in Flamewright.Server.Web.WebUi.Paths)
         {
             using HttpResponseMessage file = await http.GetAsync(path, cancellationToken).ConfigureAwait(false);
             await file.Content.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);

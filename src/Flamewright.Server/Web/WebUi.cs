@@ -21,6 +21,14 @@ public static class WebUi
         [".svg"] = "image/svg+xml",
     };
 
+    /// <summary>The paths of every page file served: <c>/</c> for index.html, <c>/ui/NAME</c> for the others.</summary>
+    internal static IEnumerable<string> Paths =>
+        typeof(WebUi).Assembly.GetManifestResourceNames()
+            .Where(name => name.StartsWith(ResourcePrefix, StringComparison.Ordinal))
+            .Select(name => name[ResourcePrefix.Length..])
+            .Select(file => file == "index.html" ? "/" : "/ui/" + file)
+            .Order(StringComparer.Ordinal);
+
     internal static IEndpointRouteBuilder MapWebUi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/", context => ServeAsync(context, "index.html"));

@@ -120,6 +120,25 @@ public sealed class PortAndSiteTests
         Assert.Equal("DENY", page.Headers.GetValues("X-Frame-Options").Single());
     });
 
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Every_file_of_the_UI_is_served_with_its_type_and_the_policy_that_allows_only_its_own_scripts() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.HttpAddress };
+        string[] paths = [.. Flamewright.Server.Web.WebUi.Paths];
+
+        // The router and every module it imports, the renderer among them.
+        Assert.Superset(new HashSet<string> { "/", "/ui/app.js", "/ui/analysis.js", "/ui/flame.js", "/ui/style.css" }, paths.ToHashSet());
+        foreach (string path in paths)
+        {
+            using HttpResponseMessage file = await http.GetAsync(path);
+            Assert.Equal(HttpStatusCode.OK, file.StatusCode);
+            string expected = path == "/" ? "text/html" : path.EndsWith(".js", StringComparison.Ordinal) ? "text/javascript" : "text/css";
+            Assert.Equal(expected, file.Content.Headers.ContentType!.MediaType);
+            Assert.StartsWith("default-src 'self'", file.Headers.GetValues("Content-Security-Policy").Single());
+        }
+    });
+
     private static async Task<HttpStatusCode> PostLayersAsync(HttpClient http, string? origin = null, string? host = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/graphql") { Content = new StringContent(Layers, Encoding.UTF8, "application/json") };

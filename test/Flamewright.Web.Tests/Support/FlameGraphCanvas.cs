@@ -5,7 +5,7 @@ namespace Flamewright.Web.Tests.Support;
 
 /// <summary>A frame of the analysis page's graph: its rectangle in CSS pixels from the graph's top left, and its marks.</summary>
 internal sealed record DrawnFrame(
-    string Id, string Name, string Label, string Kind, double X, double Y, double Width, double Height, bool Match, bool Selected, bool Focused, string? Change)
+    string Id, string Name, long Total, long Self, string Label, string Kind, double X, double Y, double Width, double Height, bool Match, bool Selected, bool Focused, string? Change)
 {
     public double Right => X + Width;
 }

@@ -375,6 +375,8 @@ export class FlameGraph {
       return {
         id: f.node.id,
         name: f.node.codeSignature,
+        total: f.node.total,
+        self: f.node.self,
         label: this.label(f),
         kind: f.kind,
         x: f.x,

@@ -1,0 +1,398 @@
+// The analysis page: the selection form, the flame graph (painted by flame.js from the views the server cuts for its
+// width), zoom, search, diff, the top table and the downloads.
+
+import { FlameGraph } from './flame.js';
+import { gql, gqlAnswer, downloadWithToken } from './api.js';
+import { el, view, render, setCrumbs, showError, clearError, time } from './dom.js';
+import { formatValue } from './format.js';
+
+// What the address after "?" may hold (docs/ui.md): the selection, the comparison, the zoom, the search and the
+// orientation, so that a reload or a pasted link shows the same picture.
+function fromAddress(params) {
+  let zoom = [];
+  try {
+    const parsed = JSON.parse(params.get('zoom') || '[]');
+    if (Array.isArray(parsed) && parsed.every(n => typeof n === 'string')) zoom = parsed;
+  } catch { /* a hand-edited zoom that is not a list of names: the whole graph */ }
+  const narrower = Number(params.get('narrower'));
+  return {
+    instanceIds: params.getAll('instance'),
+    sampleType: params.get('type') || null,
+    granularity: params.get('granularity') === 'line' ? 'LINE' : 'FUNCTION',
+    focus: params.get('focus') || null,
+    ignore: params.get('ignore') || null,
+    compare: params.get('compare') || '',
+    zoom,
+    narrowerThan: params.has('narrower') && Number.isSafeInteger(narrower) && narrower > 0 ? narrower : null,
+    search: params.get('search') || '',
+    flame: params.get('orientation') === 'flame',
+  };
+}
+
+export async function analysisView(taskId, params = new URLSearchParams()) {
+  const serviceId = taskId.slice(taskId.indexOf('_') + 1);
+  setCrumbs(el('a', { href: '#/' }, 'Services'), el('a', { href: `#/services/${encodeURIComponent(serviceId)}` }, 'Service'),
+    el('a', { href: `#/tasks/${encodeURIComponent(taskId)}` }, 'Task'), el('span', {}, 'Flame graph'));
+  // The graph takes the window's whole width: the page leaves its reading width while it shows one.
+  view.classList.add('wide');
+  // One round trip: the task, its sample types, the service's tasks, and the view the address asks for with its top
+  // table. Without anything after "?", that is the default view (every instance that uploaded, the event's sample
+  // type, functions), which the form below starts out selecting.
+  const wanted = fromAddress(params);
+  const firstRequest = { taskId, instanceIds: wanted.instanceIds, sampleType: wanted.sampleType, granularity: wanted.granularity, focus: wanted.focus, ignore: wanted.ignore };
+  const answer = await gqlAnswer(`query ($id: String!, $tid: ID!, $l: PprofTaskListRequest!, $r: PprofAnalyzationRequest!, $w: Int!, $z: [String!], $search: String, $n: Long) {
+    queryPprofTaskProgress(taskId: $id) { instances { instanceId instanceName state } }
+    queryPprofSampleTypes(taskId: $tid) { index type unit isDefault }
+    queryPprofTaskList(request: $l) { tasks { id events createTime } }
+    view: queryPprofFlameView(request: $r, zoom: $z, width: $w, search: $search, narrowerThan: $n) { ${VIEW_FIELDS} }
+    top: queryPprofTop(request: $r, limit: ${TOP_ROWS}) { ${TOP_FIELDS} } }`,
+  { id: taskId, tid: taskId, l: { serviceId, limit: 50 }, r: firstRequest, w: graphWidth(view), z: wanted.zoom, search: wanted.search || null, n: wanted.narrowerThan });
+  // The view may fail on its own (nothing uploaded yet): then the form's first Show asks again and says why.
+  const failed = (answer.errors || []).find(e => !['view', 'top'].includes((e.path || [])[0]));
+  if (failed || !answer.data) throw new Error(failed ? failed.message : 'the server sent no data');
+  const { queryPprofTaskProgress: progress, queryPprofSampleTypes: types, queryPprofTaskList: others } = answer.data;
+  const firstLook = answer.data.view && answer.data.top ? { queryPprofFlameView: answer.data.view, queryPprofTop: answer.data.top } : null;
+  const finished = progress.instances.filter(i => i.state === 'FINISHED');
+  const boxes = finished.map(i => el('label', {}, el('input', { type: 'checkbox', name: 'instance', value: i.instanceId,
+    checked: !wanted.instanceIds.length || wanted.instanceIds.includes(i.instanceId) }), ` ${i.instanceName}`));
+  const defaultType = types.find(t => t.isDefault)?.type || null;
+  const chosenType = types.some(t => t.type === wanted.sampleType) ? wanted.sampleType : defaultType;
+  const sampleType = el('select', { id: 'sample-type' }, types.map(t => el('option', { value: t.type, selected: t.type === chosenType }, `${t.type} (${t.unit})`)));
+  const granularity = el('select', { id: 'granularity' }, el('option', { value: 'FUNCTION' }, 'function'), el('option', { value: 'LINE', selected: wanted.granularity === 'LINE' }, 'line'));
+  const compare = el('select', { id: 'compare', 'aria-label': 'Compare with' }, el('option', { value: '' }, 'no comparison'),
+    finished.length > 1 ? finished.map(i => el('option', { value: `${taskId}|${i.instanceId}` }, `diff against this task's ${i.instanceName}`)) : [],
+    (others.tasks || []).filter(t => t.id !== taskId).map(t => el('option', { value: t.id }, `diff against ${t.events} of ${time(t.createTime)}`)));
+  const legend = el('p', { id: 'legend', hidden: true }, el('span', { class: 'swatch grew' }, ' '), ' larger share than in the base  ',
+    el('span', { class: 'swatch shrank' }, ' '), ' smaller share  ', el('span', { class: 'swatch same' }, ' '), ' about the same (±0.1 points)');
+  const orientation = el('select', { id: 'orientation', 'aria-label': 'Orientation' }, el('option', { value: 'icicle' }, 'icicle (root on top)'), el('option', { value: 'flame' }, 'flame (root at the bottom)'));
+  const focus = el('input', { id: 'focus', placeholder: 'focus regex', value: wanted.focus || '' });
+  const ignore = el('input', { id: 'ignore', placeholder: 'ignore regex', value: wanted.ignore || '' });
+  const search = el('input', { id: 'search', type: 'search', placeholder: 'search (regex)', value: wanted.search });
+  if ([...compare.options].some(o => o.value === wanted.compare)) compare.value = wanted.compare;
+  orientation.value = wanted.flame ? 'flame' : 'icicle';
+  const matched = el('span', { id: 'matched', class: 'muted' });
+  const trail = el('nav', { id: 'zoom-trail', 'aria-label': 'Zoom' });
+  const container = el('div', { id: 'flame' });
+  const tip = el('div', { id: 'tooltip', hidden: true });
+  // Read out by screen readers as the keyboard moves between frames.
+  const spoken = el('p', { id: 'frame-focus', class: 'visually-hidden', 'aria-live': 'polite' });
+  const top = el('table', { id: 'top' });
+  const downloads = el('p', { id: 'downloads' });
+  const omitted = el('p', { class: 'muted', id: 'omitted', hidden: true });
+  const form = el('form', { id: 'analysis-form', class: 'controls' },
+    el('fieldset', {}, el('legend', {}, 'Instances'), boxes), sampleType, granularity, focus, ignore, compare, el('button', { type: 'submit' }, 'Show'));
+  render(el('h1', {}, 'Flame graph'), form, el('div', { class: 'controls' }, search, matched, orientation), legend, trail, container, spoken, tip, omitted, downloads,
+    el('h2', {}, 'Top functions'), top);
+
+  const page = { state: null, trail, tip, search, matched, top, spoken };
+  let resizeTimer = 0;
+  page.flame = new FlameGraph(container, {
+    zoom: f => zoomInto(page, f),
+    back: () => zoomOut(page),
+    hover: (f, x, y) => (f ? showTip(page, f.node, x, y) : (tip.hidden = true)),
+    focus: (f, x, y) => {
+      showTip(page, f.node, x, y);
+      spoken.textContent = `${f.node.codeSignature}, ${share(f.node.total, page.state.root.total)} of all`;
+    },
+    // A view was cut for the width it was asked for: a wider or narrower graph asks again once resizing pauses.
+    resized: () => {
+      if (!page.state?.view) return;
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(() => reloadView(page), 300);
+    },
+  });
+  // The picture shown is kept in the address (history.replaceState: no new history entry, no reload).
+  page.remember = () => {
+    const { state } = page;
+    const kept = new URLSearchParams();
+    const all = finished.map(i => i.instanceId);
+    const chosen = state.request.instanceIds;
+    if (chosen.length && !(chosen.length === all.length && all.every(id => chosen.includes(id)))) chosen.forEach(id => kept.append('instance', id));
+    if (state.request.sampleType && state.request.sampleType !== defaultType) kept.set('type', state.request.sampleType);
+    if (state.request.granularity === 'LINE') kept.set('granularity', 'line');
+    if (state.request.focus) kept.set('focus', state.request.focus);
+    if (state.request.ignore) kept.set('ignore', state.request.ignore);
+    if (compare.value) kept.set('compare', compare.value);
+    const zoom = zoomNames(state);
+    if (zoom.length) kept.set('zoom', JSON.stringify(zoom));
+    if (state.view && state.narrowerThan != null) kept.set('narrower', String(state.narrowerThan));
+    if (search.value) kept.set('search', search.value);
+    if (state.flame) kept.set('orientation', 'flame');
+    const address = `#/analysis/${encodeURIComponent(taskId)}${kept.size ? `?${kept}` : ''}`;
+    if (location.hash !== address) history.replaceState(null, '', address);
+  };
+  // For the browser tests: what is laid out, and which rows the canvas shows ({ top, canvasHeight } in CSS pixels).
+  window.flamewright = { frames: () => page.flame.rectangles(), painted: () => page.flame.painted };
+  compare.addEventListener('change', () => load());
+
+  let searchTimer = 0;
+  search.addEventListener('input', () => {
+    if (!page.state) return;
+    if (!page.state.view) { drawFlame(page); return; }
+    // The server matches the pattern over the whole zoomed frame, narrow frames included: asked once typing pauses.
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => reloadView(page), 200);
+  });
+  orientation.addEventListener('change', () => { if (page.state) { page.state.flame = orientation.value === 'flame'; drawFlame(page); } });
+  form.addEventListener('submit', async e => {
+    e.preventDefault();
+    await load();
+  });
+
+  // firstLook: the view the address asked for, fetched with the page and shown without asking again.
+  async function load(firstLook = null) {
+    const request = firstLook ? {
+      ...firstRequest,
+      instanceIds: wanted.instanceIds.length ? wanted.instanceIds : finished.map(i => i.instanceId),
+      sampleType: sampleType.value || null,
+    } : {
+      taskId,
+      instanceIds: [...form.querySelectorAll('input[name=instance]:checked')].map(b => b.value),
+      sampleType: sampleType.value || null,
+      granularity: granularity.value,
+      focus: focus.value || null,
+      ignore: ignore.value || null,
+    };
+    try {
+      // The server sends what a graph this wide draws (frames of a pixel or more, narrower ones summed per parent)
+      // and one page of the top table; zooming and searching ask again, answered from the server's cached tree.
+      const data = firstLook || await gql(`query ($r: PprofAnalyzationRequest!, $w: Int!, $search: String) {
+        queryPprofFlameView(request: $r, zoom: [], width: $w, search: $search) { ${VIEW_FIELDS} }
+        queryPprofTop(request: $r, limit: ${TOP_ROWS}) { ${TOP_FIELDS} } }`, { r: request, w: graphWidth(container), search: search.value || null });
+      clearError();
+      let state = firstLook ? viewLayout(data.queryPprofFlameView, request, wanted.zoom, search.value, wanted.narrowerThan)
+        : viewLayout(data.queryPprofFlameView, request, [], search.value);
+      state.topRows = data.queryPprofTop;
+      let diffOmitted = 0;
+      legend.hidden = !compare.value;
+      if (compare.value) {
+        // Diff mode: widths are the selection's values, colours the change of each frame's share against the base.
+        const diff = await gql(`query ($b: PprofAnalyzationRequest!, $t: PprofAnalyzationRequest!) {
+          queryPprofDiff(base: $b, target: $t) { sampleType { type unit } omittedElements elements { id parentId codeSignature baseTotal baseSelf targetTotal targetSelf } } }`,
+        { b: { taskId: compare.value.split('|')[0], instanceIds: compare.value.includes('|') ? [compare.value.split('|')[1]] : [], sampleType: request.sampleType, granularity: request.granularity }, t: request });
+        diffOmitted = diff.queryPprofDiff.omittedElements;
+        const topRows = state.topRows;
+        state = layout(diff.queryPprofDiff.elements.map(e => ({ ...e, total: e.targetTotal, self: e.targetSelf, base: e.baseTotal })), diff.queryPprofDiff.sampleType);
+        state.topRows = topRows;
+        state.request = request;
+        state.diff = true;
+        state.baseRoot = state.root.base;
+        // A zoom from the address, followed name by name as far as the diff's tree goes.
+        if (firstLook) for (const name of wanted.zoom) state.zoom = state.zoom.children.find(c => c.codeSignature === name) || state.zoom;
+      }
+      omitted.hidden = !diffOmitted;
+      omitted.textContent = diffOmitted ? `${diffOmitted.toLocaleString()} lighter frames are not drawn (the server sends the heaviest only); the downloads below hold every frame.` : '';
+      state.flame = orientation.value === 'flame';
+      page.state = state;
+      const query = new URLSearchParams({ instances: request.instanceIds.join(','), sampleType: request.sampleType || '', granularity: request.granularity.toLowerCase() });
+      downloads.replaceChildren('Download: ', ...['pprof', 'folded', 'svg', 'speedscope'].flatMap((f, i) => [i ? ' · ' : '',
+        el('a', { href: `/api/tasks/${encodeURIComponent(taskId)}/profile?format=${f}&${query}`, download: '', class: `download-${f}`, onclick: downloadWithToken }, f)]));
+      drawFlame(page);
+      // For the page benchmark (benchmarks/README.md): when the first look is on screen (the frame after it was drawn
+      // has been painted), on the page's own clock.
+      if (firstLook) requestAnimationFrame(() => setTimeout(() => performance.mark('flamewright:first-look')));
+    } catch (err) { showError(err.message); }
+  }
+  if (finished.length) await load(firstLook);
+  else container.replaceChildren(el('p', { class: 'muted' }, 'No instance has uploaded a profile yet.'));
+}
+
+// Each frame's name is sent once, in names; frames point at it by nameIndex.
+const VIEW_FIELDS = 'sampleType { type unit } total span minTotal ancestors { node name total } names frames { node parent nameIndex total self matched } narrower { parent count total } matchedTotal';
+const TOP_FIELDS = 'rowCount rows { name flat flatPercent cum cumPercent }';
+
+function graphWidth(container) { return Math.max(1, Math.floor(container.clientWidth || 1000)); }
+const percent = (v, of) => `${(of ? 100 * v / of : 0).toFixed(2)}%`;
+const share = (v, of) => (of ? percent(v, of) : '—');
+
+// A view (frames in pre-order, each naming its parent's position) → nodes with children; each narrower block becomes
+// one "N small frames" child after its parent's drawn children. The zoom root's ancestors come apart, for the trail.
+function viewLayout(view, request, zoomPath, search, narrowerThan = null) {
+  const nodes = view.frames.map(f => ({ id: String(f.node), codeSignature: view.names[f.nameIndex], total: f.total, self: f.self, matched: f.matched, children: [] }));
+  view.frames.forEach((f, i) => { if (f.parent >= 0) { nodes[i].parent = nodes[f.parent]; nodes[f.parent].children.push(nodes[i]); } });
+  for (const n of view.narrower) {
+    const parent = nodes[n.parent];
+    parent.children.push({ id: `${parent.id}~small`, codeSignature: `${n.count} small frames`, total: n.total, self: 0, children: [], tiny: true, parent });
+  }
+  const ancestors = view.ancestors.slice(0, -1).map(a => ({ id: String(a.node), codeSignature: a.name, total: a.total, self: 0, children: [] }));
+  const root = ancestors.length ? ancestors[0] : nodes[0];
+  return { view: true, request, zoomPath, search, narrowerThan, span: view.span, minTotal: view.minTotal, root, zoom: nodes[0], ancestors,
+    matchedTotal: view.matchedTotal, unit: view.sampleType?.unit, type: view.sampleType?.type };
+}
+
+// Pre-order elements → nodes with children, so that any node can be the zoomed root (a diff holds its whole tree).
+function layout(elements, sampleType) {
+  const nodes = new Map();
+  for (const e of elements) nodes.set(e.id, { ...e, children: [] });
+  for (const n of nodes.values()) if (n.parentId !== '-1') { n.parent = nodes.get(n.parentId); n.parent?.children.push(n); }
+  return { root: nodes.get('0'), zoom: nodes.get('0'), unit: sampleType?.unit, type: sampleType?.type, nodes };
+}
+
+// The zoom path of a node of the view: the zoom root's path, then the names below it.
+function pathOf(state, node) {
+  const below = [];
+  for (let n = node; n && n !== state.zoom; n = n.parent) below.unshift(n.codeSignature);
+  return [...state.zoomPath, ...below];
+}
+
+// Asks for the view at target: a zoom path, and narrowerThan to show only a block of narrower frames under it.
+async function reloadView(page, target = { path: page.state.zoomPath, narrowerThan: page.state.narrowerThan }) {
+  const { state, search, matched } = page;
+  try {
+    const data = await gql(`query ($r: PprofAnalyzationRequest!, $z: [String!], $w: Int!, $search: String, $n: Long) {
+      queryPprofFlameView(request: $r, zoom: $z, width: $w, search: $search, narrowerThan: $n) { ${VIEW_FIELDS} } }`,
+    { r: state.request, z: target.path, w: page.flame.width, search: search.value || null, n: target.narrowerThan });
+    page.state = Object.assign(viewLayout(data.queryPprofFlameView, state.request, target.path, search.value, target.narrowerThan),
+      { flame: state.flame, topRows: state.topRows, sortKey: state.sortKey, sortAscending: state.sortAscending, selected: state.selected });
+    clearError();
+    drawFlame(page);
+  } catch (err) {
+    if (search.value && err.message.startsWith('search:')) matched.textContent = err.message;
+    else showError(err.message);
+  }
+}
+
+// The zoomed node's ancestors, drawn above it at full width: sent with a view, found in a diff's whole tree.
+function ancestorsOf(state) {
+  if (state.view) return state.ancestors;
+  const ancestors = [];
+  for (let n = state.zoom.parent; n; n = n.parent) ancestors.unshift(n);
+  return ancestors;
+}
+
+// The names from the root's child down to the zoomed frame.
+function zoomNames(state) {
+  if (state.view) return state.zoomPath;
+  return [...ancestorsOf(state), state.zoom].slice(1).map(n => n.codeSignature);
+}
+
+function drawFlame(page) {
+  const { state, trail, search, matched } = page;
+  const ancestors = ancestorsOf(state);
+  let regex = null;
+  if (!state.view && search.value) {
+    try { regex = new RegExp(search.value); } catch { matched.textContent = 'not a regular expression'; }
+  }
+  const rootShare = n => (state.root.total ? 100 * n.total / state.root.total : 0);
+  page.flame.draw({
+    zoom: state.zoom,
+    ancestors,
+    span: state.view && state.span ? state.span : state.zoom.total,
+    flame: state.flame,
+    selected: state.selected || null,
+    // The server marked a view's matching frames; a diff's tree is matched here.
+    match: state.view ? (search.value ? n => !!n.matched : null) : (regex ? n => regex.test(n.codeSignature) : null),
+    diff: state.diff ? n => rootShare(n) - (state.baseRoot ? 100 * (n.base || 0) / state.baseRoot : 0) : null,
+  });
+  const narrowed = state.view && state.narrowerThan != null;
+  trail.replaceChildren(...[...ancestors, state.zoom].flatMap((n, i) => [i ? ' › ' : '',
+    n === state.zoom && !narrowed ? el('span', {}, n.codeSignature) : el('a', { href: '#', 'data-id': n.id, onclick: e => {
+      e.preventDefault();
+      zoomTo(page, i);
+    } }, n.codeSignature)]), ...(narrowed ? [' › ', el('span', {}, 'narrower frames')] : []));
+  if (state.view) {
+    matched.textContent = search.value && state.matchedTotal != null ? `matched ${percent(state.matchedTotal, state.zoom.total)} of the zoomed frame` : '';
+  } else if (regex || !search.value) {
+    matched.textContent = regex ? `matched ${percent(matchedTotal(state.zoom, regex), state.zoom.total)} of the zoomed frame` : '';
+  }
+  drawTop(page);
+  page.remember?.();
+}
+
+// The samples under node in frames matching regex; a match's share counts once even when matching frames nest
+// (recursion, or a match above another).
+function matchedTotal(node, regex) {
+  let total = 0;
+  const count = (n, inside) => {
+    const hit = regex.test(n.codeSignature);
+    if (hit && !inside) total += n.total;
+    for (const c of n.children) count(c, inside || hit);
+  };
+  count(node, false);
+  return total;
+}
+
+// Zooms to the i-th step of the trail (the ancestors, then the zoomed frame when a block of narrower frames is shown).
+function zoomTo(page, i) {
+  const { state } = page;
+  if (state.view) reloadView(page, { path: state.zoomPath.slice(0, i), narrowerThan: null });
+  else { state.zoom = ancestorsOf(state)[i] || state.zoom; drawFlame(page); }
+}
+
+// Escape: one step back along the trail.
+function zoomOut(page) {
+  const { state } = page;
+  if (state.view && state.narrowerThan != null) zoomTo(page, state.ancestors.length);
+  else if (ancestorsOf(state).length) zoomTo(page, ancestorsOf(state).length - 1);
+}
+
+// Zooms into a drawn frame: in a view, asks the server for it (a frame, a block of narrower frames, whose parent is
+// zoomed to draw them, or an ancestor on the trail); in a diff, which holds its whole tree, redraws under it.
+function zoomInto(page, f) {
+  const { state } = page;
+  if (f.kind === 'ancestor') zoomTo(page, ancestorsOf(state).indexOf(f.node));
+  else if (state.view) {
+    reloadView(page, f.kind === 'tiny' ? { path: pathOf(state, f.node.parent), narrowerThan: state.minTotal } : { path: pathOf(state, f.node), narrowerThan: null });
+  } else if (f.kind !== 'tiny') { state.zoom = f.node; drawFlame(page); }
+}
+
+function showTip(page, node, x, y) {
+  const { state, tip } = page;
+  tip.replaceChildren(el('strong', {}, node.codeSignature),
+    el('div', {}, `total ${formatValue(node.total, state.unit)} (${share(node.total, state.root.total)} of all, ${share(node.total, state.zoom.total)} of zoomed)`),
+    el('div', {}, `self ${formatValue(node.self, state.unit)}`),
+    state.diff ? el('div', {}, `base ${formatValue(node.base || 0, state.unit)} (${share(node.base || 0, state.baseRoot)} of the base)`) : '');
+  tip.style.left = `${Math.min(x + 12, document.documentElement.scrollWidth - 360)}px`;
+  tip.style.top = `${y + 12}px`;
+  tip.hidden = false;
+}
+
+// The top table is sorted and paged on the server: a click on a column asks for the first rows in that order.
+const SORT_ORDER = { name: 'NAME', flat: 'FLAT', flatPercent: 'FLAT', cum: 'CUM', cumPercent: 'CUM' };
+// Rows of the top table drawn at once: enough to read, few enough that a 100k-function profile stays fast.
+const TOP_ROWS = 300;
+
+function drawTop(page) {
+  const { state, top } = page;
+  const columns = [['name', 'Function'], ['flat', 'Flat'], ['flatPercent', 'Flat %'], ['cum', 'Cum'], ['cumPercent', 'Cum %']];
+  const rows = state.topRows || { rows: [], rowCount: 0 };
+  const resort = async key => {
+    const ascending = state.sortKey === key ? !state.sortAscending : false;
+    try {
+      const data = await gql(`query ($r: PprofAnalyzationRequest!, $by: PprofTopOrder, $asc: Boolean) {
+        queryPprofTop(request: $r, limit: ${TOP_ROWS}, orderBy: $by, ascending: $asc) { ${TOP_FIELDS} } }`,
+      { r: state.request, by: SORT_ORDER[key], asc: key === 'name' ? !ascending : ascending });
+      Object.assign(page.state, { sortKey: key, sortAscending: ascending, topRows: data.queryPprofTop });
+      drawTop(page);
+    } catch (err) { showError(err.message); }
+  };
+  // A row marks its function wherever it is drawn in the graph. Rows are plain elements: the table's own listeners
+  // find the row's function through its index.
+  const select = e => {
+    const row = e.target.closest && e.target.closest('tr[data-row]');
+    if (!row || (e.type === 'keydown' && e.key !== 'Enter')) return;
+    page.state.selected = rows.rows[Number(row.dataset.row)].name;
+    drawFlame(page);
+  };
+  const body = document.createElement('tbody');
+  rows.rows.forEach((r, i) => {
+    const tr = document.createElement('tr');
+    tr.tabIndex = 0;
+    tr.dataset.row = i;
+    if (r.name === state.selected) tr.className = 'selected';
+    for (const text of [r.name, formatValue(r.flat, state.unit), `${r.flatPercent.toFixed(2)}%`, formatValue(r.cum, state.unit), `${r.cumPercent.toFixed(2)}%`]) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  });
+  body.addEventListener('click', select);
+  body.addEventListener('keydown', select);
+  top.replaceChildren(
+    el('thead', {}, el('tr', {}, columns.map(([key, label]) => el('th', {},
+      el('button', { type: 'button', class: 'sort', 'data-key': key, 'aria-sort': state.sortKey === key ? (state.sortAscending ? 'ascending' : 'descending') : 'none',
+        onclick: () => resort(key) }, label))))),
+    rows.rowCount > rows.rows.length ? el('caption', { class: 'muted' }, `the first ${rows.rows.length} of ${rows.rowCount} functions, in this order`) : [],
+    body);
+}
