@@ -391,28 +391,24 @@ public sealed class FlameGraphTests
     public Task A_selection_shown_is_kept_in_the_address_and_a_reload_asks_for_it_again() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();
-        using GoLikeAgent first = server.Agent("go-service", "provider1");
-        using GoLikeAgent second = server.Agent("go-service", "provider2");
+        (string taskId, string first, string second) = await HeapTaskOfTwoInstancesAsync(server);
         using GraphQLClient graphql = server.GraphQL();
-        string taskId = await graphql.TaskTakenByAsync("HEAP", first, second);
-        Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await first.UploadAsync(taskId, TestData.Bytes("heap-a")));
-        Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await second.UploadAsync(taskId, TestData.Bytes("heap-b")));
         JsonNode alone = await graphql.DataAsync(
             "query ($r: PprofAnalyzationRequest!) { queryPprofAnalyze(request: $r) { tree { elements { id total } } } }",
-            new { r = new { taskId, instanceIds = new[] { second.InstanceId }, granularity = "LINE" } });
+            new { r = new { taskId, instanceIds = new[] { second }, granularity = "LINE" } });
         long secondAloneByLine = (long)alone["queryPprofAnalyze"]!["tree"]!["elements"]![0]!["total"]!;
         await using Browser browser = await OpenAnalysisAsync(server, taskId);
         IPage page = browser.Page;
 
-        await page.Locator($"#analysis-form input[value='{first.InstanceId}']").UncheckAsync();
+        await page.Locator($"#analysis-form input[value='{first}']").UncheckAsync();
         await page.SelectOptionAsync("#granularity", "LINE");
         await page.ClickAsync("#analysis-form button[type=submit]");
         await page.WaitForFunctionAsync("() => location.hash.includes('granularity=line')");
         await page.ReloadAsync();
         await FlameGraphCanvas.DrawnAsync(page);
 
-        Assert.False(await page.Locator($"#analysis-form input[value='{first.InstanceId}']").IsCheckedAsync());
-        Assert.True(await page.Locator($"#analysis-form input[value='{second.InstanceId}']").IsCheckedAsync());
+        Assert.False(await page.Locator($"#analysis-form input[value='{first}']").IsCheckedAsync());
+        Assert.True(await page.Locator($"#analysis-form input[value='{second}']").IsCheckedAsync());
         Assert.Equal("LINE", await page.Locator("#granularity").InputValueAsync());
         Assert.Equal(secondAloneByLine, (await FlameGraphCanvas.FrameAsync(page, f => f.Id == "0")).Total);
         Assert.Matches(":[0-9]+$", await page.Locator("#top tbody tr td").First.InnerTextAsync());
@@ -455,17 +451,12 @@ public sealed class FlameGraphTests
     public Task The_diff_against_another_instance_of_the_same_task_compares_the_selection_with_it() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();
-        using GoLikeAgent first = server.Agent("go-service", "provider1");
-        using GoLikeAgent second = server.Agent("go-service", "provider2");
-        using GraphQLClient graphql = server.GraphQL();
-        string taskId = await graphql.TaskTakenByAsync("HEAP", first, second);
-        Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await first.UploadAsync(taskId, TestData.Bytes("heap-a")));
-        Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await second.UploadAsync(taskId, TestData.Bytes("heap-b")));
+        (string taskId, string first, _) = await HeapTaskOfTwoInstancesAsync(server);
         await using Browser browser = await OpenAnalysisAsync(server, taskId);
         IPage page = browser.Page;
 
-        await page.Locator($"#analysis-form input[value='{first.InstanceId}']").UncheckAsync();
-        await page.SelectOptionAsync("#compare", $"{taskId}|{first.InstanceId}");
+        await page.Locator($"#analysis-form input[value='{first}']").UncheckAsync();
+        await page.SelectOptionAsync("#compare", $"{taskId}|{first}");
 
         await page.WaitForFunctionAsync(ChangedFramesDrawn);
         Assert.True(await page.Locator("#legend").IsVisibleAsync());
@@ -540,6 +531,18 @@ public sealed class FlameGraphTests
         Browser browser = await Browser.OpenAsync(new Uri(server.HttpAddress, $"/#/analysis/{Uri.EscapeDataString(taskId)}"), width, scale: scale);
         await FlameGraphCanvas.DrawnAsync(browser.Page);
         return browser;
+    }
+
+    /// <summary>A HEAP task of two instances: the first uploaded testdata's heap-a, the second heap-b.</summary>
+    private static async Task<(string TaskId, string First, string Second)> HeapTaskOfTwoInstancesAsync(TestServer server)
+    {
+        using GoLikeAgent first = server.Agent("go-service", "provider1");
+        using GoLikeAgent second = server.Agent("go-service", "provider2");
+        using GraphQLClient graphql = server.GraphQL();
+        string taskId = await graphql.TaskTakenByAsync("HEAP", first, second);
+        Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await first.UploadAsync(taskId, TestData.Bytes("heap-a")));
+        Assert.Equal(PprofProfilingStatus.PprofProfilingSuccess, await second.UploadAsync(taskId, TestData.Bytes("heap-b")));
+        return (taskId, first.InstanceId, second.InstanceId);
     }
 
     /// <summary>A CPU task whose one instance uploaded the profile <paramref name="build"/> makes (samples and cpu nanoseconds).</summary>
