@@ -388,6 +388,24 @@ public sealed class FlameGraphTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task Leaving_the_graph_leaves_the_address_of_the_page_gone_to_even_when_the_graph_was_asked_again_on_the_way() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, _) = await UploadedCpuTaskAsync(server);
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+
+        // The task's page is narrower than the graph's: the graph, on its way out, sees its width change and asks
+        // the server for a view at the new width (after 300 ms).
+        await page.Locator("#crumbs a", new PageLocatorOptions { HasText = "Task" }).ClickAsync();
+        await page.Locator("#task-status").WaitForAsync();
+        await page.WaitForTimeoutAsync(1_500);
+
+        Assert.EndsWith($"#/tasks/{Uri.EscapeDataString(taskId)}", page.Url);
+        Assert.Equal(1, await page.Locator("#task-status").CountAsync());
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task A_selection_shown_is_kept_in_the_address_and_a_reload_asks_for_it_again() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -204,6 +204,7 @@ internal static class PageBenchmark
                 ViewportSize = new Microsoft.Playwright.ViewportSize { Width = Width, Height = 900 },
             });
             page.SetDefaultTimeout(120_000);
+            page.PageError += (_, error) => Console.WriteLine($"  page error: {error}");
             var clock = Stopwatch.StartNew();
             await page.GotoAsync($"{server.HttpAddress}#/analysis/{Uri.EscapeDataString(taskId)}");
             await ReadyAsync(page);
@@ -234,6 +235,11 @@ internal static class PageBenchmark
 
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  opened again inside the page (task page, then the graph), on the page's clock: median {Median.Of(again):F0} ms (min {again.Min():F0}, max {again.Max():F0})"));
+                if (await page.EvaluateAsync<bool>("() => !!window.flamewright"))
+                {
+                    await ZoomInThePageAsync(page, warmRuns);
+                }
+
                 int drawn = await page.EvaluateAsync<int>("() => window.flamewright ? window.flamewright.frames().length : document.querySelectorAll('.frame').length");
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  browser: {drawn:N0} frames drawn"));
             }
@@ -245,6 +251,43 @@ internal static class PageBenchmark
             $"browser ({(kept ? "default view kept" : "nothing kept")}), page to root frame and top rows: cold median {Median.Of(cold):F0} ms ({string.Join(", ", cold.Select(c => c.ToString("F0", CultureInfo.InvariantCulture)))}), warm (reload) median {Median.Of(warm):F0} ms (min {warm.Min():F0}, max {warm.Max():F0})"));
         Console.WriteLine($"  on the page's clock (ms from navigation, medians), cold: {Steps(coldSteps)}");
         Console.WriteLine($"  on the page's clock (ms from navigation, medians), reload: {Steps(warmSteps)}");
+    }
+
+    /// <summary>
+    /// Zooms in the page into the widest frame three levels down (a click where a person would click), then back to the
+    /// root through the trail, <paramref name="runs"/> times; timed on the page's clock from the click to the new view on
+    /// screen (the marks <c>flamewright:zoom</c> and <c>flamewright:view-drawn</c>, analysis.js).
+    /// </summary>
+    private static async Task ZoomInThePageAsync(Microsoft.Playwright.IPage page, int runs)
+    {
+        var down = new List<double>();
+        var back = new List<double>();
+        for (int i = 0; i < runs; i++)
+        {
+            JsonNode frames = JsonNode.Parse(await page.EvaluateAsync<string>("() => JSON.stringify(window.flamewright.frames())"))!;
+            JsonNode target = frames.AsArray().Where(f => (string)f!["kind"]! == "frame" && (double)f["y"]! == 3 * 18).MaxBy(f => (double)f!["width"]!)!;
+            down.Add(await TimedViewAsync(page, () => page.Locator("#flame").ClickAsync(new Microsoft.Playwright.LocatorClickOptions
+            {
+                Position = new Microsoft.Playwright.Position { X = (float)((double)target["x"]! + Math.Min((double)target["width"]! / 2, 20)), Y = (float)((double)target["y"]! + 8) },
+            }), "flamewright:zoom"));
+            back.Add(await TimedViewAsync(page, () => page.Locator("#zoom-trail a").First.ClickAsync(), "flamewright:zoom"));
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  zoom in the page, click to new view on screen (page's clock): three levels down median {Median.Of(down):F0} ms (min {down.Min():F0}, max {down.Max():F0}), back to the root median {Median.Of(back):F0} ms"));
+    }
+
+    /// <summary>
+    /// The time from the page's last <paramref name="startMark"/> (set by what <paramref name="act"/> does) to the next
+    /// <c>flamewright:view-drawn</c> mark, on the page's clock.
+    /// </summary>
+    private static async Task<double> TimedViewAsync(Microsoft.Playwright.IPage page, Func<Task> act, string startMark)
+    {
+        int views = await page.EvaluateAsync<int>("() => performance.getEntriesByName('flamewright:view-drawn').length");
+        await act();
+        await page.WaitForFunctionAsync("n => performance.getEntriesByName('flamewright:view-drawn').length > n", views);
+        return await page.EvaluateAsync<double>(
+            "m => performance.getEntriesByName('flamewright:view-drawn').at(-1).startTime - performance.getEntriesByName(m).at(-1).startTime", startMark);
     }
 
     /// <summary>The steps of the page's own timeline, read through the Performance API.</summary>

@@ -104,6 +104,8 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
   // The picture shown is kept in the address (history.replaceState: no new history entry, no reload).
   page.remember = () => {
     const { state } = page;
+    // Only while this page is the one shown: a late answer for a page left must not rewrite another page's address.
+    if (!container.isConnected) return;
     const kept = new URLSearchParams();
     const all = finished.map(i => i.instanceId);
     const chosen = state.request.instanceIds;
@@ -159,6 +161,7 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
       const data = firstLook || await gql(`query ($r: PprofAnalyzationRequest!, $w: Int!, $search: String) {
         queryPprofFlameView(request: $r, zoom: [], width: $w, search: $search) { ${VIEW_FIELDS} }
         queryPprofTop(request: $r, limit: ${TOP_ROWS}) { ${TOP_FIELDS} } }`, { r: request, w: graphWidth(container), search: search.value || null });
+      if (!container.isConnected) return;
       clearError();
       let state = firstLook ? viewLayout(data.queryPprofFlameView, request, wanted.zoom, search.value, wanted.narrowerThan)
         : viewLayout(data.queryPprofFlameView, request, [], search.value);
@@ -170,6 +173,7 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
         const diff = await gql(`query ($b: PprofAnalyzationRequest!, $t: PprofAnalyzationRequest!) {
           queryPprofDiff(base: $b, target: $t) { sampleType { type unit } omittedElements elements { id parentId codeSignature baseTotal baseSelf targetTotal targetSelf } } }`,
         { b: { taskId: compare.value.split('|')[0], instanceIds: compare.value.includes('|') ? [compare.value.split('|')[1]] : [], sampleType: request.sampleType, granularity: request.granularity }, t: request });
+        if (!container.isConnected) return;
         diffOmitted = diff.queryPprofDiff.omittedElements;
         const topRows = state.topRows;
         state = layout(diff.queryPprofDiff.elements.map(e => ({ ...e, total: e.targetTotal, self: e.targetSelf, base: e.baseTotal })), diff.queryPprofDiff.sampleType);
@@ -190,7 +194,7 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
       drawFlame(page);
       // For the page benchmark (benchmarks/README.md): when the first look is on screen (the frame after it was drawn
       // has been painted), on the page's own clock.
-      if (firstLook) requestAnimationFrame(() => setTimeout(() => performance.mark('flamewright:first-look')));
+      if (firstLook) afterPaint('flamewright:first-look');
     } catch (err) { showError(err.message); }
   }
   if (finished.length) await load(firstLook);
@@ -242,14 +246,24 @@ async function reloadView(page, target = { path: page.state.zoomPath, narrowerTh
     const data = await gql(`query ($r: PprofAnalyzationRequest!, $z: [String!], $w: Int!, $search: String, $n: Long) {
       queryPprofFlameView(request: $r, zoom: $z, width: $w, search: $search, narrowerThan: $n) { ${VIEW_FIELDS} } }`,
     { r: state.request, z: target.path, w: page.flame.width, search: search.value || null, n: target.narrowerThan });
+    // The person may have left the page while the server answered: nothing of it is drawn then.
+    if (!page.flame.container.isConnected) return;
     page.state = Object.assign(viewLayout(data.queryPprofFlameView, state.request, target.path, search.value, target.narrowerThan),
       { flame: state.flame, topRows: state.topRows, sortKey: state.sortKey, sortAscending: state.sortAscending, selected: state.selected });
     clearError();
     drawFlame(page);
+    // For the page benchmark: a view asked again (a zoom, a search) is on screen.
+    afterPaint('flamewright:view-drawn');
   } catch (err) {
     if (search.value && err.message.startsWith('search:')) matched.textContent = err.message;
     else showError(err.message);
   }
+}
+
+// Sets a performance mark once the frame after this one has been painted: when what was just drawn is on screen,
+// on the page's own clock (the page benchmark reads these marks, benchmarks/README.md).
+function afterPaint(name) {
+  requestAnimationFrame(() => setTimeout(() => performance.mark(name)));
 }
 
 // The zoomed node's ancestors, drawn above it at full width: sent with a view, found in a diff's whole tree.
@@ -315,6 +329,7 @@ function matchedTotal(node, regex) {
 // Zooms to the i-th step of the trail (the ancestors, then the zoomed frame when a block of narrower frames is shown).
 function zoomTo(page, i) {
   const { state } = page;
+  performance.mark('flamewright:zoom');
   if (state.view) reloadView(page, { path: state.zoomPath.slice(0, i), narrowerThan: null });
   else { state.zoom = ancestorsOf(state)[i] || state.zoom; drawFlame(page); }
 }
@@ -330,6 +345,7 @@ function zoomOut(page) {
 // zoomed to draw them, or an ancestor on the trail); in a diff, which holds its whole tree, redraws under it.
 function zoomInto(page, f) {
   const { state } = page;
+  performance.mark('flamewright:zoom');
   if (f.kind === 'ancestor') zoomTo(page, ancestorsOf(state).indexOf(f.node));
   else if (state.view) {
     reloadView(page, f.kind === 'tiny' ? { path: pathOf(state, f.node.parent), narrowerThan: state.minTotal } : { path: pathOf(state, f.node), narrowerThan: null });

@@ -325,14 +325,17 @@ export class FlameGraph {
     };
     window.addEventListener('scroll', onScroll, { passive: true });
     window.addEventListener('resize', onScroll);
-    new ResizeObserver(() => {
+    const resizes = new ResizeObserver(() => {
+      // A graph whose page was left waits for nothing more.
+      if (!this.container.isConnected) { resizes.disconnect(); return; }
       if (this.model && this.width !== this.layoutWidth) {
         this.layout();
         this.focused = null;
         this.paint();
         this.handlers.resized?.(this.width);
       }
-    }).observe(this.container);
+    });
+    resizes.observe(this.container);
   }
 
   key(e) {
