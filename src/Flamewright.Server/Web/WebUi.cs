@@ -36,30 +36,59 @@ public static class WebUi
         return endpoints;
     }
 
+    /// <summary>A page file read once: its bytes and an entity tag made from them.</summary>
+    private sealed record PageFile(byte[] Content, string ContentType, string ETag);
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, PageFile?> s_files = new(StringComparer.Ordinal);
+
+    private static PageFile? Load(string file)
+    {
+        // Only names of files that exist in the assembly are served: no paths, no probing.
+        if (!s_contentTypes.TryGetValue(Path.GetExtension(file), out string? type))
+        {
+            return null;
+        }
+
+        using Stream? stream = typeof(WebUi).Assembly.GetManifestResourceStream(ResourcePrefix + file);
+        if (stream is null)
+        {
+            return null;
+        }
+
+        using var bytes = new MemoryStream();
+        stream.CopyTo(bytes);
+        byte[] content = bytes.ToArray();
+        return new PageFile(content, type, $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content))[..32]}\"");
+    }
+
     private static async Task ServeAsync(HttpContext context, string file)
     {
-        string extension = Path.GetExtension(file);
-        // Only names of files that exist in the assembly are served: no paths, no probing.
-        Stream? content = s_contentTypes.TryGetValue(extension, out string? type)
-            ? typeof(WebUi).Assembly.GetManifestResourceStream(ResourcePrefix + file)
-            : null;
-        if (content is null)
+        // The set of names asked for is bounded: only files that exist are kept, the others are looked up each time.
+        PageFile? page = s_files.TryGetValue(file, out PageFile? known) ? known : Load(file);
+        if (page is null)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
         }
 
-        await using (content)
+        s_files.TryAdd(file, page);
+        context.Response.Headers.CacheControl = "no-cache";
+        context.Response.Headers.ETag = page.ETag;
+        context.Response.Headers["X-Content-Type-Options"] = "nosniff";
+        context.Response.Headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'";
+        // frame-ancestors for browsers that read CSP, X-Frame-Options for those that do not: no other site may frame
+        // the UI and trick a click on it.
+        context.Response.Headers["X-Frame-Options"] = "DENY";
+        // "no-cache" makes the browser ask each time; an unchanged file is answered "not modified", so it keeps its
+        // copy and the scripts it has already compiled.
+        if (context.Request.GetTypedHeaders().IfNoneMatch.Any(tag => tag.Tag.Equals(page.ETag, StringComparison.Ordinal)))
         {
-            context.Response.ContentType = type;
-            context.Response.Headers.CacheControl = "no-cache";
-            context.Response.Headers["X-Content-Type-Options"] = "nosniff";
-            context.Response.Headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'";
-            // frame-ancestors for browsers that read CSP, X-Frame-Options for those that do not: no other site may frame
-            // the UI and trick a click on it.
-            context.Response.Headers["X-Frame-Options"] = "DENY";
-            context.Response.ContentLength = content.Length;
-            await content.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+            context.Response.StatusCode = StatusCodes.Status304NotModified;
+            return;
         }
+
+        context.Response.ContentType = page.ContentType;
+        context.Response.ContentLength = page.Content.Length;
+        await context.Response.Body.WriteAsync(page.Content, context.RequestAborted).ConfigureAwait(false);
     }
 }

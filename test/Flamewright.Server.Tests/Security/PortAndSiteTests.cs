@@ -121,7 +121,7 @@ public sealed class PortAndSiteTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
-    public Task Every_file_of_the_UI_is_served_with_its_type_and_the_policy_that_allows_only_its_own_scripts() => Spec.Run(async () =>
+    public Task Every_file_of_the_UI_is_served_with_its_type_its_policy_and_a_tag_that_spares_sending_it_again() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();
         using var http = new HttpClient { BaseAddress = server.HttpAddress };
@@ -136,6 +136,18 @@ public sealed class PortAndSiteTests
             string expected = path == "/" ? "text/html" : path.EndsWith(".js", StringComparison.Ordinal) ? "text/javascript" : "text/css";
             Assert.Equal(expected, file.Content.Headers.ContentType!.MediaType);
             Assert.StartsWith("default-src 'self'", file.Headers.GetValues("Content-Security-Policy").Single());
+
+            // Asked again with the tag it was given, an unchanged file is "not modified": the browser keeps its copy.
+            using var again = new HttpRequestMessage(HttpMethod.Get, path);
+            again.Headers.IfNoneMatch.Add(file.Headers.ETag!);
+            using HttpResponseMessage unchanged = await http.SendAsync(again);
+            Assert.Equal(HttpStatusCode.NotModified, unchanged.StatusCode);
+            Assert.Empty(await unchanged.Content.ReadAsByteArrayAsync());
+            using var other = new HttpRequestMessage(HttpMethod.Get, path);
+            other.Headers.IfNoneMatch.Add(new System.Net.Http.Headers.EntityTagHeaderValue("\"an-older-version\""));
+            using HttpResponseMessage changed = await http.SendAsync(other);
+            Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+            Assert.Equal(await file.Content.ReadAsByteArrayAsync(), await changed.Content.ReadAsByteArrayAsync());
         }
     });
 
