@@ -54,6 +54,22 @@ public sealed class GoToolPprofAgreementTests
 
     [Theory(Timeout = Spec.Timeout)]
     [MemberData(nameof(Cases))]
+    public Task Our_stack_groups_equal_go_tool_pprof_traces_summed_per_stack_and_labels(string profile, int sampleIndex) => Spec.Run(() =>
+    {
+        IReadOnlyList<string> expected = PprofOracle.ReadTraceGroups(profile, sampleIndex);
+        StackGroups groups = StackGroups.Build(
+            [ProfileReader.ReadFile(TestData.Profile(profile))],
+            new FlameOptions { SampleType = sampleIndex.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+        Assert.Equal(expected, groups.Groups
+            .Select(g => $"{g.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)} | {string.Join(", ", g.Labels.Select(l => l.Key + ":  " + l.Value).Order(StringComparer.Ordinal))} | {string.Join(';', g.Frames)}")
+            .Order(StringComparer.Ordinal));
+        Assert.Equal(groups.Groups.Count, groups.GroupCount);
+        Assert.Equal(groups.Groups.Sum(g => g.Value), groups.Total);
+    });
+
+    [Theory(Timeout = Spec.Timeout)]
+    [MemberData(nameof(Cases))]
     public Task The_flame_tree_root_total_is_the_sum_of_the_sample_values(string profile, int sampleIndex) => Spec.Run(() =>
     {
         Profile decoded = ProfileReader.ReadFile(TestData.Profile(profile));

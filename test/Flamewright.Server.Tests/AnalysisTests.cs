@@ -170,6 +170,36 @@ public sealed class AnalysisTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task QueryPprofStackGroups_sums_two_instances_goroutines_per_stack_and_labels_heaviest_first() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent first = server.Agent("go-service", "provider1");
+        using GoLikeAgent second = server.Agent("go-service", "provider2");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] goroutines = TestData.Bytes("goroutine");
+        string taskId = await graphql.TaskWithUploadsAsync("GOROUTINE", (first, goroutines), (second, goroutines));
+        StackGroups expected = StackGroups.Build([Engine.Read(goroutines), Engine.Read(goroutines)]);
+
+        JsonNode all = await GroupsAsync(0);
+        JsonNode one = await GroupsAsync(1);
+
+        Assert.Equal("goroutine", (string)all["sampleType"]!["type"]!);
+        Assert.Equal(expected.Total, (long)all["total"]!);
+        Assert.Equal(expected.GroupCount, (int)all["groupCount"]!);
+        Assert.Equal(
+            expected.Groups.Select(g => $"{g.Value} {string.Join(';', g.Frames)} {string.Join(',', g.Labels.Select(l => l.Key + "=" + l.Value))}"),
+            all["groups"]!.AsArray().Select(g => $"{(long)g!["value"]!} {string.Join(';', g["frames"]!.AsArray().Select(f => (string)f!))} {string.Join(',', g["labels"]!.AsArray().Select(l => (string)l!["key"]! + "=" + (string)l["value"]!))}"));
+        Assert.Equal(6, (long)one["groups"]![0]!["value"]!);
+        Assert.Single(one["groups"]!.AsArray());
+        Assert.Equal(expected.GroupCount, (int)one["groupCount"]!);
+
+        async Task<JsonNode> GroupsAsync(int limit) =>
+            (await graphql.DataAsync(
+                "query ($r: PprofAnalyzationRequest!, $n: Int) { queryPprofStackGroups(request: $r, limit: $n) { sampleType { type } total groupCount groups { value frames labels { key value } } } }",
+                new { r = new { taskId, instanceIds = Array.Empty<string>() }, n = limit }))["queryPprofStackGroups"]!;
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task QueryPprofTop_rows_equal_the_engines_top_table() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

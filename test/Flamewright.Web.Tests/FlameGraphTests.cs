@@ -433,6 +433,40 @@ public sealed class FlameGraphTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task A_goroutine_task_shows_its_goroutines_grouped_by_stack_largest_first_above_the_graph() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        string taskId = await UploadedTaskAsync(server, "GOROUTINE", TestData.Bytes("goroutine"));
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+
+        ILocator largest = page.Locator("#stack-groups ol.groups > li").First;
+        await Assertions.Expect(largest.Locator("summary")).ToContainTextAsync("3 goroutines");
+        Assert.Contains(" in main.parkedReceiver", await largest.Locator("summary").InnerTextAsync());
+        await Assertions.Expect(page.Locator("#stack-groups h2")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[0-9]+ goroutines in [0-9]+ groups$"));
+        Assert.Equal(1, await page.Locator("#stack-groups summary", new PageLocatorOptions { HasText = "handler=handler=/api/v1, ünïcode" }).CountAsync());
+        await largest.Locator("summary").ClickAsync();
+        Assert.Equal("runtime.gopark", await largest.Locator("ol.frames li").First.InnerTextAsync());
+        Assert.True((await page.Locator("#stack-groups").BoundingBoxAsync())!.Y < (await FlameGraphCanvas.Graph(page).BoundingBoxAsync())!.Y, "the groups come before the graph");
+        await browser.ScreenshotAsync("goroutines");
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task The_heaviest_stacks_of_any_task_open_on_demand_under_the_top_table() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, _) = await UploadedCpuTaskAsync(server);
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+        Assert.Equal(0, await page.Locator("#stack-groups ol.groups").CountAsync());
+
+        await page.Locator("#stacks > summary").ClickAsync();
+
+        await Assertions.Expect(page.Locator("#stack-groups h2")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[0-9,]+ distinct stacks$"));
+        Assert.Matches(@"^[0-9.]+ (ms|s) \([0-9.]+%\) in ", await page.Locator("#stack-groups ol.groups > li summary").First.InnerTextAsync());
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task The_diff_against_another_task_colours_frames_by_the_change_of_their_share_both_ways_and_no_comparison_colours_none() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

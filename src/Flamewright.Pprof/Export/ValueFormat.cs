@@ -34,7 +34,8 @@ public static class ValueFormat
         {
             if (magnitude >= factor || factor == 1)
             {
-                string number = (value / factor).ToString("0.##", CultureInfo.InvariantCulture);
+                // Go's "%.2f" rounds a tie half to even (1.125 → 1.12); .NET's formatting would round it up.
+                string number = Math.Round(value / factor, 2, MidpointRounding.ToEven).ToString("0.##", CultureInfo.InvariantCulture);
                 return number + suffix;
             }
         }

@@ -341,6 +341,29 @@ public sealed partial class AnalysisService : IDisposable
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The selection's samples grouped by stack and labels, heaviest first (at most MaxListItems groups, with the count of
+    /// all): for a goroutine task, how many goroutines wait where. Built in an analysis turn and cached as trees are.
+    /// </summary>
+    public async Task<StackGroupsResult> StackGroupsAsync(AnalysisRequest request, MatchBudget budget, CancellationToken cancellationToken)
+    {
+        (ProfilingTask task, IReadOnlyList<UploadInfo> uploads, _) = await SelectAsync(request.TaskId, request.InstanceIds, requireEvery: true, cancellationToken).ConfigureAwait(false);
+        if (uploads.Count == 0)
+        {
+            throw NothingUploaded(request.TaskId);
+        }
+
+        return await CachedAsync("groups", task, uploads, request, () => InTurnAsync(async () =>
+        {
+            var selection = new SelectedProfiles(task, uploads, await _profiles.ReadAllAsync(uploads, cancellationToken).ConfigureAwait(false));
+            FlameOptions options = BoundedOptionsFor(selection, request, budget, cancellationToken);
+            StackGroups groups = Run(() => StackGroups.Build(selection.Profiles, options, _options.MaxListItems));
+            // Per group an object, its frame names (shared with the profiles) and labels: about 64 bytes and 8 per name.
+            long bytes = groups.Groups.Sum(g => 64L + (8L * (g.Frames.Count + (2 * g.Labels.Count))));
+            return (new StackGroupsResult(groups, Describe(selection, options)), bytes);
+        }, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The top table read off a tree, and its weight in the cache.</summary>
     private static (TopResult Result, long Bytes) TopOf(TreeResult tree)
     {
@@ -634,6 +657,9 @@ internal sealed record KeptFirstLook(FirstLook? Look, SampleTypeInfo? SampleType
 
 /// <summary>A selection's top table and the sample type that weighs it.</summary>
 public sealed record TopResult(TopTable Table, SampleTypeInfo SampleType);
+
+/// <summary>Stack groups and the sample type that weighs them.</summary>
+public sealed record StackGroupsResult(StackGroups Groups, SampleTypeInfo SampleType);
 
 /// <summary>A task with the uploads chosen for an analysis and their decoded profiles, in the same order.</summary>
 public sealed record SelectedProfiles(ProfilingTask Task, IReadOnlyList<UploadInfo> Uploads, IReadOnlyList<Profile> Profiles);

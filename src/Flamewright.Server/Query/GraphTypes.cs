@@ -81,6 +81,12 @@ internal sealed record TopRowOutput(string Name, long Flat, double FlatPercent, 
 
 internal sealed record TopTableOutput(SampleTypeOutput SampleType, long Total, IReadOnlyList<TopRowOutput> Rows, int RowCount);
 
+internal sealed record LabelOutput(string Key, string Value);
+
+internal sealed record StackGroupOutput(long Value, IReadOnlyList<string> Frames, IReadOnlyList<LabelOutput> Labels);
+
+internal sealed record StackGroupsOutput(SampleTypeOutput SampleType, long Total, int GroupCount, IReadOnlyList<StackGroupOutput> Groups);
+
 internal sealed record FlameViewOutput(
     SampleTypeOutput? SampleType, long Total, long Span, long MinTotal, IReadOnlyList<ViewAncestorOutput> Ancestors, IReadOnlyList<ViewFrameOutput> Frames,
     IReadOnlyList<NarrowerFramesOutput> Narrower, long? MatchedTotal, IReadOnlyList<string> Names);

@@ -35,6 +35,9 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
     /// <summary>Rows of <c>queryPprofTop</c> when the request names no limit: as many as <c>flamewright analyze</c> prints.</summary>
     public const int DefaultTopRows = TopText.DefaultRows;
 
+    /// <summary>Groups of <c>queryPprofStackGroups</c> when the request names no limit.</summary>
+    public const int DefaultStackGroups = 50;
+
     [GraphQLMetadata("queryPprofTaskList")]
     public async Task<TaskListOutput> QueryPprofTaskListAsync(IResolveFieldContext context)
     {
@@ -149,6 +152,22 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
             IEnumerable<TopEntry> rows = (ascending == (orderBy == "NAME") ? ordered : ordered.Reverse()).Skip(offset).Take(limit);
             return new TopTableOutput(ToOutput(result.SampleType), top.AbsoluteTotal,
                 [.. rows.Select(r => new TopRowOutput(r.Name, r.Flat, top.Percent(r.Flat), r.Cum, top.Percent(r.Cum)))], top.Entries.Count);
+        }).ConfigureAwait(false);
+    }
+
+    [GraphQLMetadata("queryPprofStackGroups")]
+    public async Task<StackGroupsOutput> QueryPprofStackGroupsAsync(IResolveFieldContext context)
+    {
+        AnalysisRequest request = ToRequest(context.GetArgument<AnalyzationInput>("request"));
+        // 0 asks for every group; every answer stops at MaxListItems groups all the same.
+        int asked = context.GetArgument<int?>("limit") ?? DefaultStackGroups;
+        int limit = asked > 0 ? Math.Min(asked, options.MaxListItems) : options.MaxListItems;
+        return await Refusals(async () =>
+        {
+            StackGroupsResult result = await analysis.StackGroupsAsync(request, MatchBudgetOf(context), context.CancellationToken).ConfigureAwait(false);
+            StackGroups groups = result.Groups;
+            return new StackGroupsOutput(ToOutput(result.SampleType), groups.Total, groups.GroupCount,
+                [.. groups.Groups.Take(limit).Select(g => new StackGroupOutput(g.Value, g.Frames, [.. g.Labels.Select(l => new LabelOutput(l.Key, l.Value))]))]);
         }).ConfigureAwait(false);
     }
 

@@ -75,10 +75,39 @@ internal static partial class PprofOracle
     }
 
     /// <summary>pprof's traces folded root first and summed per stack, zero stacks dropped, sorted: folded stacks.</summary>
-    public static IReadOnlyList<string> ReadTracesFolded(string profile, int sampleIndex)
+    public static IReadOnlyList<string> ReadTracesFolded(string profile, int sampleIndex) =>
+        Summed(ReadTraces(profile, sampleIndex).Select(t => (Enumerable.Reverse(t.Frames).Aggregate((a, b) => a + ";" + b), t.Value)))
+            .Select(kv => kv.Key + " " + kv.Value.ToString(CultureInfo.InvariantCulture))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>
+    /// pprof's traces summed per stack and label set, zero sums dropped, each as "value | labels | frames leaf first"
+    /// (labels "key:  value", sorted; frames joined by ";"), sorted: what our stack groups must equal.
+    /// </summary>
+    public static IReadOnlyList<string> ReadTraceGroups(string profile, int sampleIndex) =>
+        Summed(ReadTraces(profile, sampleIndex).Select(t => (string.Join(", ", t.Labels.Order(StringComparer.Ordinal)) + " | " + string.Join(';', t.Frames), t.Value)))
+            .Select(kv => kv.Value.ToString(CultureInfo.InvariantCulture) + " | " + kv.Key)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+    private static IEnumerable<KeyValuePair<string, long>> Summed(IEnumerable<(string Key, long Value)> traces)
+    {
+        var sums = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach ((string key, long value) in traces)
+        {
+            sums[key] = sums.GetValueOrDefault(key) + value;
+        }
+
+        return sums.Where(kv => kv.Value != 0);
+    }
+
+    /// <summary>Every trace pprof printed with frames: its value, its label lines ("key:  value") and its frames, leaf first.</summary>
+    private static List<(long Value, List<string> Labels, List<string> Frames)> ReadTraces(string profile, int sampleIndex)
     {
         string[] lines = File.ReadAllLines(Path.Combine(TestData.Profiles, $"{profile}.{sampleIndex}.traces.txt"));
-        var sums = new Dictionary<string, long>(StringComparer.Ordinal);
+        var traces = new List<(long, List<string>, List<string>)>();
+        var labels = new List<string>();
         var frames = new List<string>();
         long value = 0;
         bool inTrace = false;
@@ -87,11 +116,10 @@ internal static partial class PprofOracle
         {
             if (inTrace && frames.Count > 0)
             {
-                frames.Reverse();
-                string key = string.Join(';', frames);
-                sums[key] = sums.GetValueOrDefault(key) + value;
+                traces.Add((value, [.. labels], [.. frames]));
             }
 
+            labels.Clear();
             frames.Clear();
         }
 
@@ -119,17 +147,19 @@ internal static partial class PprofOracle
             {
                 frames.Add(StripInlineMarker(line[13..]));
             }
-            else if (!TraceLabel().IsMatch(line))
+            else if (TraceLabel().IsMatch(line) && frames.Count == 0)
+            {
+                int colon = line.IndexOf(':', StringComparison.Ordinal);
+                labels.Add(line[..colon].Trim() + ":  " + line[(colon + 3)..]);
+            }
+            else
             {
                 throw new FormatException("unexpected -traces line: " + line);
             }
         }
 
         Flush();
-        return sums.Where(kv => kv.Value != 0)
-            .Select(kv => kv.Key + " " + kv.Value.ToString(CultureInfo.InvariantCulture))
-            .Order(StringComparer.Ordinal)
-            .ToList();
+        return traces;
     }
 
     private static string StripInlineMarker(string name)

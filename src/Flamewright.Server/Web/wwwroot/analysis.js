@@ -1,7 +1,7 @@
 // The analysis page: the selection form, the flame graph (painted by flame.js from the views the server cuts for its
 // width), zoom, search, diff, the top table and the downloads.
 
-import { FlameGraph } from './flame.js';
+import { FlameGraph, packageOf } from './flame.js';
 import { gql, gqlAnswer, downloadWithToken } from './api.js';
 import { el, view, render, setCrumbs, showError, clearError, time } from './dom.js';
 import { formatValue } from './format.js';
@@ -77,12 +77,18 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
   // Read out by screen readers as the keyboard moves between frames.
   const spoken = el('p', { id: 'frame-focus', class: 'visually-hidden', 'aria-live': 'polite' });
   const top = el('table', { id: 'top' });
+  // Samples grouped by stack and labels: for a goroutine task the first thing shown ("N goroutines wait in X"), for
+  // the others a section opened on demand under the top table.
+  const goroutines = (types.find(t => t.isDefault)?.type || '') === 'goroutine';
+  const groups = el('section', { id: 'stack-groups', 'aria-live': 'polite' });
+  const stacks = el('details', { id: 'stacks' }, el('summary', {}, 'Heaviest stacks'), groups);
   const downloads = el('p', { id: 'downloads' });
   const omitted = el('p', { class: 'muted', id: 'omitted', hidden: true });
   const form = el('form', { id: 'analysis-form', class: 'controls' },
     el('fieldset', {}, el('legend', {}, 'Instances'), boxes), sampleType, granularity, focus, ignore, compare, el('button', { type: 'submit' }, 'Show'));
-  render(el('h1', {}, 'Flame graph'), form, el('div', { class: 'controls' }, search, matched, orientation), legend, trail, container, spoken, tip, omitted, downloads,
-    el('h2', {}, 'Top functions'), top);
+  render(el('h1', {}, 'Flame graph'), form, goroutines ? groups : [], el('div', { class: 'controls' }, search, matched, orientation), legend, trail, container, spoken, tip,
+    omitted, downloads, el('h2', {}, 'Top functions'), top, goroutines ? [] : stacks);
+  stacks.addEventListener('toggle', () => { if (stacks.open && page.state) showGroups(page, groups); });
 
   const page = { state: null, trail, tip, search, matched, top, spoken };
   let resizeTimer = 0;
@@ -192,6 +198,7 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
       downloads.replaceChildren('Download: ', ...['pprof', 'folded', 'svg', 'speedscope'].flatMap((f, i) => [i ? ' · ' : '',
         el('a', { href: `/api/tasks/${encodeURIComponent(taskId)}/profile?format=${f}&${query}`, download: '', class: `download-${f}`, onclick: downloadWithToken }, f)]));
       drawFlame(page);
+      if (goroutines || stacks.open) showGroups(page, groups);
       // For the page benchmark (benchmarks/README.md): when the first look is on screen (the frame after it was drawn
       // has been painted), on the page's own clock.
       if (firstLook) afterPaint('flamewright:first-look');
@@ -361,6 +368,39 @@ function showTip(page, node, x, y) {
   tip.style.left = `${Math.min(x + 12, document.documentElement.scrollWidth - 360)}px`;
   tip.style.top = `${y + 12}px`;
   tip.hidden = false;
+}
+
+// Groups asked for at once: the largest, which is what a person reads.
+const GROUPS = 50;
+
+// Asks for the selection's samples grouped by stack and labels and lists them in target, largest first.
+async function showGroups(page, target) {
+  const request = page.state.request;
+  try {
+    const { queryPprofStackGroups: answer } = await gql(`query ($r: PprofAnalyzationRequest!) {
+      queryPprofStackGroups(request: $r, limit: ${GROUPS}) { sampleType { type unit } total groupCount groups { value frames labels { key value } } } }`, { r: request });
+    if (target.isConnected && page.state.request === request) target.replaceChildren(...groupList(answer));
+  } catch (err) {
+    if (target.isConnected) target.replaceChildren(el('p', { class: 'muted' }, `The stacks could not be grouped: ${err.message}`));
+  }
+}
+
+// "3 goroutines (25.00%) in main.parkedReceiver  handler=/api", each opening to its whole stack, leaf first. "In" names
+// the first frame outside the runtime: where the goroutine's own code waits.
+function groupList(answer) {
+  const counted = answer.sampleType.type === 'goroutine';
+  const amount = v => (counted ? `${v.toLocaleString()} goroutine${v === 1 ? '' : 's'}` : formatValue(v, answer.sampleType.unit));
+  return [
+    el('h2', {}, counted ? `${answer.total.toLocaleString()} goroutines in ${answer.groupCount.toLocaleString()} groups` : `${answer.groupCount.toLocaleString()} distinct stacks`),
+    answer.groupCount > answer.groups.length ? el('p', { class: 'muted' }, `the ${answer.groups.length} largest, of ${answer.groupCount.toLocaleString()}`) : [],
+    el('ol', { class: 'groups' }, answer.groups.map(group => {
+      const where = group.frames.find(f => packageOf(f) !== 'runtime') || group.frames[0] || '';
+      return el('li', {}, el('details', {},
+        el('summary', {}, el('strong', {}, amount(group.value)), ` (${percent(group.value, answer.total)}) in `, el('code', {}, where),
+          group.labels.length ? el('span', { class: 'labels' }, group.labels.map(l => `${l.key}=${l.value}`).join(' · ')) : []),
+        el('ol', { class: 'frames' }, group.frames.map(f => el('li', {}, el('code', {}, f))))));
+    })),
+  ];
 }
 
 // The top table is sorted and paged on the server: a click on a column asks for the first rows in that order.

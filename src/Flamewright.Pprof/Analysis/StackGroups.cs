@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text;
+using Flamewright.Pprof.Model;
+using ValueType = Flamewright.Pprof.Model.ValueType;
+
+namespace Flamewright.Pprof.Analysis;
+
+/// <summary>One stack and label set with the summed value of its samples: in a goroutine profile, how many goroutines wait there.</summary>
+/// <param name="Value">The summed value of the samples (goroutines, for a goroutine profile).</param>
+/// <param name="Frames">The stack's frames, leaf first, at the options' granularity (inlined calls expanded).</param>
+/// <param name="Labels">The samples' labels (<c>pprof.Do</c>), sorted by key then value; a number with its unit.</param>
+public sealed record StackGroup(long Value, IReadOnlyList<string> Frames, IReadOnlyList<KeyValuePair<string, string>> Labels);
+
+/// <summary>
+/// The samples of one or more profiles grouped by stack and labels, heaviest first: what <c>go tool pprof -traces</c>
+/// prints one sample at a time, summed over samples (and instances) that share frames and labels. For a goroutine
+/// profile this is "N goroutines are here", biggest group first. Focus and ignore apply as to a flame graph.
+/// </summary>
+public sealed class StackGroups
+{
+    private StackGroups(ValueType sampleType, long total, int groupCount, IReadOnlyList<StackGroup> groups)
+    {
+        SampleType = sampleType;
+        Total = total;
+        GroupCount = groupCount;
+        Groups = groups;
+    }
+
+    public ValueType SampleType { get; }
+
+    /// <summary>The sum of the values of every group: the samples with frames that focus and ignore keep.</summary>
+    public long Total { get; }
+
+    /// <summary>How many groups there are in all; <see cref="Groups"/> may hold only the heaviest.</summary>
+    public int GroupCount { get; }
+
+    /// <summary>Heaviest first (by absolute value); equal values in frame order, then label order.</summary>
+    public IReadOnlyList<StackGroup> Groups { get; }
+
+    /// <summary>Groups the samples of <paramref name="profiles"/>, keeping the <paramref name="limit"/> heaviest groups.</summary>
+    public static StackGroups Build(IReadOnlyList<Profile> profiles, FlameOptions? options = null, int limit = int.MaxValue)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        options ??= new FlameOptions();
+        options.Validate();
+        int[] typeIndexes = SampleTypeSelection.Resolve(profiles, options.SampleType);
+        WeightedStacks stacks = WeightedStacks.Build(profiles, options, typeIndexes, StackFilter.Create(options));
+        var sums = new Dictionary<string, (long Value, int Stack, int Part, int Sample)>(StringComparer.Ordinal);
+        var frames = new GrowableArray<int>(128);
+        var locations = new GrowableArray<int>(64);
+        var key = new StringBuilder();
+        long framesSoFar = 0;
+        // A stack is left out when focus or ignore drop it; without them every sample worth something counts, even one
+        // whose stack sums to nothing over its label sets (a diff profile's), as pprof prints each.
+        bool filtered = options.Focus is not null || options.Ignore is not null;
+        for (int p = 0; p < stacks.Parts.Length; p++)
+        {
+            WeightedStacks.Part part = stacks.Parts[p];
+            Profile profile = part.Profile;
+            int stride = profile.SampleTypes.Length;
+            ReadOnlySpan<int> sampleStacks = profile.SampleStacks;
+            ReadOnlySpan<long> values = profile.SampleValues;
+            for (int s = 0; s < sampleStacks.Length; s++)
+            {
+                if ((s & 4095) == 0)
+                {
+                    options.Cancellation.ThrowIfCancellationRequested();
+                }
+
+                int stack = sampleStacks[s];
+                long value = values[(s * stride) + typeIndexes[p]];
+                if (value == 0 || (filtered && !part.StackUsed[stack]))
+                {
+                    continue;
+                }
+
+                part.FramesRootFirst(stack, ref frames, ref locations, options.MaxStackFrames);
+                if (frames.Count == 0)
+                {
+                    // A sample without frames (threads the runtime started itself) is not a place anything waits at:
+                    // pprof -traces leaves it out too.
+                    continue;
+                }
+
+                framesSoFar += frames.Count;
+                if (framesSoFar > options.MaxFrames)
+                {
+                    PprofFormatException.Throw($"the stacks expand to more than {options.MaxFrames} frames in all (MaxFrames)");
+                }
+
+                key.Clear();
+                foreach (int frame in frames.AsSpan())
+                {
+                    key.Append(frame).Append(',');
+                }
+
+                key.Append('|');
+                foreach (KeyValuePair<string, string> label in LabelsOf(profile.LabelsOf(s)))
+                {
+                    // Each part with its length before it, so that no two label sets give the same key.
+                    key.Append(label.Key.Length).Append(':').Append(label.Key).Append(label.Value.Length).Append(':').Append(label.Value);
+                }
+
+                string k = key.ToString();
+                sums[k] = sums.TryGetValue(k, out var sum) ? (sum.Value + value, sum.Stack, sum.Part, sum.Sample) : (value, stack, p, s);
+            }
+        }
+
+        var groups = new List<StackGroup>(sums.Count);
+        long total = 0;
+        foreach ((long value, int stack, int p, int sample) in sums.Values)
+        {
+            if (value == 0)
+            {
+                continue;
+            }
+
+            total += value;
+            WeightedStacks.Part part = stacks.Parts[p];
+            part.FramesRootFirst(stack, ref frames, ref locations, options.MaxStackFrames);
+            var names = new string[frames.Count];
+            for (int f = 0; f < names.Length; f++)
+            {
+                names[f] = stacks.Frames[frames.AsSpan()[names.Length - 1 - f]];
+            }
+
+            groups.Add(new StackGroup(value, names, LabelsOf(part.Profile.LabelsOf(sample))));
+        }
+
+        groups.Sort(Heaviest);
+        return new StackGroups(stacks.SampleType, total, groups.Count, groups.Count > limit ? groups.GetRange(0, limit) : groups);
+    }
+
+    private static List<KeyValuePair<string, string>> LabelsOf(ReadOnlySpan<Label> labels)
+    {
+        var list = new List<KeyValuePair<string, string>>(labels.Length);
+        foreach (Label label in labels)
+        {
+            list.Add(new(label.Key, label.IsString ? label.Str! : NumberOf(label)));
+        }
+
+        list.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key) is int byKey and not 0 ? byKey : string.CompareOrdinal(a.Value, b.Value));
+        return list;
+    }
+
+    /// <summary>
+    /// A number label as <c>go tool pprof</c> prints it: a label without a unit takes its key as unit (a heap profile's
+    /// <c>bytes</c>), times and sizes are scaled (<c>64kB</c>), other numbers carry their unit.
+    /// </summary>
+    private static string NumberOf(Label label)
+    {
+        string unit = label.NumUnit is { Length: > 0 } given ? given : label.Key;
+        string scaled = Export.ValueFormat.Human(label.Num, unit);
+        return scaled == label.Num.ToString(CultureInfo.InvariantCulture) && label.NumUnit is { Length: > 0 } ? scaled + unit : scaled;
+    }
+
+    private static int Heaviest(StackGroup a, StackGroup b)
+    {
+        int byValue = Magnitude.Abs(b.Value).CompareTo(Magnitude.Abs(a.Value));
+        if (byValue != 0)
+        {
+            return byValue;
+        }
+
+        for (int i = 0; i < Math.Min(a.Frames.Count, b.Frames.Count); i++)
+        {
+            int byFrame = string.CompareOrdinal(a.Frames[i], b.Frames[i]);
+            if (byFrame != 0)
+            {
+                return byFrame;
+            }
+        }
+
+        int byDepth = a.Frames.Count.CompareTo(b.Frames.Count);
+        return byDepth != 0 ? byDepth : string.CompareOrdinal(string.Join('\n', a.Labels), string.Join('\n', b.Labels));
+    }
+}
