@@ -46,7 +46,7 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
     queryPprofTaskList(request: $l) { tasks { id events createTime } }
     view: queryPprofFlameView(request: $r, zoom: $z, width: $w, search: $search, narrowerThan: $n) { ${VIEW_FIELDS} }
     top: queryPprofTop(request: $r, limit: ${TOP_ROWS}) { ${TOP_FIELDS} } }`,
-  { id: taskId, tid: taskId, l: { serviceId, limit: 50 }, r: firstRequest, w: graphWidth(view), z: wanted.zoom, search: wanted.search || null, n: wanted.narrowerThan });
+  { id: taskId, tid: taskId, l: { serviceId, limit: 50 }, r: firstRequest, w: firstGraphWidth(), z: wanted.zoom, search: wanted.search || null, n: wanted.narrowerThan });
   // The view may fail on its own (nothing uploaded yet): then the form's first Show asks again and says why.
   const failed = (answer.errors || []).find(e => !['view', 'top'].includes((e.path || [])[0]));
   if (failed || !answer.data) throw new Error(failed ? failed.message : 'the server sent no data');
@@ -166,7 +166,7 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
       // and one page of the top table; zooming and searching ask again, answered from the server's cached tree.
       const data = firstLook || await gql(`query ($r: PprofAnalyzationRequest!, $w: Int!, $search: String) {
         queryPprofFlameView(request: $r, zoom: [], width: $w, search: $search) { ${VIEW_FIELDS} }
-        queryPprofTop(request: $r, limit: ${TOP_ROWS}) { ${TOP_FIELDS} } }`, { r: request, w: graphWidth(container), search: search.value || null });
+        queryPprofTop(request: $r, limit: ${TOP_ROWS}) { ${TOP_FIELDS} } }`, { r: request, w: page.flame.width, search: search.value || null });
       if (!container.isConnected) return;
       clearError();
       let state = firstLook ? viewLayout(data.queryPprofFlameView, request, wanted.zoom, search.value, wanted.narrowerThan)
@@ -212,7 +212,11 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
 const VIEW_FIELDS = 'sampleType { type unit } total span minTotal ancestors { node name total } names frames { node parent nameIndex total self matched } narrower { parent count total } matchedTotal';
 const TOP_FIELDS = 'rowCount rows { name flat flatPercent cum cumPercent }';
 
-function graphWidth(container) { return Math.max(1, Math.floor(container.clientWidth || 1000)); }
+// The graph's width before it exists, for the first request: the page's, less its padding and the graph's border.
+function firstGraphWidth() {
+  const style = getComputedStyle(view);
+  return Math.max(1, Math.floor(view.getBoundingClientRect().width - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 2) || 1000);
+}
 const percent = (v, of) => `${(of ? 100 * v / of : 0).toFixed(2)}%`;
 const share = (v, of) => (of ? percent(v, of) : '—');
 
