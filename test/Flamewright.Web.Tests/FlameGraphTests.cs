@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Flamewright.Pprof;
 using Flamewright.Pprof.Analysis;
+using Flamewright.Pprof.Model;
 using Flamewright.Protocol.Pprof;
 using Flamewright.Server.Tests.Support;
 using Flamewright.Web.Tests.Support;
@@ -497,6 +498,44 @@ public sealed class FlameGraphTests
         await Assertions.Expect(itself.Page.Locator("#legend")).ToBeHiddenAsync();
         await itself.Page.WaitForFunctionAsync($"() => !({ChangedFramesDrawn})()");
         Assert.All(await FlameGraphCanvas.FramesAsync(itself.Page), f => Assert.Null(f.Change));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_diff_lists_the_functions_whose_cum_changed_most_by_share_or_by_value() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, string first, _) = await HeapTaskOfTwoInstancesAsync(server);
+        var options = new FlameOptions { SampleType = "inuse_space" };
+        Profile before = ProfileReader.Read(TestData.Bytes("heap-a"));
+        Profile after = ProfileReader.Read(TestData.Bytes("heap-b"));
+        long beforeTotal = FlameTreeBuilder.Build(before, options).Total;
+        long afterTotal = FlameTreeBuilder.Build(after, options).Total;
+        var beforeCum = TopTable.Build(before, options).Entries.ToDictionary(e => e.Name, e => e.Cum, StringComparer.Ordinal);
+        var afterCum = TopTable.Build(after, options).Entries.ToDictionary(e => e.Name, e => e.Cum, StringComparer.Ordinal);
+        var changed = beforeCum.Keys.Union(afterCum.Keys)
+            .Select(name => (Name: name, Before: beforeCum.GetValueOrDefault(name), After: afterCum.GetValueOrDefault(name)))
+            .Where(r => r.Before != r.After).ToList();
+        string[] byShare = [.. changed
+            .OrderByDescending(r => Math.Abs((afterTotal != 0 ? 100.0 * r.After / afterTotal : 0) - (beforeTotal != 0 ? 100.0 * r.Before / beforeTotal : 0)))
+            .ThenByDescending(r => Math.Abs(r.After - r.Before)).ThenBy(r => r.Name, StringComparer.Ordinal).Take(5).Select(r => r.Name)];
+        string[] byValue = [.. changed
+            .OrderByDescending(r => Math.Abs(r.After - r.Before)).ThenBy(r => r.Name, StringComparer.Ordinal).Take(5).Select(r => r.Name)];
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+
+        await page.Locator($"#analysis-form input[value='{first}']").UncheckAsync();
+        await page.SelectOptionAsync("#compare", $"{taskId}|{first}");
+        await page.Locator("#changed tbody tr").First.WaitForAsync();
+        string[] shownByShare = [.. (await page.Locator("#changed tbody tr td:first-child").AllInnerTextsAsync()).Take(5)];
+        await page.SelectOptionAsync("#diff-mode", "value");
+        await Assertions.Expect(page.Locator("#changed thead")).ToContainTextAsync("Points of the larger total");
+        string[] shownByValue = [.. (await page.Locator("#changed tbody tr td:first-child").AllInnerTextsAsync()).Take(5)];
+
+        Assert.Equal(byShare, shownByShare);
+        Assert.Equal(byValue, shownByValue);
+        Assert.Contains("diff=value", page.Url);
+        Assert.Contains("more than in the base", await page.Locator("#legend").InnerTextAsync());
+        await browser.ScreenshotAsync("diff-changes");
     });
 
     [Fact(Timeout = Spec.Timeout)]

@@ -26,6 +26,7 @@ function fromAddress(params) {
     narrowerThan: params.has('narrower') && Number.isSafeInteger(narrower) && narrower > 0 ? narrower : null,
     search: params.get('search') || '',
     flame: params.get('orientation') === 'flame',
+    byValue: params.get('diff') === 'value',
   };
 }
 
@@ -62,8 +63,15 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
   const compare = el('select', { id: 'compare', 'aria-label': 'Compare with' }, el('option', { value: '' }, 'no comparison'),
     finished.length > 1 ? finished.map(i => el('option', { value: `${taskId}|${i.instanceId}` }, `diff against this task's ${i.instanceName}`)) : [],
     (others.tasks || []).filter(t => t.id !== taskId).map(t => el('option', { value: t.id }, `diff against ${t.events} of ${time(t.createTime)}`)));
-  const legend = el('p', { id: 'legend', hidden: true }, el('span', { class: 'swatch grew' }, ' '), ' larger share than in the base  ',
-    el('span', { class: 'swatch shrank' }, ' '), ' smaller share  ', el('span', { class: 'swatch same' }, ' '), ' about the same (±0.1 points)');
+  // A diff compares shares (each side's values over its own total: two profiles of different lengths compare) or
+  // values (the change in points of the larger side's total: what grew in absolute terms).
+  const diffMode = el('select', { id: 'diff-mode', 'aria-label': 'Compare by' },
+    el('option', { value: 'share' }, 'by share of each total'), el('option', { value: 'value', selected: wanted.byValue }, 'by value'));
+  const grewText = el('span', {}, '');
+  const shrankText = el('span', {}, '');
+  const legend = el('p', { id: 'legend', hidden: true }, diffMode, ' ', el('span', { class: 'swatch grew' }, ' '), ' ', grewText, '  ',
+    el('span', { class: 'swatch shrank' }, ' '), ' ', shrankText, '  ', el('span', { class: 'swatch same' }, ' '), ' about the same (±0.1 points)');
+  const changes = el('section', { id: 'changes', hidden: true });
   const orientation = el('select', { id: 'orientation', 'aria-label': 'Orientation' }, el('option', { value: 'icicle' }, 'icicle (root on top)'), el('option', { value: 'flame' }, 'flame (root at the bottom)'));
   const focus = el('input', { id: 'focus', placeholder: 'focus regex', value: wanted.focus || '' });
   const ignore = el('input', { id: 'ignore', placeholder: 'ignore regex', value: wanted.ignore || '' });
@@ -87,7 +95,7 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
   const form = el('form', { id: 'analysis-form', class: 'controls' },
     el('fieldset', {}, el('legend', {}, 'Instances'), boxes), sampleType, granularity, focus, ignore, compare, el('button', { type: 'submit' }, 'Show'));
   render(el('h1', {}, 'Flame graph'), form, goroutines ? groups : [], el('div', { class: 'controls' }, search, matched, orientation), legend, trail, container, spoken, tip,
-    omitted, downloads, el('h2', {}, 'Top functions'), top, goroutines ? [] : stacks);
+    omitted, downloads, changes, el('h2', {}, 'Top functions'), top, goroutines ? [] : stacks);
   stacks.addEventListener('toggle', () => { if (stacks.open && page.state) showGroups(page, groups); });
 
   const page = { state: null, trail, tip, search, matched, top, spoken };
@@ -121,6 +129,7 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
     if (state.request.focus) kept.set('focus', state.request.focus);
     if (state.request.ignore) kept.set('ignore', state.request.ignore);
     if (compare.value) kept.set('compare', compare.value);
+    if (compare.value && diffMode.value === 'value') kept.set('diff', 'value');
     const zoom = zoomNames(state);
     if (zoom.length) kept.set('zoom', JSON.stringify(zoom));
     if (state.view && state.narrowerThan != null) kept.set('narrower', String(state.narrowerThan));
@@ -132,6 +141,19 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
   // For the browser tests: what is laid out, and which rows the canvas shows ({ top, canvasHeight } in CSS pixels).
   window.flamewright = { frames: () => page.flame.rectangles(), painted: () => page.flame.painted };
   compare.addEventListener('change', () => load());
+  const labelDiff = () => {
+    const byValue = diffMode.value === 'value';
+    grewText.textContent = byValue ? 'more than in the base' : 'larger share than in the base';
+    shrankText.textContent = byValue ? 'less' : 'smaller share';
+  };
+  labelDiff();
+  diffMode.addEventListener('change', () => {
+    labelDiff();
+    if (!page.state?.diff) return;
+    page.state.byValue = diffMode.value === 'value';
+    drawFlame(page);
+    showChanges(page, changes);
+  });
 
   let searchTimer = 0;
   search.addEventListener('input', () => {
@@ -176,9 +198,13 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
       legend.hidden = !compare.value;
       if (compare.value) {
         // Diff mode: widths are the selection's values, colours the change of each frame's share against the base.
+        // The base is weighed and filtered as the selection is: the same sample type, granularity, focus and ignore.
+        const base = { taskId: compare.value.split('|')[0], instanceIds: compare.value.includes('|') ? [compare.value.split('|')[1]] : [],
+          sampleType: request.sampleType, granularity: request.granularity, focus: request.focus, ignore: request.ignore };
         const diff = await gql(`query ($b: PprofAnalyzationRequest!, $t: PprofAnalyzationRequest!) {
-          queryPprofDiff(base: $b, target: $t) { sampleType { type unit } omittedElements elements { id parentId codeSignature baseTotal baseSelf targetTotal targetSelf } } }`,
-        { b: { taskId: compare.value.split('|')[0], instanceIds: compare.value.includes('|') ? [compare.value.split('|')[1]] : [], sampleType: request.sampleType, granularity: request.granularity }, t: request });
+          queryPprofDiff(base: $b, target: $t) { sampleType { type unit } omittedElements elements { id parentId codeSignature baseTotal baseSelf targetTotal targetSelf } }
+          base: queryPprofTop(request: $b, limit: 0, orderBy: CUM) { total rows { name flat cum } }
+          target: queryPprofTop(request: $t, limit: 0, orderBy: CUM) { total rows { name flat cum } } }`, { b: base, t: request });
         if (!container.isConnected) return;
         diffOmitted = diff.queryPprofDiff.omittedElements;
         const topRows = state.topRows;
@@ -186,7 +212,9 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
         state.topRows = topRows;
         state.request = request;
         state.diff = true;
+        state.byValue = diffMode.value === 'value';
         state.baseRoot = state.root.base;
+        state.tables = { base: diff.base, target: diff.target };
         // A zoom from the address, followed name by name as far as the diff's tree goes.
         if (firstLook) for (const name of wanted.zoom) state.zoom = state.zoom.children.find(c => c.codeSignature === name) || state.zoom;
       }
@@ -198,6 +226,7 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
       downloads.replaceChildren('Download: ', ...['pprof', 'folded', 'svg', 'speedscope'].flatMap((f, i) => [i ? ' · ' : '',
         el('a', { href: `/api/tasks/${encodeURIComponent(taskId)}/profile?format=${f}&${query}`, download: '', class: `download-${f}`, onclick: downloadWithToken }, f)]));
       drawFlame(page);
+      showChanges(page, changes);
       if (goroutines || stacks.open) showGroups(page, groups);
       // For the page benchmark (benchmarks/README.md): when the first look is on screen (the frame after it was drawn
       // has been painted), on the page's own clock.
@@ -307,7 +336,7 @@ function drawFlame(page) {
     selected: state.selected || null,
     // The server marked a view's matching frames; a diff's tree is matched here.
     match: state.view ? (search.value ? n => !!n.matched : null) : (regex ? n => regex.test(n.codeSignature) : null),
-    diff: state.diff ? n => rootShare(n) - (state.baseRoot ? 100 * (n.base || 0) / state.baseRoot : 0) : null,
+    diff: state.diff ? n => change(state, n.total, n.base || 0) : null,
   });
   const narrowed = state.view && state.narrowerThan != null;
   trail.replaceChildren(...[...ancestors, state.zoom].flatMap((n, i) => [i ? ' › ' : '',
@@ -372,6 +401,43 @@ function showTip(page, node, x, y) {
   tip.style.left = `${Math.min(x + 12, document.documentElement.scrollWidth - 360)}px`;
   tip.style.top = `${y + 12}px`;
   tip.hidden = false;
+}
+
+// How much a value changed against the base, in points: of each side's own total (by share), or of the larger total
+// (by value).
+function change(state, target, base) {
+  if (state.byValue) {
+    const scale = Math.max(Math.abs(state.root.total), Math.abs(state.baseRoot || 0));
+    return scale ? 100 * (target - base) / scale : 0;
+  }
+  return (state.root.total ? 100 * target / state.root.total : 0) - (state.baseRoot ? 100 * base / state.baseRoot : 0);
+}
+
+// Rows of the table of the functions that changed most.
+const CHANGED_ROWS = 30;
+
+// In a diff, the functions whose cum changed most (as the graph's colours measure change), from both sides' top
+// tables, each function once: what to look at first.
+function showChanges(page, target) {
+  const { state } = page;
+  target.hidden = !state.diff;
+  if (!state.diff) { target.replaceChildren(); return; }
+  const base = new Map(state.tables.base.rows.map(r => [r.name, r]));
+  const now = new Map(state.tables.target.rows.map(r => [r.name, r]));
+  const rows = [...new Set([...base.keys(), ...now.keys()])].map(name => {
+    const before = base.get(name)?.cum || 0;
+    const after = now.get(name)?.cum || 0;
+    return { name, before, after, points: change(state, after, before) };
+  }).filter(r => r.before !== r.after)
+    .sort((a, b) => Math.abs(b.points) - Math.abs(a.points) || Math.abs(b.after - b.before) - Math.abs(a.after - a.before) || (a.name < b.name ? -1 : 1));
+  const signed = (v, text) => (v > 0 ? `+${text}` : text);
+  target.replaceChildren(el('h2', {}, 'Functions that changed most'),
+    el('table', { id: 'changed' },
+      el('thead', {}, el('tr', {}, ['Function', 'Cum in the base', 'Cum now', 'Change', state.byValue ? 'Points of the larger total' : 'Share, points'].map(h => el('th', {}, h)))),
+      el('tbody', {}, rows.slice(0, CHANGED_ROWS).map(r => el('tr', { class: r.points > 0 ? 'grew' : 'shrank' },
+        el('td', {}, r.name), el('td', {}, formatValue(r.before, state.unit)), el('td', {}, formatValue(r.after, state.unit)),
+        el('td', {}, signed(r.after - r.before, formatValue(r.after - r.before, state.unit))), el('td', {}, signed(r.points, r.points.toFixed(2))))))),
+    rows.length > CHANGED_ROWS ? el('p', { class: 'muted' }, `the ${CHANGED_ROWS} largest changes of ${rows.length}`) : []);
 }
 
 // Groups asked for at once: the largest, which is what a person reads.
