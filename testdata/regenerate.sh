@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates testdata/profiles/: real Go profiles written by runtime/pprof
 # (testdata/profgen), a diff profile made by `go tool pprof -proto -base`, and
-# the `go tool pprof -top` / `-traces` oracle outputs for every sample type of
+# the `go tool pprof -top` / `-traces` / `-tags` oracle outputs for every sample type of
 # every profile, and `-top` with `-focus`/`-ignore` for the cases listed at the
 # end. Runnable from any directory; idempotent (old outputs are replaced). The
 # CPU profile (and so its oracles) differs on every run.
@@ -58,7 +58,7 @@ if ! $oracles_only; then
 fi
 
 mkdir -p "$out/filtered"
-rm -f "$out"/*.top.txt "$out"/*.traces.txt "$out"/filtered/*.top.txt
+rm -f "$out"/*.top.txt "$out"/*.traces.txt "$out"/*.tags.txt "$out"/filtered/*.top.txt
 
 # pprof -unit that prints exact integers for a sample type's unit.
 unit_flag() {
@@ -91,6 +91,7 @@ for f in "$out"/*.pb.gz; do
     pprof -top -nodecount=1000000 -nodefraction=0 -edgefraction=0 \
       -sample_index="$n" -unit="$u" "$f" >"$out/$name.$n.top.txt"
     pprof -traces -sample_index="$n" -unit="$u" "$f" >"$out/$name.$n.traces.txt"
+    pprof -tags -sample_index="$n" -unit="$u" "$f" >"$out/$name.$n.tags.txt"
     n=$((n + 1))
   done
 done

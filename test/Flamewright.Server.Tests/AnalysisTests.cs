@@ -200,6 +200,29 @@ public sealed class AnalysisTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task QueryPprofLabels_sums_the_labels_of_two_instances_as_the_engine_does() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent first = server.Agent("go-service", "provider1");
+        using GoLikeAgent second = server.Agent("go-service", "provider2");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] cpu = TestData.Bytes("cpu");
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (first, cpu), (second, cpu));
+        LabelTable expected = LabelTable.Build([Engine.Read(cpu), Engine.Read(cpu)], new FlameOptions { SampleType = "cpu" });
+
+        JsonNode labels = (await graphql.DataAsync(
+            "query ($r: PprofAnalyzationRequest!) { queryPprofLabels(request: $r) { sampleType { type } total keys { key total values { value total } } } }",
+            new { r = new { taskId, instanceIds = Array.Empty<string>() } }))["queryPprofLabels"]!;
+
+        Assert.Equal("cpu", (string)labels["sampleType"]!["type"]!);
+        Assert.Equal(expected.Total, (long)labels["total"]!);
+        Assert.Contains(expected.Keys, k => k.Key == "handler");
+        Assert.Equal(
+            expected.Keys.Select(k => $"{k.Key}={k.Total}: {string.Join(", ", k.Values.Select(v => $"{v.Value}={v.Total}"))}"),
+            labels["keys"]!.AsArray().Select(k => $"{(string)k!["key"]!}={(long)k["total"]!}: {string.Join(", ", k["values"]!.AsArray().Select(v => $"{(string)v!["value"]!}={(long)v["total"]!}"))}"));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task QueryPprofTop_rows_equal_the_engines_top_table() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -468,6 +468,25 @@ public sealed class FlameGraphTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task The_labels_open_on_demand_with_each_values_share_of_its_key_and_of_the_profile() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, _) = await UploadedCpuTaskAsync(server);
+        LabelTable expected = LabelTable.Build([ProfileReader.Read(TestData.Bytes("cpu"))], new FlameOptions { SampleType = "cpu" });
+        LabelKeyTotal handler = expected.Keys.Single(k => k.Key == "handler");
+        string ofAll = (100.0 * handler.Total / expected.Total).ToString("F2", System.Globalization.CultureInfo.InvariantCulture) + "% of all";
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+
+        await page.Locator("#labels > summary").ClickAsync();
+
+        ILocator key = page.Locator(".label-key", new PageLocatorOptions { Has = page.Locator("h3", new PageLocatorOptions { HasTextString = "handler" }) });
+        await Assertions.Expect(key.Locator("h3")).ToContainTextAsync(ofAll);
+        Assert.Equal(expected.Keys.Select(k => k.Key), await page.Locator(".label-key h3").EvaluateAllAsync<string[]>("hs => hs.map(h => h.firstChild.textContent)"));
+        Assert.Equal(["handler=/api/v1, ünïcode", "100.00%"], [await key.Locator("tbody tr td").Nth(0).InnerTextAsync(), await key.Locator("tbody tr td").Nth(2).InnerTextAsync()]);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task The_diff_against_another_task_colours_frames_by_the_change_of_their_share_both_ways_and_no_comparison_colours_none() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -42,69 +42,44 @@ public sealed class StackGroups
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         options ??= new FlameOptions();
-        options.Validate();
-        int[] typeIndexes = SampleTypeSelection.Resolve(profiles, options.SampleType);
-        WeightedStacks stacks = WeightedStacks.Build(profiles, options, typeIndexes, StackFilter.Create(options));
         var sums = new Dictionary<string, (long Value, int Stack, int Part, int Sample)>(StringComparer.Ordinal);
         var frames = new GrowableArray<int>(128);
         var locations = new GrowableArray<int>(64);
         var key = new StringBuilder();
         long framesSoFar = 0;
-        // A stack is left out when focus or ignore drop it; without them every sample worth something counts, even one
-        // whose stack sums to nothing over its label sets (a diff profile's), as pprof prints each.
-        bool filtered = options.Focus is not null || options.Ignore is not null;
-        for (int p = 0; p < stacks.Parts.Length; p++)
+        WeightedStacks stacks = WeightedStacks.ForEachKeptSample(profiles, options, (part, p, s, value) =>
         {
-            WeightedStacks.Part part = stacks.Parts[p];
-            Profile profile = part.Profile;
-            int stride = profile.SampleTypes.Length;
-            ReadOnlySpan<int> sampleStacks = profile.SampleStacks;
-            ReadOnlySpan<long> values = profile.SampleValues;
-            for (int s = 0; s < sampleStacks.Length; s++)
+            int stack = part.Profile.SampleStacks[s];
+            part.FramesRootFirst(stack, ref frames, ref locations, options.MaxStackFrames);
+            if (frames.Count == 0)
             {
-                if ((s & 4095) == 0)
-                {
-                    options.Cancellation.ThrowIfCancellationRequested();
-                }
-
-                int stack = sampleStacks[s];
-                long value = values[(s * stride) + typeIndexes[p]];
-                if (value == 0 || (filtered && !part.StackUsed[stack]))
-                {
-                    continue;
-                }
-
-                part.FramesRootFirst(stack, ref frames, ref locations, options.MaxStackFrames);
-                if (frames.Count == 0)
-                {
-                    // A sample without frames (threads the runtime started itself) is not a place anything waits at:
-                    // pprof -traces leaves it out too.
-                    continue;
-                }
-
-                framesSoFar += frames.Count;
-                if (framesSoFar > options.MaxFrames)
-                {
-                    PprofFormatException.Throw($"the stacks expand to more than {options.MaxFrames} frames in all (MaxFrames)");
-                }
-
-                key.Clear();
-                foreach (int frame in frames.AsSpan())
-                {
-                    key.Append(frame).Append(',');
-                }
-
-                key.Append('|');
-                foreach (KeyValuePair<string, string> label in LabelsOf(profile.LabelsOf(s)))
-                {
-                    // Each part with its length before it, so that no two label sets give the same key.
-                    key.Append(label.Key.Length).Append(':').Append(label.Key).Append(label.Value.Length).Append(':').Append(label.Value);
-                }
-
-                string k = key.ToString();
-                sums[k] = sums.TryGetValue(k, out var sum) ? (sum.Value + value, sum.Stack, sum.Part, sum.Sample) : (value, stack, p, s);
+                // A sample without frames (threads the runtime started itself) is not a place anything waits at:
+                // pprof -traces leaves it out too.
+                return;
             }
-        }
+
+            framesSoFar += frames.Count;
+            if (framesSoFar > options.MaxFrames)
+            {
+                PprofFormatException.Throw($"the stacks expand to more than {options.MaxFrames} frames in all (MaxFrames)");
+            }
+
+            key.Clear();
+            foreach (int frame in frames.AsSpan())
+            {
+                key.Append(frame).Append(',');
+            }
+
+            key.Append('|');
+            foreach (KeyValuePair<string, string> label in LabelsOf(part.Profile.LabelsOf(s)))
+            {
+                // Each part with its length before it, so that no two label sets give the same key.
+                key.Append(label.Key.Length).Append(':').Append(label.Key).Append(label.Value.Length).Append(':').Append(label.Value);
+            }
+
+            string k = key.ToString();
+            sums[k] = sums.TryGetValue(k, out var sum) ? (sum.Value + value, sum.Stack, sum.Part, sum.Sample) : (value, stack, p, s);
+        });
 
         var groups = new List<StackGroup>(sums.Count);
         long total = 0;
@@ -131,7 +106,8 @@ public sealed class StackGroups
         return new StackGroups(stacks.SampleType, total, groups.Count, groups.Count > limit ? groups.GetRange(0, limit) : groups);
     }
 
-    private static List<KeyValuePair<string, string>> LabelsOf(ReadOnlySpan<Label> labels)
+    /// <summary>A sample's labels as text, sorted by key then value: numbers as <c>go tool pprof</c> prints them.</summary>
+    internal static List<KeyValuePair<string, string>> LabelsOf(ReadOnlySpan<Label> labels)
     {
         var list = new List<KeyValuePair<string, string>>(labels.Length);
         foreach (Label label in labels)

@@ -86,6 +86,45 @@ internal sealed class WeightedStacks
         return new WeightedStacks(options, frames, profiles[0].SampleTypes[typeIndexes[0]], parts, total, absolute);
     }
 
+    /// <summary>A sample <see cref="ForEachKeptSample"/> visits: its part (profile) and the part's index, its index there and its value.</summary>
+    internal delegate void KeptSample(Part part, int partIndex, int sample, long value);
+
+    /// <summary>
+    /// Weighs <paramref name="profiles"/> as <see cref="Build(IReadOnlyList{Profile}, FlameOptions)"/> does and visits,
+    /// one sample at a time, every sample worth something that focus and ignore keep: for analyses of samples rather
+    /// than stacks (their labels). Without focus and ignore a sample counts whatever its stack's sum, as pprof prints
+    /// each sample of a diff profile.
+    /// </summary>
+    internal static WeightedStacks ForEachKeptSample(IReadOnlyList<Profile> profiles, FlameOptions options, KeptSample visit)
+    {
+        options.Validate();
+        int[] typeIndexes = SampleTypeSelection.Resolve(profiles, options.SampleType);
+        WeightedStacks stacks = Build(profiles, options, typeIndexes, StackFilter.Create(options));
+        bool filtered = options.Focus is not null || options.Ignore is not null;
+        for (int p = 0; p < stacks.Parts.Length; p++)
+        {
+            Part part = stacks.Parts[p];
+            int stride = part.Profile.SampleTypes.Length;
+            ReadOnlySpan<int> sampleStacks = part.Profile.SampleStacks;
+            ReadOnlySpan<long> values = part.Profile.SampleValues;
+            for (int s = 0; s < sampleStacks.Length; s++)
+            {
+                if ((s & 4095) == 0)
+                {
+                    options.Cancellation.ThrowIfCancellationRequested();
+                }
+
+                long value = values[(s * stride) + typeIndexes[p]];
+                if (value != 0 && (!filtered || part.StackUsed[sampleStacks[s]]))
+                {
+                    visit(part, p, s, value);
+                }
+            }
+        }
+
+        return stacks;
+    }
+
     /// <summary>Every stack that counts (see <see cref="Part.StackUsed"/>), as root-first frames and value.</summary>
     public StackEnumerator GetEnumerator() => new(Parts, Options);
 

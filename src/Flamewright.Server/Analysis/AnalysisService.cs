@@ -343,9 +343,32 @@ public sealed partial class AnalysisService : IDisposable
 
     /// <summary>
     /// The selection's samples grouped by stack and labels, heaviest first (at most MaxListItems groups, with the count of
-    /// all): for a goroutine task, how many goroutines wait where. Built in an analysis turn and cached as trees are.
+    /// all): for a goroutine task, how many goroutines wait where.
     /// </summary>
-    public async Task<StackGroupsResult> StackGroupsAsync(AnalysisRequest request, MatchBudget budget, CancellationToken cancellationToken)
+    public Task<StackGroupsResult> StackGroupsAsync(AnalysisRequest request, MatchBudget budget, CancellationToken cancellationToken) =>
+        OfSamplesAsync("groups", request, budget, (profiles, options, sampleType) =>
+        {
+            StackGroups groups = StackGroups.Build(profiles, options, _options.MaxListItems);
+            // Per group an object, its frame names (shared with the profiles) and labels: about 64 bytes and 8 per name.
+            return (new StackGroupsResult(groups, sampleType), groups.Groups.Sum(g => 64L + (8L * (g.Frames.Count + (2 * g.Labels.Count)))));
+        }, cancellationToken);
+
+    /// <summary>The labels the selection's samples carry, each value with the value behind it.</summary>
+    public Task<LabelsResult> LabelsAsync(AnalysisRequest request, MatchBudget budget, CancellationToken cancellationToken) =>
+        OfSamplesAsync("labels", request, budget, (profiles, options, sampleType) =>
+        {
+            LabelTable labels = LabelTable.Build(profiles, options);
+            return (new LabelsResult(labels, sampleType), 64L + labels.Keys.Sum(k => 64L + (48L * k.Values.Count)));
+        }, cancellationToken);
+
+    /// <summary>
+    /// An analysis of the selection's samples rather than of its tree (every instance named must have uploaded): built
+    /// in an analysis turn from the selection's profiles and weighed options, and cached as trees are.
+    /// </summary>
+    private async Task<T> OfSamplesAsync<T>(
+        string kind, AnalysisRequest request, MatchBudget budget, Func<IReadOnlyList<Profile>, FlameOptions, SampleTypeInfo, (T Result, long Bytes)> build,
+        CancellationToken cancellationToken)
+        where T : class
     {
         (ProfilingTask task, IReadOnlyList<UploadInfo> uploads, _) = await SelectAsync(request.TaskId, request.InstanceIds, requireEvery: true, cancellationToken).ConfigureAwait(false);
         if (uploads.Count == 0)
@@ -353,14 +376,11 @@ public sealed partial class AnalysisService : IDisposable
             throw NothingUploaded(request.TaskId);
         }
 
-        return await CachedAsync("groups", task, uploads, request, () => InTurnAsync(async () =>
+        return await CachedAsync(kind, task, uploads, request, () => InTurnAsync(async () =>
         {
             var selection = new SelectedProfiles(task, uploads, await _profiles.ReadAllAsync(uploads, cancellationToken).ConfigureAwait(false));
             FlameOptions options = BoundedOptionsFor(selection, request, budget, cancellationToken);
-            StackGroups groups = Run(() => StackGroups.Build(selection.Profiles, options, _options.MaxListItems));
-            // Per group an object, its frame names (shared with the profiles) and labels: about 64 bytes and 8 per name.
-            long bytes = groups.Groups.Sum(g => 64L + (8L * (g.Frames.Count + (2 * g.Labels.Count))));
-            return (new StackGroupsResult(groups, Describe(selection, options)), bytes);
+            return Run(() => build(selection.Profiles, options, Describe(selection, options)));
         }, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
@@ -657,6 +677,9 @@ internal sealed record KeptFirstLook(FirstLook? Look, SampleTypeInfo? SampleType
 
 /// <summary>A selection's top table and the sample type that weighs it.</summary>
 public sealed record TopResult(TopTable Table, SampleTypeInfo SampleType);
+
+/// <summary>A label table and the sample type that weighs it.</summary>
+public sealed record LabelsResult(LabelTable Labels, SampleTypeInfo SampleType);
 
 /// <summary>Stack groups and the sample type that weighs them.</summary>
 public sealed record StackGroupsResult(StackGroups Groups, SampleTypeInfo SampleType);

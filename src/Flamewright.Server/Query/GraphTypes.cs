@@ -83,6 +83,12 @@ internal sealed record TopTableOutput(SampleTypeOutput SampleType, long Total, I
 
 internal sealed record LabelOutput(string Key, string Value);
 
+internal sealed record LabelValueOutput(string Value, long Total);
+
+internal sealed record LabelKeyOutput(string Key, long Total, IReadOnlyList<LabelValueOutput> Values);
+
+internal sealed record LabelTableOutput(SampleTypeOutput SampleType, long Total, IReadOnlyList<LabelKeyOutput> Keys);
+
 internal sealed record StackGroupOutput(long Value, IReadOnlyList<string> Frames, IReadOnlyList<LabelOutput> Labels);
 
 internal sealed record StackGroupsOutput(SampleTypeOutput SampleType, long Total, int GroupCount, IReadOnlyList<StackGroupOutput> Groups);

@@ -171,6 +171,19 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         }).ConfigureAwait(false);
     }
 
+    [GraphQLMetadata("queryPprofLabels")]
+    public async Task<LabelTableOutput> QueryPprofLabelsAsync(IResolveFieldContext context)
+    {
+        AnalysisRequest request = ToRequest(context.GetArgument<AnalyzationInput>("request"));
+        return await Refusals(async () =>
+        {
+            LabelsResult result = await analysis.LabelsAsync(request, MatchBudgetOf(context), context.CancellationToken).ConfigureAwait(false);
+            // A key holds at most MaxListItems values, its heaviest; its total stays the whole key's.
+            return new LabelTableOutput(ToOutput(result.SampleType), result.Labels.Total,
+                [.. result.Labels.Keys.Select(k => new LabelKeyOutput(k.Key, k.Total, [.. k.Values.Take(options.MaxListItems).Select(v => new LabelValueOutput(v.Value, v.Total))]))]);
+        }).ConfigureAwait(false);
+    }
+
     [GraphQLMetadata("queryPprofFlameView")]
     public async Task<FlameViewOutput> QueryPprofFlameViewAsync(IResolveFieldContext context)
     {

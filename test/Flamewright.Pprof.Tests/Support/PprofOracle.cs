@@ -91,6 +91,44 @@ internal static partial class PprofOracle
             .Order(StringComparer.Ordinal)
             .ToList();
 
+    /// <summary>One key of <c>go tool pprof -tags</c>: its total and each value's (values in pprof's order).</summary>
+    public sealed record TagKey(string Key, long Total, IReadOnlyList<(string Value, long Total)> Values);
+
+    /// <summary>What <c>go tool pprof -tags</c> printed (exact numbers: the oracles are made with an exact -unit).</summary>
+    public static IReadOnlyList<TagKey> ReadTags(string profile, int sampleIndex)
+    {
+        var keys = new List<TagKey>();
+        foreach (string line in File.ReadAllLines(Path.Combine(TestData.Profiles, $"{profile}.{sampleIndex}.tags.txt")))
+        {
+            Match key = TagKeyLine().Match(line);
+            Match value = TagValueLine().Match(line);
+            if (key.Success)
+            {
+                keys.Add(new TagKey(key.Groups[1].Value, TagNumber(key.Groups[2].Value), new List<(string, long)>()));
+            }
+            else if (value.Success && keys.Count > 0)
+            {
+                ((List<(string, long)>)keys[^1].Values).Add((value.Groups[2].Value, TagNumber(value.Groups[1].Value)));
+            }
+            else if (line.Trim().Length > 0)
+            {
+                throw new FormatException("unexpected -tags line: " + line);
+            }
+        }
+
+        return keys;
+    }
+
+    /// <summary>"890000000.0ns", "-970437.0B", "89.0": a whole number, printed with one decimal and the -unit.</summary>
+    private static long TagNumber(string text) =>
+        (long)double.Parse(text.TrimEnd('n', 's', 'B'), NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"^ (\S+): Total (\S+)$")]
+    private static partial Regex TagKeyLine();
+
+    [GeneratedRegex(@"^\s+(-?[0-9.]+(?:ns|B)?)(?: \(\s*[0-9.]+%\))?: (.*)$")]
+    private static partial Regex TagValueLine();
+
     private static IEnumerable<KeyValuePair<string, long>> Summed(IEnumerable<(string Key, long Value)> traces)
     {
         var sums = new Dictionary<string, long>(StringComparer.Ordinal);

@@ -90,13 +90,17 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
   const goroutines = (types.find(t => t.isDefault)?.type || '') === 'goroutine';
   const groups = el('section', { id: 'stack-groups', 'aria-live': 'polite' });
   const stacks = el('details', { id: 'stacks' }, el('summary', {}, 'Heaviest stacks'), groups);
+  // The labels the samples carry (pprof.Do's): asked for when opened, as building the table reads every sample.
+  const labelList = el('section', { id: 'label-table', 'aria-live': 'polite' });
+  const labels = el('details', { id: 'labels' }, el('summary', {}, 'Labels'), labelList);
   const downloads = el('p', { id: 'downloads' });
   const omitted = el('p', { class: 'muted', id: 'omitted', hidden: true });
   const form = el('form', { id: 'analysis-form', class: 'controls' },
     el('fieldset', {}, el('legend', {}, 'Instances'), boxes), sampleType, granularity, focus, ignore, compare, el('button', { type: 'submit' }, 'Show'));
   render(el('h1', {}, 'Flame graph'), form, goroutines ? groups : [], el('div', { class: 'controls' }, search, matched, orientation), legend, trail, container, spoken, tip,
-    omitted, downloads, changes, el('h2', {}, 'Top functions'), top, goroutines ? [] : stacks);
+    omitted, downloads, changes, el('h2', {}, 'Top functions'), top, goroutines ? [] : stacks, labels);
   stacks.addEventListener('toggle', () => { if (stacks.open && page.state) showGroups(page, groups); });
+  labels.addEventListener('toggle', () => { if (labels.open && page.state) showLabels(page, labelList); });
 
   const page = { state: null, trail, tip, search, matched, top, spoken };
   let resizeTimer = 0;
@@ -228,6 +232,7 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
       drawFlame(page);
       showChanges(page, changes);
       if (goroutines || stacks.open) showGroups(page, groups);
+      if (labels.open) showLabels(page, labelList);
       // For the page benchmark (benchmarks/README.md): when the first look is on screen (the frame after it was drawn
       // has been painted), on the page's own clock.
       if (firstLook) afterPaint('flamewright:first-look');
@@ -438,6 +443,25 @@ function showChanges(page, target) {
         el('td', {}, r.name), el('td', {}, formatValue(r.before, state.unit)), el('td', {}, formatValue(r.after, state.unit)),
         el('td', {}, signed(r.after - r.before, formatValue(r.after - r.before, state.unit))), el('td', {}, signed(r.points, r.points.toFixed(2))))))),
     rows.length > CHANGED_ROWS ? el('p', { class: 'muted' }, `the ${CHANGED_ROWS} largest changes of ${rows.length}`) : []);
+}
+
+// Asks for the labels of the selection's samples and lists them in target: per key, each value with its value, its
+// share of the key (of the samples that carry the key) and its share of the whole selection.
+async function showLabels(page, target) {
+  const request = page.state.request;
+  try {
+    const { queryPprofLabels: answer } = await gql(`query ($r: PprofAnalyzationRequest!) {
+      queryPprofLabels(request: $r) { sampleType { type unit } total keys { key total values { value total } } } }`, { r: request });
+    if (!target.isConnected || page.state.request !== request) return;
+    const unit = answer.sampleType.unit;
+    target.replaceChildren(...(answer.keys.length ? answer.keys.map(k => el('div', { class: 'label-key' },
+      el('h3', {}, k.key, el('span', { class: 'muted' }, ` ${formatValue(k.total, unit)}, ${percent(k.total, answer.total)} of all`)),
+      el('table', {}, el('thead', {}, el('tr', {}, ['Value', 'Total', `Of ${k.key}`, 'Of all'].map(h => el('th', {}, h)))),
+        el('tbody', {}, k.values.map(v => el('tr', {}, el('td', {}, v.value), el('td', {}, formatValue(v.total, unit)),
+          el('td', {}, percent(v.total, k.total)), el('td', {}, percent(v.total, answer.total)))))))) : [el('p', { class: 'muted' }, 'No sample carries a label.')]));
+  } catch (err) {
+    if (target.isConnected) target.replaceChildren(el('p', { class: 'muted' }, `The labels could not be read: ${err.message}`));
+  }
 }
 
 // Groups asked for at once: the largest, which is what a person reads.
