@@ -558,6 +558,37 @@ public sealed class FlameGraphTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task A_diff_draws_its_frames_under_half_a_pixel_as_one_block_per_parent() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        var builder = new Flamewright.Pprof.Model.ProfileBuilder([new("samples", "count"), new("cpu", "nanoseconds")]);
+        int root = builder.AddLocation([new(builder.AddFunction("main.main"), 1, 0)]);
+        builder.AddSample([builder.AddLocation([new(builder.AddFunction("main.big"), 2, 0)]), root], [1, 10_000_000]);
+        for (int i = 0; i < 300; i++)
+        {
+            // About 0.12 px each in a 1,240 px graph, 36 px together.
+            builder.AddSample([builder.AddLocation([new(builder.AddFunction($"main.tiny{i}"), 4, 0)]), root], [1, 1_000]);
+        }
+
+        using var bytes = new MemoryStream();
+        Flamewright.Pprof.Export.ProfileWriter.Write(builder.Build(), bytes);
+        string before = await UploadedTaskAsync(server, "HEAP", bytes.ToArray());
+        string after = await UploadedTaskAsync(server, "HEAP", bytes.ToArray());
+        await using Browser browser = await OpenAnalysisAsync(server, after);
+        IPage page = browser.Page;
+
+        // The diff holds its whole tree in the page: the page itself sums the frames too narrow to draw.
+        await page.SelectOptionAsync("#compare", before);
+        // The diff is drawn once frames carry a change (the same profile twice: no change).
+        await page.WaitForFunctionAsync("() => window.flamewright.frames().some(f => f.change === 'same')");
+
+        DrawnFrame[] frames = await FlameGraphCanvas.FramesAsync(page);
+        Assert.Contains(frames, f => f.Kind == "tiny" && f.Name == "300 small frames" && f.Id.EndsWith("~small", StringComparison.Ordinal));
+        Assert.DoesNotContain(frames, f => f.Name.StartsWith("main.tiny", StringComparison.Ordinal));
+        Assert.Equal("", await page.Locator("#message").InnerTextAsync());
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task The_diff_against_another_instance_of_the_same_task_compares_the_selection_with_it() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -115,8 +115,8 @@ export class FlameGraph {
   }
 
   // model: zoom (the node spanning the width), ancestors (drawn above it, full width), span (the value the width
-  // stands for), flame (root at the bottom), share(node) for labels, diff(node) → change of share in points or
-  // null, match(frame) → bool, selected (a name or null).
+  // stands for), flame (root at the bottom), diff(node) → change in points or null, match(node) → bool, selected
+  // (a name or null).
   draw(model) {
     this.model = model;
     this.layout();
@@ -149,14 +149,15 @@ export class FlameGraph {
         cx += w;
       }
       if (tinyCount && tinyTotal * scale >= MIN_PX) {
-        const node = { id: `${node.id}~small`, codeSignature: `${tinyCount} small frames`, total: tinyTotal, self: 0, children: [], tiny: true, parent: node };
-        frames.push({ node, x: cx, w: tinyTotal * scale, depth: depth + 1, kind: 'tiny' });
+        const block = { id: `${node.id}~small`, codeSignature: `${tinyCount} small frames`, total: tinyTotal, self: 0, children: [], tiny: true, parent: node };
+        frames.push({ node: block, x: cx, w: tinyTotal * scale, depth: depth + 1, kind: 'tiny' });
       }
     };
     if (span > 0) walk(zoom, 0, ancestors.length, width / span);
     else frames.push({ node: zoom, x: 0, w: width, depth: ancestors.length, kind: 'frame' });
     this.frames = frames;
-    this.depth = Math.max(...frames.map(f => f.depth)) + 1;
+    // A loop, not Math.max(...): a diff's whole tree may lay out more frames than a call takes arguments.
+    this.depth = frames.reduce((deepest, f) => Math.max(deepest, f.depth), 0) + 1;
     // Frames of one depth, left to right, for finding the one under a point.
     this.rows = Array.from({ length: this.depth }, () => []);
     for (const f of frames) this.rows[f.depth].push(f);
