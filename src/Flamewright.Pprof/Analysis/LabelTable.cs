@@ -40,7 +40,7 @@ public sealed class LabelTable
         WeightedStacks stacks = WeightedStacks.ForEachKeptSample(profiles, options, (part, _, sample, value) =>
         {
             total += value;
-            foreach (KeyValuePair<string, string> label in StackGroups.LabelsOf(part.Profile.LabelsOf(sample)))
+            foreach (KeyValuePair<string, string> label in SampleLabels.Text(part.Profile.LabelsOf(sample)))
             {
                 if (!sums.TryGetValue(label.Key, out Dictionary<string, long>? values))
                 {

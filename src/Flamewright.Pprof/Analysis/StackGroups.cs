@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using Flamewright.Pprof.Model;
 using ValueType = Flamewright.Pprof.Model.ValueType;
@@ -71,7 +70,7 @@ public sealed class StackGroups
             }
 
             key.Append('|');
-            foreach (KeyValuePair<string, string> label in LabelsOf(part.Profile.LabelsOf(s)))
+            foreach (KeyValuePair<string, string> label in SampleLabels.Text(part.Profile.LabelsOf(s)))
             {
                 // Each part with its length before it, so that no two label sets give the same key.
                 key.Append(label.Key.Length).Append(':').Append(label.Key).Append(label.Value.Length).Append(':').Append(label.Value);
@@ -99,35 +98,11 @@ public sealed class StackGroups
                 names[f] = stacks.Frames[frames.AsSpan()[names.Length - 1 - f]];
             }
 
-            groups.Add(new StackGroup(value, names, LabelsOf(part.Profile.LabelsOf(sample))));
+            groups.Add(new StackGroup(value, names, SampleLabels.Text(part.Profile.LabelsOf(sample))));
         }
 
         groups.Sort(Heaviest);
         return new StackGroups(stacks.SampleType, total, groups.Count, groups.Count > limit ? groups.GetRange(0, limit) : groups);
-    }
-
-    /// <summary>A sample's labels as text, sorted by key then value: numbers as <c>go tool pprof</c> prints them.</summary>
-    internal static List<KeyValuePair<string, string>> LabelsOf(ReadOnlySpan<Label> labels)
-    {
-        var list = new List<KeyValuePair<string, string>>(labels.Length);
-        foreach (Label label in labels)
-        {
-            list.Add(new(label.Key, label.IsString ? label.Str! : NumberOf(label)));
-        }
-
-        list.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key) is int byKey and not 0 ? byKey : string.CompareOrdinal(a.Value, b.Value));
-        return list;
-    }
-
-    /// <summary>
-    /// A number label as <c>go tool pprof</c> prints it: a label without a unit takes its key as unit (a heap profile's
-    /// <c>bytes</c>), times and sizes are scaled (<c>64kB</c>), other numbers carry their unit.
-    /// </summary>
-    private static string NumberOf(Label label)
-    {
-        string unit = label.NumUnit is { Length: > 0 } given ? given : label.Key;
-        string scaled = Export.ValueFormat.Human(label.Num, unit);
-        return scaled == label.Num.ToString(CultureInfo.InvariantCulture) && label.NumUnit is { Length: > 0 } ? scaled + unit : scaled;
     }
 
     private static int Heaviest(StackGroup a, StackGroup b)

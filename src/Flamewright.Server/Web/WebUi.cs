@@ -39,7 +39,7 @@ public static class WebUi
     /// <summary>A page file read once: its bytes and an entity tag made from them.</summary>
     private sealed record PageFile(byte[] Content, string ContentType, string ETag);
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, PageFile?> s_files = new(StringComparer.Ordinal);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, PageFile> s_files = new(StringComparer.Ordinal);
 
     private static PageFile? Load(string file)
     {

@@ -230,6 +230,7 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
       downloads.replaceChildren('Download: ', ...['pprof', 'folded', 'svg', 'speedscope'].flatMap((f, i) => [i ? ' · ' : '',
         el('a', { href: `/api/tasks/${encodeURIComponent(taskId)}/profile?format=${f}&${query}`, download: '', class: `download-${f}`, onclick: downloadWithToken }, f)]));
       drawFlame(page);
+      drawTop(page);
       showChanges(page, changes);
       if (goroutines || stacks.open) showGroups(page, groups);
       if (labels.open) showLabels(page, labelList);
@@ -354,7 +355,6 @@ function drawFlame(page) {
   } else if (regex || !search.value) {
     matched.textContent = regex ? `matched ${percent(matchedTotal(state.zoom, regex), state.zoom.total)} of the zoomed frame` : '';
   }
-  drawTop(page);
   page.remember?.();
 }
 
@@ -445,38 +445,40 @@ function showChanges(page, target) {
     rows.length > CHANGED_ROWS ? el('p', { class: 'muted' }, `the ${CHANGED_ROWS} largest changes of ${rows.length}`) : []);
 }
 
-// Asks for the labels of the selection's samples and lists them in target: per key, each value with its value, its
-// share of the key (of the samples that carry the key) and its share of the whole selection.
-async function showLabels(page, target) {
+// Asks the server for a part of the page that follows the selection (its stack groups, its labels) and shows what
+// render(answer) makes of it in target, unless the page was left or the selection changed meanwhile.
+async function showSection(page, target, query, render, failure) {
   const request = page.state.request;
   try {
-    const { queryPprofLabels: answer } = await gql(`query ($r: PprofAnalyzationRequest!) {
-      queryPprofLabels(request: $r) { sampleType { type unit } total keys { key total values { value total } } } }`, { r: request });
-    if (!target.isConnected || page.state.request !== request) return;
+    const answer = Object.values(await gql(query, { r: request }))[0];
+    if (target.isConnected && page.state.request === request) target.replaceChildren(...render(answer));
+  } catch (err) {
+    if (target.isConnected) target.replaceChildren(el('p', { class: 'muted' }, `${failure}: ${err.message}`));
+  }
+}
+
+// The labels of the selection's samples: per key, each value with its value, its share of the key (of the samples
+// that carry it) and its share of the whole selection.
+function showLabels(page, target) {
+  return showSection(page, target, `query ($r: PprofAnalyzationRequest!) {
+    queryPprofLabels(request: $r) { sampleType { type unit } total keys { key total values { value total } } } }`, answer => {
     const unit = answer.sampleType.unit;
-    target.replaceChildren(...(answer.keys.length ? answer.keys.map(k => el('div', { class: 'label-key' },
+    return answer.keys.length ? answer.keys.map(k => el('div', { class: 'label-key' },
       el('h3', {}, k.key, el('span', { class: 'muted' }, ` ${formatValue(k.total, unit)}, ${percent(k.total, answer.total)} of all`)),
       el('table', {}, el('thead', {}, el('tr', {}, ['Value', 'Total', `Of ${k.key}`, 'Of all'].map(h => el('th', {}, h)))),
         el('tbody', {}, k.values.map(v => el('tr', {}, el('td', {}, v.value), el('td', {}, formatValue(v.total, unit)),
-          el('td', {}, percent(v.total, k.total)), el('td', {}, percent(v.total, answer.total)))))))) : [el('p', { class: 'muted' }, 'No sample carries a label.')]));
-  } catch (err) {
-    if (target.isConnected) target.replaceChildren(el('p', { class: 'muted' }, `The labels could not be read: ${err.message}`));
-  }
+          el('td', {}, percent(v.total, k.total)), el('td', {}, percent(v.total, answer.total)))))))) : [el('p', { class: 'muted' }, 'No sample carries a label.')];
+  }, 'The labels could not be read');
 }
 
 // Groups asked for at once: the largest, which is what a person reads.
 const GROUPS = 50;
 
-// Asks for the selection's samples grouped by stack and labels and lists them in target, largest first.
-async function showGroups(page, target) {
-  const request = page.state.request;
-  try {
-    const { queryPprofStackGroups: answer } = await gql(`query ($r: PprofAnalyzationRequest!) {
-      queryPprofStackGroups(request: $r, limit: ${GROUPS}) { sampleType { type unit } total groupCount groups { value frames labels { key value } } } }`, { r: request });
-    if (target.isConnected && page.state.request === request) target.replaceChildren(...groupList(answer));
-  } catch (err) {
-    if (target.isConnected) target.replaceChildren(el('p', { class: 'muted' }, `The stacks could not be grouped: ${err.message}`));
-  }
+// The selection's samples grouped by stack and labels, largest first.
+function showGroups(page, target) {
+  return showSection(page, target, `query ($r: PprofAnalyzationRequest!) {
+    queryPprofStackGroups(request: $r, limit: ${GROUPS}) { sampleType { type unit } total groupCount groups { value frames labels { key value } } } }`,
+  groupList, 'The stacks could not be grouped');
 }
 
 // "3 goroutines (25.00%) in main.parkedReceiver  handler=/api", each opening to its whole stack, leaf first. "In" names
@@ -522,6 +524,7 @@ function drawTop(page) {
     const row = e.target.closest && e.target.closest('tr[data-row]');
     if (!row || (e.type === 'keydown' && e.key !== 'Enter')) return;
     page.state.selected = rows.rows[Number(row.dataset.row)].name;
+    for (const tr of body.children) tr.classList.toggle('selected', tr === row);
     drawFlame(page);
   };
   const body = document.createElement('tbody');
