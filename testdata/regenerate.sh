@@ -126,4 +126,35 @@ goroutine 0 focus-truncated-recursion main\.recurse -
 threadcreate 0 ignore-matching-nothing - no-such-function
 CASES
 
+# -top with label filters and splits (LabelFilterAgreementTests), written as above. One case a
+# line: profile, sample index, case name, then pprof's flags (-tagfocus, -tagignore, -tagroot,
+# -focus), none holding a space. pprof prints the filters under "Active filters:".
+while read -r name n case rest; do
+  f="$out/$name.pb.gz"
+  types="$(sample_types "$f")"
+  read -ra types <<<"$types"
+  t="${types[$n]}"
+  u="$(unit_flag "${t#*/}")"
+  read -ra filters <<<"$rest"
+  echo "oracles: $name sample_index=$n ${filters[*]}" >&2
+  pprof -top -nodecount=1000000 -nodefraction=0 -edgefraction=0 -sample_index="$n" -unit="$u" \
+    "${filters[@]}" "$f" >"$out/filtered/$name.$n.$case.top.txt" 2>"$tmp/filter.err" ||
+    { cat "$tmp/filter.err" >&2; die "go tool pprof -top ${filters[*]} $f failed"; }
+done <<'CASES'
+cpu 1 tagfocus-key-and-value -tagfocus=tenant=acme
+cpu 1 tagignore-key-and-value -tagignore=job=deep
+cpu 0 tagfocus-any-key -tagfocus=phase:generic
+cpu 1 tagfocus-every-expression-of-a-list -tagfocus=tenant:acme,phase:generic
+cpu 1 tagfocus-any-value-of-a-key -tagfocus=job=nothing,deep
+cpu 1 tagfocus-and-focus -tagfocus=tenant=acme -focus=main\.cpuPhase
+cpu 1 tagroot-tenant -tagroot=tenant
+cpu 0 tagroot-with-tagignore -tagroot=job -tagignore=tenant=acme
+heap 1 tagfocus-bytes-between -tagfocus=bytes=64kb:1mb
+heap 3 tagignore-bytes-at-most -tagignore=bytes=:4kb
+heap 1 tagfocus-any-number-at-least -tagfocus=64kb:
+heap 1 tagfocus-exact-bytes -tagfocus=bytes=4096b
+heap 1 tagfocus-number-without-unit -tagfocus=bytes=4096
+heap 1 tagroot-bytes -tagroot=bytes
+CASES
+
 echo "done: $(ls "$out" | wc -l) files in $out ($(du -sh "$out" | cut -f1))" >&2

@@ -36,6 +36,31 @@ public sealed partial class AnalyzeOutputTests
     });
 
     [Fact(Timeout = Spec.ProcessTimeout)]
+    public Task Tag_focus_and_tag_ignore_print_the_functions_go_tool_pprof_prints_with_the_same_label_filters() => Spec.Run(() =>
+    {
+        (_, string[] focusOracle) = Repository.OracleTopFile("filtered/cpu.1.tagfocus-key-and-value.top.txt");
+        (_, string[] ignoreOracle) = Repository.OracleTopFile("filtered/heap.3.tagignore-bytes-at-most.top.txt");
+
+        CliResult focused = FlamewrightProcess.Run("analyze", Cpu, "-s", "1", "--tag-focus", "tenant=acme", "--rows", "0");
+        CliResult ignored = FlamewrightProcess.Run("analyze", Repository.Profile("heap"), "-s", "3", "--tag-ignore", "bytes=:4kb", "--rows", "0");
+
+        Assert.True(focused.ExitCode == 0, focused.ToString());
+        Assert.True(ignored.ExitCode == 0, ignored.ToString());
+        Assert.Equal(focusOracle, focused.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(3).Select(Repository.TopRowName));
+        Assert.Equal(ignoreOracle, ignored.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(3).Select(Repository.TopRowName));
+    });
+
+    [Fact(Timeout = Spec.ProcessTimeout)]
+    public Task Tag_split_puts_one_root_frame_per_label_value_in_the_folded_stacks() => Spec.Run(() =>
+    {
+        CliResult result = FlamewrightProcess.Run("analyze", Cpu, "--tag-split", "tenant", "--format", "folded");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        string[] roots = [.. result.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(';')[0]).Distinct().Order(StringComparer.Ordinal)];
+        Assert.Equal(["(no tenant)", "tenant=acme corp"], roots);
+    });
+
+    [Fact(Timeout = Spec.ProcessTimeout)]
     public Task Rows_5_prints_the_first_5_rows() => Spec.Run(() =>
     {
         (_, string[] oracle) = Repository.OracleTop("cpu", 1);

@@ -40,7 +40,7 @@ public sealed class FocusAndIgnoreAgreementTests
                 "cpu.0.focus-and-ignore.top.txt", "heap.1.focus-and-ignore.top.txt", "diff.3.focus-negative-values.top.txt",
                 "goroutine.0.focus-truncated-recursion.top.txt", "threadcreate.0.ignore-matching-nothing.top.txt",
             },
-            TestData.AllFilteredOracles().ToHashSet());
+            TestData.AllFilteredOracles().Where(n => !n.Split('.')[2].StartsWith("tag", StringComparison.Ordinal)).ToHashSet());
     });
 
     [Theory(Timeout = Spec.Timeout)]

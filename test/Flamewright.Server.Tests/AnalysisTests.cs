@@ -151,6 +151,35 @@ public sealed class AnalysisTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task Label_filters_and_a_label_split_keep_drop_and_split_samples_as_the_engine_does() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] cpu = TestData.Bytes("cpu");
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (agent, cpu));
+        string[] instanceIds = [agent.InstanceId];
+
+        JsonArray focused = (await graphql.AnalyzeAsync(new { taskId, instanceIds, tagFocus = "tenant=acme" })).Elements;
+        JsonArray ignored = (await graphql.AnalyzeAsync(new { taskId, instanceIds, tagIgnore = "job=deep" })).Elements;
+        JsonArray split = (await graphql.AnalyzeAsync(new { taskId, instanceIds, tagSplit = "tenant", tagIgnore = "job=deep" })).Elements;
+        string invalid = await graphql.ErrorAsync(
+            "query ($r: PprofAnalyzationRequest!) { queryPprofAnalyze(request: $r) { tree { elements { id } } } }",
+            new { r = new { taskId, instanceIds, tagFocus = "tenant=(" } });
+
+        FlameTree expectedFocused = Engine.Tree(new FlameOptions { SampleType = "cpu", TagFocus = "tenant=acme" }, cpu);
+        FlameTree expectedIgnored = Engine.Tree(new FlameOptions { SampleType = "cpu", TagIgnore = "job=deep" }, cpu);
+        FlameTree expectedSplit = Engine.Tree(new FlameOptions { SampleType = "cpu", TagSplit = "tenant", TagIgnore = "job=deep" }, cpu);
+        Assert.Equal(Engine.ElementsJson(expectedFocused), focused.ToJsonString());
+        Assert.Equal(Engine.ElementsJson(expectedIgnored), ignored.ToJsonString());
+        Assert.Equal(Engine.ElementsJson(expectedSplit), split.ToJsonString());
+        Assert.True(0 < expectedFocused.Total && expectedFocused.Total < Engine.Total(cpu, "cpu") && expectedIgnored.Total < Engine.Total(cpu, "cpu"),
+            "the filters must keep some samples and drop others for this test to mean anything");
+        Assert.Equal(["(no tenant)", "tenant=acme corp"], expectedSplit.Root.Children.Select(c => c.Name).Order(StringComparer.Ordinal));
+        Assert.StartsWith("tagfocus: invalid regular expression", invalid);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task QueryPprofSampleTypes_lists_a_tasks_sample_types_and_marks_the_events_default() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -92,6 +92,26 @@ public sealed class RestDownloadTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task Downloads_take_label_filters_and_a_split_and_a_pprof_download_refuses_them() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] cpu = TestData.Bytes("cpu");
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (agent, cpu));
+        var options = new FlameOptions { SampleType = "cpu", TagFocus = "tenant=acme", TagSplit = "phase" };
+
+        string folded = await graphql.Http.GetStringAsync(
+            $"/api/tasks/{taskId}/profile?format=folded&tagFocus={Uri.EscapeDataString(options.TagFocus)}&tagSplit=phase");
+        (HttpStatusCode status, string reason) = await FailAsync(graphql, $"/api/tasks/{taskId}/profile?format=pprof&tagIgnore=job=deep");
+
+        Assert.Equal(Folded(Engine.Tree(options, cpu)), folded);
+        Assert.Contains("phase=generic", folded, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.StartsWith("format pprof is the merged profile, whole", reason, StringComparison.Ordinal);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task An_unknown_task_is_a_404_with_a_one_line_reason() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -47,6 +47,26 @@ internal static class AnalyzeCommand
             Description = "Rows of the top table; 0 prints every function.",
             DefaultValueFactory = _ => DefaultTopRows,
         };
+        var focus = new Option<string?>("--focus")
+        {
+            Description = "Keep only samples with a frame matching this regular expression (go tool pprof -focus).",
+        };
+        var ignore = new Option<string?>("--ignore")
+        {
+            Description = "Drop samples with a frame matching this regular expression (go tool pprof -ignore).",
+        };
+        var tagFocus = new Option<string?>("--tag-focus")
+        {
+            Description = "Keep only samples whose labels match: key=regex, regex (against key:value), or a range such as bytes=64kb: (go tool pprof -tagfocus).",
+        };
+        var tagIgnore = new Option<string?>("--tag-ignore")
+        {
+            Description = "Drop samples whose labels match, written as --tag-focus (go tool pprof -tagignore).",
+        };
+        var tagSplit = new Option<string?>("--tag-split")
+        {
+            Description = "Split the graph by this label key: one root frame per value, key=value (go tool pprof -tagroot).",
+        };
         var listSampleTypes = new Option<bool>("--list-sample-types")
         {
             Description = "List each file's sample types and exit.",
@@ -74,7 +94,7 @@ internal static class AnalyzeCommand
 
         var command = new Command("analyze", "Analyse profiles offline: top functions, folded stacks, flame graphs, merged pprof.")
         {
-            files, sampleType, granularity, format, output, rows, listSampleTypes, maxBytes,
+            files, sampleType, granularity, focus, ignore, tagFocus, tagIgnore, tagSplit, format, output, rows, listSampleTypes, maxBytes,
         };
         command.SetAction(parse => new AnalyzeRun(
             parse.GetValue(files)!,
@@ -84,15 +104,20 @@ internal static class AnalyzeCommand
             parse.GetValue(output),
             parse.GetValue(rows),
             parse.GetValue(listSampleTypes),
-            new PprofLimits { MaxDecompressedBytes = parse.GetValue(maxBytes) }).Run(Console.OpenStandardOutput(), Console.Error));
+            new PprofLimits { MaxDecompressedBytes = parse.GetValue(maxBytes) },
+            new FlameOptions
+            {
+                Focus = parse.GetValue(focus), Ignore = parse.GetValue(ignore),
+                TagFocus = parse.GetValue(tagFocus), TagIgnore = parse.GetValue(tagIgnore), TagSplit = parse.GetValue(tagSplit),
+            }).Run(Console.OpenStandardOutput(), Console.Error));
         return command;
     }
 }
 
-/// <summary>One invocation of <c>analyze</c>, with its arguments resolved.</summary>
+/// <summary>One invocation of <c>analyze</c>, with its arguments resolved; <paramref name="Filters"/> holds the frame and label filters and the split.</summary>
 internal sealed record AnalyzeRun(
     string[] Files, string? SampleType, FrameGranularity Granularity, OutputFormat Format, string? Output,
-    int Rows, bool ListSampleTypes, PprofLimits Limits)
+    int Rows, bool ListSampleTypes, PprofLimits Limits, FlameOptions Filters)
 {
     public int Run(Stream stdout, TextWriter stderr)
     {
@@ -127,7 +152,12 @@ internal sealed record AnalyzeRun(
             }
         }
 
-        var options = new FlameOptions { SampleType = SampleType, Granularity = Granularity };
+        if (Format == OutputFormat.Pprof && (Filters.Focus ?? Filters.Ignore ?? Filters.TagFocus ?? Filters.TagIgnore ?? Filters.TagSplit) is not null)
+        {
+            return Fail(stderr, "--format pprof", "writes the merged profile whole; --focus, --ignore and the --tag options apply to the other formats");
+        }
+
+        FlameOptions options = Filters with { SampleType = SampleType, Granularity = Granularity };
         // A file is written beside its destination and moved there only when complete: a failure leaves
         // neither an empty nor a half-written output behind.
         string? partial = Output is null ? null : Output + ".partial";

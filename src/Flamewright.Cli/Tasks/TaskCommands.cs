@@ -193,10 +193,13 @@ internal static class TaskCommands
         granularity.AcceptOnlyFromAmong("function", "line");
         var focus = new Option<string?>("--focus") { Description = "Keep only samples with a frame matching this regex." };
         var ignore = new Option<string?>("--ignore") { Description = "Drop samples with a frame matching this regex." };
+        var tagFocus = new Option<string?>("--tag-focus") { Description = "Keep only samples whose labels match: key=regex, regex, or a range such as bytes=64kb:." };
+        var tagIgnore = new Option<string?>("--tag-ignore") { Description = "Drop samples whose labels match, written as --tag-focus." };
+        var tagSplit = new Option<string?>("--tag-split") { Description = "Split the graph by this label key, one root frame per value." };
         var format = new Option<string>("--format", "-f") { Description = "top, folded, svg, speedscope, json or pprof.", DefaultValueFactory = _ => "top" };
         format.AcceptOnlyFromAmong([.. Flamewright.Server.Query.RestDownloads.Formats]);
         var output = new Option<string?>("--output", "-o") { Description = "Write to this file instead of standard output." };
-        var command = new Command("analyze", "Download a task's merged profile or its analysis.") { taskId, instances, sampleType, granularity, focus, ignore, format, output };
+        var command = new Command("analyze", "Download a task's merged profile or its analysis.") { taskId, instances, sampleType, granularity, focus, ignore, tagFocus, tagIgnore, tagSplit, format, output };
         command.SetAction((parse, cancellation) => Run(parse, server, async client =>
         {
             string id = parse.GetValue(taskId)!;
@@ -210,6 +213,9 @@ internal static class TaskCommands
             AddIfSet(query, "sampleType", parse.GetValue(sampleType));
             AddIfSet(query, "focus", parse.GetValue(focus));
             AddIfSet(query, "ignore", parse.GetValue(ignore));
+            AddIfSet(query, "tagFocus", parse.GetValue(tagFocus));
+            AddIfSet(query, "tagIgnore", parse.GetValue(tagIgnore));
+            AddIfSet(query, "tagSplit", parse.GetValue(tagSplit));
             using HttpResponseMessage response = await client.GetAsync($"/api/tasks/{Uri.EscapeDataString(id)}/profile?{string.Join("&", query)}", cancellation).ConfigureAwait(false);
             string? path = parse.GetValue(output);
             if (path is null)

@@ -39,6 +39,26 @@ public sealed record FlameOptions
     public string? Ignore { get; init; }
 
     /// <summary>
+    /// Keeps only the samples whose labels match, as <c>go tool pprof -tagfocus</c> does: <c>key=regex</c> (a string
+    /// value of the key matches; several expressions separated by commas, any of them), <c>regex</c> alone (matched
+    /// against <c>key:value</c> of every string label; with commas, each expression must match one), or a range of
+    /// numbers for numeric labels (<c>bytes=64kb:</c>, <c>:1mb</c>, <c>10ms:50ms</c>, <c>4096</c>), each number scaled
+    /// to the label's unit. <c>null</c> or empty keeps all. Rules and examples: docs/analyze.md, "Label filters".
+    /// </summary>
+    public string? TagFocus { get; init; }
+
+    /// <summary>Drops the samples whose labels match, as <c>go tool pprof -tagignore</c> does; written as <see cref="TagFocus"/>.</summary>
+    public string? TagIgnore { get; init; }
+
+    /// <summary>
+    /// Splits the graph by the values of this label key, as <c>go tool pprof -tagroot</c> does: every stack starts
+    /// with a frame <c>key=value</c> (the sample's values of the key, joined by commas), or <c>(no key)</c> for the
+    /// samples without it, so that the root's children are the values, each with its share. <c>null</c> or empty
+    /// splits nothing. Trees, top tables and diffs are split; label tables and stack groups are not.
+    /// </summary>
+    public string? TagSplit { get; init; }
+
+    /// <summary>
     /// Ends the analysis with <see cref="OperationCanceledException"/> once its caller no longer wants it (a server
     /// request whose client left): checked between names while patterns are matched and every few thousand stacks.
     /// </summary>

@@ -23,7 +23,7 @@ internal static class SampleLabels
     /// A number label as <c>go tool pprof</c> prints it: a label without a unit takes its key as unit (a heap profile's
     /// <c>bytes</c>), times and sizes are scaled (<c>64kB</c>), other numbers carry their unit.
     /// </summary>
-    private static string NumberOf(Label label)
+    public static string NumberOf(Label label)
     {
         string unit = label.NumUnit is { Length: > 0 } given ? given : label.Key;
         string scaled = Export.ValueFormat.Human(label.Num, unit);

@@ -57,6 +57,8 @@ internal sealed class WeightedStacks
     public static WeightedStacks Build(IReadOnlyList<Profile> profiles, FlameOptions options, int[] typeIndexes, StackFilter? filter)
     {
         var frames = new FrameTable(options.Granularity);
+        TagFilter? tags = TagFilter.Create(options, profiles);
+        string? split = string.IsNullOrEmpty(options.TagSplit) ? null : options.TagSplit;
         var parts = new Part[profiles.Count];
         long total = 0, absolute = 0;
         for (int p = 0; p < profiles.Count; p++)
@@ -69,21 +71,122 @@ internal sealed class WeightedStacks
             var stackUsed = new bool[profile.StackCount];
             ReadOnlySpan<int> sampleStacks = profile.SampleStacks;
             ReadOnlySpan<long> values = profile.SampleValues;
+            bool[]? sampleKept = tags is null ? null : new bool[sampleStacks.Length];
             long profileTotal = 0;
             for (int s = 0; s < sampleStacks.Length; s++)
             {
                 long value = values[s * stride + typeIndex];
+                absolute += Magnitude.Abs(value);
+                if (sampleKept is not null)
+                {
+                    if ((s & 4095) == 0)
+                    {
+                        options.Cancellation.ThrowIfCancellationRequested();
+                    }
+
+                    if (!tags!.Keeps(profile.LabelsOf(s)))
+                    {
+                        continue;
+                    }
+
+                    sampleKept[s] = true;
+                }
+
                 stackValues[sampleStacks[s]] += value;
                 stackUsed[sampleStacks[s]] |= value != 0;
                 profileTotal += value;
-                absolute += Magnitude.Abs(value);
             }
 
             total += filter is null ? profileTotal : filter.Apply(profile, stackValues, stackUsed);
-            parts[p] = new Part(profile, frames.FramesOf(profile), stackValues, stackUsed);
+            LocationFrames locationFrames = frames.FramesOf(profile);
+            parts[p] = split is null
+                ? new Part(profile, locationFrames, stackValues, stackUsed, sampleKept)
+                : SplitPart(profile, locationFrames, stackUsed, sampleKept, typeIndex, split, frames);
         }
 
         return new WeightedStacks(options, frames, profiles[0].SampleTypes[typeIndexes[0]], parts, total, absolute);
+    }
+
+    /// <summary>
+    /// A profile's kept samples as stacks under one more root frame, the sample's values of the label key
+    /// <paramref name="key"/> (<see cref="FlameOptions.TagSplit"/>): a stack whose samples carry two values becomes two.
+    /// </summary>
+    private static Part SplitPart(Profile profile, LocationFrames locationFrames, bool[] stackUsed, bool[]? sampleKept, int typeIndex, string key, FrameTable frames)
+    {
+        int stride = profile.SampleTypes.Length;
+        ReadOnlySpan<int> sampleStacks = profile.SampleStacks;
+        ReadOnlySpan<long> values = profile.SampleValues;
+        var splitIndexes = new Dictionary<(int Stack, int Frame), int>();
+        var splitStacks = new GrowableArray<int>(Math.Max(16, profile.StackCount));
+        var splitFrames = new GrowableArray<int>(Math.Max(16, profile.StackCount));
+        var splitValues = new GrowableArray<long>(Math.Max(16, profile.StackCount));
+        var splitUsed = new GrowableArray<bool>(Math.Max(16, profile.StackCount));
+        var frameOfText = new Dictionary<string, int>(StringComparer.Ordinal);
+        int unlabelled = frames.Intern(UnlabelledName(key));
+        for (int s = 0; s < sampleStacks.Length; s++)
+        {
+            int stack = sampleStacks[s];
+            if (!stackUsed[stack] || (sampleKept is not null && !sampleKept[s]))
+            {
+                continue;
+            }
+
+            string? text = SplitValue(profile.LabelsOf(s), key);
+            int frame = unlabelled;
+            if (text is not null && !frameOfText.TryGetValue(text, out frame))
+            {
+                frame = frames.Intern(key + "=" + text);
+                frameOfText.Add(text, frame);
+            }
+
+            if (!splitIndexes.TryGetValue((stack, frame), out int index))
+            {
+                index = splitStacks.Count;
+                splitIndexes.Add((stack, frame), index);
+                splitStacks.Add(stack);
+                splitFrames.Add(frame);
+                splitValues.Add(0);
+                splitUsed.Add(false);
+            }
+
+            long value = values[s * stride + typeIndex];
+            splitValues.AsSpan()[index] += value;
+            splitUsed.AsSpan()[index] |= value != 0;
+        }
+
+        return new Part(profile, locationFrames, splitValues.ToArray(), splitUsed.ToArray(), sampleKept)
+        {
+            SplitStacks = splitStacks.ToArray(),
+            SplitFrames = splitFrames.ToArray(),
+        };
+    }
+
+    /// <summary>The root frame of the samples without the key when a graph is split by it.</summary>
+    public static string UnlabelledName(string key) => "(no " + key + ")";
+
+    /// <summary>A sample's values of <paramref name="key"/>, strings first then numbers, joined by commas as pprof joins them; <c>null</c> when it has none.</summary>
+    private static string? SplitValue(ReadOnlySpan<Label> labels, string key)
+    {
+        string? text = null;
+        foreach (Label label in labels)
+        {
+            if (label.Key == key && label.IsString)
+            {
+                text = text is null ? label.Str : text + "," + label.Str;
+            }
+        }
+
+        foreach (Label label in labels)
+        {
+            if (label.Key == key && !label.IsString)
+            {
+                // A number without a unit stays a plain integer, as pprof prints it here (a heap profile's bytes=4096).
+                string number = label.NumUnit is { Length: > 0 } ? SampleLabels.NumberOf(label) : label.Num.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                text = text is null ? number : text + "," + number;
+            }
+        }
+
+        return text;
     }
 
     /// <summary>A sample <see cref="ForEachKeptSample"/> visits: its part (profile) and the part's index, its index there and its value.</summary>
@@ -99,6 +202,8 @@ internal sealed class WeightedStacks
     {
         options.Validate();
         int[] typeIndexes = SampleTypeSelection.Resolve(profiles, options.SampleType);
+        // Label analyses read samples, not stacks: a split would only rename their stacks.
+        options = options with { TagSplit = null };
         WeightedStacks stacks = Build(profiles, options, typeIndexes, StackFilter.Create(options));
         bool filtered = options.Focus is not null || options.Ignore is not null;
         for (int p = 0; p < stacks.Parts.Length; p++)
@@ -115,7 +220,7 @@ internal sealed class WeightedStacks
                 }
 
                 long value = values[(s * stride) + typeIndexes[p]];
-                if (value != 0 && (!filtered || part.StackUsed[sampleStacks[s]]))
+                if (value != 0 && (!filtered || part.StackUsed[sampleStacks[s]]) && (part.SampleKept is null || part.SampleKept[s]))
                 {
                     visit(part, p, s, value);
                 }
@@ -204,8 +309,18 @@ internal sealed class WeightedStacks
     /// analysis ignores samples worth nothing, so a heap site with nothing in use does not show up in an in-use
     /// graph.
     /// </summary>
-    internal sealed record Part(Profile Profile, LocationFrames LocationFrames, long[] StackValues, bool[] StackUsed)
+    internal sealed record Part(Profile Profile, LocationFrames LocationFrames, long[] StackValues, bool[] StackUsed, bool[]? SampleKept)
     {
+        /// <summary>
+        /// When the graph is split by a label (<see cref="FlameOptions.TagSplit"/>), the profile's stack behind each of
+        /// this part's stacks, and <see cref="SplitFrames"/> the frame of its label value; <c>null</c> otherwise, when
+        /// this part's stacks are the profile's.
+        /// </summary>
+        public int[]? SplitStacks { get; init; }
+
+        /// <summary>Per stack of a split part, the root frame that names its label value.</summary>
+        public int[]? SplitFrames { get; init; }
+
         /// <summary>
         /// Writes the frames of a stack, root first, into <paramref name="frames"/>, failing past
         /// <paramref name="maxFrames"/>; <paramref name="locations"/> is scratch space for its location indexes.
@@ -214,6 +329,12 @@ internal sealed class WeightedStacks
         {
             frames.Clear();
             locations.Clear();
+            if (SplitStacks is not null)
+            {
+                frames.Add(SplitFrames![stack]);
+                stack = SplitStacks[stack];
+            }
+
             Profile.ReadStack(stack, ref locations);
             ReadOnlySpan<int> leafFirst = locations.AsSpan();
             for (int l = leafFirst.Length - 1; l >= 0; l--)

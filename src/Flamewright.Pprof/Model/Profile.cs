@@ -108,6 +108,9 @@ public sealed class Profile
         ? default
         : _labels.AsSpan(_sampleLabelStarts[sample], _sampleLabelStarts[sample + 1] - _sampleLabelStarts[sample]);
 
+    /// <summary>Every sample's labels, one after another.</summary>
+    internal ReadOnlySpan<Label> AllLabels => _sampleLabelStarts is null ? default : _labels;
+
     /// <summary>The location indexes of a distinct stack, leaf first.</summary>
     public ReadOnlySpan<int> GetStack(int stackIndex) => _stacks.Read(stackIndex);
 

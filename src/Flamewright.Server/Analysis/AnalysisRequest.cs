@@ -7,13 +7,25 @@ namespace Flamewright.Server.Analysis;
 /// <param name="SampleType">By name or index; <c>null</c> takes the task event's natural sample type.</param>
 /// <param name="Focus">Keep only samples with a frame matching this regular expression.</param>
 /// <param name="Ignore">Drop samples with a frame matching this regular expression.</param>
+/// <param name="TagFocus">Keep only samples whose labels match (<see cref="FlameOptions.TagFocus"/>).</param>
+/// <param name="TagIgnore">Drop samples whose labels match (<see cref="FlameOptions.TagIgnore"/>).</param>
+/// <param name="TagSplit">Split the graph by this label key (<see cref="FlameOptions.TagSplit"/>).</param>
 public sealed record AnalysisRequest(
     string TaskId,
     IReadOnlyList<string>? InstanceIds = null,
     string? SampleType = null,
     FrameGranularity Granularity = FrameGranularity.Function,
     string? Focus = null,
-    string? Ignore = null);
+    string? Ignore = null,
+    string? TagFocus = null,
+    string? TagIgnore = null,
+    string? TagSplit = null)
+{
+    /// <summary>Whether the request keeps every sample and splits nothing: no pattern, no label filter, no split.</summary>
+    public bool IsUnfiltered =>
+        string.IsNullOrEmpty(Focus) && string.IsNullOrEmpty(Ignore)
+        && string.IsNullOrEmpty(TagFocus) && string.IsNullOrEmpty(TagIgnore) && string.IsNullOrEmpty(TagSplit);
+}
 
 /// <summary>A request that cannot be answered: unknown task, nothing uploaded, bad sample type or regex. One line.</summary>
 public sealed class AnalysisException : Exception

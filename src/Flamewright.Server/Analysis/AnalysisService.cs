@@ -142,7 +142,11 @@ public sealed partial class AnalysisService : IDisposable
             }
         }
 
-        return new FlameOptions { SampleType = sampleType, Granularity = request.Granularity, Focus = request.Focus, Ignore = request.Ignore };
+        return new FlameOptions
+        {
+            SampleType = sampleType, Granularity = request.Granularity, Focus = request.Focus, Ignore = request.Ignore,
+            TagFocus = request.TagFocus, TagIgnore = request.TagIgnore, TagSplit = request.TagSplit,
+        };
     }
 
     /// <summary>
@@ -576,7 +580,10 @@ public sealed partial class AnalysisService : IDisposable
 
         return key.Append("\n\n").Append(sampleType).Append('\n').Append(request.Granularity)
             .Append('\n').Append(request.Focus?.Length).Append(':').Append(request.Focus)
-            .Append('\n').Append(request.Ignore?.Length).Append(':').Append(request.Ignore).ToString();
+            .Append('\n').Append(request.Ignore?.Length).Append(':').Append(request.Ignore)
+            .Append('\n').Append(request.TagFocus?.Length).Append(':').Append(request.TagFocus)
+            .Append('\n').Append(request.TagIgnore?.Length).Append(':').Append(request.TagIgnore)
+            .Append('\n').Append(request.TagSplit?.Length).Append(':').Append(request.TagSplit).ToString();
     }
 
     /// <summary>The sample type an analysis used: its index, and whether it is the one used when none is asked for.</summary>

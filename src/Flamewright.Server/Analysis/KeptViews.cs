@@ -22,7 +22,7 @@ internal sealed partial class KeptViews(IProfilingStore store, ServerOptions opt
     /// </summary>
     public bool Apply(ProfilingTask task, AnalysisRequest request) =>
         options.MaxStoredViewMegabytes > 0
-        && request.Granularity == FrameGranularity.Function && string.IsNullOrEmpty(request.Focus) && string.IsNullOrEmpty(request.Ignore)
+        && request.Granularity == FrameGranularity.Function && request.IsUnfiltered
         && (request.SampleType is null || request.SampleType == task.Event.NaturalSampleType());
 
     /// <summary>A kept view's key: a hash of its result key, which names the uploads (and their times) it was built from.</summary>

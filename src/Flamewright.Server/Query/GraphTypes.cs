@@ -49,6 +49,12 @@ internal sealed class AnalyzationInput
     public string? Focus { get; set; }
 
     public string? Ignore { get; set; }
+
+    public string? TagFocus { get; set; }
+
+    public string? TagIgnore { get; set; }
+
+    public string? TagSplit { get; set; }
 }
 
 // Outputs: property names match the schema's field names.

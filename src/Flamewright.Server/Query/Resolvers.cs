@@ -319,7 +319,10 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         string.IsNullOrEmpty(input.SampleType) ? null : input.SampleType,
         Enums.Parse<FrameGranularity>(input.Granularity) ?? FrameGranularity.Function,
         string.IsNullOrEmpty(input.Focus) ? null : input.Focus,
-        string.IsNullOrEmpty(input.Ignore) ? null : input.Ignore);
+        string.IsNullOrEmpty(input.Ignore) ? null : input.Ignore,
+        string.IsNullOrEmpty(input.TagFocus) ? null : input.TagFocus,
+        string.IsNullOrEmpty(input.TagIgnore) ? null : input.TagIgnore,
+        string.IsNullOrEmpty(input.TagSplit) ? null : input.TagSplit);
 
     /// <summary>The request's pattern-matching budget, which the endpoint puts in the user context; a new one otherwise.</summary>
     private MatchBudget MatchBudgetOf(IResolveFieldContext context) =>

@@ -13,7 +13,7 @@ namespace Flamewright.Server.Query;
 /// <c>GET /api/tasks/{taskId}/profile</c>: a task's uploads for an instance selection, merged, in the format
 /// asked for — <c>pprof</c> (gzip profile.proto that <c>go tool pprof</c> reads), <c>folded</c>, <c>svg</c>,
 /// <c>speedscope</c>, <c>json</c> or <c>top</c>. Query parameters: <c>instances</c> (comma-separated instance
-/// ids; default every upload), <c>format</c>, <c>sampleType</c>, <c>granularity</c>, <c>focus</c>, <c>ignore</c>.
+/// ids; default every upload), <c>format</c>, <c>sampleType</c>, <c>granularity</c>, <c>focus</c>, <c>ignore</c>, <c>tagFocus</c>, <c>tagIgnore</c>, <c>tagSplit</c>.
 /// </summary>
 public static class RestDownloads
 {
@@ -53,7 +53,17 @@ public static class RestDownloads
             NullIfEmpty(query["sampleType"]),
             granularityText == "line" ? FrameGranularity.Line : FrameGranularity.Function,
             NullIfEmpty(query["focus"]),
-            NullIfEmpty(query["ignore"]));
+            NullIfEmpty(query["ignore"]),
+            NullIfEmpty(query["tagFocus"]),
+            NullIfEmpty(query["tagIgnore"]),
+            NullIfEmpty(query["tagSplit"]));
+        if (format == "pprof" && !request.IsUnfiltered)
+        {
+            await FailAsync(context, StatusCodes.Status400BadRequest,
+                "format pprof is the merged profile, whole; focus, ignore and the tag filters apply to the other formats").ConfigureAwait(false);
+            return;
+        }
+
         try
         {
             await WriteAsync(context, request, format, analysis).ConfigureAwait(false);

@@ -11,9 +11,12 @@ internal static partial class Repository
     public static string Profile(string name) => Path.Combine(Root, "testdata", "profiles", name + ".pb.gz");
 
     /// <summary>The total and the function names, in order, of <c>&lt;name&gt;.&lt;index&gt;.top.txt</c>.</summary>
-    public static (long Total, string[] Names) OracleTop(string name, int sampleIndex)
+    public static (long Total, string[] Names) OracleTop(string name, int sampleIndex) => OracleTopFile($"{name}.{sampleIndex}.top.txt");
+
+    /// <summary>A <c>-top</c> oracle by its path under testdata/profiles (<c>filtered/cpu.1.tagfocus-key-and-value.top.txt</c>).</summary>
+    public static (long Total, string[] Names) OracleTopFile(string path)
     {
-        string[] lines = File.ReadAllLines(Path.Combine(Root, "testdata", "profiles", $"{name}.{sampleIndex}.top.txt"));
+        string[] lines = File.ReadAllLines(Path.Combine(Root, "testdata", "profiles", path));
         long total = lines.Select(l => ShowingLine().Match(l)).Where(m => m.Success)
             .Select(m => long.Parse(m.Groups[1].Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture))
             .Single();

@@ -42,10 +42,11 @@ internal static class TestData
     public static IEnumerable<string> AllFilteredOracles() =>
         Directory.GetFiles(FilteredOracles, "*.top.txt").Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal);
 
-    public static TheoryData<string> EveryFilteredOracle()
+    /// <summary>The oracles of <see cref="FilteredOracles"/> whose case filters by label (<c>-tagfocus</c>, <c>-tagroot</c>…) or, with <paramref name="byLabel"/> false, by frame only.</summary>
+    public static TheoryData<string> EveryFilteredOracle(bool byLabel = false)
     {
         var data = new TheoryData<string>();
-        foreach (string name in AllFilteredOracles())
+        foreach (string name in AllFilteredOracles().Where(n => n.Split('.')[2].StartsWith("tag", StringComparison.Ordinal) == byLabel))
         {
             data.Add(name);
         }
