@@ -487,6 +487,40 @@ public sealed class FlameGraphTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task A_label_splits_the_graph_into_one_frame_per_value_and_a_value_keeps_only_its_samples() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, _) = await UploadedCpuTaskAsync(server);
+        Profile cpu = ProfileReader.Read(TestData.Bytes("cpu"));
+        FlameTree split = FlameTreeBuilder.Build(cpu, new FlameOptions { SampleType = "cpu", TagSplit = "tenant" });
+        FlameTree acme = FlameTreeBuilder.Build(cpu, new FlameOptions { SampleType = "cpu", TagFocus = "tenant=^acme corp$" });
+        await using Browser browser = await OpenAnalysisAsync(server, taskId, width: 1400);
+        IPage page = browser.Page;
+        await page.Locator("#labels > summary").ClickAsync();
+
+        await page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "split the graph by tenant" }).ClickAsync();
+        await page.WaitForFunctionAsync("() => location.hash.includes('split=tenant')");
+        await FlameGraphCanvas.DrawnAsync(page);
+        DrawnFrame[] frames = await FlameGraphCanvas.FramesAsync(page);
+        DrawnFrame root = frames.Single(f => f.Id == "0");
+        DrawnFrame[] values = [.. frames.Where(f => f.Kind == "frame" && Math.Abs(f.Y - root.Y - root.Height) < 2).OrderBy(f => f.Name, StringComparer.Ordinal)];
+        Assert.Equal(split.Root.Children.Select(c => (c.Name, c.Total)), values.Select(f => (f.Name, f.Total)));
+        Assert.Equal(["(no tenant)", "tenant=acme corp"], values.Select(f => f.Name));
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
+        await browser.ScreenshotAsync("label-split");
+
+        await page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "only tenant=acme corp" }).ClickAsync();
+        await page.WaitForFunctionAsync("() => location.hash.includes('tagfocus=')");
+        await FlameGraphCanvas.DrawnAsync(page);
+
+        Assert.Equal(@"tenant=^acme corp$", await page.Locator("#tag-focus").InputValueAsync());
+        Assert.Equal(acme.Total, (await FlameGraphCanvas.FrameAsync(page, f => f.Id == "0")).Total);
+        Assert.True(0 < acme.Total && acme.Total < split.Total, "the filter must keep some samples and drop others for this test to mean anything");
+        Assert.Contains("tagFocus=", await page.Locator("a.download-folded").GetAttributeAsync("href"), StringComparison.Ordinal);
+        Assert.DoesNotContain("tagFocus=", await page.Locator("a.download-pprof").GetAttributeAsync("href"), StringComparison.Ordinal);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task The_diff_against_another_task_colours_frames_by_the_change_of_their_share_both_ways_and_no_comparison_colours_none() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

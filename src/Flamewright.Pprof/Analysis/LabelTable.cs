@@ -6,8 +6,11 @@ namespace Flamewright.Pprof.Analysis;
 /// <summary>One value of a label key and the summed value of the samples that carry it.</summary>
 public sealed record LabelValueTotal(string Value, long Total);
 
-/// <summary>A label key: the summed value of the samples that carry it, and its values, heaviest first.</summary>
-public sealed record LabelKeyTotal(string Key, long Total, IReadOnlyList<LabelValueTotal> Values);
+/// <summary>
+/// A label key: the summed value of the samples that carry it, and its values, heaviest first; <paramref name="Numeric"/>
+/// when a sample gives it a number (a heap profile's <c>bytes</c>), whose values are then numbers as pprof prints them.
+/// </summary>
+public sealed record LabelKeyTotal(string Key, long Total, IReadOnlyList<LabelValueTotal> Values, bool Numeric = false);
 
 /// <summary>
 /// The labels the samples carry (<c>pprof.Do</c>'s, a heap profile's <c>bytes</c>) with the value behind each: what
@@ -36,10 +39,19 @@ public sealed class LabelTable
     {
         options ??= new FlameOptions();
         var sums = new Dictionary<string, Dictionary<string, long>>(StringComparer.Ordinal);
+        var numeric = new HashSet<string>(StringComparer.Ordinal);
         long total = 0;
         WeightedStacks stacks = WeightedStacks.ForEachKeptSample(profiles, options, (part, _, sample, value) =>
         {
             total += value;
+            foreach (Label label in part.Profile.LabelsOf(sample))
+            {
+                if (!label.IsString)
+                {
+                    numeric.Add(label.Key);
+                }
+            }
+
             foreach (KeyValuePair<string, string> label in SampleLabels.Text(part.Profile.LabelsOf(sample)))
             {
                 if (!sums.TryGetValue(label.Key, out Dictionary<string, long>? values))
@@ -56,7 +68,7 @@ public sealed class LabelTable
         {
             keys.Add(new LabelKeyTotal(key, values.Values.Sum(), [.. values
                 .OrderByDescending(v => Magnitude.Abs(v.Value)).ThenBy(v => v.Key, StringComparer.Ordinal)
-                .Select(v => new LabelValueTotal(v.Key, v.Value))]));
+                .Select(v => new LabelValueTotal(v.Key, v.Value))], numeric.Contains(key)));
         }
 
         return new LabelTable(stacks.SampleType, total, keys);

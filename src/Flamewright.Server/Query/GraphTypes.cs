@@ -91,7 +91,7 @@ internal sealed record LabelOutput(string Key, string Value);
 
 internal sealed record LabelValueOutput(string Value, long Total);
 
-internal sealed record LabelKeyOutput(string Key, long Total, IReadOnlyList<LabelValueOutput> Values);
+internal sealed record LabelKeyOutput(string Key, long Total, IReadOnlyList<LabelValueOutput> Values, bool Numeric);
 
 internal sealed record LabelTableOutput(SampleTypeOutput SampleType, long Total, IReadOnlyList<LabelKeyOutput> Keys);
 

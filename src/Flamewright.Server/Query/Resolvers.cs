@@ -180,7 +180,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
             LabelsResult result = await analysis.LabelsAsync(request, MatchBudgetOf(context), context.CancellationToken).ConfigureAwait(false);
             // A key holds at most MaxListItems values, its heaviest; its total stays the whole key's.
             return new LabelTableOutput(ToOutput(result.SampleType), result.Labels.Total,
-                [.. result.Labels.Keys.Select(k => new LabelKeyOutput(k.Key, k.Total, [.. k.Values.Take(options.MaxListItems).Select(v => new LabelValueOutput(v.Value, v.Total))]))]);
+                [.. result.Labels.Keys.Select(k => new LabelKeyOutput(k.Key, k.Total, [.. k.Values.Take(options.MaxListItems).Select(v => new LabelValueOutput(v.Value, v.Total))], k.Numeric))]);
         }).ConfigureAwait(false);
     }
 

@@ -21,6 +21,9 @@ function fromAddress(params) {
     granularity: params.get('granularity') === 'line' ? 'LINE' : 'FUNCTION',
     focus: params.get('focus') || null,
     ignore: params.get('ignore') || null,
+    tagFocus: params.get('tagfocus') || null,
+    tagIgnore: params.get('tagignore') || null,
+    tagSplit: params.get('split') || null,
     compare: params.get('compare') || '',
     zoom,
     narrowerThan: params.has('narrower') && Number.isSafeInteger(narrower) && narrower > 0 ? narrower : null,
@@ -40,7 +43,8 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
   // table. Without anything after "?", that is the default view (every instance that uploaded, the event's sample
   // type, functions), which the form below starts out selecting.
   const wanted = fromAddress(params);
-  const firstRequest = { taskId, instanceIds: wanted.instanceIds, sampleType: wanted.sampleType, granularity: wanted.granularity, focus: wanted.focus, ignore: wanted.ignore };
+  const firstRequest = { taskId, instanceIds: wanted.instanceIds, sampleType: wanted.sampleType, granularity: wanted.granularity, focus: wanted.focus, ignore: wanted.ignore,
+    tagFocus: wanted.tagFocus, tagIgnore: wanted.tagIgnore, tagSplit: wanted.tagSplit };
   const answer = await gqlAnswer(`query ($id: String!, $tid: ID!, $l: PprofTaskListRequest!, $r: PprofAnalyzationRequest!, $w: Int!, $z: [String!], $search: String, $n: Long) {
     queryPprofTaskProgress(taskId: $id) { instances { instanceId instanceName state } }
     queryPprofSampleTypes(taskId: $tid) { index type unit isDefault }
@@ -73,8 +77,15 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
     el('span', { class: 'swatch shrank' }, ' '), ' ', shrankText, '  ', el('span', { class: 'swatch same' }, ' '), ' about the same (±0.1 points)');
   const changes = el('section', { id: 'changes', hidden: true });
   const orientation = el('select', { id: 'orientation', 'aria-label': 'Orientation' }, el('option', { value: 'icicle' }, 'icicle (root on top)'), el('option', { value: 'flame' }, 'flame (root at the bottom)'));
-  const focus = el('input', { id: 'focus', placeholder: 'focus regex', value: wanted.focus || '' });
-  const ignore = el('input', { id: 'ignore', placeholder: 'ignore regex', value: wanted.ignore || '' });
+  const focus = el('input', { id: 'focus', placeholder: 'focus regex', 'aria-label': 'Focus: frames to keep (regex)', value: wanted.focus || '' });
+  const ignore = el('input', { id: 'ignore', placeholder: 'ignore regex', 'aria-label': 'Ignore: frames to drop (regex)', value: wanted.ignore || '' });
+  // Label filters and the split, with go tool pprof's -tagfocus, -tagignore and -tagroot meaning (docs/ui.md).
+  const tagFocus = el('input', { id: 'tag-focus', placeholder: 'only labels: tenant=acme', value: wanted.tagFocus || '',
+    'aria-label': 'Only samples with these labels', title: 'key=regex, regex (against key:value), or a range such as bytes=64kb:' });
+  const tagIgnore = el('input', { id: 'tag-ignore', placeholder: 'without labels: job=batch', value: wanted.tagIgnore || '',
+    'aria-label': 'Without samples with these labels', title: 'written as the label filter' });
+  const tagSplit = el('input', { id: 'tag-split', placeholder: 'split by label key', value: wanted.tagSplit || '',
+    'aria-label': 'Split the graph by this label key', title: 'one root frame per value of this label key' });
   const search = el('input', { id: 'search', type: 'search', placeholder: 'search (regex)', value: wanted.search });
   if ([...compare.options].some(o => o.value === wanted.compare)) compare.value = wanted.compare;
   orientation.value = wanted.flame ? 'flame' : 'icicle';
@@ -96,13 +107,19 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
   const downloads = el('p', { id: 'downloads' });
   const omitted = el('p', { class: 'muted', id: 'omitted', hidden: true });
   const form = el('form', { id: 'analysis-form', class: 'controls' },
-    el('fieldset', {}, el('legend', {}, 'Instances'), boxes), sampleType, granularity, focus, ignore, compare, el('button', { type: 'submit' }, 'Show'));
+    el('fieldset', {}, el('legend', {}, 'Instances'), boxes), sampleType, granularity, focus, ignore, tagFocus, tagIgnore, tagSplit, compare, el('button', { type: 'submit' }, 'Show'));
   render(el('h1', {}, 'Flame graph'), form, goroutines ? groups : [], el('div', { class: 'controls' }, search, matched, orientation), legend, trail, container, spoken, tip,
     omitted, downloads, changes, el('h2', {}, 'Top functions'), top, goroutines ? [] : stacks, labels);
   stacks.addEventListener('toggle', () => { if (stacks.open && page.state) showGroups(page, groups); });
   labels.addEventListener('toggle', () => { if (labels.open && page.state) showLabels(page, labelList); });
 
+
   const page = { state: null, trail, tip, search, matched, top, spoken };
+  // A label table's buttons fill the form's label fields and show the graph again.
+  page.useLabel = (field, value) => {
+    ({ focus: tagFocus, ignore: tagIgnore, split: tagSplit })[field].value = value;
+    load();
+  };
   let resizeTimer = 0;
   page.flame = new FlameGraph(container, {
     zoom: f => zoomInto(page, f),
@@ -132,6 +149,9 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
     if (state.request.granularity === 'LINE') kept.set('granularity', 'line');
     if (state.request.focus) kept.set('focus', state.request.focus);
     if (state.request.ignore) kept.set('ignore', state.request.ignore);
+    if (state.request.tagFocus) kept.set('tagfocus', state.request.tagFocus);
+    if (state.request.tagIgnore) kept.set('tagignore', state.request.tagIgnore);
+    if (state.request.tagSplit) kept.set('split', state.request.tagSplit);
     if (compare.value) kept.set('compare', compare.value);
     if (compare.value && diffMode.value === 'value') kept.set('diff', 'value');
     const zoom = zoomNames(state);
@@ -186,6 +206,9 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
       granularity: granularity.value,
       focus: focus.value || null,
       ignore: ignore.value || null,
+      tagFocus: tagFocus.value || null,
+      tagIgnore: tagIgnore.value || null,
+      tagSplit: tagSplit.value.trim() || null,
     };
     try {
       // The server sends what a graph this wide draws (frames of a pixel or more, narrower ones summed per parent)
@@ -202,9 +225,10 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
       legend.hidden = !compare.value;
       if (compare.value) {
         // Diff mode: widths are the selection's values, colours the change of each frame's share against the base.
-        // The base is weighed and filtered as the selection is: the same sample type, granularity, focus and ignore.
+        // The base is weighed, filtered and split as the selection is: the same sample type, granularity and filters.
         const base = { taskId: compare.value.split('|')[0], instanceIds: compare.value.includes('|') ? [compare.value.split('|')[1]] : [],
-          sampleType: request.sampleType, granularity: request.granularity, focus: request.focus, ignore: request.ignore };
+          sampleType: request.sampleType, granularity: request.granularity, focus: request.focus, ignore: request.ignore,
+          tagFocus: request.tagFocus, tagIgnore: request.tagIgnore, tagSplit: request.tagSplit };
         const diff = await gql(`query ($b: PprofAnalyzationRequest!, $t: PprofAnalyzationRequest!) {
           queryPprofDiff(base: $b, target: $t) { sampleType { type unit } omittedElements elements { id parentId codeSignature baseTotal baseSelf targetTotal targetSelf } }
           base: queryPprofTop(request: $b, limit: 0, orderBy: CUM) { total rows { name flat cum } }
@@ -226,9 +250,14 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
       omitted.textContent = diffOmitted ? `${diffOmitted.toLocaleString()} lighter frames are not drawn (the server sends the heaviest only); the downloads below hold every frame.` : '';
       state.flame = orientation.value === 'flame';
       page.state = state;
+      // The pprof download is the merged profile, whole; the others are the graph shown, filters and split included.
       const query = new URLSearchParams({ instances: request.instanceIds.join(','), sampleType: request.sampleType || '', granularity: request.granularity.toLowerCase() });
+      const shaped = new URLSearchParams(query);
+      for (const [key, value] of [['focus', request.focus], ['ignore', request.ignore], ['tagFocus', request.tagFocus], ['tagIgnore', request.tagIgnore], ['tagSplit', request.tagSplit]]) {
+        if (value) shaped.set(key, value);
+      }
       downloads.replaceChildren('Download: ', ...['pprof', 'folded', 'svg', 'speedscope'].flatMap((f, i) => [i ? ' · ' : '',
-        el('a', { href: `/api/tasks/${encodeURIComponent(taskId)}/profile?format=${f}&${query}`, download: '', class: `download-${f}`, onclick: downloadWithToken }, f)]));
+        el('a', { href: `/api/tasks/${encodeURIComponent(taskId)}/profile?format=${f}&${f === 'pprof' ? query : shaped}`, download: '', class: `download-${f}`, onclick: downloadWithToken }, f)]));
       drawFlame(page);
       drawTop(page);
       showChanges(page, changes);
@@ -457,17 +486,29 @@ async function showSection(page, target, query, render, failure) {
   }
 }
 
+// A label filter that matches exactly one string value of a key: the value as a regular expression that matches only
+// itself, its commas written \x2c, since a filter's commas separate expressions.
+export function exactLabelFilter(key, value) {
+  return `${key}=^${value.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&').replaceAll(',', '\\x2c')}$`;
+}
+
 // The labels of the selection's samples: per key, each value with its value, its share of the key (of the samples
-// that carry it) and its share of the whole selection.
+// that carry it) and its share of the whole selection. A key splits the graph by its values; a string value keeps
+// only its samples or leaves them out.
 function showLabels(page, target) {
   return showSection(page, target, `query ($r: PprofAnalyzationRequest!) {
-    queryPprofLabels(request: $r) { sampleType { type unit } total keys { key total values { value total } } } }`, answer => {
+    queryPprofLabels(request: $r) { sampleType { type unit } total keys { key total numeric values { value total } } } }`, answer => {
     const unit = answer.sampleType.unit;
+    const button = (text, label, onclick) => el('button', { type: 'button', class: 'label-action', 'aria-label': label, onclick }, text);
     return answer.keys.length ? answer.keys.map(k => el('div', { class: 'label-key' },
-      el('h3', {}, k.key, el('span', { class: 'muted' }, ` ${formatValue(k.total, unit)}, ${percent(k.total, answer.total)} of all`)),
-      el('table', {}, el('thead', {}, el('tr', {}, ['Value', 'Total', `Of ${k.key}`, 'Of all'].map(h => el('th', {}, h)))),
+      el('h3', {}, k.key, el('span', { class: 'muted' }, ` ${formatValue(k.total, unit)}, ${percent(k.total, answer.total)} of all `),
+        button('split the graph by it', `split the graph by ${k.key}`, () => page.useLabel('split', k.key))),
+      el('table', {}, el('thead', {}, el('tr', {}, ['Value', 'Total', `Of ${k.key}`, 'Of all', ''].map(h => el('th', {}, h)))),
         el('tbody', {}, k.values.map(v => el('tr', {}, el('td', {}, v.value), el('td', {}, formatValue(v.total, unit)),
-          el('td', {}, percent(v.total, k.total)), el('td', {}, percent(v.total, answer.total)))))))) : [el('p', { class: 'muted' }, 'No sample carries a label.')];
+          el('td', {}, percent(v.total, k.total)), el('td', {}, percent(v.total, answer.total)),
+          el('td', {}, k.numeric ? [] : [
+            button('only', `only ${k.key}=${v.value}`, () => page.useLabel('focus', exactLabelFilter(k.key, v.value))), ' ',
+            button('without', `without ${k.key}=${v.value}`, () => page.useLabel('ignore', exactLabelFilter(k.key, v.value)))]))))))) : [el('p', { class: 'muted' }, 'No sample carries a label.')];
   }, 'The labels could not be read');
 }
 
