@@ -58,7 +58,7 @@ if ! $oracles_only; then
 fi
 
 mkdir -p "$out/filtered"
-rm -f "$out"/*.top.txt "$out"/*.traces.txt "$out"/*.tags.txt "$out"/filtered/*.top.txt
+rm -f "$out"/*.top.txt "$out"/*.traces.txt "$out"/*.tags.txt "$out"/*.peek.txt "$out"/filtered/*.top.txt
 
 # pprof -unit that prints exact integers for a sample type's unit.
 unit_flag() {
@@ -92,6 +92,10 @@ for f in "$out"/*.pb.gz; do
       -sample_index="$n" -unit="$u" "$f" >"$out/$name.$n.top.txt"
     pprof -traces -sample_index="$n" -unit="$u" "$f" >"$out/$name.$n.traces.txt"
     pprof -tags -sample_index="$n" -unit="$u" "$f" >"$out/$name.$n.tags.txt"
+    # Every function with its callers and callees; a profile without samples has no function, which pprof
+    # reports as an error: its oracle keeps the header alone.
+    pprof -peek '.' -sample_index="$n" -unit="$u" "$f" >"$out/$name.$n.peek.txt" 2>"$tmp/peek.err" ||
+      grep -q 'no matches found' "$tmp/peek.err" || { cat "$tmp/peek.err" >&2; die "go tool pprof -peek $f failed"; }
     n=$((n + 1))
   done
 done

@@ -74,7 +74,7 @@ public static class FlameTreeBuilder
     /// (the root of a profile of truncated stacks has thousands) indexes them in a shared dictionary instead.
     /// <see cref="ToTree"/> renumbers the nodes in pre-order with sorted children.
     /// </summary>
-    private sealed class Trie
+    internal sealed class Trie
     {
         /// <summary>Past this many children a node's children are found by hashing, not by scanning.</summary>
         private const int ScanLimit = 8;
@@ -120,6 +120,9 @@ public static class FlameTreeBuilder
 
             return -1;
         }
+
+        /// <summary>The child of <paramref name="parent"/> for <paramref name="frame"/>, added when there is none.</summary>
+        public int FindOrAdd(int parent, int frame) => Find(parent, frame) is int child and >= 0 ? child : Add(parent, frame);
 
         /// <summary>Adds a child that <see cref="Find"/> did not find.</summary>
         public int Add(int parent, int frame)

@@ -22,6 +22,9 @@ internal sealed class FrameTable
 
     public ReadOnlySpan<string> Names => _names.AsSpan();
 
+    /// <summary>The id of a frame name, or -1 when no frame has it.</summary>
+    public int IdOf(string name) => _ids.TryGetValue(name, out int id) ? id : -1;
+
     public int Intern(string name)
     {
         if (!_ids.TryGetValue(name, out int id))

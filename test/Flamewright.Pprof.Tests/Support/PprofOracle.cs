@@ -200,6 +200,60 @@ internal static partial class PprofOracle
         return traces;
     }
 
+    /// <summary>One function of <c>-peek</c>: its flat and cum, and the values of its callers and callees (names without "(inline)").</summary>
+    public sealed record PeekEntry(long Flat, long Cum, IReadOnlyDictionary<string, long> Callers, IReadOnlyDictionary<string, long> Callees);
+
+    /// <summary>What <c>go tool pprof -peek .</c> printed: every function with its direct callers and callees.</summary>
+    public static IReadOnlyDictionary<string, PeekEntry> ReadPeek(string profile, int sampleIndex)
+    {
+        var entries = new Dictionary<string, PeekEntry>(StringComparer.Ordinal);
+        string? name = null;
+        long flat = 0, cum = 0;
+        var callers = new Dictionary<string, long>(StringComparer.Ordinal);
+        var callees = new Dictionary<string, long>(StringComparer.Ordinal);
+        void Flush()
+        {
+            if (name is not null)
+            {
+                entries.Add(name, new PeekEntry(flat, cum, new Dictionary<string, long>(callers), new Dictionary<string, long>(callees)));
+            }
+
+            (name, callers, callees) = (null, new Dictionary<string, long>(StringComparer.Ordinal), new Dictionary<string, long>(StringComparer.Ordinal));
+        }
+
+        bool body = false;
+        foreach (string line in File.ReadAllLines(Path.Combine(TestData.Profiles, $"{profile}.{sampleIndex}.peek.txt")))
+        {
+            if (line.StartsWith("-----", StringComparison.Ordinal))
+            {
+                Flush();
+                body = true;
+                continue;
+            }
+
+            if (!body || line.TrimStart().StartsWith("flat  flat%", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (PeekEdge().Match(line) is { Success: true } edge)
+            {
+                (name is null ? callers : callees).Add(StripInlineMarker(edge.Groups[2].Value), Value(edge.Groups[1].Value));
+            }
+            else if (PeekNode().Match(line) is { Success: true } node)
+            {
+                (name, flat, cum) = (node.Groups[3].Value, Value(node.Groups[1].Value), Value(node.Groups[2].Value));
+            }
+            else
+            {
+                throw new FormatException("unexpected -peek line: " + line);
+            }
+        }
+
+        Flush();
+        return entries;
+    }
+
     private static string StripInlineMarker(string name)
     {
         foreach (string marker in new[] { " (partial-inline)", " (inline)" })
@@ -224,6 +278,12 @@ internal static partial class PprofOracle
 
     [GeneratedRegex(@"^\s*(-?\d+(?:ns|B)?)   (.+)$")]
     private static partial Regex TraceFirstFrame();
+
+    [GeneratedRegex(@"^ {20,}(-?\d+(?:ns|B)?) +\S+% \|   (.+)$")]
+    private static partial Regex PeekEdge();
+
+    [GeneratedRegex(@"^\s*(-?\d+(?:ns|B)?) +\S+% +\S+% +(-?\d+(?:ns|B)?) +\S+% +\| (.+)$")]
+    private static partial Regex PeekNode();
 
     [GeneratedRegex(@"^\s*\S+:  ")]
     private static partial Regex TraceLabel();
