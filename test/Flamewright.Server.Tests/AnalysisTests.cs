@@ -180,6 +180,41 @@ public sealed class AnalysisTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task QueryPprofSandwich_answers_a_functions_callers_callees_and_both_graphs_as_the_engine_builds_them() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent first = server.Agent("go-service", "provider1");
+        using GoLikeAgent second = server.Agent("go-service", "provider2");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] cpu = TestData.Bytes("cpu");
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (first, cpu), (second, cpu));
+        const string Query = """
+            query ($r: PprofAnalyzationRequest!, $f: String!, $z: [String!]) {
+              queryPprofSandwich(request: $r, function: $f, width: 1000, calleesZoom: $z) {
+                sampleType { type } function flat cum total callers { name value } callees { name value }
+                callersView { frames { name total } } calleesView { ancestors { name } frames { name total } } } }
+            """;
+        Pprof.Model.Profile profile = Pprof.ProfileReader.Read(cpu);
+        Sandwich expected = Sandwich.Build([profile, profile], new FlameOptions { SampleType = "cpu" }, "main.hashLoop");
+
+        JsonNode answer = (await graphql.DataAsync(Query, new { r = new { taskId, instanceIds = new[] { first.InstanceId, second.InstanceId } }, f = "main.hashLoop" }))["queryPprofSandwich"]!;
+        JsonNode zoomed = (await graphql.DataAsync(Query, new { r = new { taskId, instanceIds = new[] { first.InstanceId } }, f = "main.hashLoop", z = new[] { "main.hashLoop", "main.mix" } }))["queryPprofSandwich"]!;
+        string unknown = await graphql.ErrorAsync(Query, new { r = new { taskId, instanceIds = new[] { first.InstanceId } }, f = "main.nowhere" });
+
+        Assert.Equal(("cpu", "main.hashLoop", expected.Flat, expected.Cum, expected.AbsoluteTotal),
+            ((string)answer["sampleType"]!["type"]!, (string)answer["function"]!, (long)answer["flat"]!, (long)answer["cum"]!, (long)answer["total"]!));
+        Assert.Equal(expected.Callers.Select(e => (e.Name, e.Value)), answer["callers"]!.AsArray().Select(e => ((string)e!["name"]!, (long)e["value"]!)));
+        Assert.Equal(expected.Callees.Select(e => (e.Name, e.Value)), answer["callees"]!.AsArray().Select(e => ((string)e!["name"]!, (long)e["value"]!)));
+        // Each graph opens at the function, with its cum; the callers graph's next row is its callers.
+        Assert.Equal(("main.hashLoop", expected.Cum), ((string)answer["callersView"]!["frames"]![0]!["name"]!, (long)answer["callersView"]!["frames"]![0]!["total"]!));
+        Assert.Contains(answer["callersView"]!["frames"]!.AsArray(), f => (string)f!["name"]! == expected.Callers[0].Name);
+        Assert.Equal(("main.mix", expected.CalleesTree.Root.Children.Single().Children.Single(c => c.Name == "main.mix").Total / 2),
+            ((string)zoomed["calleesView"]!["frames"]![0]!["name"]!, (long)zoomed["calleesView"]!["frames"]![0]!["total"]!));
+        Assert.Equal(["root", "main.hashLoop", "main.mix"], zoomed["calleesView"]!["ancestors"]!.AsArray().Select(a => (string)a!["name"]!));
+        Assert.Equal("no sample of this selection has a frame named 'main.nowhere'", unknown);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task QueryPprofSampleTypes_lists_a_tasks_sample_types_and_marks_the_events_default() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

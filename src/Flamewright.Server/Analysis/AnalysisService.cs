@@ -366,6 +366,19 @@ public sealed partial class AnalysisService : IDisposable
         }, cancellationToken);
 
     /// <summary>
+    /// <paramref name="function"/> in its context (<see cref="Sandwich"/>): its callers and callees, and the two graphs of a
+    /// sandwich view; cached per function as trees are.
+    /// </summary>
+    public Task<SandwichResult> SandwichAsync(AnalysisRequest request, string function, MatchBudget budget, CancellationToken cancellationToken) =>
+        // The name is counted into the kind: no name can make the key of another result.
+        OfSamplesAsync($"sandwich {function.Length}:{function}", request, budget, (profiles, options, sampleType) =>
+        {
+            Sandwich sandwich = Sandwich.Build(profiles, options, function);
+            return (new SandwichResult(sandwich, sampleType), sandwich.CallersTree.ApproximateBytes + sandwich.CalleesTree.ApproximateBytes
+                + (64L * (sandwich.Callers.Count + sandwich.Callees.Count)));
+        }, cancellationToken);
+
+    /// <summary>
     /// An analysis of the selection's samples rather than of its tree (every instance named must have uploaded): built
     /// in an analysis turn from the selection's profiles and weighed options, and cached as trees are.
     /// </summary>
@@ -687,6 +700,9 @@ public sealed record TopResult(TopTable Table, SampleTypeInfo SampleType);
 
 /// <summary>A label table and the sample type that weighs it.</summary>
 public sealed record LabelsResult(LabelTable Labels, SampleTypeInfo SampleType);
+
+/// <summary>A function's sandwich and the sample type that weighs it.</summary>
+public sealed record SandwichResult(Sandwich Sandwich, SampleTypeInfo SampleType);
 
 /// <summary>Stack groups and the sample type that weighs them.</summary>
 public sealed record StackGroupsResult(StackGroups Groups, SampleTypeInfo SampleType);

@@ -47,7 +47,7 @@ public static partial class GraphQLEndpoint
     internal const string MatchBudgetKey = "flamewright.matchBudget";
 
     /// <summary>Query fields that analyse profiles.</summary>
-    private static readonly string[] ExpensiveFields = ["queryPprofAnalyze", "queryPprofDiff", "queryPprofTop", "queryPprofFlameView", "queryPprofStackGroups", "queryPprofLabels"];
+    private static readonly string[] ExpensiveFields = ["queryPprofAnalyze", "queryPprofDiff", "queryPprofTop", "queryPprofFlameView", "queryPprofStackGroups", "queryPprofLabels", "queryPprofSandwich"];
 
     /// <summary>
     /// The complexity an analysing field counts for; a row-reading field counts 1 (GraphQL.NET's default), and

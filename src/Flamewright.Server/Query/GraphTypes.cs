@@ -109,6 +109,12 @@ internal sealed record ViewFrameOutput(int Node, int Parent, int Depth, string N
 
 internal sealed record NarrowerFramesOutput(int Parent, int Count, long Total);
 
+internal sealed record CallEdgeOutput(string Name, long Value);
+
+internal sealed record SandwichOutput(
+    SampleTypeOutput SampleType, string Function, long Flat, long Cum, long Total, IReadOnlyList<CallEdgeOutput> Callers, IReadOnlyList<CallEdgeOutput> Callees,
+    FlameViewOutput CallersView, FlameViewOutput CalleesView);
+
 internal sealed record DiffElementOutput(string Id, string ParentId, string CodeSignature, long BaseTotal, long BaseSelf, long TargetTotal, long TargetSelf);
 
 internal sealed record DiffOutput(SampleTypeOutput SampleType, IReadOnlyList<DiffElementOutput> Elements, int OmittedElements);

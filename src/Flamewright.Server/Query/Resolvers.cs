@@ -207,20 +207,53 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
                 return new FlameViewOutput(null, 0, 0, 0, [new ViewAncestorOutput(0, FlameTree.RootName, 0)], [new ViewFrameOutput(0, -1, 0, FlameTree.RootName, 0, 0, false, 0)], [], null, [FlameTree.RootName]);
             }
 
-            FlameView view = result.View;
-            // Each distinct name once: a view repeats names (recursion, the same function under many callers), and a
-            // client that reads nameIndex instead of name receives each once.
-            var names = new Pprof.StringTable();
-            return new FlameViewOutput(
-                ToOutput(result.SampleType),
-                view.TreeTotal,
-                view.Span,
-                view.MinimumTotal,
-                [.. view.Ancestors.Select(a => new ViewAncestorOutput(a.Node, a.Name, a.Total))],
-                [.. view.Frames.Select(f => new ViewFrameOutput(f.Node, f.Parent, f.Depth, f.Name, f.Total, f.Self, f.Matched, names.Index(f.Name)))],
-                [.. view.Narrower.Select(n => new NarrowerFramesOutput(n.Parent, n.Count, n.Total))],
-                string.IsNullOrEmpty(search) ? null : view.MatchedTotal,
-                names.Strings);
+            return ToOutput(result.View, ToOutput(result.SampleType), searched: !string.IsNullOrEmpty(search));
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>A view as GraphQL answers it; <paramref name="searched"/>: a search was asked for, so the matched total is sent.</summary>
+    private static FlameViewOutput ToOutput(FlameView view, SampleTypeOutput sampleType, bool searched)
+    {
+        // Each distinct name once: a view repeats names (recursion, the same function under many callers), and a
+        // client that reads nameIndex instead of name receives each once.
+        var names = new Pprof.StringTable();
+        return new FlameViewOutput(
+            sampleType,
+            view.TreeTotal,
+            view.Span,
+            view.MinimumTotal,
+            [.. view.Ancestors.Select(a => new ViewAncestorOutput(a.Node, a.Name, a.Total))],
+            [.. view.Frames.Select(f => new ViewFrameOutput(f.Node, f.Parent, f.Depth, f.Name, f.Total, f.Self, f.Matched, names.Index(f.Name)))],
+            [.. view.Narrower.Select(n => new NarrowerFramesOutput(n.Parent, n.Count, n.Total))],
+            searched ? view.MatchedTotal : null,
+            names.Strings);
+    }
+
+    [GraphQLMetadata("queryPprofSandwich")]
+    public async Task<SandwichOutput> QueryPprofSandwichAsync(IResolveFieldContext context)
+    {
+        AnalysisRequest request = ToRequest(context.GetArgument<AnalyzationInput>("request"));
+        string function = context.GetArgument<string>("function");
+        int width = context.GetArgument<int>("width");
+        if (width < 1 || width > options.MaxViewWidthPixels)
+        {
+            throw new ExecutionError($"width must be between 1 and {options.MaxViewWidthPixels} pixels (MaxViewWidthPixels)");
+        }
+
+        // Each graph opens at the function, the root's only child.
+        string[] callersZoom = context.GetArgument<string[]?>("callersZoom") is { Length: > 0 } c ? c : [function];
+        string[] calleesZoom = context.GetArgument<string[]?>("calleesZoom") is { Length: > 0 } d ? d : [function];
+        return await Refusals(async () =>
+        {
+            SandwichResult result = await analysis.SandwichAsync(request, function, MatchBudgetOf(context), context.CancellationToken).ConfigureAwait(false);
+            Sandwich sandwich = result.Sandwich;
+            SampleTypeOutput type = ToOutput(result.SampleType);
+            FlameView callers = AnalysisService.Run(() => FlameView.Build(sandwich.CallersTree, callersZoom, width));
+            FlameView callees = AnalysisService.Run(() => FlameView.Build(sandwich.CalleesTree, calleesZoom, width));
+            return new SandwichOutput(type, sandwich.Function, sandwich.Flat, sandwich.Cum, sandwich.AbsoluteTotal,
+                [.. sandwich.Callers.Take(options.MaxListItems).Select(e => new CallEdgeOutput(e.Name, e.Value))],
+                [.. sandwich.Callees.Take(options.MaxListItems).Select(e => new CallEdgeOutput(e.Name, e.Value))],
+                ToOutput(callers, type, searched: false), ToOutput(callees, type, searched: false));
         }).ConfigureAwait(false);
     }
 
