@@ -521,6 +521,61 @@ public sealed class FlameGraphTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task A_right_click_on_a_frame_shows_its_callers_above_and_its_callees_below_with_go_tool_pprofs_numbers() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, _) = await UploadedCpuTaskAsync(server);
+        Sandwich expected = Sandwich.Build([ProfileReader.Read(TestData.Bytes("cpu"))], new FlameOptions { SampleType = "cpu" }, "main.hashLoop");
+        await using Browser browser = await OpenAnalysisAsync(server, taskId, width: 1400);
+        IPage page = browser.Page;
+
+        await FlameGraphCanvas.RightClickAsync(page, await FlameGraphCanvas.FrameAsync(page, f => f.Name == "main.hashLoop" && f.Kind == "frame"));
+        await Assertions.Expect(page.Locator("#sandwich h2")).ToContainTextAsync("main.hashLoop");
+
+        DrawnFrame[] callers = await FlameGraphCanvas.SandwichFramesAsync(page, "callers");
+        DrawnFrame[] callees = await FlameGraphCanvas.SandwichFramesAsync(page, "callees");
+        DrawnFrame callersRoot = callers.Single(f => f.Kind == "frame" && f.Name == "main.hashLoop");
+        DrawnFrame calleesRoot = callees.Single(f => f.Kind == "frame" && f.Name == "main.hashLoop");
+        Assert.Equal((expected.Cum, expected.Cum), (callersRoot.Total, calleesRoot.Total));
+        // Callers sit above the function (the graph is upside down), callees below it.
+        DrawnFrame[] aboveIt = [.. callers.Where(f => f.Kind == "frame" && Math.Abs(f.Y + f.Height + 1 - callersRoot.Y) < 2)];
+        Assert.Equal(expected.CallersTree.Root.Children.Single().Children.Select(c => (c.Name, c.Total)).Order(), aboveIt.Select(f => (f.Name, f.Total)).Order());
+        Assert.True(callees.Where(f => f.Kind == "frame" && f.Name != "main.hashLoop").All(f => f.Y > calleesRoot.Y), "callees are drawn below the function");
+        Assert.Equal(expected.Callees.Select(e => e.Name), await page.Locator("#sandwich-callees-table tbody tr td:first-child").AllInnerTextsAsync());
+        Assert.Equal(expected.Callers.Select(e => e.Name), await page.Locator("#sandwich-callers-table tbody tr td:first-child").AllInnerTextsAsync());
+        await page.WaitForFunctionAsync("() => location.hash.includes('sandwich=main.hashLoop')");
+        // The function's row in the middle of the window: its nearest callers above, its callees below.
+        await page.EvaluateAsync("() => window.scrollTo(0, document.querySelector('#sandwich-callees').getBoundingClientRect().top + window.scrollY - window.innerHeight * 0.55)");
+        await browser.ScreenshotAsync("sandwich");
+
+        // The address reopens it, and a caller's right click centres the sandwich on that caller.
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("#sandwich h2")).ToContainTextAsync("main.hashLoop");
+        DrawnFrame caller = (await FlameGraphCanvas.SandwichFramesAsync(page, "callers")).First(f => f.Name == expected.Callers[0].Name);
+        await page.Locator("#sandwich-callers").ClickAsync(new LocatorClickOptions { Position = new() { X = (float)(caller.X + Math.Min(caller.Width / 2, 20)), Y = (float)(caller.Y + caller.Height / 2) }, Button = MouseButton.Right });
+        await Assertions.Expect(page.Locator("#sandwich h2")).ToContainTextAsync(expected.Callers[0].Name);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_row_of_the_top_table_offers_its_functions_callers_and_callees() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, _) = await UploadedCpuTaskAsync(server);
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+        Assert.True(await page.Locator("#sandwich-open").IsHiddenAsync());
+        string first = await page.Locator("#top tbody tr td").First.InnerTextAsync();
+
+        await page.Locator("#top tbody tr").First.ClickAsync();
+        await page.Locator("#sandwich-open").ClickAsync();
+
+        await Assertions.Expect(page.Locator("#sandwich h2")).ToContainTextAsync(first);
+        await page.Locator("#sandwich-close").ClickAsync();
+        Assert.True(await page.Locator("#sandwich").IsHiddenAsync());
+        Assert.DoesNotContain("sandwich=", page.Url, StringComparison.Ordinal);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task The_diff_against_another_task_colours_frames_by_the_change_of_their_share_both_ways_and_no_comparison_colours_none() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

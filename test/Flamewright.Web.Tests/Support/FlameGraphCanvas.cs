@@ -35,6 +35,14 @@ internal static class FlameGraphCanvas
     public static Task ClickAsync(IPage page, DrawnFrame frame) =>
         Graph(page).ClickAsync(new LocatorClickOptions { Position = Middle(frame) });
 
+    /// <summary>A right click on a frame: asks for its function's callers and callees.</summary>
+    public static Task RightClickAsync(IPage page, DrawnFrame frame) =>
+        Graph(page).ClickAsync(new LocatorClickOptions { Position = Middle(frame), Button = MouseButton.Right });
+
+    /// <summary>The frames of one of the sandwich's graphs: <c>callers</c> or <c>callees</c>.</summary>
+    public static async Task<DrawnFrame[]> SandwichFramesAsync(IPage page, string side) =>
+        (await page.EvaluateAsync<JsonElement>("side => window.flamewright.sandwich(side)", side)).Deserialize<DrawnFrame[]>(s_json)!;
+
     public static Task HoverAsync(IPage page, DrawnFrame frame) =>
         Graph(page).HoverAsync(new LocatorHoverOptions { Position = Middle(frame) });
 

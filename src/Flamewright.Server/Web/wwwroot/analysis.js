@@ -28,6 +28,7 @@ function fromAddress(params) {
     zoom,
     narrowerThan: params.has('narrower') && Number.isSafeInteger(narrower) && narrower > 0 ? narrower : null,
     search: params.get('search') || '',
+    sandwich: params.get('sandwich') || '',
     flame: params.get('orientation') === 'flame',
     byValue: params.get('diff') === 'value',
   };
@@ -104,17 +105,21 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
   // The labels the samples carry (pprof.Do's): asked for when opened, as building the table reads every sample.
   const labelList = el('section', { id: 'label-table', 'aria-live': 'polite' });
   const labels = el('details', { id: 'labels' }, el('summary', {}, 'Labels'), labelList);
+  // A function's callers (drawn upside down, above it) and callees (below it): a right click or S on a frame, or a row
+  // of the top table and the button it shows, opens it.
+  const sandwichOpen = el('button', { type: 'button', id: 'sandwich-open', class: 'label-action', hidden: true });
+  const sandwich = el('section', { id: 'sandwich', hidden: true });
   const downloads = el('p', { id: 'downloads' });
   const omitted = el('p', { class: 'muted', id: 'omitted', hidden: true });
   const form = el('form', { id: 'analysis-form', class: 'controls' },
     el('fieldset', {}, el('legend', {}, 'Instances'), boxes), sampleType, granularity, focus, ignore, tagFocus, tagIgnore, tagSplit, compare, el('button', { type: 'submit' }, 'Show'));
-  render(el('h1', {}, 'Flame graph'), form, goroutines ? groups : [], el('div', { class: 'controls' }, search, matched, orientation), legend, trail, container, spoken, tip,
-    omitted, downloads, changes, el('h2', {}, 'Top functions'), top, goroutines ? [] : stacks, labels);
+  render(el('h1', {}, 'Flame graph'), form, goroutines ? groups : [], el('div', { class: 'controls' }, search, matched, orientation, sandwichOpen), legend, trail, container, spoken, tip,
+    omitted, sandwich, downloads, changes, el('h2', {}, 'Top functions'), top, goroutines ? [] : stacks, labels);
   stacks.addEventListener('toggle', () => { if (stacks.open && page.state) showGroups(page, groups); });
   labels.addEventListener('toggle', () => { if (labels.open && page.state) showLabels(page, labelList); });
 
 
-  const page = { state: null, trail, tip, search, matched, top, spoken };
+  const page = { state: null, trail, tip, search, matched, top, spoken, sandwich, sandwichOpen };
   // A label table's buttons fill the form's label fields and show the graph again.
   page.useLabel = (field, value) => {
     ({ focus: tagFocus, ignore: tagIgnore, split: tagSplit })[field].value = value;
@@ -124,6 +129,7 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
   page.flame = new FlameGraph(container, {
     zoom: f => zoomInto(page, f),
     back: () => zoomOut(page),
+    pick: f => openSandwich(page, f.node.codeSignature),
     hover: (f, x, y) => (f ? showTip(page, f.node, x, y) : (tip.hidden = true)),
     focus: (f, x, y) => {
       showTip(page, f.node, x, y);
@@ -159,11 +165,17 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
     if (state.view && state.narrowerThan != null) kept.set('narrower', String(state.narrowerThan));
     if (search.value) kept.set('search', search.value);
     if (state.flame) kept.set('orientation', 'flame');
+    if (page.sandwichOf) kept.set('sandwich', page.sandwichOf);
     const address = `#/analysis/${encodeURIComponent(taskId)}${kept.size ? `?${kept}` : ''}`;
     if (location.hash !== address) history.replaceState(null, '', address);
   };
   // For the browser tests: what is laid out, and which rows the canvas shows ({ top, canvasHeight } in CSS pixels).
-  window.flamewright = { frames: () => page.flame.rectangles(), painted: () => page.flame.painted };
+  window.flamewright = {
+    frames: () => page.flame.rectangles(),
+    painted: () => page.flame.painted,
+    sandwich: side => page.sandwichGraphs?.[side]?.rectangles() || [],
+  };
+  sandwichOpen.addEventListener('click', () => openSandwich(page, page.state.selected));
   compare.addEventListener('change', () => load());
   const labelDiff = () => {
     const byValue = diffMode.value === 'value';
@@ -263,6 +275,10 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
       showChanges(page, changes);
       if (goroutines || stacks.open) showGroups(page, groups);
       if (labels.open) showLabels(page, labelList);
+      // The sandwich follows the selection; one named in the address opens with the first look.
+      const sandwichName = firstLook ? wanted.sandwich : page.sandwichOf;
+      if (sandwichName && !compare.value) openSandwich(page, sandwichName);
+      else closeSandwich(page);
       // For the page benchmark (benchmarks/README.md): when the first look is on screen (the frame after it was drawn
       // has been painted), on the page's own clock.
       if (firstLook) afterPaint('flamewright:first-look');
@@ -567,6 +583,7 @@ function drawTop(page) {
     page.state.selected = rows.rows[Number(row.dataset.row)].name;
     for (const tr of body.children) tr.classList.toggle('selected', tr === row);
     drawFlame(page);
+    showSandwichButton(page);
   };
   const body = document.createElement('tbody');
   rows.rows.forEach((r, i) => {
@@ -589,4 +606,83 @@ function drawTop(page) {
         onclick: () => resort(key) }, label))))),
     rows.rowCount > rows.rows.length ? el('caption', { class: 'muted' }, `the first ${rows.rows.length} of ${rows.rowCount} functions, in this order`) : [],
     body);
+}
+
+// The button that opens the sandwich of the function marked in the top table.
+function showSandwichButton(page) {
+  const name = page.state?.selected;
+  page.sandwichOpen.hidden = !name || !!page.state.diff;
+  page.sandwichOpen.textContent = name ? `callers and callees of ${name}` : '';
+}
+
+// Shows what calls function and what it calls: its callers graph upside down above it, its callees graph below it,
+// each opening at the function with its cum, and the direct calls both ways with their values (go tool pprof -peek's).
+// zooms: per side, the frame names from the function down, to zoom that graph.
+async function openSandwich(page, name, zooms = {}) {
+  const { state, sandwich } = page;
+  if (!name || !state || state.diff) return;
+  const width = page.flame.width;
+  const zoom = { callers: zooms.callers || [name], callees: zooms.callees || [name] };
+  try {
+    const data = await gql(`query ($r: PprofAnalyzationRequest!, $f: String!, $w: Int!, $cz: [String!], $dz: [String!]) {
+      queryPprofSandwich(request: $r, function: $f, width: $w, callersZoom: $cz, calleesZoom: $dz) {
+        sampleType { type unit } function flat cum total callers { name value } callees { name value }
+        callersView { ${VIEW_FIELDS} } calleesView { ${VIEW_FIELDS} } } }`, { r: state.request, f: name, w: width, cz: zoom.callers, dz: zoom.callees });
+    if (!sandwich.isConnected || page.state?.request !== state.request) return;
+    const answer = data.queryPprofSandwich;
+    page.sandwichOf = name;
+    const unit = answer.sampleType.unit;
+    const callersBox = el('div', { id: 'sandwich-callers', class: 'flame' });
+    const calleesBox = el('div', { id: 'sandwich-callees', class: 'flame' });
+    const calls = (id, title, edges) => el('table', { id },
+      el('thead', {}, el('tr', {}, [title, 'Value', `Of ${name}`].map(h => el('th', {}, h)))),
+      el('tbody', {}, edges.map(e => el('tr', {}, el('td', {}, e.name), el('td', {}, formatValue(e.value, unit)), el('td', {}, percent(e.value, answer.cum))))));
+    sandwich.replaceChildren(
+      el('h2', {}, 'Callers and callees of ', el('code', {}, name), ' ', el('button', { type: 'button', class: 'label-action', id: 'sandwich-close', onclick: () => closeSandwich(page) }, 'close')),
+      el('p', { class: 'muted' }, `flat ${formatValue(answer.flat, unit)} (${percent(answer.flat, answer.total)}), cum ${formatValue(answer.cum, unit)} (${percent(answer.cum, answer.total)}) of all. `,
+        'Above: who calls it, their callers above them; below: what it calls. Right-click (or S on) a frame to center on that function.'),
+      callersBox, calleesBox,
+      el('div', { class: 'calls' }, calls('sandwich-callers-table', 'Called by', answer.callers), calls('sandwich-callees-table', 'Calls', answer.callees)));
+    sandwich.hidden = false;
+    // Each graph is a flame graph of its own: the callers one with its root at the bottom, so that callers sit above.
+    const graph = (box, view, side, flame) => {
+      const layoutOf = viewLayout(view, state.request, zoom[side], '');
+      const graphView = new FlameGraph(box, {
+        zoom: f => {
+          if (f.kind === 'tiny') openSandwich(page, name, { ...zoom, [side]: pathOf(layoutOf, f.node.parent) });
+          else if (f.kind === 'ancestor') openSandwich(page, name, { ...zoom, [side]: zoom[side].slice(0, Math.max(1, layoutOf.ancestors.indexOf(f.node))) });
+          else openSandwich(page, name, { ...zoom, [side]: pathOf(layoutOf, f.node) });
+        },
+        back: () => openSandwich(page, name, { ...zoom, [side]: zoom[side].slice(0, Math.max(1, zoom[side].length - 1)) }),
+        pick: f => openSandwich(page, f.node.codeSignature),
+        hover: (f, x, y) => (f ? sandwichTip(page, f.node, answer, x, y) : (page.tip.hidden = true)),
+      });
+      // The root above the function says nothing here: the function is where each graph starts.
+      graphView.draw({ zoom: layoutOf.zoom, ancestors: layoutOf.ancestors.slice(1), span: layoutOf.span || layoutOf.zoom.total, flame, selected: null, match: null, diff: null });
+      return graphView;
+    };
+    page.sandwichGraphs = { callers: graph(callersBox, answer.callersView, 'callers', true), callees: graph(calleesBox, answer.calleesView, 'callees', false) };
+    clearError();
+    page.remember?.();
+  } catch (err) { showError(err.message); }
+}
+
+function closeSandwich(page) {
+  page.sandwichOf = null;
+  page.sandwichGraphs = null;
+  page.sandwich.hidden = true;
+  page.sandwich.replaceChildren();
+  showSandwichButton(page);
+  if (page.state) page.remember?.();
+}
+
+function sandwichTip(page, node, answer, x, y) {
+  const { tip } = page;
+  const unit = answer.sampleType.unit;
+  tip.replaceChildren(el('strong', {}, node.codeSignature),
+    el('div', {}, `total ${formatValue(node.total, unit)} (${percent(node.total, answer.cum)} of ${answer.function}, ${percent(node.total, answer.total)} of all)`),
+    el('div', {}, `self ${formatValue(node.self, unit)}`));
+  tip.style.left = `${Math.min(x + 12, document.documentElement.scrollWidth - 360)}px`;
+  tip.style.top = `${y + 12}px`;
+  tip.hidden = false;
 }

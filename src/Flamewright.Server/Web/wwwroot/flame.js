@@ -89,14 +89,15 @@ export function changeKind(change) { return change > 0.1 ? 'grew' : change < -0.
 
 export class FlameGraph {
   // handlers: zoom(frame) when a frame is clicked or Enter pressed on it, back() on Escape, hover(frame, x, y) with
-  // page coordinates (frame null when the pointer leaves the frames), focus(frame) when the keyboard moves.
+  // page coordinates (frame null when the pointer leaves the frames), focus(frame) when the keyboard moves, and
+  // pick(frame) on a right click or the S key: show that function's callers and callees.
   constructor(container, handlers) {
     this.container = container;
     this.handlers = handlers;
     this.canvas = document.createElement('canvas');
     this.canvas.tabIndex = 0;
     this.canvas.setAttribute('role', 'img');
-    this.canvas.setAttribute('aria-label', 'Flame graph. Arrow keys move between frames, Enter zooms in, Escape zooms out.');
+    this.canvas.setAttribute('aria-label', 'Flame graph. Arrow keys move between frames, Enter zooms in, Escape zooms out, S shows the callers and callees of a function.');
     this.context = this.canvas.getContext('2d');
     this.frames = [];
     this.rows = [];
@@ -308,6 +309,12 @@ export class FlameGraph {
     };
     // The pointer is followed over the whole graph: the canvas covers only the rows in the window.
     this.container.addEventListener('click', e => { const f = at(e); if (f) this.handlers.zoom(f); });
+    this.container.addEventListener('contextmenu', e => {
+      const f = at(e);
+      if (!f || f.kind === 'tiny' || !this.handlers.pick) return;
+      e.preventDefault();
+      this.handlers.pick(f);
+    });
     this.container.addEventListener('mousemove', e => {
       const f = at(e);
       this.container.style.cursor = f && f.kind !== 'ancestor' ? 'pointer' : 'default';
@@ -348,6 +355,7 @@ export class FlameGraph {
     let next = null;
     if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.handlers.zoom(f); return; }
     if (e.key === 'Escape') { e.preventDefault(); this.handlers.back(); return; }
+    if ((e.key === 's' || e.key === 'S') && f.kind !== 'tiny' && this.handlers.pick) { e.preventDefault(); this.handlers.pick(f); return; }
     const row = this.rows[f.depth];
     if (e.key === 'ArrowRight') next = row[row.indexOf(f) + 1];
     else if (e.key === 'ArrowLeft') next = row[row.indexOf(f) - 1];
