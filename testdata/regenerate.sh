@@ -58,7 +58,7 @@ if ! $oracles_only; then
 fi
 
 mkdir -p "$out/filtered"
-rm -f "$out"/*.top.txt "$out"/*.traces.txt "$out"/*.tags.txt "$out"/*.peek.txt "$out"/filtered/*.top.txt
+rm -f "$out"/*.top.txt "$out"/*.traces.txt "$out"/*.tags.txt "$out"/*.peek.txt "$out"/*.lines.txt "$out"/filtered/*.top.txt
 
 # pprof -unit that prints exact integers for a sample type's unit.
 unit_flag() {
@@ -92,6 +92,8 @@ for f in "$out"/*.pb.gz; do
       -sample_index="$n" -unit="$u" "$f" >"$out/$name.$n.top.txt"
     pprof -traces -sample_index="$n" -unit="$u" "$f" >"$out/$name.$n.traces.txt"
     pprof -tags -sample_index="$n" -unit="$u" "$f" >"$out/$name.$n.tags.txt"
+    pprof -lines -top -nodecount=1000000 -nodefraction=0 -edgefraction=0 \
+      -sample_index="$n" -unit="$u" "$f" >"$out/$name.$n.lines.txt"
     # Every function with its callers and callees; a profile without samples has no function, which pprof
     # reports as an error: its oracle keeps the header alone.
     pprof -peek '.' -sample_index="$n" -unit="$u" "$f" >"$out/$name.$n.peek.txt" 2>"$tmp/peek.err" ||

@@ -42,6 +42,23 @@ public sealed class GoToolPprofAgreementTests
 
     [Theory(Timeout = Spec.Timeout)]
     [MemberData(nameof(Cases))]
+    public Task At_line_granularity_every_lines_name_flat_and_cum_equal_go_tool_pprof_lines_top(string profile, int sampleIndex) => Spec.Run(() =>
+    {
+        PprofOracle.Top expected = PprofOracle.ReadTopFile(Path.Combine(TestData.Profiles, $"{profile}.{sampleIndex}.lines.txt"));
+        TopTable actual = TopTable.Build(ProfileReader.ReadFile(TestData.Profile(profile)),
+            new FlameOptions { SampleType = sampleIndex.ToString(System.Globalization.CultureInfo.InvariantCulture), Granularity = FrameGranularity.Line });
+
+        Assert.Equal(expected.Total, actual.AbsoluteTotal);
+        var ours = actual.Entries.ToDictionary(e => e.Name, e => (e.Flat, e.Cum), StringComparer.Ordinal);
+        Assert.Equal(expected.Functions.Keys.Order(StringComparer.Ordinal), ours.Keys.Order(StringComparer.Ordinal));
+        foreach ((string name, (long flat, long cum)) in expected.Functions)
+        {
+            Assert.True(ours[name] == (flat, cum), $"{name}: pprof flat={flat} cum={cum}, ours flat={ours[name].Flat} cum={ours[name].Cum}");
+        }
+    });
+
+    [Theory(Timeout = Spec.Timeout)]
+    [MemberData(nameof(Cases))]
     public Task Our_folded_stacks_equal_go_tool_pprof_traces_folded_root_first(string profile, int sampleIndex) => Spec.Run(() =>
     {
         IReadOnlyList<string> expected = PprofOracle.ReadTracesFolded(profile, sampleIndex);

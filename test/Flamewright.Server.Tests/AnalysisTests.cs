@@ -215,6 +215,28 @@ public sealed class AnalysisTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task QueryPprofTop_for_one_function_at_line_granularity_lists_its_lines_as_go_tool_pprof_lines_names_them() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] cpu = TestData.Bytes("cpu");
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (agent, cpu));
+        const string Query = "query ($r: PprofAnalyzationRequest!, $f: String) { queryPprofTop(request: $r, limit: 0, function: $f) { rowCount rows { name flat cum } } }";
+        TopTable byLine = TopTable.Build(Pprof.ProfileReader.Read(cpu), new FlameOptions { SampleType = "cpu", Granularity = FrameGranularity.Line });
+        TopEntry[] expected = [.. byLine.Entries.Where(e => e.Name.StartsWith("main.hashLoop /", StringComparison.Ordinal))];
+
+        JsonNode lines = (await graphql.DataAsync(Query, new { r = new { taskId, instanceIds = new[] { agent.InstanceId }, granularity = "LINE" }, f = "main.hashLoop" }))["queryPprofTop"]!;
+        JsonNode function = (await graphql.DataAsync(Query, new { r = new { taskId, instanceIds = new[] { agent.InstanceId } }, f = "main.hashLoop" }))["queryPprofTop"]!;
+
+        Assert.True(expected.Length > 1, "main.hashLoop must have several lines for this test to mean anything");
+        Assert.Matches(@"^main\.hashLoop /.+/main\.go:[0-9]+$", expected[0].Name);
+        Assert.Equal(expected.Length, (int)lines["rowCount"]!);
+        Assert.Equal(expected.Select(e => (e.Name, e.Flat, e.Cum)), lines["rows"]!.AsArray().Select(r => ((string)r!["name"]!, (long)r["flat"]!, (long)r["cum"]!)));
+        Assert.Equal(["main.hashLoop"], function["rows"]!.AsArray().Select(r => (string)r!["name"]!));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task QueryPprofSampleTypes_lists_a_tasks_sample_types_and_marks_the_events_default() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -557,6 +557,27 @@ public sealed class FlameGraphTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task The_hottest_lines_and_a_functions_own_lines_are_listed_as_go_tool_pprof_lines_lists_them() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, _) = await UploadedCpuTaskAsync(server);
+        TopTable byLine = TopTable.Build(ProfileReader.Read(TestData.Bytes("cpu")), new FlameOptions { SampleType = "cpu", Granularity = FrameGranularity.Line });
+        await using Browser browser = await OpenAnalysisAsync(server, taskId);
+        IPage page = browser.Page;
+
+        await page.Locator("#hot-lines > summary").ClickAsync();
+        await page.Locator("#hot-lines-table tbody tr").First.WaitForAsync();
+        string[] hottest = [.. await page.Locator("#hot-lines-table tbody td:first-child").EvaluateAllAsync<string[]>("cells => cells.map(c => c.title)")];
+        await FlameGraphCanvas.RightClickAsync(page, await FlameGraphCanvas.FrameAsync(page, f => f.Name == "main.hashLoop" && f.Kind == "frame"));
+        await page.Locator("#sandwich-lines tbody tr").First.WaitForAsync();
+        string[] own = [.. await page.Locator("#sandwich-lines tbody td:first-child").EvaluateAllAsync<string[]>("cells => cells.map(c => c.title)")];
+
+        Assert.Equal(byLine.Entries.Take(100).Select(e => e.Name), hottest);
+        Assert.Equal(byLine.Entries.Where(e => e.Name.StartsWith("main.hashLoop /", StringComparison.Ordinal)).Take(100).Select(e => e.Name), own);
+        Assert.StartsWith("main.hashLoop main.go:", await page.Locator("#sandwich-lines tbody td").First.InnerTextAsync(), StringComparison.Ordinal);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task A_row_of_the_top_table_offers_its_functions_callers_and_callees() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -19,7 +19,7 @@ public sealed record FlameOptions
     /// Matched as pprof's <c>-focus</c> is (<c>Profile.FilterSamplesByName</c>), not against the names the tree
     /// shows: a location matches when the function name or the source file name of one of its lines matches, or
     /// the path of its binary does. Hence <c>main\.go$</c> or <c>/vendor/</c> select by file; a pattern selects
-    /// the same samples at either <see cref="Granularity"/> (<c>name:line</c> is only how a line graph shows a
+    /// the same samples at either <see cref="Granularity"/> (<c>name file:line</c> is only how a line graph shows a
     /// frame, and pprof matches no line numbers either); <c>[libfoo.so]</c> frames are selected by <c>libfoo</c>,
     /// and a pattern that matches the program's own path selects every sample. Once a pattern is set, samples
     /// without locations are dropped, as pprof drops them. The pattern is a .NET regular expression, culture

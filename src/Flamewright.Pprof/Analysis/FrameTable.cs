@@ -92,10 +92,18 @@ internal sealed class FrameTable
             return UnsymbolizedName(profile, location);
         }
 
-        return Granularity == FrameGranularity.Line
-            ? string.Create(CultureInfo.InvariantCulture, $"{name}:{line.LineNumber}")
-            : name;
+        return Granularity == FrameGranularity.Line ? LineName(name, profile.Functions[line.FunctionIndex].FileName, line.LineNumber) : name;
     }
+
+    /// <summary>
+    /// A frame's name at line granularity, as <c>go tool pprof -lines</c> names it: <c>main.work /src/app/main.go:42</c>
+    /// (<c>main.work /src/app/main.go</c> without a line number). A function without a file keeps the shorter
+    /// <c>main.work:42</c>, where pprof writes <c>main.work :42</c>.
+    /// </summary>
+    internal static string LineName(string function, string file, long lineNumber) =>
+        file.Length == 0 ? string.Create(CultureInfo.InvariantCulture, $"{function}:{lineNumber}")
+        : lineNumber == 0 ? $"{function} {file}"
+        : string.Create(CultureInfo.InvariantCulture, $"{function} {file}:{lineNumber}");
 
     /// <summary>pprof's name for a frame without a function: <c>[binary]</c>, or <c>&lt;unknown&gt;</c>.</summary>
     private static string UnsymbolizedName(Profile profile, Location location)

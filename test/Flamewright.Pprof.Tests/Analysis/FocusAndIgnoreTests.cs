@@ -87,11 +87,11 @@ public sealed class FocusAndIgnoreTests
         Assert.Equal(["root 4/0", "  main.main 4/0", "    [libfoo.so] 4/4"], Stacks.Render(Tree(profile, "libfoo", null)));
         // The bracketed name is only how the tree shows the binary: the pattern sees its path.
         Assert.Equal(0, Tree(profile, @"^\[libfoo", null).Total);
-        // A line graph keeps the same samples: the pattern sees the function, not the name:line shown.
+        // A line graph keeps the same samples: the pattern sees the function, not the "name file:line" shown.
         Assert.Equal(
-            ["root 10/0", "  main.main:7 10/0", "    pkg.Handle:12 10/10"],
+            ["root 10/0", "  main.main /src/app/main.go:7 10/0", "    pkg.Handle /src/pkg/handler.go:12 10/10"],
             Stacks.Render(Tree(profile, @"^pkg\.Handle$", null, FrameGranularity.Line)));
-        Assert.Equal(0, Tree(profile, "Handle:12", null, FrameGranularity.Line).Total);
+        Assert.Equal(0, Tree(profile, "go:12", null, FrameGranularity.Line).Total);
     });
 
     [Fact(Timeout = Spec.Timeout)]

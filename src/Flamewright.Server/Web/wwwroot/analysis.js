@@ -1,7 +1,7 @@
 // The analysis page: the selection form, the flame graph (painted by flame.js from the views the server cuts for its
 // width), zoom, search, diff, the top table and the downloads.
 
-import { FlameGraph, packageOf } from './flame.js';
+import { FlameGraph, packageOf, lineOf } from './flame.js';
 import { gql, gqlAnswer, downloadWithToken } from './api.js';
 import { el, view, render, setCrumbs, showError, clearError, time } from './dom.js';
 import { formatValue } from './format.js';
@@ -105,6 +105,9 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
   // The labels the samples carry (pprof.Do's): asked for when opened, as building the table reads every sample.
   const labelList = el('section', { id: 'label-table', 'aria-live': 'polite' });
   const labels = el('details', { id: 'labels' }, el('summary', {}, 'Labels'), labelList);
+  // The source lines that cost most, across the selection (go tool pprof -lines -top): asked for when opened.
+  const lineList = el('section', { id: 'line-table', 'aria-live': 'polite' });
+  const hotLines = el('details', { id: 'hot-lines' }, el('summary', {}, 'Hottest lines'), lineList);
   // A function's callers (drawn upside down, above it) and callees (below it): a right click or S on a frame, or a row
   // of the top table and the button it shows, opens it.
   const sandwichOpen = el('button', { type: 'button', id: 'sandwich-open', class: 'label-action', hidden: true });
@@ -114,9 +117,10 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
   const form = el('form', { id: 'analysis-form', class: 'controls' },
     el('fieldset', {}, el('legend', {}, 'Instances'), boxes), sampleType, granularity, focus, ignore, tagFocus, tagIgnore, tagSplit, compare, el('button', { type: 'submit' }, 'Show'));
   render(el('h1', {}, 'Flame graph'), form, goroutines ? groups : [], el('div', { class: 'controls' }, search, matched, orientation, sandwichOpen), legend, trail, container, spoken, tip,
-    omitted, sandwich, downloads, changes, el('h2', {}, 'Top functions'), top, goroutines ? [] : stacks, labels);
+    omitted, sandwich, downloads, changes, el('h2', {}, 'Top functions'), top, hotLines, goroutines ? [] : stacks, labels);
   stacks.addEventListener('toggle', () => { if (stacks.open && page.state) showGroups(page, groups); });
   labels.addEventListener('toggle', () => { if (labels.open && page.state) showLabels(page, labelList); });
+  hotLines.addEventListener('toggle', () => { if (hotLines.open && page.state) showHotLines(page, lineList); });
 
 
   const page = { state: null, trail, tip, search, matched, top, spoken, sandwich, sandwichOpen };
@@ -275,6 +279,7 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
       showChanges(page, changes);
       if (goroutines || stacks.open) showGroups(page, groups);
       if (labels.open) showLabels(page, labelList);
+      if (hotLines.open) showHotLines(page, lineList);
       // The sandwich follows the selection; one named in the address opens with the first look.
       const sandwichName = firstLook ? wanted.sandwich : page.sandwichOf;
       if (sandwichName && !compare.value) openSandwich(page, sandwichName);
@@ -490,12 +495,13 @@ function showChanges(page, target) {
     rows.length > CHANGED_ROWS ? el('p', { class: 'muted' }, `the ${CHANGED_ROWS} largest changes of ${rows.length}`) : []);
 }
 
-// Asks the server for a part of the page that follows the selection (its stack groups, its labels) and shows what
-// render(answer) makes of it in target, unless the page was left or the selection changed meanwhile.
-async function showSection(page, target, query, render, failure) {
+// Asks the server for a part of the page that follows the selection (its stack groups, its labels, its lines; override
+// changes the request, as the lines' granularity) and shows what render(answer) makes of it in target, unless the
+// page was left or the selection changed meanwhile.
+async function showSection(page, target, query, render, failure, override = {}) {
   const request = page.state.request;
   try {
-    const answer = Object.values(await gql(query, { r: request }))[0];
+    const answer = Object.values(await gql(query, { r: { ...request, ...override } }))[0];
     if (target.isConnected && page.state.request === request) target.replaceChildren(...render(answer));
   } catch (err) {
     if (target.isConnected) target.replaceChildren(el('p', { class: 'muted' }, `${failure}: ${err.message}`));
@@ -624,10 +630,12 @@ async function openSandwich(page, name, zooms = {}) {
   const width = page.flame.width;
   const zoom = { callers: zooms.callers || [name], callees: zooms.callees || [name] };
   try {
-    const data = await gql(`query ($r: PprofAnalyzationRequest!, $f: String!, $w: Int!, $cz: [String!], $dz: [String!]) {
+    const data = await gql(`query ($r: PprofAnalyzationRequest!, $lr: PprofAnalyzationRequest!, $f: String!, $w: Int!, $cz: [String!], $dz: [String!]) {
       queryPprofSandwich(request: $r, function: $f, width: $w, callersZoom: $cz, calleesZoom: $dz) {
         sampleType { type unit } function flat cum total callers { name value } callees { name value }
-        callersView { ${VIEW_FIELDS} } calleesView { ${VIEW_FIELDS} } } }`, { r: state.request, f: name, w: width, cz: zoom.callers, dz: zoom.callees });
+        callersView { ${VIEW_FIELDS} } calleesView { ${VIEW_FIELDS} } }
+      lines: queryPprofTop(request: $lr, function: $f, limit: ${LINE_ROWS}, orderBy: FLAT) { ${TOP_FIELDS} } }`,
+    { r: state.request, lr: { ...state.request, granularity: 'LINE' }, f: name, w: width, cz: zoom.callers, dz: zoom.callees });
     if (!sandwich.isConnected || page.state?.request !== state.request) return;
     const answer = data.queryPprofSandwich;
     page.sandwichOf = name;
@@ -642,7 +650,8 @@ async function openSandwich(page, name, zooms = {}) {
       el('p', { class: 'muted' }, `flat ${formatValue(answer.flat, unit)} (${percent(answer.flat, answer.total)}), cum ${formatValue(answer.cum, unit)} (${percent(answer.cum, answer.total)}) of all. `,
         'Above: who calls it, their callers above them; below: what it calls. Right-click (or S on) a frame to center on that function.'),
       callersBox, calleesBox,
-      el('div', { class: 'calls' }, calls('sandwich-callers-table', 'Called by', answer.callers), calls('sandwich-callees-table', 'Calls', answer.callees)));
+      el('div', { class: 'calls' }, calls('sandwich-callers-table', 'Called by', answer.callers), calls('sandwich-callees-table', 'Calls', answer.callees)),
+      el('h3', {}, `Lines of ${name}`), lineTable('sandwich-lines', data.lines, unit));
     sandwich.hidden = false;
     // Each graph is a flame graph of its own: the callers one with its root at the bottom, so that callers sit above.
     const graph = (box, view, side, flame) => {
@@ -685,4 +694,30 @@ function sandwichTip(page, node, answer, x, y) {
   tip.style.left = `${Math.min(x + 12, document.documentElement.scrollWidth - 360)}px`;
   tip.style.top = `${y + 12}px`;
   tip.hidden = false;
+}
+
+// Rows of a table of lines: the hottest, which are what a person reads.
+const LINE_ROWS = 100;
+
+// The selection's hottest source lines, as go tool pprof -lines -top lists them.
+function showHotLines(page, target) {
+  return showSection(page, target, `query ($r: PprofAnalyzationRequest!) {
+    queryPprofTop(request: $r, limit: ${LINE_ROWS}, orderBy: FLAT) { sampleType { unit } ${TOP_FIELDS} } }`,
+  answer => [lineTable('hot-lines-table', answer, answer.sampleType.unit)], 'The lines could not be read', { granularity: 'LINE' });
+}
+
+// A table of lines (top rows at line granularity), hottest first: the function, the file (its directories in the
+// tooltip) and line, flat and cum with their shares of all.
+function lineTable(id, top, unit) {
+  const cell = name => {
+    const line = lineOf(name);
+    if (!line) return el('td', {}, name);
+    const base = line.file.slice(Math.max(line.file.lastIndexOf('/'), line.file.lastIndexOf('\\')) + 1);
+    return el('td', { title: name }, el('code', {}, line.func), ' ', el('span', { class: 'muted' }, `${base}:${line.line}`));
+  };
+  return el('div', {},
+    el('table', { id }, el('thead', {}, el('tr', {}, ['Line', 'Flat', 'Flat %', 'Cum', 'Cum %'].map(h => el('th', {}, h)))),
+      el('tbody', {}, top.rows.map(r => el('tr', {}, cell(r.name), el('td', {}, formatValue(r.flat, unit)), el('td', {}, `${r.flatPercent.toFixed(2)}%`),
+        el('td', {}, formatValue(r.cum, unit)), el('td', {}, `${r.cumPercent.toFixed(2)}%`))))),
+    top.rowCount > top.rows.length ? el('p', { class: 'muted' }, `the ${top.rows.length} hottest of ${top.rowCount} lines`) : []);
 }

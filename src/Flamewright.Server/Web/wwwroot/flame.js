@@ -14,6 +14,8 @@ const LABEL_MIN_PX = 18;
 // The package of a Go function name: "github.com/a/b.(*T).M" → "github.com/a/b". Type parameters in brackets may
 // hold paths of their own, so the search stops at the first bracket or parenthesis.
 export function packageOf(name) {
+  const line = lineOf(name);
+  if (line) return packageOf(line.func);
   const end = firstOf(name, '[(');
   const slash = name.lastIndexOf('/', end - 1);
   const dot = name.indexOf('.', slash + 1);
@@ -29,9 +31,25 @@ function firstOf(text, characters) {
   return end;
 }
 
+// A line frame's name, as go tool pprof -lines writes it: "main.work /src/app/main.go:42" → its function, file and
+// line; null for any other name.
+export function lineOf(name) {
+  const space = name.lastIndexOf(' /') >= 0 ? name.lastIndexOf(' /') : name.search(/ [A-Za-z]:[\\/]/);
+  const colon = name.lastIndexOf(':');
+  if (space <= 0 || colon < space || !/^\d+$/.test(name.slice(colon + 1))) return null;
+  return { func: name.slice(0, space), file: name.slice(space + 1, colon), line: name.slice(colon + 1) };
+}
+
 // Labels from longest to shortest: the whole name, then without the package's directories, then without the package.
-// The function itself is cut (with an ellipsis) only once no shorter form is left.
+// The function itself is cut (with an ellipsis) only once no shorter form is left. A line frame loses its file's
+// directories first, then the file, keeping its line number.
 export function labelForms(name) {
+  const line = lineOf(name);
+  if (line) {
+    const base = line.file.slice(Math.max(line.file.lastIndexOf('/'), line.file.lastIndexOf('\\')) + 1);
+    const functions = labelForms(line.func);
+    return [name, ...functions.map(f => `${f} ${base}:${line.line}`), `${functions[functions.length - 1]}:${line.line}`];
+  }
   const forms = [name];
   const pkg = packageOf(name);
   if (!pkg) return forms;
