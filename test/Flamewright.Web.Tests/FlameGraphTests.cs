@@ -578,7 +578,7 @@ public sealed class FlameGraphTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
-    public Task A_row_of_the_top_table_offers_its_functions_callers_and_callees() => Spec.Run(async () =>
+    public Task A_row_of_the_top_table_or_a_search_offers_its_functions_callers_and_callees() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();
         (string taskId, _) = await UploadedCpuTaskAsync(server);
@@ -594,6 +594,11 @@ public sealed class FlameGraphTests
         await page.Locator("#sandwich-close").ClickAsync();
         Assert.True(await page.Locator("#sandwich").IsHiddenAsync());
         Assert.DoesNotContain("sandwich=", page.Url, StringComparison.Ordinal);
+
+        // A search picks too: Enter opens the heaviest function it matches.
+        await page.Locator("#search").FillAsync(@"hashLoop$");
+        await page.Locator("#search").PressAsync("Enter");
+        await Assertions.Expect(page.Locator("#sandwich h2")).ToContainTextAsync("main.hashLoop");
     });
 
     [Fact(Timeout = Spec.Timeout)]
@@ -714,7 +719,7 @@ public sealed class FlameGraphTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
-    public Task Hovering_a_frame_shows_its_name_total_self_and_shares_with_units() => Spec.Run(async () =>
+    public Task Hovering_a_frame_shows_its_name_file_total_self_and_shares_with_units() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();
         (string taskId, JsonArray elements) = await UploadedCpuTaskAsync(server);
@@ -726,6 +731,9 @@ public sealed class FlameGraphTests
         string tip = await page.Locator("#tooltip").InnerTextAsync();
 
         Assert.Contains((string)widest["codeSignature"]!, tip);
+        string file = ProfileReader.Read(TestData.Bytes("cpu")).Functions.ToArray().First(f => f.Name == (string)widest["codeSignature"]!).FileName;
+        Assert.EndsWith(".go", file, StringComparison.Ordinal);
+        Assert.Contains(file, tip, StringComparison.Ordinal);
         string share = (100.0 * (long)widest["total"]! / (long)elements[0]!["total"]!).ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
         Assert.Contains($"({share}% of all, {share}% of zoomed)", tip);
         Assert.Matches(@"total [0-9.]+ (ms|s) ", tip);

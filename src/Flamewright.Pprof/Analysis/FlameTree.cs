@@ -13,6 +13,7 @@ public sealed class FlameTree
     public const string RootName = "root";
 
     private readonly string[] _frameNames;
+    private readonly string[] _frameFiles; // per frame name, its function's source file or ""
     private readonly int[] _frames; // per node, an index into _frameNames (-1 for the root)
     private readonly int[] _parents;
     private readonly int[] _depths;
@@ -21,9 +22,10 @@ public sealed class FlameTree
     private readonly long[] _selfs;
 
     internal FlameTree(
-        ValueType sampleType, FrameGranularity granularity, string[] frameNames, int[] frames, int[] parents,
+        ValueType sampleType, FrameGranularity granularity, string[] frameNames, string[] frameFiles, int[] frames, int[] parents,
         int[] depths, int[] subtreeEnds, long[] totals, long[] selfs, long absoluteTotal)
     {
+        _frameFiles = frameFiles;
         SampleType = sampleType;
         AbsoluteTotal = absoluteTotal;
         Granularity = granularity;
@@ -63,7 +65,8 @@ public sealed class FlameTree
                 names += 24 + (2L * name.Length);
             }
 
-            return (32L * _frames.Length) + (8L * _frameNames.Length) + names;
+            // Files are shared by many functions: a reference each.
+            return (32L * _frames.Length) + (16L * _frameNames.Length) + names;
         }
     }
 
@@ -78,6 +81,12 @@ public sealed class FlameTree
     public FlameNode this[int index] => new(this, index);
 
     public string NameOf(int node) => node == 0 ? RootName : _frameNames[_frames[node]];
+
+    /// <summary>The source file of the node's function ("" for the root, a binary or a label frame, or when the profile has none).</summary>
+    public string FileOf(int node) => node == 0 ? "" : _frameFiles[_frames[node]];
+
+    /// <summary>Per distinct frame name (<see cref="FrameNames"/>), its file.</summary>
+    internal ReadOnlySpan<string> FrameFiles => _frameFiles;
 
     public long TotalOf(int node) => _totals[node];
 

@@ -261,7 +261,7 @@ public static class FlameTreeBuilder
             }
 
             return new FlameTree(
-                stacks.SampleType, stacks.Frames.Granularity, stacks.Frames.Names.ToArray(), nodeFrames, newParents, depths, ends, totals, newSelf,
+                stacks.SampleType, stacks.Frames.Granularity, stacks.Frames.Names.ToArray(), stacks.Frames.Files.ToArray(), nodeFrames, newParents, depths, ends, totals, newSelf,
                 stacks.AbsoluteTotal);
         }
 

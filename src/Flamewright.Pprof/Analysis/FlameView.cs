@@ -7,7 +7,7 @@ namespace Flamewright.Pprof.Analysis;
 /// <see cref="FlameView.Frames"/> (<c>Parent</c>, -1 for the view's root), its depth below the view's root, its
 /// name and values, and whether the search pattern matches its name.
 /// </summary>
-public readonly record struct ViewFrame(int Node, int Parent, int Depth, string Name, long Total, long Self, bool Matched);
+public readonly record struct ViewFrame(int Node, int Parent, int Depth, string Name, long Total, long Self, bool Matched, string File = "");
 
 /// <summary>
 /// The children of one drawn frame (at position <c>Parent</c> of <see cref="FlameView.Frames"/>) that are too
@@ -185,7 +185,7 @@ public sealed class FlameView
             (int node, int parent) = stack.Pop();
             int position = frames.Count;
             frames.Add(new ViewFrame(node, parent, tree.DepthOf(node) - tree.DepthOf(root), tree.NameOf(node), tree.TotalOf(node), tree.SelfOf(node),
-                matches is not null && node != 0 && matches[node]));
+                matches is not null && node != 0 && matches[node], tree.FileOf(node)));
 
             int count = 0;
             long narrowTotal = 0;

@@ -11,6 +11,7 @@ internal sealed class FrameTable
 {
     private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
     private GrowableArray<string> _names = new(256);
+    private GrowableArray<string> _files = new(256);
 
     public FrameTable(FrameGranularity granularity) => Granularity = granularity;
 
@@ -22,16 +23,24 @@ internal sealed class FrameTable
 
     public ReadOnlySpan<string> Names => _names.AsSpan();
 
+    /// <summary>Per frame, the source file of its function (the first one seen, for a name in several files), or "".</summary>
+    public ReadOnlySpan<string> Files => _files.AsSpan();
+
     /// <summary>The id of a frame name, or -1 when no frame has it.</summary>
     public int IdOf(string name) => _ids.TryGetValue(name, out int id) ? id : -1;
 
-    public int Intern(string name)
+    public int Intern(string name, string file = "")
     {
         if (!_ids.TryGetValue(name, out int id))
         {
             id = _names.Count;
             _names.Add(name);
+            _files.Add(file);
             _ids.Add(name, id);
+        }
+        else if (file.Length > 0 && _files.Items[id].Length == 0)
+        {
+            _files.AsSpan()[id] = file;
         }
 
         return id;
@@ -67,14 +76,14 @@ internal sealed class FrameTable
                     ref int cached = ref functionFrames[line.FunctionIndex];
                     if (cached < 0)
                     {
-                        cached = Intern(NameOf(profile, location, line));
+                        cached = Intern(NameOf(profile, location, line), profile.Functions[line.FunctionIndex].FileName);
                     }
 
                     frames.Add(cached);
                 }
                 else
                 {
-                    frames.Add(Intern(NameOf(profile, location, line)));
+                    frames.Add(Intern(NameOf(profile, location, line), line.FunctionIndex >= 0 ? profile.Functions[line.FunctionIndex].FileName : ""));
                 }
             }
         }

@@ -16,7 +16,7 @@ public sealed record FirstLook(FlameView View, TopTable Top);
 public static class FirstLookDigest
 {
     /// <summary>The format this build writes and reads; a first-look digest of another version is not read.</summary>
-    public const ushort FormatVersion = 1;
+    public const ushort FormatVersion = 2;
 
     /// <summary>"FWFL": the first bytes of every first-look digest.</summary>
     private const uint Magic = 0x4C465746;
@@ -65,6 +65,7 @@ public static class FirstLookDigest
             body.Count(names.Index(frame.Name));
             body.Signed(frame.Total);
             body.Signed(frame.Self);
+            body.Count(names.Index(frame.File));
         }
 
         body.Count(view.Narrower.Count);
@@ -140,7 +141,8 @@ public static class FirstLookDigest
                 throw new DigestException($"first-look digest frame {i} with parent {parent}");
             }
 
-            frames[i] = new ViewFrame(node, parent, input.Index(int.MaxValue), names[input.Index(names.Length)], input.Signed(), input.Signed(), Matched: false);
+            frames[i] = new ViewFrame(node, parent, input.Index(int.MaxValue), names[input.Index(names.Length)], input.Signed(), input.Signed(), Matched: false,
+                File: names[input.Index(names.Length)]);
         }
 
         var narrower = new NarrowerFrames[input.Count()];

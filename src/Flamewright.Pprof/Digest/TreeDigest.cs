@@ -6,13 +6,13 @@ namespace Flamewright.Pprof.Digest;
 /// <summary>
 /// A built <see cref="FlameTree"/> as bytes to keep, so that a tree built once (a task's default view) is read back by
 /// a restarted server or another node instead of being built again: its frame names once each, then per node in
-/// pre-order its depth, frame and self value. Parents, totals and subtree ends follow from those and are recomputed on
+/// pre-order its depth, frame and self value. Version 2 adds each name's source file. Parents, totals and subtree ends follow from those and are recomputed on
 /// reading. Framed, versioned and checked as a profile digest is (docs/digest.md).
 /// </summary>
 public static class TreeDigest
 {
     /// <summary>The format this build writes and reads; a tree digest of another version is built again, never read.</summary>
-    public const ushort FormatVersion = 1;
+    public const ushort FormatVersion = 2;
 
     /// <summary>"FWTR": the first bytes of every tree digest.</summary>
     private const uint Magic = 0x52545746;
@@ -30,6 +30,11 @@ public static class TreeDigest
         foreach (string name in tree.FrameNames)
         {
             output.Text(name);
+        }
+
+        foreach (string file in tree.FrameFiles)
+        {
+            output.Text(file);
         }
 
         output.Count(frames.Length);
@@ -55,6 +60,12 @@ public static class TreeDigest
         for (int i = 0; i < names.Length; i++)
         {
             names[i] = input.Utf8();
+        }
+
+        var files = new string[names.Length];
+        for (int i = 0; i < files.Length; i++)
+        {
+            files[i] = input.Utf8();
         }
 
         int count = input.Count();
@@ -109,6 +120,6 @@ public static class TreeDigest
             }
         }
 
-        return new FlameTree(sampleType, (FrameGranularity)granularity, names, frames, parents, depths, ends, totals, selfs, absoluteTotal);
+        return new FlameTree(sampleType, (FrameGranularity)granularity, names, files, frames, parents, depths, ends, totals, selfs, absoluteTotal);
     }
 }

@@ -101,7 +101,7 @@ internal sealed record StackGroupsOutput(SampleTypeOutput SampleType, long Total
 
 internal sealed record FlameViewOutput(
     SampleTypeOutput? SampleType, long Total, long Span, long MinTotal, IReadOnlyList<ViewAncestorOutput> Ancestors, IReadOnlyList<ViewFrameOutput> Frames,
-    IReadOnlyList<NarrowerFramesOutput> Narrower, long? MatchedTotal, IReadOnlyList<string> Names);
+    IReadOnlyList<NarrowerFramesOutput> Narrower, long? MatchedTotal, IReadOnlyList<string> Names, IReadOnlyList<string> Files);
 
 internal sealed record ViewAncestorOutput(int Node, string Name, long Total);
 

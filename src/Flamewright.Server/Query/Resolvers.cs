@@ -224,7 +224,7 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
                 MatchBudgetOf(context), context.CancellationToken, readAhead: !context.UserContext.ContainsKey(GraphQLEndpoint.WarmUpKey)).ConfigureAwait(false);
             if (result is null)
             {
-                return new FlameViewOutput(null, 0, 0, 0, [new ViewAncestorOutput(0, FlameTree.RootName, 0)], [new ViewFrameOutput(0, -1, 0, FlameTree.RootName, 0, 0, false, 0)], [], null, [FlameTree.RootName]);
+                return new FlameViewOutput(null, 0, 0, 0, [new ViewAncestorOutput(0, FlameTree.RootName, 0)], [new ViewFrameOutput(0, -1, 0, FlameTree.RootName, 0, 0, false, 0)], [], null, [FlameTree.RootName], [""]);
             }
 
             return ToOutput(result.View, ToOutput(result.SampleType), searched: !string.IsNullOrEmpty(search));
@@ -237,16 +237,29 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         // Each distinct name once: a view repeats names (recursion, the same function under many callers), and a
         // client that reads nameIndex instead of name receives each once.
         var names = new Pprof.StringTable();
+        var files = new List<string>();
+        int NameIndex(ViewFrame frame)
+        {
+            int index = names.Index(frame.Name);
+            if (index == files.Count)
+            {
+                files.Add(frame.File);
+            }
+
+            return index;
+        }
+
         return new FlameViewOutput(
             sampleType,
             view.TreeTotal,
             view.Span,
             view.MinimumTotal,
             [.. view.Ancestors.Select(a => new ViewAncestorOutput(a.Node, a.Name, a.Total))],
-            [.. view.Frames.Select(f => new ViewFrameOutput(f.Node, f.Parent, f.Depth, f.Name, f.Total, f.Self, f.Matched, names.Index(f.Name)))],
+            [.. view.Frames.Select(f => new ViewFrameOutput(f.Node, f.Parent, f.Depth, f.Name, f.Total, f.Self, f.Matched, NameIndex(f)))],
             [.. view.Narrower.Select(n => new NarrowerFramesOutput(n.Parent, n.Count, n.Total))],
             searched ? view.MatchedTotal : null,
-            names.Strings);
+            names.Strings,
+            files);
     }
 
     [GraphQLMetadata("queryPprofSandwich")]

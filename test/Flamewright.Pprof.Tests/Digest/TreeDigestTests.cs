@@ -28,6 +28,8 @@ public sealed class TreeDigestTests
 
             TreeInvariants.Same(tree, read);
             TreeInvariants.Hold(read);
+            // Go writes every function's source file: the tooltip's file comes through the digest.
+            Assert.True(read.Count == 1 || Enumerable.Range(1, read.Count - 1).Any(n => read.FileOf(n).EndsWith(".go", StringComparison.Ordinal)), name);
             Assert.Equal(TopTable.Build(tree).Entries, TopTable.Build(read).Entries);
         }
     });

@@ -11,8 +11,8 @@ internal static class TreeInvariants
         for (int node = 0; node < expected.Count; node++)
         {
             Assert.Equal(
-                (expected.NameOf(node), expected.TotalOf(node), expected.SelfOf(node), expected.ParentOf(node), expected.DepthOf(node), expected.SubtreeEnd(node)),
-                (actual.NameOf(node), actual.TotalOf(node), actual.SelfOf(node), actual.ParentOf(node), actual.DepthOf(node), actual.SubtreeEnd(node)));
+                (expected.NameOf(node), expected.FileOf(node), expected.TotalOf(node), expected.SelfOf(node), expected.ParentOf(node), expected.DepthOf(node), expected.SubtreeEnd(node)),
+                (actual.NameOf(node), actual.FileOf(node), actual.TotalOf(node), actual.SelfOf(node), actual.ParentOf(node), actual.DepthOf(node), actual.SubtreeEnd(node)));
         }
     }
 

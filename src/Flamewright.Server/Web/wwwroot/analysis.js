@@ -87,7 +87,8 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
     'aria-label': 'Without samples with these labels', title: 'written as the label filter' });
   const tagSplit = el('input', { id: 'tag-split', placeholder: 'split by label key', value: wanted.tagSplit || '',
     'aria-label': 'Split the graph by this label key', title: 'one root frame per value of this label key' });
-  const search = el('input', { id: 'search', type: 'search', placeholder: 'search (regex)', value: wanted.search });
+  const search = el('input', { id: 'search', type: 'search', placeholder: 'search (regex), Enter: its callers', value: wanted.search,
+    'aria-label': 'Search frames by regex; Enter shows the callers and callees of the heaviest match' });
   if ([...compare.options].some(o => o.value === wanted.compare)) compare.value = wanted.compare;
   orientation.value = wanted.flame ? 'flame' : 'icicle';
   const matched = el('span', { id: 'matched', class: 'muted' });
@@ -203,6 +204,16 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
     clearTimeout(searchTimer);
     searchTimer = setTimeout(() => reloadView(page), 200);
   });
+  // Enter in the search opens the callers and callees of the heaviest function it matches (by flat, among the top rows).
+  search.addEventListener('keydown', e => {
+    if (e.key !== 'Enter' || !page.state || !search.value) return;
+    e.preventDefault();
+    let regex;
+    try { regex = new RegExp(search.value); } catch { return; }
+    const row = (page.state.topRows?.rows || []).find(r => regex.test(r.name));
+    if (row) openSandwich(page, row.name);
+    else matched.textContent = 'no function of the top table matches';
+  });
   orientation.addEventListener('change', () => { if (page.state) { page.state.flame = orientation.value === 'flame'; drawFlame(page); } });
   form.addEventListener('submit', async e => {
     e.preventDefault();
@@ -294,7 +305,7 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
 }
 
 // Each frame's name is sent once, in names; frames point at it by nameIndex.
-const VIEW_FIELDS = 'sampleType { type unit } total span minTotal ancestors { node name total } names frames { node parent nameIndex total self matched } narrower { parent count total } matchedTotal';
+const VIEW_FIELDS = 'sampleType { type unit } total span minTotal ancestors { node name total } names files frames { node parent nameIndex total self matched } narrower { parent count total } matchedTotal';
 const TOP_FIELDS = 'rowCount rows { name flat flatPercent cum cumPercent }';
 
 // The graph's width before it exists, for the first request: the page's, less its padding and the graph's border.
@@ -308,7 +319,7 @@ const share = (v, of) => (of ? percent(v, of) : '—');
 // A view (frames in pre-order, each naming its parent's position) → nodes with children; each narrower block becomes
 // one "N small frames" child after its parent's drawn children. The zoom root's ancestors come apart, for the trail.
 function viewLayout(view, request, zoomPath, search, narrowerThan = null) {
-  const nodes = view.frames.map(f => ({ id: String(f.node), codeSignature: view.names[f.nameIndex], total: f.total, self: f.self, matched: f.matched, children: [] }));
+  const nodes = view.frames.map(f => ({ id: String(f.node), codeSignature: view.names[f.nameIndex], file: view.files?.[f.nameIndex] || '', total: f.total, self: f.self, matched: f.matched, children: [] }));
   view.frames.forEach((f, i) => { if (f.parent >= 0) { nodes[i].parent = nodes[f.parent]; nodes[f.parent].children.push(nodes[i]); } });
   for (const n of view.narrower) {
     const parent = nodes[n.parent];
@@ -450,6 +461,8 @@ function zoomInto(page, f) {
 function showTip(page, node, x, y) {
   const { state, tip } = page;
   tip.replaceChildren(el('strong', {}, node.codeSignature),
+    // At line granularity the name holds the file already.
+    node.file && !lineOf(node.codeSignature) ? el('div', { class: 'muted' }, node.file) : '',
     el('div', {}, `total ${formatValue(node.total, state.unit)} (${share(node.total, state.root.total)} of all, ${share(node.total, state.zoom.total)} of zoomed)`),
     el('div', {}, `self ${formatValue(node.self, state.unit)}`),
     state.diff ? el('div', {}, `base ${formatValue(node.base || 0, state.unit)} (${share(node.base || 0, state.baseRoot)} of the base)`) : '');
@@ -689,6 +702,7 @@ function sandwichTip(page, node, answer, x, y) {
   const { tip } = page;
   const unit = answer.sampleType.unit;
   tip.replaceChildren(el('strong', {}, node.codeSignature),
+    node.file && !lineOf(node.codeSignature) ? el('div', { class: 'muted' }, node.file) : '',
     el('div', {}, `total ${formatValue(node.total, unit)} (${percent(node.total, answer.cum)} of ${answer.function}, ${percent(node.total, answer.total)} of all)`),
     el('div', {}, `self ${formatValue(node.self, unit)}`));
   tip.style.left = `${Math.min(x + 12, document.documentElement.scrollWidth - 360)}px`;
