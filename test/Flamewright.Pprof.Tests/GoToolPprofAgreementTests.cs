@@ -31,13 +31,7 @@ public sealed class GoToolPprofAgreementTests
         PprofOracle.Top expected = PprofOracle.ReadTop(profile, sampleIndex);
         TopTable actual = TopTable.Build(ProfileReader.ReadFile(TestData.Profile(profile)), new FlameOptions { SampleType = sampleIndex.ToString(System.Globalization.CultureInfo.InvariantCulture) });
 
-        Assert.Equal(expected.Total, actual.AbsoluteTotal);
-        var ours = actual.Entries.ToDictionary(e => e.Name, e => (e.Flat, e.Cum), StringComparer.Ordinal);
-        Assert.Equal(expected.Functions.Keys.Order(StringComparer.Ordinal), ours.Keys.Order(StringComparer.Ordinal));
-        foreach ((string name, (long flat, long cum)) in expected.Functions)
-        {
-            Assert.True(ours[name] == (flat, cum), $"{name}: pprof flat={flat} cum={cum}, ours flat={ours[name].Flat} cum={ours[name].Cum}");
-        }
+        TopAgreement.Holds(expected, actual);
     });
 
     [Theory(Timeout = Spec.Timeout)]
@@ -48,13 +42,7 @@ public sealed class GoToolPprofAgreementTests
         TopTable actual = TopTable.Build(ProfileReader.ReadFile(TestData.Profile(profile)),
             new FlameOptions { SampleType = sampleIndex.ToString(System.Globalization.CultureInfo.InvariantCulture), Granularity = FrameGranularity.Line });
 
-        Assert.Equal(expected.Total, actual.AbsoluteTotal);
-        var ours = actual.Entries.ToDictionary(e => e.Name, e => (e.Flat, e.Cum), StringComparer.Ordinal);
-        Assert.Equal(expected.Functions.Keys.Order(StringComparer.Ordinal), ours.Keys.Order(StringComparer.Ordinal));
-        foreach ((string name, (long flat, long cum)) in expected.Functions)
-        {
-            Assert.True(ours[name] == (flat, cum), $"{name}: pprof flat={flat} cum={cum}, ours flat={ours[name].Flat} cum={ours[name].Cum}");
-        }
+        TopAgreement.Holds(expected, actual);
     });
 
     [Theory(Timeout = Spec.Timeout)]

@@ -38,6 +38,28 @@ public sealed class FlameTree
         _selfs = selfs;
     }
 
+    /// <summary>
+    /// Each node's total (its self plus its children's totals) and where its subtree ends, from the parents and selfs of
+    /// nodes numbered in pre-order (a child's index is larger than its parent's): one pass from the last node up.
+    /// </summary>
+    internal static (long[] Totals, int[] SubtreeEnds) Accumulate(int[] parents, long[] selfs)
+    {
+        var totals = (long[])selfs.Clone();
+        var ends = new int[parents.Length];
+        for (int n = parents.Length - 1; n >= 0; n--)
+        {
+            ends[n] = Math.Max(ends[n], n + 1);
+            int parent = parents[n];
+            if (parent >= 0)
+            {
+                totals[parent] += totals[n];
+                ends[parent] = Math.Max(ends[parent], ends[n]);
+            }
+        }
+
+        return (totals, ends);
+    }
+
     public ValueType SampleType { get; }
 
     /// <summary>

@@ -223,7 +223,6 @@ public static class FlameTreeBuilder
             var nodeFrames = new int[count];
             var newParents = new int[count];
             var depths = new int[count];
-            var totals = new long[count];
             var newSelf = new long[count];
             var pending = new GrowableArray<long>(1024);
             pending.Add(-1L & 0xFFFF_FFFF); // the root: old 0, no parent
@@ -245,20 +244,7 @@ public static class FlameTreeBuilder
                 }
             }
 
-            // Bottom-up in pre-order (a child's index is larger than its parent's): totals, and where each
-            // subtree ends.
-            newSelf.CopyTo(totals, 0);
-            var ends = new int[count];
-            for (int n = count - 1; n >= 0; n--)
-            {
-                ends[n] = Math.Max(ends[n], n + 1);
-                int parent = newParents[n];
-                if (parent >= 0)
-                {
-                    totals[parent] += totals[n];
-                    ends[parent] = Math.Max(ends[parent], ends[n]);
-                }
-            }
+            (long[] totals, int[] ends) = FlameTree.Accumulate(newParents, newSelf);
 
             return new FlameTree(
                 stacks.SampleType, stacks.Frames.Granularity, stacks.Frames.Names.ToArray(), stacks.Frames.Files.ToArray(), nodeFrames, newParents, depths, ends, totals, newSelf,

@@ -205,19 +205,7 @@ public static class FlameTreeMerge
             int count = _frames.Count;
             long[] selfs = _selfs.ToArray();
             int[] parents = _parents.ToArray();
-            var totals = (long[])selfs.Clone();
-            var ends = new int[count];
-            for (int n = count - 1; n >= 0; n--)
-            {
-                ends[n] = Math.Max(ends[n], n + 1);
-                int parent = parents[n];
-                if (parent >= 0)
-                {
-                    totals[parent] += totals[n];
-                    ends[parent] = Math.Max(ends[parent], ends[n]);
-                }
-            }
-
+            (long[] totals, int[] ends) = FlameTree.Accumulate(parents, selfs);
             FlameTree first = _trees[0];
             return new FlameTree(first.SampleType, first.Granularity, [.. _names], [.. _files], _frames.ToArray(), parents, _depths.ToArray(), ends, totals, selfs,
                 _trees.Sum(t => t.AbsoluteTotal));

@@ -77,8 +77,6 @@ public static class TreeDigest
         var frames = new int[count];
         var parents = new int[count];
         var depths = new int[count];
-        var ends = new int[count];
-        var totals = new long[count];
         var selfs = new long[count];
         frames[0] = -1;
         parents[0] = -1;
@@ -108,18 +106,7 @@ public static class TreeDigest
         }
 
         input.End("its nodes");
-        selfs.CopyTo(totals, 0);
-        for (int node = count - 1; node >= 0; node--)
-        {
-            ends[node] = Math.Max(ends[node], node + 1);
-            int parent = parents[node];
-            if (parent >= 0)
-            {
-                totals[parent] += totals[node];
-                ends[parent] = Math.Max(ends[parent], ends[node]);
-            }
-        }
-
+        (long[] totals, int[] ends) = FlameTree.Accumulate(parents, selfs);
         return new FlameTree(sampleType, (FrameGranularity)granularity, names, files, frames, parents, depths, ends, totals, selfs, absoluteTotal);
     }
 }
