@@ -130,36 +130,9 @@ public sealed class FlameViewQueryTests
         await graphql.DataAsync("query ($r: PprofAnalyzationRequest!) { queryPprofTop(request: $r, limit: 300) { rowCount } }",
             new { r = new { taskId, instanceIds = new[] { first.InstanceId, second.InstanceId }, sampleType = "cpu" } });
 
-        // The tree and its top table, and each upload's own tree, which a selection of other uploads would merge.
-        Assert.Equal((0, 4), (afterFirst, precomputed));
-        Assert.Equal(4, analysis.CachedResults);
+        Assert.Equal((0, 2), (afterFirst, precomputed));
+        Assert.Equal(2, analysis.CachedResults);
         Assert.Equal(2 * Engine.Total(TestData.Bytes("cpu"), "cpu"), (long)view["total"]!);
-    });
-
-    [Fact(Timeout = Spec.Timeout)]
-    public Task A_task_still_receiving_keeps_each_uploads_tree_and_merges_the_next_upload_into_the_same_graph_as_a_whole_build() => Spec.Run(async () =>
-    {
-        await using TestServer server = await TestServer.StartAsync();
-        using GoLikeAgent first = server.Agent("go-service", "provider1");
-        using GoLikeAgent second = server.Agent("go-service", "provider2");
-        using GoLikeAgent third = server.Agent("go-service", "provider3");
-        using GraphQLClient graphql = server.GraphQL();
-        AnalysisService analysis = server.Server.Services.GetRequiredService<AnalysisService>();
-        string taskId = await graphql.TaskTakenByAsync("HEAP", first, second, third);
-        const string Analyze = "query ($r: PprofAnalyzationRequest!) { queryPprofAnalyze(request: $r) { tree { elements { id parentId codeSignature total self } } } }";
-
-        await first.UploadAsync(taskId, TestData.Bytes("heap-a"));
-        await graphql.DataAsync(Analyze, new { r = new { taskId, instanceIds = new[] { first.InstanceId } } });
-        await second.UploadAsync(taskId, TestData.Bytes("heap-b"));
-        long keptAfterSecondUpload = analysis.CachedResults;
-        JsonNode merged = await graphql.DataAsync(Analyze, new { r = new { taskId, instanceIds = new[] { first.InstanceId, second.InstanceId } } });
-
-        // The first upload's tree outlived the second upload (its selection's tree and table did not).
-        Assert.Equal(1, keptAfterSecondUpload);
-        Pprof.Model.Profile a = Pprof.ProfileReader.Read(TestData.Bytes("heap-a")), b = Pprof.ProfileReader.Read(TestData.Bytes("heap-b"));
-        Assert.Equal(
-            Engine.ElementsJson(Pprof.Analysis.FlameTreeBuilder.Build([a, b], new Pprof.Analysis.FlameOptions { SampleType = "inuse_space" })),
-            merged["queryPprofAnalyze"]!["tree"]!["elements"]!.ToJsonString());
     });
 
     [Fact(Timeout = Spec.Timeout)]

@@ -196,7 +196,7 @@ public sealed partial class AnalysisService : IDisposable
 
             var selection = new SelectedProfiles(task, uploads, await _profiles.ReadAllAsync(uploads, cancellationToken).ConfigureAwait(false));
             FlameOptions options = BoundedOptionsFor(selection, request, budget, cancellationToken);
-            FlameTree tree = await MergedTreeAsync(task, selection, request, options, cancellationToken).ConfigureAwait(false);
+            FlameTree tree = Run(() => FlameTreeBuilder.Build(selection.Profiles, options));
             SampleTypeInfo sampleType = Describe(selection, options);
             if (keep)
             {
@@ -205,39 +205,6 @@ public sealed partial class AnalysisService : IDisposable
 
             return (new TreeResult(tree, sampleType), tree.ApproximateBytes);
         }, cancellationToken), cancellationToken);
-
-    /// <summary>
-    /// The tree of a selection as the merge of its uploads' trees (<see cref="FlameTreeMerge"/>), each built once with
-    /// these options and cached on its own: a selection that grew by an upload (a task still receiving, asked for
-    /// again) builds that upload's tree and merges. Runs in its caller's analysis turn.
-    /// </summary>
-    private async Task<FlameTree> MergedTreeAsync(
-        ProfilingTask task, SelectedProfiles selection, AnalysisRequest request, FlameOptions options, CancellationToken cancellationToken)
-    {
-        // Every upload is weighed by the sample type the selection resolves to, by name, so that each builds alike; the
-        // profiles must merge, and a sample type they lack is refused, as when they are built together.
-        IReadOnlyList<Profile> profiles = selection.Profiles;
-        int[] chosen = Run(() => SampleTypeSelection.Resolve(profiles, options.SampleType));
-        FlameOptions each = options with { SampleType = profiles[0].SampleTypes[chosen[0]].Type };
-        var trees = new FlameTree[profiles.Count];
-        for (int p = 0; p < profiles.Count; p++)
-        {
-            Profile profile = profiles[p];
-            trees[p] = await CachedAsync(UploadTreeKind, task, [selection.Uploads[p]], request, () =>
-            {
-                FlameTree built = Run(() => FlameTreeBuilder.Build(profile, each));
-                return Task.FromResult((built, built.ApproximateBytes));
-            }, cancellationToken).ConfigureAwait(false);
-        }
-
-        return Run(() => FlameTreeMerge.Merge(trees, options.MaxNodes, cancellationToken));
-    }
-
-    /// <summary>
-    /// The cache kind of one upload's tree: kept across the task's new uploads (<see cref="Forget"/> leaves it), since an
-    /// upload's tree changes only when the instance uploads again, which gives it a new key.
-    /// </summary>
-    private const string UploadTreeKind = "upload-tree";
 
     /// <summary>
     /// Keeps a default view in storage once it is built, after its caller has the tree: its top table (shared with a
@@ -541,11 +508,7 @@ public sealed partial class AnalysisService : IDisposable
     /// <summary>How many trees and top tables the results cache holds.</summary>
     internal long CachedResults => _results.Count;
 
-    /// <summary>
-    /// Frees the cached results of a task's selections: an instance uploaded, so they will not be asked for again. Each
-    /// upload's own tree stays (keyed by its upload time, it is never served for another upload): the next selection
-    /// merges it.
-    /// </summary>
+    /// <summary>Frees the cached results of a task's selections: an instance uploaded again, so they are stale.</summary>
     public void Forget(string taskId)
     {
         if (_resultKeysByTask.TryRemove(taskId, out ConcurrentDictionary<string, byte>? keys))
@@ -605,11 +568,7 @@ public sealed partial class AnalysisService : IDisposable
         where T : class
     {
         string key = ResultKey(kind, task, uploads, request);
-        if (kind != UploadTreeKind)
-        {
-            _resultKeysByTask.GetOrAdd(task.Id, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal)).TryAdd(key, 0);
-        }
-
+        _resultKeysByTask.GetOrAdd(task.Id, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal)).TryAdd(key, 0);
         _results.Set(key, result, new MemoryCacheEntryOptions { Size = Math.Max(1, bytes), SlidingExpiration = CacheIdleTime });
     }
 
