@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Flamewright.Pprof.Analysis;
 using Flamewright.Server.Analysis;
@@ -133,6 +134,32 @@ public sealed class FlameViewQueryTests
         Assert.Equal((0, 2), (afterFirst, precomputed));
         Assert.Equal(2, analysis.CachedResults);
         Assert.Equal(2 * Engine.Total(TestData.Bytes("cpu"), "cpu"), (long)view["total"]!);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Server_timing_says_where_a_built_view_spent_its_time_and_an_answer_from_the_cache_met_no_build() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent first = server.Agent("go-service", "provider1");
+        using GoLikeAgent second = server.Agent("go-service", "provider2");
+        using GraphQLClient graphql = server.GraphQL();
+        // A task still waiting for its second instance: nothing is built ahead.
+        string taskId = await graphql.TaskTakenByAsync("CPU", first, second);
+        await first.UploadAsync(taskId, TestData.Bytes("cpu"));
+        var body = new { query = View, variables = new { r = new { taskId, instanceIds = new[] { first.InstanceId } }, zoom = Array.Empty<string>(), width = 1000 } };
+
+        string built = await TimingAsync();
+        string cached = await TimingAsync();
+
+        Assert.Matches(@"^execute;dur=[0-9.]+, turn;dur=[0-9.]+, store;dur=[0-9.]+, read;dur=[0-9.]+, build;dur=[0-9.]+, view;dur=[0-9.]+$", built);
+        Assert.Matches(@"^execute;dur=[0-9.]+, store;dur=[0-9.]+, view;dur=[0-9.]+$", cached);
+
+        async Task<string> TimingAsync()
+        {
+            using HttpResponseMessage response = await graphql.Http.PostAsJsonAsync("/graphql", body);
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            return string.Join(", ", response.Headers.GetValues("Server-Timing"));
+        }
     });
 
     [Fact(Timeout = Spec.Timeout)]

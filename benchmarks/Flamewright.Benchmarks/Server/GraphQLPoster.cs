@@ -19,12 +19,32 @@ internal sealed class GraphQLPoster(Uri server) : IDisposable
     /// <summary>Sends the request and reads the whole response body: the time a client waits for its answer.</summary>
     public async Task<(byte[] Body, TimeSpan Elapsed)> TimedPostAsync(string query, object? variables = null)
     {
+        (byte[] body, TimeSpan elapsed, _) = await TimedPostWithServerTimingAsync(query, variables);
+        return (body, elapsed);
+    }
+
+    /// <summary>As <see cref="TimedPostAsync"/>, with the answer's <c>Server-Timing</c> header (the server's phases, docs/server.md).</summary>
+    public async Task<(byte[] Body, TimeSpan Elapsed, string ServerTiming)> TimedPostWithServerTimingAsync(string query, object? variables = null)
+    {
         var clock = Stopwatch.StartNew();
         using HttpResponseMessage response = await _http.PostAsJsonAsync("/graphql", new { query, variables });
         byte[] body = await response.Content.ReadAsByteArrayAsync();
         TimeSpan elapsed = clock.Elapsed;
         response.EnsureSuccessStatusCode();
-        return (body, elapsed);
+        return (body, elapsed, response.Headers.TryGetValues("Server-Timing", out IEnumerable<string>? timing) ? string.Join(", ", timing) : "");
+    }
+
+    /// <summary>The phases of a <c>Server-Timing</c> header in milliseconds: <c>execute;dur=12.5, build;dur=3</c>.</summary>
+    public static IEnumerable<(string Phase, double Milliseconds)> Phases(string serverTiming)
+    {
+        foreach (string entry in serverTiming.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int dur = entry.IndexOf(";dur=", StringComparison.Ordinal);
+            if (dur > 0 && double.TryParse(entry.AsSpan(dur + 5), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double ms))
+            {
+                yield return (entry[..dur], ms);
+            }
+        }
     }
 
     /// <summary>The <c>data</c> of a response; throws with the first error when there is one.</summary>

@@ -197,6 +197,10 @@ internal static class LoadBenchmark
     {
         private readonly ConcurrentQueue<UploadAttempt> _uploads = new();
         private readonly ConcurrentDictionary<string, ConcurrentQueue<double>> _queries = new();
+
+        // Per kind of analysis query, per server phase (its Server-Timing), the milliseconds of each request; a phase a
+        // request did not meet counts 0 for it, so that percentiles are over every request.
+        private readonly ConcurrentDictionary<string, ConcurrentQueue<Dictionary<string, double>>> _phases = new();
         private readonly ConcurrentDictionary<string, int> _queryErrors = new();
         private readonly ConcurrentDictionary<string, long> _largestAnswers = new();
         private readonly ConcurrentQueue<string> _tasks = new();
@@ -263,7 +267,8 @@ internal static class LoadBenchmark
                 UploadAttempt[] inWindow = [.. _uploads.Where(u => u.Acknowledged && u.Ended.TotalSeconds <= windowSeconds)];
                 return new LoadFigures(
                     agentCount, windowSeconds, drained, inWindow.Length, inWindow.Sum(u => (long)u.Kind.Bytes.Length),
-                    [.. _uploads], _queries.ToDictionary(q => q.Key, q => q.Value.ToArray()), new Dictionary<string, long>(_largestAnswers), new Dictionary<string, int>(_queryErrors),
+                    [.. _uploads], _queries.ToDictionary(q => q.Key, q => q.Value.ToArray()), _phases.ToDictionary(p => p.Key, p => p.Value.ToArray()),
+                    new Dictionary<string, long>(_largestAnswers), new Dictionary<string, int>(_queryErrors),
                     _tasks.Count, _alreadyProfiling, _pollFailures, _peakInFlight,
                     server.PeakResidentBytes, Math.Max(peakSampled, server.ResidentBytes), server.ResidentBytes,
                     serverCpu / _clock.Elapsed.TotalSeconds, benchCpu / _clock.Elapsed.TotalSeconds, load.OtherCores(serverCpu + benchCpu));
@@ -369,9 +374,14 @@ internal static class LoadBenchmark
         {
             try
             {
-                (byte[] body, TimeSpan elapsed) = await graphql.TimedPostAsync(query, variables);
+                (byte[] body, TimeSpan elapsed, string timing) = await graphql.TimedPostWithServerTimingAsync(query, variables);
                 JsonNode? data = keep ? GraphQLPoster.Data(body) : GraphQLPoster.CheckNoErrors(body);
                 _queries.GetOrAdd(kind, _ => new ConcurrentQueue<double>()).Enqueue(elapsed.TotalMilliseconds);
+                if (!keep)
+                {
+                    _phases.GetOrAdd(kind, _ => new ConcurrentQueue<Dictionary<string, double>>())
+                        .Enqueue(GraphQLPoster.Phases(timing).GroupBy(p => p.Phase).ToDictionary(g => g.Key, g => g.Sum(p => p.Milliseconds)));
+                }
                 _largestAnswers.AddOrUpdate(kind, body.Length, (_, largest) => Math.Max(largest, body.Length));
                 return data;
             }
@@ -517,8 +527,8 @@ internal static class LoadBenchmark
     /// <summary>What the run measured.</summary>
     private sealed record LoadFigures(
         int Agents, double WindowSeconds, double DrainSeconds, int UploadsInWindow, long BytesInWindow,
-        UploadAttempt[] Uploads, Dictionary<string, double[]> Queries, Dictionary<string, long> LargestAnswers, Dictionary<string, int> QueryErrors,
-        int Tasks, int AlreadyProfiling, int PollFailures, int PeakInFlight,
+        UploadAttempt[] Uploads, Dictionary<string, double[]> Queries, Dictionary<string, Dictionary<string, double>[]> Phases,
+        Dictionary<string, long> LargestAnswers, Dictionary<string, int> QueryErrors, int Tasks, int AlreadyProfiling, int PollFailures, int PeakInFlight,
         long ServerPeakRss, long ServerPeakSampledRss, long ServerEndRss, double ServerCores, double BenchmarkCores, double OtherCores)
     {
         public void Print()
@@ -541,6 +551,16 @@ internal static class LoadBenchmark
             }
 
             Console.WriteLine($"  {"all queries",-36} {Latency([.. Queries.Values.SelectMany(t => t)])}");
+            foreach ((string kind, Dictionary<string, double>[] requests) in Phases.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                // Summed per request over the analyses it asked for (docs/server.md, "Server-Timing"); 0 when it met none.
+                Console.WriteLine($"  {kind}: the server's phases, per request");
+                foreach (string phase in requests.SelectMany(r => r.Keys).Distinct().OrderBy(p => p == "execute" ? "" : p, StringComparer.Ordinal))
+                {
+                    Console.WriteLine($"    {phase,-34} {Latency([.. requests.Select(r => r.GetValueOrDefault(phase))])}");
+                }
+            }
+
             foreach ((string error, int count) in QueryErrors.OrderByDescending(e => e.Value))
             {
                 Console.WriteLine($"  query errors: {count} x {error}");

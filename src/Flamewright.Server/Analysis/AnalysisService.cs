@@ -65,11 +65,15 @@ public sealed partial class AnalysisService : IDisposable
     /// hold it from loading the profiles to building their answer, which is what takes the memory.
     /// </summary>
     /// <exception cref="AnalysisException">No turn came free within <see cref="ServerOptions.AnalysisQueueSeconds"/> (<see cref="AnalysisException.Busy"/>).</exception>
-    public async Task<IDisposable> EnterAsync(CancellationToken cancellationToken) =>
-        await _turns.TryTakeAsync(TimeSpan.FromSeconds(_options.AnalysisQueueSeconds), cancellationToken).ConfigureAwait(false)
-        ?? throw new AnalysisException(
+    public async Task<IDisposable> EnterAsync(CancellationToken cancellationToken)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        IDisposable? turn = await _turns.TryTakeAsync(TimeSpan.FromSeconds(_options.AnalysisQueueSeconds), cancellationToken).ConfigureAwait(false);
+        AnalysisPhases.Add("turn", started);
+        return turn ?? throw new AnalysisException(
             $"the server was running {_options.MaxConcurrentAnalyses} analyses (MaxConcurrentAnalyses) for all of {_options.AnalysisQueueSeconds} s; try again shortly")
         { Busy = true };
+    }
 
     /// <summary>
     /// Runs <paramref name="work"/> in an analysis turn (<see cref="EnterAsync"/>). Only work that builds takes one: an
@@ -88,7 +92,7 @@ public sealed partial class AnalysisService : IDisposable
     public async Task<SelectedProfiles> LoadAsync(string taskId, IReadOnlyList<string>? instanceIds, bool requireEvery, CancellationToken cancellationToken)
     {
         (ProfilingTask task, IReadOnlyList<UploadInfo> chosen, _) = await SelectAsync(taskId, instanceIds, requireEvery, cancellationToken).ConfigureAwait(false);
-        return new SelectedProfiles(task, chosen, await _profiles.ReadAllAsync(chosen, cancellationToken).ConfigureAwait(false));
+        return await ReadSelectionAsync(task, chosen, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The task and the uploads of the selected instances (all, when none is named), read from the store without decoding any.</summary>
@@ -97,9 +101,11 @@ public sealed partial class AnalysisService : IDisposable
     private async Task<(ProfilingTask Task, IReadOnlyList<UploadInfo> Uploads, bool Whole)> SelectAsync(
         string taskId, IReadOnlyList<string>? instanceIds, bool requireEvery, CancellationToken cancellationToken)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         ProfilingTask task = await _store.FindTaskAsync(taskId, cancellationToken).ConfigureAwait(false)
             ?? throw new AnalysisException($"unknown task '{taskId}'");
         IReadOnlyList<UploadInfo> uploads = await _store.ListUploadsAsync(taskId, cancellationToken).ConfigureAwait(false);
+        AnalysisPhases.Add("store", started);
         List<UploadInfo> chosen;
         if (instanceIds is null || instanceIds.Count == 0)
         {
@@ -194,9 +200,11 @@ public sealed partial class AnalysisService : IDisposable
                 return (kept, kept.Tree.ApproximateBytes);
             }
 
-            var selection = new SelectedProfiles(task, uploads, await _profiles.ReadAllAsync(uploads, cancellationToken).ConfigureAwait(false));
+            SelectedProfiles selection = await ReadSelectionAsync(task, uploads, cancellationToken).ConfigureAwait(false);
             FlameOptions options = BoundedOptionsFor(selection, request, budget, cancellationToken);
+            long building = System.Diagnostics.Stopwatch.GetTimestamp();
             FlameTree tree = Run(() => FlameTreeBuilder.Build(selection.Profiles, options));
+            AnalysisPhases.Add("build", building);
             SampleTypeInfo sampleType = Describe(selection, options);
             if (keep)
             {
@@ -265,7 +273,10 @@ public sealed partial class AnalysisService : IDisposable
         }
 
         TreeResult tree = await TreeOfAsync(task, uploads, whole, request, budget, cancellationToken).ConfigureAwait(false);
-        return new ViewResult(Run(() => FlameView.Build(tree.Tree, zoomPath, widthPixels, search: search, narrowerThan: narrowerThan)), tree.SampleType);
+        long cutting = System.Diagnostics.Stopwatch.GetTimestamp();
+        FlameView view = Run(() => FlameView.Build(tree.Tree, zoomPath, widthPixels, search: search, narrowerThan: narrowerThan));
+        AnalysisPhases.Add("view", cutting);
+        return new ViewResult(view, tree.SampleType);
     }
 
     /// <summary>The first look kept in storage for the default view of these uploads (cached, absent or not), for <see cref="ViewAsync"/> and <see cref="TopAsync"/>.</summary>
@@ -395,17 +406,31 @@ public sealed partial class AnalysisService : IDisposable
 
         return await CachedAsync(kind, task, uploads, request, () => InTurnAsync(async () =>
         {
-            var selection = new SelectedProfiles(task, uploads, await _profiles.ReadAllAsync(uploads, cancellationToken).ConfigureAwait(false));
+            SelectedProfiles selection = await ReadSelectionAsync(task, uploads, cancellationToken).ConfigureAwait(false);
             FlameOptions options = BoundedOptionsFor(selection, request, budget, cancellationToken);
-            return Run(() => build(selection.Profiles, options, Describe(selection, options)));
+            long building = System.Diagnostics.Stopwatch.GetTimestamp();
+            (T Result, long Bytes) built = Run(() => build(selection.Profiles, options, Describe(selection, options)));
+            AnalysisPhases.Add("build", building);
+            return built;
         }, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The top table read off a tree, and its weight in the cache.</summary>
     private static (TopResult Result, long Bytes) TopOf(TreeResult tree)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         TopTable top = TopTable.Build(tree.Tree);
+        AnalysisPhases.Add("top", started);
         return (new TopResult(top, tree.SampleType), TopBytes(top));
+    }
+
+    /// <summary>The uploads' profiles (from the cache, their digests or their bytes), timed as the request's "read".</summary>
+    private async Task<SelectedProfiles> ReadSelectionAsync(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, CancellationToken cancellationToken)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Profile[] profiles = await _profiles.ReadAllAsync(uploads, cancellationToken).ConfigureAwait(false);
+        AnalysisPhases.Add("read", started);
+        return new SelectedProfiles(task, uploads, profiles);
     }
 
     /// <summary>What a top table weighs in the cache: per row its name (shared with the tree's frames), two values and an object's overhead.</summary>
@@ -552,6 +577,7 @@ public sealed partial class AnalysisService : IDisposable
                 }
             });
             Lazy<Task<object>> shared = _building.GetOrAdd(key, mine);
+            long waiting = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 return (T)await shared.Value.ConfigureAwait(false);
@@ -559,6 +585,13 @@ public sealed partial class AnalysisService : IDisposable
             catch (OperationCanceledException) when (shared != mine && !cancellationToken.IsCancellationRequested)
             {
                 // The request that was building it left; this one still wants the result.
+            }
+            finally
+            {
+                if (shared != mine)
+                {
+                    AnalysisPhases.Add("wait", waiting);
+                }
             }
         }
     }

@@ -155,6 +155,8 @@ public static partial class GraphQLEndpoint
             return;
         }
 
+        var phases = new AnalysisPhases();
+        AnalysisPhases.Current = phases;
         ExecutionResult result = await executer.ExecuteAsync(execution =>
         {
             execution.Schema = schema;
@@ -182,8 +184,9 @@ public static partial class GraphQLEndpoint
         context.Response.ContentType = "application/json; charset=utf-8";
         // How long reading and running the document took, before the answer is written: browsers show it beside the
         // request's timing (the Server-Timing header), which tells the server's share of a slow page from the rest.
+        // The analyses' phases follow (docs/server.md, "Server-Timing").
         context.Response.Headers["Server-Timing"] = string.Create(
-            CultureInfo.InvariantCulture, $"execute;dur={System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1}");
+            CultureInfo.InvariantCulture, $"execute;dur={System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1}") + phases.ToServerTiming();
         await serializer.WriteAsync(context.Response.Body, result, context.RequestAborted).ConfigureAwait(false);
     }
 
