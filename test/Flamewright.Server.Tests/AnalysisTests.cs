@@ -212,6 +212,20 @@ public sealed class AnalysisTests
             ((string)zoomed["calleesView"]!["frames"]![0]!["name"]!, (long)zoomed["calleesView"]!["frames"]![0]!["total"]!));
         Assert.Equal(["root", "main.hashLoop", "main.mix"], zoomed["calleesView"]!["ancestors"]!.AsArray().Select(a => (string)a!["name"]!));
         Assert.Equal("no sample of this selection has a frame named 'main.nowhere'", unknown);
+
+        // At 10 pixels most callees are narrower than a pixel; their block, asked for alone, lists each with its value.
+        const string Narrow = """
+            query ($r: PprofAnalyzationRequest!, $n: Long) {
+              queryPprofSandwich(request: $r, function: "main.hashLoop", width: 10, calleesNarrowerThan: $n) {
+                calleesView { minTotal frames { parent name total } narrower { parent count total } } } }
+            """;
+        var single = new { taskId, instanceIds = new[] { first.InstanceId } };
+        JsonNode cut = (await graphql.DataAsync(Narrow, new { r = single }))["queryPprofSandwich"]!["calleesView"]!;
+        JsonNode block = cut["narrower"]!.AsArray().Single(b => (int)b!["parent"]! == 0)!;
+        JsonNode alone = (await graphql.DataAsync(Narrow, new { r = single, n = (long)cut["minTotal"]! }))["queryPprofSandwich"]!["calleesView"]!;
+        JsonNode[] children = [.. alone["frames"]!.AsArray().Where(f => (int)f!["parent"]! == 0)!];
+        Assert.Equal((long)block["total"]!, children.Sum(f => (long)f["total"]!) + (alone["narrower"]!.AsArray().Where(b => (int)b!["parent"]! == 0).Sum(b => (long)b!["total"]!)));
+        Assert.True(children.Length > 0, "the block's frames are drawn once shown alone");
     });
 
     [Fact(Timeout = Spec.Timeout)]

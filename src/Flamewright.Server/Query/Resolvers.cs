@@ -281,8 +281,8 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
             SandwichResult result = await analysis.SandwichAsync(request, function, MatchBudgetOf(context), context.CancellationToken).ConfigureAwait(false);
             Sandwich sandwich = result.Sandwich;
             SampleTypeOutput type = ToOutput(result.SampleType);
-            FlameView callers = AnalysisService.Run(() => FlameView.Build(sandwich.CallersTree, callersZoom, width));
-            FlameView callees = AnalysisService.Run(() => FlameView.Build(sandwich.CalleesTree, calleesZoom, width));
+            FlameView callers = AnalysisService.Run(() => FlameView.Build(sandwich.CallersTree, callersZoom, width, narrowerThan: context.GetArgument<long?>("callersNarrowerThan")));
+            FlameView callees = AnalysisService.Run(() => FlameView.Build(sandwich.CalleesTree, calleesZoom, width, narrowerThan: context.GetArgument<long?>("calleesNarrowerThan")));
             return new SandwichOutput(type, sandwich.Function, sandwich.Flat, sandwich.Cum, sandwich.AbsoluteTotal,
                 [.. sandwich.Callers.Take(options.MaxListItems).Select(e => new CallEdgeOutput(e.Name, e.Value))],
                 [.. sandwich.Callees.Take(options.MaxListItems).Select(e => new CallEdgeOutput(e.Name, e.Value))],

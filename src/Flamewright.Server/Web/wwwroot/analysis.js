@@ -636,19 +636,20 @@ function showSandwichButton(page) {
 
 // Shows what calls function and what it calls: its callers graph upside down above it, its callees graph below it,
 // each opening at the function with its cum, and the direct calls both ways with their values (go tool pprof -peek's).
-// zooms: per side, the frame names from the function down, to zoom that graph.
-async function openSandwich(page, name, zooms = {}) {
+// zooms: per side, the frame names from the function down, to zoom that graph; narrower: per side, the minimum total of
+// the view whose block of narrower frames under the zoomed frame is shown alone (a click on such a block).
+async function openSandwich(page, name, zooms = {}, narrower = {}) {
   const { state, sandwich } = page;
   if (!name || !state || state.diff) return;
   const width = page.flame.width;
   const zoom = { callers: zooms.callers || [name], callees: zooms.callees || [name] };
   try {
-    const data = await gql(`query ($r: PprofAnalyzationRequest!, $lr: PprofAnalyzationRequest!, $f: String!, $w: Int!, $cz: [String!], $dz: [String!]) {
-      queryPprofSandwich(request: $r, function: $f, width: $w, callersZoom: $cz, calleesZoom: $dz) {
+    const data = await gql(`query ($r: PprofAnalyzationRequest!, $lr: PprofAnalyzationRequest!, $f: String!, $w: Int!, $cz: [String!], $dz: [String!], $cn: Long, $dn: Long) {
+      queryPprofSandwich(request: $r, function: $f, width: $w, callersZoom: $cz, calleesZoom: $dz, callersNarrowerThan: $cn, calleesNarrowerThan: $dn) {
         sampleType { type unit } function flat cum total callers { name value } callees { name value }
         callersView { ${VIEW_FIELDS} } calleesView { ${VIEW_FIELDS} } }
       lines: queryPprofTop(request: $lr, function: $f, limit: ${LINE_ROWS}, orderBy: FLAT) { ${TOP_FIELDS} } }`,
-    { r: state.request, lr: { ...state.request, granularity: 'LINE' }, f: name, w: width, cz: zoom.callers, dz: zoom.callees });
+    { r: state.request, lr: { ...state.request, granularity: 'LINE' }, f: name, w: width, cz: zoom.callers, dz: zoom.callees, cn: narrower.callers ?? null, dn: narrower.callees ?? null });
     if (!sandwich.isConnected || page.state?.request !== state.request) return;
     const answer = data.queryPprofSandwich;
     page.sandwichOf = name;
@@ -668,14 +669,19 @@ async function openSandwich(page, name, zooms = {}) {
     sandwich.hidden = false;
     // Each graph is a flame graph of its own: the callers one with its root at the bottom, so that callers sit above.
     const graph = (box, view, side, flame) => {
-      const layoutOf = viewLayout(view, state.request, zoom[side], '');
+      const layoutOf = viewLayout(view, state.request, zoom[side], '', narrower[side] ?? null);
+      // Zooming one graph keeps the other as it is.
+      const other = side === 'callers' ? 'callees' : 'callers';
+      const keep = { [other]: narrower[other] };
       const graphView = new FlameGraph(box, {
         zoom: f => {
-          if (f.kind === 'tiny') openSandwich(page, name, { ...zoom, [side]: pathOf(layoutOf, f.node.parent) });
-          else if (f.kind === 'ancestor') openSandwich(page, name, { ...zoom, [side]: zoom[side].slice(0, Math.max(1, layoutOf.ancestors.indexOf(f.node))) });
-          else openSandwich(page, name, { ...zoom, [side]: pathOf(layoutOf, f.node) });
+          // A block of narrower frames: its frames alone, across the width, under their parent; every frame stays reachable.
+          if (f.kind === 'tiny') openSandwich(page, name, { ...zoom, [side]: pathOf(layoutOf, f.node.parent) }, { ...keep, [side]: layoutOf.minTotal });
+          else if (f.kind === 'ancestor') openSandwich(page, name, { ...zoom, [side]: zoom[side].slice(0, Math.max(1, layoutOf.ancestors.indexOf(f.node))) }, keep);
+          else openSandwich(page, name, { ...zoom, [side]: pathOf(layoutOf, f.node) }, keep);
         },
-        back: () => openSandwich(page, name, { ...zoom, [side]: zoom[side].slice(0, Math.max(1, zoom[side].length - 1)) }),
+        back: () => (narrower[side] != null ? openSandwich(page, name, zoom, keep)
+          : openSandwich(page, name, { ...zoom, [side]: zoom[side].slice(0, Math.max(1, zoom[side].length - 1)) }, keep)),
         pick: f => openSandwich(page, f.node.codeSignature),
         hover: (f, x, y) => (f ? sandwichTip(page, f.node, answer, x, y) : (page.tip.hidden = true)),
       });
