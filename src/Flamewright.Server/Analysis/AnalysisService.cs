@@ -203,7 +203,7 @@ public sealed partial class AnalysisService : IDisposable
             SelectedProfiles selection = await ReadSelectionAsync(task, uploads, cancellationToken).ConfigureAwait(false);
             FlameOptions options = BoundedOptionsFor(selection, request, budget, cancellationToken);
             long building = System.Diagnostics.Stopwatch.GetTimestamp();
-            FlameTree tree = Run(() => FlameTreeBuilder.Build(selection.Profiles, options));
+            FlameTree tree = await Hosting.CpuWork.RunAsync(() => Run(() => FlameTreeBuilder.Build(selection.Profiles, options))).ConfigureAwait(false);
             AnalysisPhases.Add("build", building);
             SampleTypeInfo sampleType = Describe(selection, options);
             if (keep)
@@ -352,7 +352,8 @@ public sealed partial class AnalysisService : IDisposable
                 return (new TopResult(look.Top, type), TopBytes(look.Top));
             }
 
-            return TopOf(await TreeOfAsync(task, uploads, whole, request, budget, cancellationToken).ConfigureAwait(false));
+            TreeResult tree = await TreeOfAsync(task, uploads, whole, request, budget, cancellationToken).ConfigureAwait(false);
+            return await Hosting.CpuWork.RunAsync(() => TopOf(tree)).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -409,7 +410,7 @@ public sealed partial class AnalysisService : IDisposable
             SelectedProfiles selection = await ReadSelectionAsync(task, uploads, cancellationToken).ConfigureAwait(false);
             FlameOptions options = BoundedOptionsFor(selection, request, budget, cancellationToken);
             long building = System.Diagnostics.Stopwatch.GetTimestamp();
-            (T Result, long Bytes) built = Run(() => build(selection.Profiles, options, Describe(selection, options)));
+            (T Result, long Bytes) built = await Hosting.CpuWork.RunAsync(() => Run(() => build(selection.Profiles, options, Describe(selection, options)))).ConfigureAwait(false);
             AnalysisPhases.Add("build", building);
             return built;
         }, cancellationToken), cancellationToken).ConfigureAwait(false);

@@ -57,7 +57,7 @@ internal sealed partial class UploadProfiles : IDisposable
         {
             try
             {
-                Profile read = ProfileDigest.Read(digest);
+                Profile read = await CpuWork.RunAsync(() => ProfileDigest.Read(digest)).ConfigureAwait(false);
                 Cache(upload, read);
                 return read;
             }
@@ -69,7 +69,7 @@ internal sealed partial class UploadProfiles : IDisposable
 
         byte[] bytes = await _store.ReadUploadAsync(upload.TaskId, upload.InstanceId, cancellationToken).ConfigureAwait(false)
             ?? throw new AnalysisException($"the profile of instance '{upload.InstanceName}' was removed while being read");
-        Profile profile = AnalysisService.Run(() => ProfileReader.Read(bytes, _limits));
+        Profile profile = await CpuWork.RunAsync(() => AnalysisService.Run(() => ProfileReader.Read(bytes, _limits))).ConfigureAwait(false);
         Cache(upload, profile);
         if (stored is not null && stored.UploadedAt == upload.UploadedAt && _digestWrites.Wait(0, CancellationToken.None))
         {

@@ -244,7 +244,8 @@ internal sealed partial class UploadReceiver(
             try
             {
                 bytes = await buffer.ToArrayAsync(cancellation).ConfigureAwait(false);
-                profile = ProfileReader.Read(bytes, _limits);
+                byte[] received = bytes;
+                profile = await CpuWork.RunAsync(() => ProfileReader.Read(received, _limits)).ConfigureAwait(false);
                 summary = (profile.SampleCount, string.Join(",", profile.SampleTypes.ToArray().Select(t => $"{t.Type}/{t.Unit}")));
             }
             catch (PprofFormatException e)
@@ -253,7 +254,7 @@ internal sealed partial class UploadReceiver(
                 throw Refuse(StatusCode.InvalidArgument, $"the profile does not parse: {e.Message}");
             }
 
-            digest = Digest(upload, profile);
+            digest = await CpuWork.RunAsync(() => Digest(upload, profile)).ConfigureAwait(false);
         }
 
         await StoreAsync(upload, bytes, summary, digest).ConfigureAwait(false);
