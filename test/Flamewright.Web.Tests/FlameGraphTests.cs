@@ -518,6 +518,18 @@ public sealed class FlameGraphTests
         Assert.True(0 < acme.Total && acme.Total < split.Total, "the filter must keep some samples and drop others for this test to mean anything");
         Assert.Contains("tagFocus=", await page.Locator("a.download-folded").GetAttributeAsync("href"), StringComparison.Ordinal);
         Assert.DoesNotContain("tagFocus=", await page.Locator("a.download-pprof").GetAttributeAsync("href"), StringComparison.Ordinal);
+
+        // A value with a comma, a slash and letters outside ASCII is matched exactly too (a filter's commas separate
+        // expressions, so the page writes it \x2c).
+        const string Handler = "handler=/api/v1, ünïcode";
+        FlameTree handler = FlameTreeBuilder.Build(cpu, new FlameOptions { SampleType = "cpu", TagFocus = @"handler=^handler=/api/v1\x2c ünïcode$" });
+        await page.Locator("#tag-split").FillAsync("");
+        await page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = $"only handler={Handler}" }).ClickAsync();
+        await page.WaitForFunctionAsync("() => decodeURIComponent(location.hash).includes('x2c')");
+        await page.WaitForFunctionAsync($"() => window.flamewright.frames().some(f => f.id === '0' && f.total === {handler.Total})");
+
+        Assert.True(0 < handler.Total && handler.Total < split.Total, "the filter must keep some samples and drop others for this test to mean anything");
+        Assert.True(await page.Locator("#message").IsHiddenAsync(), "no error is shown");
     });
 
     [Fact(Timeout = Spec.Timeout)]
