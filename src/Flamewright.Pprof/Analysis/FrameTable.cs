@@ -114,6 +114,24 @@ internal sealed class FrameTable
         : lineNumber == 0 ? $"{function} {file}"
         : string.Create(CultureInfo.InvariantCulture, $"{function} {file}:{lineNumber}");
 
+    /// <summary>
+    /// Whether <paramref name="frame"/> is <paramref name="function"/> itself or, as <see cref="LineName"/> writes them,
+    /// one of its lines: <c>function /path/file.go:42</c> (Go writes absolute paths, so the file starts with a slash or
+    /// a drive, while Go names may hold spaces) or <c>function:42</c> without a file.
+    /// </summary>
+    internal static bool IsFrameOf(string frame, string function)
+    {
+        if (!frame.StartsWith(function, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> rest = frame.AsSpan(function.Length);
+        return rest.IsEmpty
+            || (rest[0] == ':' && rest.Length > 1 && long.TryParse(rest[1..], NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            || (rest.Length > 1 && rest[0] == ' ' && (rest[1] == '/' || (rest.Length > 3 && char.IsAsciiLetter(rest[1]) && rest[2] == ':' && rest[3] is '/' or '\\')));
+    }
+
     /// <summary>pprof's name for a frame without a function: <c>[binary]</c>, or <c>&lt;unknown&gt;</c>.</summary>
     private static string UnsymbolizedName(Profile profile, Location location)
     {

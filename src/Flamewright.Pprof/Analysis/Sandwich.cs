@@ -129,6 +129,10 @@ public sealed class Sandwich
         [.. values.Select(v => new CallEdge(frames[v.Key], v.Value))
             .OrderByDescending(e => Magnitude.Abs(e.Value)).ThenBy(e => e.Name, StringComparer.Ordinal)];
 
-    /// <summary>A name as a one-line error quotes it: at most 200 characters of it, line breaks as spaces.</summary>
-    private static string Shortened(string name) => (name.Length <= 200 ? name : name[..200] + "…").ReplaceLineEndings(" ");
+    /// <summary>How much of a name an error quotes: enough to recognise a Go name, short enough for one line.</summary>
+    private const int QuotedNameLength = 200;
+
+    /// <summary>A name as a one-line error quotes it: at most <see cref="QuotedNameLength"/> characters, line breaks as spaces.</summary>
+    private static string Shortened(string name) =>
+        (name.Length <= QuotedNameLength ? name : name[..QuotedNameLength] + "…").ReplaceLineEndings(" ");
 }

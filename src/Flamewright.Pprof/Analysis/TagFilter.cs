@@ -49,7 +49,7 @@ internal sealed partial class TagFilter
         private readonly string? _key;
         private readonly NamePattern[]? _patterns;
         private readonly Func<double, bool>? _inRange;
-        private readonly string _rangeUnit = "";
+        private readonly string _rangeUnit;
         private readonly Dictionary<string, string> _units;
 
         private Condition(string? key, NamePattern[]? patterns, Func<double, bool>? inRange, string rangeUnit, Dictionary<string, string> units)

@@ -42,6 +42,9 @@ public sealed class TopTable
 
     public double Percent(long value) => AbsoluteTotal == 0 ? 0 : 100.0 * value / AbsoluteTotal;
 
+    /// <summary>The rows of <paramref name="function"/>, in the table's order: its own row, or at line granularity its lines.</summary>
+    public IReadOnlyList<TopEntry> EntriesOf(string function) => [.. Entries.Where(e => FrameTable.IsFrameOf(e.Name, function))];
+
     public static TopTable Build(Profile profile, FlameOptions? options = null) => Build([profile], options);
 
     public static TopTable Build(IReadOnlyList<Profile> profiles, FlameOptions? options = null) =>

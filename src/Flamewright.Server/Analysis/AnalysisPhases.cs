@@ -25,8 +25,16 @@ public sealed class AnalysisPhases
 
     private readonly ConcurrentDictionary<string, long> _ticks = new(StringComparer.Ordinal);
 
-    /// <summary>Names the phases in the order a request meets them; a phase no request met is left out of the header.</summary>
-    internal static readonly string[] Order = ["turn", "wait", "store", "read", "build", "view", "top"];
+    public const string Turn = "turn";
+    public const string Wait = "wait";
+    public const string Store = "store";
+    public const string Read = "read";
+    public const string Build = "build";
+    public const string View = "view";
+    public const string Top = "top";
+
+    /// <summary>The phases in the order a request meets them; a phase no request met is left out of the header.</summary>
+    internal static readonly string[] Order = [Turn, Wait, Store, Read, Build, View, Top];
 
     /// <summary>Adds the time since <paramref name="started"/> (a <see cref="Stopwatch"/> timestamp) to the current request's <paramref name="phase"/>.</summary>
     public static void Add(string phase, long started)

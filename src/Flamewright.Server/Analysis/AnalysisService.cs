@@ -69,7 +69,7 @@ public sealed partial class AnalysisService : IDisposable
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         IDisposable? turn = await _turns.TryTakeAsync(TimeSpan.FromSeconds(_options.AnalysisQueueSeconds), cancellationToken).ConfigureAwait(false);
-        AnalysisPhases.Add("turn", started);
+        AnalysisPhases.Add(AnalysisPhases.Turn, started);
         return turn ?? throw new AnalysisException(
             $"the server was running {_options.MaxConcurrentAnalyses} analyses (MaxConcurrentAnalyses) for all of {_options.AnalysisQueueSeconds} s; try again shortly")
         { Busy = true };
@@ -105,7 +105,7 @@ public sealed partial class AnalysisService : IDisposable
         ProfilingTask task = await _store.FindTaskAsync(taskId, cancellationToken).ConfigureAwait(false)
             ?? throw new AnalysisException($"unknown task '{taskId}'");
         IReadOnlyList<UploadInfo> uploads = await _store.ListUploadsAsync(taskId, cancellationToken).ConfigureAwait(false);
-        AnalysisPhases.Add("store", started);
+        AnalysisPhases.Add(AnalysisPhases.Store, started);
         List<UploadInfo> chosen;
         if (instanceIds is null || instanceIds.Count == 0)
         {
@@ -204,7 +204,7 @@ public sealed partial class AnalysisService : IDisposable
             FlameOptions options = BoundedOptionsFor(selection, request, budget, cancellationToken);
             long building = System.Diagnostics.Stopwatch.GetTimestamp();
             FlameTree tree = await Hosting.CpuWork.RunAsync(() => Run(() => FlameTreeBuilder.Build(selection.Profiles, options))).ConfigureAwait(false);
-            AnalysisPhases.Add("build", building);
+            AnalysisPhases.Add(AnalysisPhases.Build, building);
             SampleTypeInfo sampleType = Describe(selection, options);
             if (keep)
             {
@@ -275,7 +275,7 @@ public sealed partial class AnalysisService : IDisposable
         TreeResult tree = await TreeOfAsync(task, uploads, whole, request, budget, cancellationToken).ConfigureAwait(false);
         long cutting = System.Diagnostics.Stopwatch.GetTimestamp();
         FlameView view = Run(() => FlameView.Build(tree.Tree, zoomPath, widthPixels, search: search, narrowerThan: narrowerThan));
-        AnalysisPhases.Add("view", cutting);
+        AnalysisPhases.Add(AnalysisPhases.View, cutting);
         return new ViewResult(view, tree.SampleType);
     }
 
@@ -411,7 +411,7 @@ public sealed partial class AnalysisService : IDisposable
             FlameOptions options = BoundedOptionsFor(selection, request, budget, cancellationToken);
             long building = System.Diagnostics.Stopwatch.GetTimestamp();
             (T Result, long Bytes) built = await Hosting.CpuWork.RunAsync(() => Run(() => build(selection.Profiles, options, Describe(selection, options)))).ConfigureAwait(false);
-            AnalysisPhases.Add("build", building);
+            AnalysisPhases.Add(AnalysisPhases.Build, building);
             return built;
         }, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
@@ -421,7 +421,7 @@ public sealed partial class AnalysisService : IDisposable
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         TopTable top = TopTable.Build(tree.Tree);
-        AnalysisPhases.Add("top", started);
+        AnalysisPhases.Add(AnalysisPhases.Top, started);
         return (new TopResult(top, tree.SampleType), TopBytes(top));
     }
 
@@ -430,7 +430,7 @@ public sealed partial class AnalysisService : IDisposable
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         Profile[] profiles = await _profiles.ReadAllAsync(uploads, cancellationToken).ConfigureAwait(false);
-        AnalysisPhases.Add("read", started);
+        AnalysisPhases.Add(AnalysisPhases.Read, started);
         return new SelectedProfiles(task, uploads, profiles);
     }
 
@@ -591,7 +591,7 @@ public sealed partial class AnalysisService : IDisposable
             {
                 if (shared != mine)
                 {
-                    AnalysisPhases.Add("wait", waiting);
+                    AnalysisPhases.Add(AnalysisPhases.Wait, waiting);
                 }
             }
         }

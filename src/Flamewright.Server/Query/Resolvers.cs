@@ -148,31 +148,13 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         {
             TopResult result = await analysis.TopAsync(request, MatchBudgetOf(context), context.CancellationToken).ConfigureAwait(false);
             TopTable top = result.Table;
-            IReadOnlyList<TopEntry> entries = string.IsNullOrEmpty(function) ? top.Entries : [.. top.Entries.Where(e => IsRowOf(e.Name, function))];
+            IReadOnlyList<TopEntry> entries = string.IsNullOrEmpty(function) ? top.Entries : top.EntriesOf(function);
             IEnumerable<TopEntry> ordered = Ordered(entries, orderBy);
             // Values come largest first and names from A: the other way round is the list reversed.
             IEnumerable<TopEntry> rows = (ascending == (orderBy == "NAME") ? ordered : ordered.Reverse()).Skip(offset).Take(limit);
             return new TopTableOutput(ToOutput(result.SampleType), top.AbsoluteTotal,
                 [.. rows.Select(r => new TopRowOutput(r.Name, r.Flat, top.Percent(r.Flat), r.Cum, top.Percent(r.Cum)))], entries.Count);
         }).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Whether a top row is <paramref name="function"/>'s: the function itself, or at line granularity one of its lines,
-    /// <c>function /path/file.go:42</c> (Go writes absolute paths; Go names may hold spaces, paths here start with a
-    /// slash or a drive) or <c>function:42</c> without a file.
-    /// </summary>
-    private static bool IsRowOf(string row, string function)
-    {
-        if (!row.StartsWith(function, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        ReadOnlySpan<char> rest = row.AsSpan(function.Length);
-        return rest.IsEmpty
-            || (rest[0] == ':' && rest.Length > 1 && long.TryParse(rest[1..], NumberStyles.None, CultureInfo.InvariantCulture, out _))
-            || (rest.Length > 1 && rest[0] == ' ' && (rest[1] == '/' || (rest.Length > 3 && char.IsAsciiLetter(rest[1]) && rest[2] == ':' && rest[3] is '/' or '\\')));
     }
 
     [GraphQLMetadata("queryPprofStackGroups")]

@@ -244,8 +244,7 @@ internal sealed partial class UploadReceiver(
             try
             {
                 bytes = await buffer.ToArrayAsync(cancellation).ConfigureAwait(false);
-                byte[] received = bytes;
-                profile = await CpuWork.RunAsync(() => ProfileReader.Read(received, _limits)).ConfigureAwait(false);
+                profile = await CpuWork.RunAsync(() => ProfileReader.Read(bytes, _limits)).ConfigureAwait(false);
                 summary = (profile.SampleCount, string.Join(",", profile.SampleTypes.ToArray().Select(t => $"{t.Type}/{t.Unit}")));
             }
             catch (PprofFormatException e)

@@ -466,9 +466,7 @@ function showTip(page, node, x, y) {
     el('div', {}, `total ${formatValue(node.total, state.unit)} (${share(node.total, state.root.total)} of all, ${share(node.total, state.zoom.total)} of zoomed)`),
     el('div', {}, `self ${formatValue(node.self, state.unit)}`),
     state.diff ? el('div', {}, `base ${formatValue(node.base || 0, state.unit)} (${share(node.base || 0, state.baseRoot)} of the base)`) : '');
-  tip.style.left = `${Math.min(x + 12, document.documentElement.scrollWidth - 360)}px`;
-  tip.style.top = `${y + 12}px`;
-  tip.hidden = false;
+  placeTip(tip, x, y);
 }
 
 // How much a value changed against the base, in points: of each side's own total (by share), or of the larger total
@@ -711,9 +709,7 @@ function sandwichTip(page, node, answer, x, y) {
     node.file && !lineOf(node.codeSignature) ? el('div', { class: 'muted' }, node.file) : '',
     el('div', {}, `total ${formatValue(node.total, unit)} (${percent(node.total, answer.cum)} of ${answer.function}, ${percent(node.total, answer.total)} of all)`),
     el('div', {}, `self ${formatValue(node.self, unit)}`));
-  tip.style.left = `${Math.min(x + 12, document.documentElement.scrollWidth - 360)}px`;
-  tip.style.top = `${y + 12}px`;
-  tip.hidden = false;
+  placeTip(tip, x, y);
 }
 
 // Rows of a table of lines: the hottest, which are what a person reads.
@@ -740,4 +736,11 @@ function lineTable(id, top, unit) {
       el('tbody', {}, top.rows.map(r => el('tr', {}, cell(r.name), el('td', {}, formatValue(r.flat, unit)), el('td', {}, `${r.flatPercent.toFixed(2)}%`),
         el('td', {}, formatValue(r.cum, unit)), el('td', {}, `${r.cumPercent.toFixed(2)}%`))))),
     top.rowCount > top.rows.length ? el('p', { class: 'muted' }, `the ${top.rows.length} hottest of ${top.rowCount} lines`) : []);
+}
+
+// Shows the tooltip beside the pointer (page coordinates), kept inside the page's width.
+function placeTip(tip, x, y) {
+  tip.style.left = `${Math.min(x + 12, document.documentElement.scrollWidth - 360)}px`;
+  tip.style.top = `${y + 12}px`;
+  tip.hidden = false;
 }
