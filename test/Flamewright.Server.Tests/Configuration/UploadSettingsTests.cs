@@ -14,6 +14,8 @@ public sealed class UploadSettingsTests
     [InlineData(nameof(ServerOptions.MaxAnalysisElements), "0", "MaxAnalysisElements must be 1 or more")]
     [InlineData(nameof(ServerOptions.AnalysisQueueSeconds), "-1", "AnalysisQueueSeconds must be 0 or more")]
     [InlineData(nameof(ServerOptions.MaxConcurrentParses), "0", "MaxConcurrentParses must be 1 or more")]
+    [InlineData(nameof(ServerOptions.UploadParseNiceness), "20", "UploadParseNiceness must be between 0 and 19")]
+    [InlineData(nameof(ServerOptions.UploadParseNiceness), "-1", "UploadParseNiceness must be between 0 and 19")]
     [InlineData(nameof(ServerOptions.UploadQueueSeconds), "-1", "UploadQueueSeconds must be 0 or more")]
     [InlineData(nameof(ServerOptions.MaxUploadMemoryMegabytes), "29", "MaxUploadMemoryMegabytes must hold one upload of MaxUploadBytes (30 MiB or more)")]
     [InlineData(nameof(ServerOptions.MaxErrorMessageLength), "-1", "MaxErrorMessageLength must be 1 or more")]
