@@ -19,14 +19,72 @@ internal static partial class CpuWork
     /// <see cref="RunAsync{T}"/> on a thread whose Linux nice value is <paramref name="niceness"/> (0 to 19; 0 leaves
     /// it as it is): work nobody is waiting to see, such as checking an upload, then yields the CPU to what a person
     /// waits for whenever both want it (docs/server.md, "Who gets the CPU"). Elsewhere, and where the kernel refuses,
-    /// the thread keeps its priority. The thread is the work's alone and ends with it, so the value goes with it.
+    /// the thread keeps its priority.
     /// </summary>
-    public static Task<T> RunNicedAsync<T>(int niceness, Func<T> work) =>
-        niceness == 0 ? RunAsync(work) : RunAsync(() =>
+    /// <remarks>
+    /// A thread's nice value passes to every thread it creates, and a process cannot lower it again. So the niced thread
+    /// is the work's alone and ends with it, and it never completes the task itself: whoever completes a task may run its
+    /// continuations or create a thread-pool thread to run them, which would then serve requests niced for good. It hands
+    /// the outcome to <see cref="Completer"/>, a thread at the process's own priority, which completes the task.
+    /// </remarks>
+    public static Task<T> RunNicedAsync<T>(int niceness, Func<T> work)
+    {
+        if (niceness == 0)
+        {
+            return RunAsync(work);
+        }
+
+        var outcome = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
         {
             Nice(niceness);
-            return work();
-        });
+            try
+            {
+                T result = work();
+                Completer.Post(() => outcome.SetResult(result));
+            }
+            catch (Exception e)
+            {
+                Completer.Post(() => outcome.SetException(e));
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "Flamewright niced work",
+        };
+        thread.Start();
+        return outcome.Task;
+    }
+
+    /// <summary>
+    /// One thread at the process's priority that completes the tasks of niced work (see <see cref="RunNicedAsync{T}"/>).
+    /// It is started by the first caller of <see cref="RunNicedAsync{T}"/>, a thread that is not niced.
+    /// </summary>
+    private static class Completer
+    {
+        private static readonly System.Collections.Concurrent.BlockingCollection<Action> Pending = Start();
+
+        /// <summary>Hands <paramref name="completion"/> over; waking the completer creates no thread and queues nothing.</summary>
+        public static void Post(Action completion) => Pending.Add(completion);
+
+        private static System.Collections.Concurrent.BlockingCollection<Action> Start()
+        {
+            var pending = new System.Collections.Concurrent.BlockingCollection<Action>();
+            var thread = new Thread(() =>
+            {
+                foreach (Action completion in pending.GetConsumingEnumerable())
+                {
+                    completion();
+                }
+            })
+            {
+                IsBackground = true,
+                Name = "Flamewright niced work completer",
+            };
+            thread.Start();
+            return pending;
+        }
+    }
 
     /// <summary>Sets the calling thread's nice value; false where that cannot be done.</summary>
     internal static bool Nice(int niceness)

@@ -4,25 +4,30 @@ namespace Flamewright.Server.Receiver;
 /// <summary>
 /// Where an upload's bytes wait until the stream ends: memory, or a temporary file that is deleted when the
 /// buffer is disposed, whatever way the upload ended. Grows with what arrives, never with what was declared; what
-/// it holds is counted in <see cref="UploadLoad.BufferedBytes"/> until it is disposed.
+/// it holds is counted in <see cref="UploadLoad.BufferedBytes"/> until it is disposed. In memory it keeps the chunks
+/// as they arrived and copies them once, into the array that is parsed and stored: a stream that doubled its array as
+/// it filled, then copied it, allocated about three times the upload, all of it garbage for the collector's largest
+/// generation.
 /// </summary>
 internal sealed class UploadBuffer : IDisposable
 {
-    private readonly Stream _stream;
+    private readonly Stream? _stream;
+    private readonly List<ReadOnlyMemory<byte>> _chunks = [];
+    private long _length;
     private readonly string? _path;
     private readonly UploadLoad _load;
     private long _counted;
 
-    private UploadBuffer(Stream stream, string? path, UploadLoad load)
+    private UploadBuffer(Stream? stream, string? path, UploadLoad load)
     {
         _stream = stream;
         _path = path;
         _load = load;
     }
 
-    public long Length => _stream.Length;
+    public long Length => _stream?.Length ?? _length;
 
-    public static UploadBuffer InMemory(UploadLoad load) => new(new MemoryStream(), null, load);
+    public static UploadBuffer InMemory(UploadLoad load) => new(null, null, load);
 
     public static UploadBuffer InTemporaryFile(string directory, UploadLoad load)
     {
@@ -35,19 +40,38 @@ internal sealed class UploadBuffer : IDisposable
         return new UploadBuffer(stream, path, load);
     }
 
+    /// <summary>
+    /// Adds <paramref name="bytes"/>. In memory they are kept, not copied: they must not change afterwards (a gRPC
+    /// message's content never does).
+    /// </summary>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
         // Counted before the write: a write cut short still leaves its bytes counted until Dispose takes them back.
         _counted += bytes.Length;
         _load.Buffered(bytes.Length);
-        return _stream.WriteAsync(bytes, cancellationToken);
+        if (_stream is not null)
+        {
+            return _stream.WriteAsync(bytes, cancellationToken);
+        }
+
+        _chunks.Add(bytes);
+        _length += bytes.Length;
+        return ValueTask.CompletedTask;
     }
 
     public async Task<byte[]> ToArrayAsync(CancellationToken cancellationToken)
     {
-        if (_stream is MemoryStream memory)
+        if (_stream is null)
         {
-            return memory.ToArray();
+            byte[] whole = GC.AllocateUninitializedArray<byte>(checked((int)_length));
+            int at = 0;
+            foreach (ReadOnlyMemory<byte> chunk in _chunks)
+            {
+                chunk.Span.CopyTo(whole.AsSpan(at));
+                at += chunk.Length;
+            }
+
+            return whole;
         }
 
         byte[] bytes = new byte[_stream.Length];
@@ -60,7 +84,8 @@ internal sealed class UploadBuffer : IDisposable
     {
         _load.Buffered(-_counted);
         _counted = 0;
-        _stream.Dispose();
+        _chunks.Clear();
+        _stream?.Dispose();
         if (_path is not null && File.Exists(_path))
         {
             File.Delete(_path);
