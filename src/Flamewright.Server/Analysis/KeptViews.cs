@@ -86,8 +86,9 @@ internal sealed partial class KeptViews(IProfilingStore store, ServerOptions opt
         try
         {
             long newest = uploads.Max(u => u.UploadedAt);
-            byte[] look = FirstLookDigest.Write(new FirstLook(FlameView.Build(tree, [], options.FirstLookWidthPixels), top));
-            byte[] view = TreeDigest.Write(tree);
+            // Nobody waits for it: it yields the CPU to analyses (BackgroundNiceness).
+            (byte[] look, byte[] view) = await Hosting.CpuWork.RunNicedAsync(options.BackgroundNiceness, () =>
+                (FirstLookDigest.Write(new FirstLook(FlameView.Build(tree, [], options.FirstLookWidthPixels), top)), TreeDigest.Write(tree))).ConfigureAwait(false);
             if (view.Length + look.Length > options.MaxStoredViewMegabytes * 1024L * 1024)
             {
                 LogViewTooLarge(logger, task.Id, view.Length + look.Length, options.MaxStoredViewMegabytes);

@@ -21,6 +21,7 @@ internal sealed partial class UploadProfiles : IDisposable
     private readonly PprofLimits _limits;
     private readonly MemoryCache _cache;
     private readonly SemaphoreSlim _digestWrites;
+    private readonly int _backgroundNiceness;
 
     public UploadProfiles(IProfilingStore store, ServerOptions options, ILogger logger)
     {
@@ -29,6 +30,7 @@ internal sealed partial class UploadProfiles : IDisposable
         _limits = new PprofLimits { MaxDecompressedBytes = options.MaxDecompressedBytes };
         _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.AnalysisCacheMegabytes * 1024L * 1024 });
         _digestWrites = new SemaphoreSlim(options.MaxConcurrentAnalyses);
+        _backgroundNiceness = options.BackgroundNiceness;
     }
 
     /// <summary>The uploads' profiles, in their order; cache misses are read in parallel.</summary>
@@ -96,7 +98,8 @@ internal sealed partial class UploadProfiles : IDisposable
     {
         try
         {
-            byte[] digest = ProfileDigest.Write(profile);
+            // Nobody waits for it: it yields the CPU to analyses (BackgroundNiceness).
+            byte[] digest = await CpuWork.RunNicedAsync(_backgroundNiceness, () => ProfileDigest.Write(profile)).ConfigureAwait(false);
             // Not cancelled with the request: the digest is made, keeping it costs one write.
             await _store.SaveDigestAsync(upload.TaskId, upload.InstanceId, upload.UploadedAt, digest, CancellationToken.None).ConfigureAwait(false);
             LogDigestStored(_logger, upload.TaskId, new LogText(upload.InstanceName), digest.Length);

@@ -218,12 +218,13 @@ public sealed class ServerOptions
     public int MaxConcurrentParses { get; set; } = 2;
 
     /// <summary>
-    /// Linux nice value (0 to 19) of the threads that parse uploads and make their digests. Above 0, when parses and
-    /// analyses both want the CPU, the analyses, which a person waits for, get most of it, and uploads wait a little
-    /// longer in their line (agents are told of a wait past <see cref="UploadQueueSeconds"/>, never lose an upload);
-    /// on an idle server it changes nothing. 0 gives parses the same share as everything else. Ignored off Linux.
+    /// Linux nice value (0 to 19) of the threads doing work nobody waits to see: parsing uploads and making their
+    /// digests, digests made after an analysis decoded an upload, default views written to storage. Above 0, when such
+    /// work and analyses both want the CPU, the analyses, which a person waits for, get most of it, and uploads wait a
+    /// little longer in their line (agents are told of a wait past <see cref="UploadQueueSeconds"/>, never lose an
+    /// upload); on an idle server it changes nothing. 0 gives it the same share as everything else. Ignored off Linux.
     /// </summary>
-    public int UploadParseNiceness { get; set; } = 10;
+    public int BackgroundNiceness { get; set; } = 10;
 
     /// <summary>
     /// Longest error text kept from an agent, in characters; longer text is cut and says so. A Go error with its
@@ -406,9 +407,9 @@ public sealed class ServerOptions
         Positive(problems, nameof(UploadIdleTimeoutSeconds), UploadIdleTimeoutSeconds);
         Positive(problems, nameof(MaxConcurrentUploads), MaxConcurrentUploads);
         Positive(problems, nameof(MaxConcurrentParses), MaxConcurrentParses);
-        if (UploadParseNiceness is < 0 or > 19)
+        if (BackgroundNiceness is < 0 or > 19)
         {
-            problems.Add("UploadParseNiceness must be between 0 and 19");
+            problems.Add("BackgroundNiceness must be between 0 and 19");
         }
 
         NotNegative(problems, nameof(UploadQueueSeconds), UploadQueueSeconds);

@@ -244,7 +244,7 @@ internal sealed partial class UploadReceiver(
             try
             {
                 bytes = await buffer.ToArrayAsync(cancellation).ConfigureAwait(false);
-                profile = await CpuWork.RunNicedAsync(options.UploadParseNiceness, () => ProfileReader.Read(bytes, _limits)).ConfigureAwait(false);
+                profile = await CpuWork.RunNicedAsync(options.BackgroundNiceness, () => ProfileReader.Read(bytes, _limits)).ConfigureAwait(false);
                 summary = (profile.SampleCount, string.Join(",", profile.SampleTypes.ToArray().Select(t => $"{t.Type}/{t.Unit}")));
             }
             catch (PprofFormatException e)
@@ -253,7 +253,7 @@ internal sealed partial class UploadReceiver(
                 throw Refuse(StatusCode.InvalidArgument, $"the profile does not parse: {e.Message}");
             }
 
-            digest = await CpuWork.RunNicedAsync(options.UploadParseNiceness, () => Digest(upload, profile)).ConfigureAwait(false);
+            digest = await CpuWork.RunNicedAsync(options.BackgroundNiceness, () => Digest(upload, profile)).ConfigureAwait(false);
         }
 
         await StoreAsync(upload, bytes, summary, digest).ConfigureAwait(false);
