@@ -11,8 +11,8 @@ namespace Flamewright.Benchmarks.Server;
 /// A server under measurement, in its own process as in production: this program's <c>serve</c> command (a real
 /// <c>flamewright server</c>) or <c>serve-sink</c> (the <see cref="BareGrpcSink"/>). Its own process keeps the
 /// agents' CPU apart from the server's, gives a truly cold runtime for first-query figures, and runs with the GC
-/// settings of the <c>flamewright</c> executable (workstation, non-concurrent) unless DOTNET_gcServer or
-/// DOTNET_gcConcurrent say otherwise.
+/// settings of the <c>flamewright</c> executable (workstation, non-concurrent, ConserveMemory 7) unless DOTNET_gcServer,
+/// DOTNET_gcConcurrent or DOTNET_GCConserveMemory say otherwise.
 /// </summary>
 internal sealed class ServerProcess : IDisposable
 {
@@ -156,6 +156,7 @@ internal sealed class ServerProcess : IDisposable
         // others to try (e.g. DOTNET_gcServer=1); this program's own runtimeconfig differs.
         start.Environment.TryAdd("DOTNET_gcServer", "0");
         start.Environment.TryAdd("DOTNET_gcConcurrent", "0");
+        start.Environment.TryAdd("DOTNET_GCConserveMemory", "7");
         var clock = Stopwatch.StartNew();
         Process process = Process.Start(start)!;
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));

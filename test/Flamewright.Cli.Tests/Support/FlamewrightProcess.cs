@@ -19,6 +19,9 @@ internal static class FlamewrightProcess
 {
     private static readonly string Dll = FindDll();
 
+    /// <summary>The runtime settings the <c>flamewright</c> executable starts with (its runtimeconfig.json).</summary>
+    public static string RuntimeConfigPath => Path.ChangeExtension(Dll, ".runtimeconfig.json");
+
     public static CliResult Run(params string[] args) => Run(args, null, null);
 
     /// <summary>
