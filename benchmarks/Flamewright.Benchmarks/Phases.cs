@@ -85,14 +85,17 @@ internal static class Phases
     }
 
     private static TimeSpan _cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    private static long _allocated = GC.GetTotalAllocatedBytes(precise: true);
 
-    /// <summary>Wall time, and CPU time (which a busy machine disturbs less).</summary>
+    /// <summary>Wall time, CPU time (which a busy machine disturbs less) and the bytes allocated.</summary>
     private static void Report(string phase, Stopwatch clock)
     {
         TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {phase,-28} {clock.Elapsed.TotalMilliseconds,8:F0} ms wall {(cpu - _cpu).TotalMilliseconds,8:F0} ms cpu"));
+            $"  {phase,-28} {clock.Elapsed.TotalMilliseconds,8:F0} ms wall {(cpu - _cpu).TotalMilliseconds,8:F0} ms cpu {(allocated - _allocated) / 1048576.0,8:F0} MiB allocated"));
         _cpu = cpu;
+        _allocated = allocated;
         clock.Restart();
     }
 }
