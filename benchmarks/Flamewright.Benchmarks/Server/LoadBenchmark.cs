@@ -559,6 +559,16 @@ internal static class LoadBenchmark
                 {
                     Console.WriteLine($"    {phase,-34} {Latency([.. requests.Select(r => r.GetValueOrDefault(phase))])}");
                 }
+
+                // The slow tail, request by request: which phases a slow look spent its time in.
+                Dictionary<string, double>[] slowest = [.. requests.OrderByDescending(r => r.GetValueOrDefault("execute")).Take(5)];
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"    over 3 s on the server: {requests.Count(r => r.GetValueOrDefault("execute") > 3000)} of {requests.Length}; the slowest:"));
+                foreach (Dictionary<string, double> request in slowest)
+                {
+                    Console.WriteLine("      " + string.Join(", ", request.OrderBy(p => p.Key == "execute" ? "" : p.Key, StringComparer.Ordinal)
+                        .Where(p => p.Value >= 1).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value:F0}"))));
+                }
             }
 
             foreach ((string error, int count) in QueryErrors.OrderByDescending(e => e.Value))
