@@ -293,6 +293,15 @@ public sealed class ServerOptions
     public bool DigestOnReceive { get; set; }
 
     /// <summary>
+    /// An upload with at least this many distinct stacks gets its digest while it is parsed, whatever
+    /// <see cref="DigestOnReceive"/> says (0: none does). Decoding such a profile is what makes the first look at its
+    /// task slow (seconds for a million stacks under load, against a fraction of that to read its digest), and the
+    /// first analysis would make the same digest anyway; the parse that makes it runs at <see cref="BackgroundNiceness"/>.
+    /// 200,000 is above the stacks of ordinary profiles (a busy service's 1-minute CPU profile has thousands).
+    /// </summary>
+    public int DigestOnReceiveStacks { get; set; } = 200_000;
+
+    /// <summary>
     /// How long the default view of a finished task (<see cref="PrecomputeDefaultView"/>) waits for the server to have
     /// received no upload for two seconds before it is built; past it, it is not built ahead (the first look builds
     /// it). 0 builds it at once, whatever is being received.
@@ -407,6 +416,7 @@ public sealed class ServerOptions
         Positive(problems, nameof(UploadIdleTimeoutSeconds), UploadIdleTimeoutSeconds);
         Positive(problems, nameof(MaxConcurrentUploads), MaxConcurrentUploads);
         Positive(problems, nameof(MaxConcurrentParses), MaxConcurrentParses);
+        NotNegative(problems, nameof(DigestOnReceiveStacks), DigestOnReceiveStacks);
         if (BackgroundNiceness is < 0 or > 19)
         {
             problems.Add("BackgroundNiceness must be between 0 and 19");

@@ -345,12 +345,15 @@ internal sealed partial class UploadReceiver(
     }
 
     /// <summary>
-    /// The digest the analyses will read (docs/digest.md), made while the profile is parsed anyway; <c>null</c> when it
-    /// cannot be made, which loses nothing: the upload is stored all the same and the analyses make it from the profile.
+    /// The digest the analyses will read (docs/digest.md), made while the profile is parsed anyway, with
+    /// <see cref="ServerOptions.DigestOnReceive"/> or for a profile of <see cref="ServerOptions.DigestOnReceiveStacks"/>
+    /// stacks or more; <c>null</c> otherwise or when it cannot be made, which loses nothing: the upload is stored all the
+    /// same and the analyses make it from the profile.
     /// </summary>
     private byte[]? Digest(Upload upload, Profile profile)
     {
-        if (!options.DigestOnReceive)
+        bool large = options.DigestOnReceiveStacks > 0 && profile.StackCount >= options.DigestOnReceiveStacks;
+        if (!options.DigestOnReceive && !large)
         {
             return null;
         }

@@ -96,6 +96,34 @@ public sealed class UploadDigestTests
         Assert.Equal(profile, await ProfileBytesAsync(server, taskId));
     });
 
+    [Theory(Timeout = Spec.Timeout)]
+    [InlineData(0, true)]
+    [InlineData(1, false)]
+    public Task An_upload_of_at_least_DigestOnReceiveStacks_stacks_is_stored_with_its_digest_and_a_smaller_one_without(int above, bool digested) => Spec.Run(async () =>
+    {
+        byte[] profile = TestData.Bytes("cpu");
+        int stacks = Flamewright.Pprof.ProfileReader.Read(profile).StackCount;
+        await using TestServer server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            [nameof(ServerOptions.PrecomputeDefaultView)] = "false",
+            [nameof(ServerOptions.DigestOnReceiveStacks)] = (stacks + above).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (agent, profile));
+
+        byte[] digest = await DigestAsync(server, taskId);
+        Assert.Equal(digested, digest.Length > 0);
+        if (digested)
+        {
+            Assert.Equal(Engine.Tree(new FlameOptions { SampleType = "cpu" }, profile).Count,
+                FlameTreeBuilder.Build(ProfileDigest.Read(digest), new FlameOptions { SampleType = "cpu" }).Count);
+        }
+
+        Assert.Equal(profile, await ProfileBytesAsync(server, taskId));
+    });
+
     /// <summary>The stored digest of the task's only upload; empty when it has none.</summary>
     private static async Task<byte[]> DigestAsync(TestServer server, string taskId) =>
         await server.DatabaseAsync("SELECT digest FROM uploads WHERE task_id = @p", taskId) as byte[] ?? [];
