@@ -185,7 +185,8 @@ public sealed class FlameViewQueryTests
         await server.Logs.WaitForAsync(analysis, 500, TimeSpan.FromSeconds(30));
         await server.Logs.WaitForAsync(analysis, 504, TimeSpan.FromSeconds(30));
         Assert.IsType<byte[]>(await server.DatabaseAsync("SELECT digest FROM uploads WHERE task_id = @p", taskId));
-        // The default view's tree and its first look.
+        // The default view's tree and its first look, kept in the background once built.
+        await server.Logs.WaitForAsync(analysis, 506, TimeSpan.FromSeconds(30));
         Assert.Equal(2L, await server.DatabaseAsync("SELECT COUNT(*) FROM task_views WHERE task_id = @p", taskId));
     });
 

@@ -36,6 +36,12 @@ public sealed partial class AnalysisService : IDisposable
 
     private readonly IProfilingStore _store;
     private readonly UploadProfiles _profiles;
+
+    /// <summary>Writes and reads nobody waits for; <see cref="Dispose"/> lets them end (<see cref="BackgroundWorkWait"/>).</summary>
+    private readonly Hosting.BackgroundWork _background = new();
+
+    /// <summary>How long stopping waits for background work: a kept view or a digest is a write of a few MiB.</summary>
+    private static readonly TimeSpan BackgroundWorkWait = TimeSpan.FromSeconds(10);
     private readonly KeptViews _views;
     private readonly Turns _turns;
     private readonly Turns _keeping = new(1);
@@ -55,7 +61,7 @@ public sealed partial class AnalysisService : IDisposable
         _options = options;
         _turns = new Turns(options.MaxConcurrentAnalyses);
         // Both log as this service: what they do is part of its analyses.
-        _profiles = new UploadProfiles(store, options, _logger);
+        _profiles = new UploadProfiles(store, options, _background, _logger);
         _views = new KeptViews(store, options, _logger);
         _results = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.AnalysisResultCacheMegabytes * 1024L * 1024 });
     }
@@ -221,7 +227,7 @@ public sealed partial class AnalysisService : IDisposable
     /// server that stops meanwhile keeps nothing and says nothing.
     /// </summary>
     private void KeepInBackground(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request, string viewKey, TreeResult tree) =>
-        _ = Task.Run(async () =>
+        _background.Start(async () =>
         {
             try
             {
@@ -307,7 +313,7 @@ public sealed partial class AnalysisService : IDisposable
     /// was answered without it: the zooms that follow find it there. Best effort, never thrown.
     /// </summary>
     private void ReadTreeInBackground(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request) =>
-        _ = Task.Run(async () =>
+        _background.Start(async () =>
         {
             try
             {
@@ -694,6 +700,8 @@ public sealed partial class AnalysisService : IDisposable
     {
         _disposed = true;
         _stopping.Cancel();
+        // Before the storage closes: a write still running would land in a closed database or a removed directory.
+        _background.Wait(BackgroundWorkWait);
         _stopping.Dispose();
         _profiles.Dispose();
         _results.Dispose();

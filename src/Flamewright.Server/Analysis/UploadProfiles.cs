@@ -22,9 +22,11 @@ internal sealed partial class UploadProfiles : IDisposable
     private readonly MemoryCache _cache;
     private readonly SemaphoreSlim _digestWrites;
     private readonly int _backgroundNiceness;
+    private readonly BackgroundWork _background;
 
-    public UploadProfiles(IProfilingStore store, ServerOptions options, ILogger logger)
+    public UploadProfiles(IProfilingStore store, ServerOptions options, BackgroundWork background, ILogger logger)
     {
+        _background = background;
         _store = store;
         _logger = logger;
         _limits = new PprofLimits { MaxDecompressedBytes = options.MaxDecompressedBytes };
@@ -77,7 +79,7 @@ internal sealed partial class UploadProfiles : IDisposable
         {
             // In the background: the analysis has its profile, and under load the write waits behind the uploads'. At
             // most MaxConcurrentAnalyses at once; an upload skipped now gets its digest from a later analysis.
-            _ = Task.Run(async () =>
+            _background.Start(async () =>
             {
                 try
                 {
@@ -87,7 +89,7 @@ internal sealed partial class UploadProfiles : IDisposable
                 {
                     _digestWrites.Release();
                 }
-            }, CancellationToken.None);
+            });
         }
 
         return profile;
