@@ -34,6 +34,8 @@ internal static partial class CpuWork
             return RunAsync(work);
         }
 
+        // Reached here, on the caller's thread, so that the completer's thread is never created by a niced one.
+        Completer completer = Completer.Instance;
         var outcome = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
@@ -41,11 +43,11 @@ internal static partial class CpuWork
             try
             {
                 T result = work();
-                Completer.Post(() => outcome.SetResult(result));
+                completer.Post(() => outcome.SetResult(result));
             }
             catch (Exception e)
             {
-                Completer.Post(() => outcome.SetException(e));
+                completer.Post(() => outcome.SetException(e));
             }
         })
         {
@@ -60,19 +62,19 @@ internal static partial class CpuWork
     /// One thread at the process's priority that completes the tasks of niced work (see <see cref="RunNicedAsync{T}"/>).
     /// It is started by the first caller of <see cref="RunNicedAsync{T}"/>, a thread that is not niced.
     /// </summary>
-    private static class Completer
+#pragma warning disable CA1001 // One for the process's lifetime: its queue is never done with.
+    internal sealed class Completer
+#pragma warning restore CA1001
     {
-        private static readonly System.Collections.Concurrent.BlockingCollection<Action> Pending = Start();
+        private readonly System.Collections.Concurrent.BlockingCollection<Action> _pending = new();
+        private readonly TaskCompletionSource<int> _threadId = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        /// <summary>Hands <paramref name="completion"/> over; waking the completer creates no thread and queues nothing.</summary>
-        public static void Post(Action completion) => Pending.Add(completion);
-
-        private static System.Collections.Concurrent.BlockingCollection<Action> Start()
+        private Completer()
         {
-            var pending = new System.Collections.Concurrent.BlockingCollection<Action>();
             var thread = new Thread(() =>
             {
-                foreach (Action completion in pending.GetConsumingEnumerable())
+                _threadId.SetResult(GetThreadId());
+                foreach (Action completion in _pending.GetConsumingEnumerable())
                 {
                     completion();
                 }
@@ -82,28 +84,36 @@ internal static partial class CpuWork
                 Name = "Flamewright niced work completer",
             };
             thread.Start();
-            return pending;
         }
+
+        public static Completer Instance { get; } = new();
+
+        /// <summary>The kernel's id of the completer's thread, once it runs.</summary>
+        public Task<int> ThreadId => _threadId.Task;
+
+        /// <summary>Hands <paramref name="completion"/> over; waking the completer creates no thread and queues nothing.</summary>
+        public void Post(Action completion) => _pending.Add(completion);
     }
 
-    /// <summary>Sets the calling thread's nice value; false where that cannot be done.</summary>
-    internal static bool Nice(int niceness)
+    /// <summary>Sets the calling thread's nice value where the system has them and the kernel allows it.</summary>
+    private static void Nice(int niceness)
     {
-        if (!OperatingSystem.IsLinux())
+        if (OperatingSystem.IsLinux())
         {
-            return false;
+            // On Linux a nice value is a thread's, named by its kernel id: setpriority(PRIO_PROCESS, tid, value).
+            const int PrioProcess = 0;
+            _ = SetPriority(PrioProcess, GetThreadId(), niceness);
         }
-
-        // On Linux a nice value is a thread's, named by its kernel id: setpriority(PRIO_PROCESS, tid, value).
-        const int PrioProcess = 0;
-        return SetPriority(PrioProcess, GetThreadId(), niceness) == 0;
     }
 
     /// <summary>The calling thread's nice value (Linux only).</summary>
-    internal static int CurrentNiceness()
+    internal static int CurrentNiceness() => NicenessOf(GetThreadId());
+
+    /// <summary>The nice value of the process's thread with kernel id <paramref name="threadId"/> (Linux only).</summary>
+    internal static int NicenessOf(int threadId)
     {
         // getpriority may return -1 as a value; a nice value read from the kernel's file for the thread is plain.
-        string[] fields = File.ReadAllText($"/proc/self/task/{GetThreadId()}/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        string[] fields = File.ReadAllText($"/proc/self/task/{threadId}/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
         // After the command's closing parenthesis: state is field 3 of stat, nice field 19.
         return int.Parse(fields[19 - 3], System.Globalization.CultureInfo.InvariantCulture);
     }

@@ -27,6 +27,18 @@ public sealed class CpuWorkTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task The_thread_that_completes_niced_work_runs_at_the_process_priority() => Spec.Run(async () =>
+    {
+        int before = CpuWork.CurrentNiceness();
+        await CpuWork.RunNicedAsync(10, () => 0);
+
+        int completer = await CpuWork.Completer.Instance.ThreadId;
+
+        // It queues the continuations of every niced task, and a thread the pool creates for them inherits its value.
+        Assert.Equal(before, CpuWork.NicenessOf(completer));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task Niced_work_that_throws_fails_its_task_with_the_exception() => Spec.Run(async () =>
     {
         InvalidOperationException thrown = await Assert.ThrowsAsync<InvalidOperationException>(
