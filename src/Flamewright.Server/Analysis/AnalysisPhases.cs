@@ -41,7 +41,8 @@ public sealed class AnalysisPhases
     {
         if (Current is { } phases)
         {
-            phases._ticks.AddOrUpdate(phase, Stopwatch.GetTimestamp() - started, (_, sum) => sum + Stopwatch.GetTimestamp() - started);
+            // One reading of the clock, whether the phase is new or adds up.
+            phases._ticks.AddOrUpdate(phase, static (_, elapsed) => elapsed, static (_, sum, elapsed) => sum + elapsed, Stopwatch.GetTimestamp() - started);
         }
     }
 

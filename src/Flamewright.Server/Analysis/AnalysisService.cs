@@ -34,14 +34,14 @@ public sealed partial class AnalysisService : IDisposable
     /// </summary>
     internal static readonly TimeSpan ReadAheadDelay = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How long stopping waits for background work: a kept view or a digest is a write of a few MiB.</summary>
+    private static readonly TimeSpan BackgroundWorkWait = TimeSpan.FromSeconds(10);
+
     private readonly IProfilingStore _store;
     private readonly UploadProfiles _profiles;
 
     /// <summary>Writes and reads nobody waits for; <see cref="Dispose"/> lets them end (<see cref="BackgroundWorkWait"/>).</summary>
     private readonly Hosting.BackgroundWork _background = new();
-
-    /// <summary>How long stopping waits for background work: a kept view or a digest is a write of a few MiB.</summary>
-    private static readonly TimeSpan BackgroundWorkWait = TimeSpan.FromSeconds(10);
     private readonly KeptViews _views;
     private readonly Turns _turns;
     private readonly Turns _keeping = new(1);
