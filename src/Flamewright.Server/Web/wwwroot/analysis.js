@@ -150,8 +150,10 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
   // The picture shown is kept in the address (history.replaceState: no new history entry, no reload).
   page.remember = () => {
     const { state } = page;
-    // Only while this page is the one shown: a late answer for a page left must not rewrite another page's address.
-    if (!container.isConnected) return;
+    // Only while this page is the one shown: a late answer for a page left must not rewrite another page's address,
+    // also while the page gone to is still loading (the address has changed, this page is still on screen).
+    const shown = decodeURIComponent(location.hash.slice(1).split('?')[0]);
+    if (!container.isConnected || shown !== `/analysis/${taskId}`) return;
     const kept = new URLSearchParams();
     const all = finished.map(i => i.instanceId);
     const chosen = state.request.instanceIds;
