@@ -78,6 +78,16 @@ internal static class Phases
                 Report($"top from {source} ({top.Entries.Count:N0} rows)", clock);
                 FlameView view = FlameView.Build(tree, [], 1400);
                 Report($"view ({view.Frames.Count:N0} frames)", clock);
+                Flamewright.Pprof.Digest.FirstLook look = StackView.Build(input, FlameOptions.Default, 1400);
+                Report($"first look from stacks ({look.View.Frames.Count:N0} frames)", clock);
+                bool same = look.View.Frames.Count == view.Frames.Count
+                    && look.View.Frames.Zip(view.Frames).All(p => p.First with { Node = 0 } == p.Second with { Node = 0 })
+                    && look.View.Narrower.SequenceEqual(view.Narrower) && look.Top.Entries.SequenceEqual(top.Entries);
+                Console.WriteLine($"  same as the tree's: {same}");
+                look = StackView.Build(input, FlameOptions.Default, 4096);
+                Report($"first look at 4,096 px ({look.View.Frames.Count:N0} frames)", clock);
+                FlameView.Build(tree, [], 4096);
+                Report("tree's view at 4,096 px", clock);
             }
         }
 

@@ -48,6 +48,38 @@ public sealed class FlameViewQueryTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task A_first_look_at_a_task_whose_tree_was_never_built_is_cut_from_the_stacks_and_a_zoom_then_builds_the_tree() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync(new Dictionary<string, string> { [nameof(Flamewright.Server.Configuration.ServerOptions.PrecomputeDefaultView)] = "false" });
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        byte[] profile = TestData.Bytes("cpu");
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (agent, profile));
+        const string Look = """
+            query ($r: PprofAnalyzationRequest!, $zoom: [String!]) {
+              queryPprofFlameView(request: $r, zoom: $zoom, width: 200) { frames { node parent name total self } narrower { parent count total } } }
+            """;
+        FlameTree tree = Engine.Tree(new FlameOptions { SampleType = "cpu" }, profile);
+        FlameView expected = FlameView.Build(tree, [], 200);
+
+        JsonNode look = (await graphql.DataAsync(Look, new { r = new { taskId, instanceIds = Array.Empty<string>() }, zoom = Array.Empty<string>() }))["queryPprofFlameView"]!;
+
+        JsonArray frames = look["frames"]!.AsArray();
+        Assert.Equal(expected.Frames.Select(f => (f.Name, f.Total, f.Self, f.Parent)),
+            frames.Select(f => ((string)f!["name"]!, (long)f["total"]!, (long)f["self"]!, (int)f["parent"]!)));
+        Assert.Equal(expected.Narrower.Select(n => (n.Parent, n.Count, n.Total)), look["narrower"]!.AsArray().Select(n => ((int)n!["parent"]!, (int)n["count"]!, (long)n["total"]!)));
+        // Numbered in order, as only a view made without the tree is: the tree's numbers skip its narrower nodes.
+        Assert.Equal(Enumerable.Range(0, frames.Count), frames.Select(f => (int)f!["node"]!));
+        Assert.NotEqual(expected.Frames.Select(f => f.Node), frames.Select(f => (int)f!["node"]!));
+
+        ViewFrame widest = expected.Frames.Skip(1).Where(f => tree.ChildrenOf(f.Node).Any()).MaxBy(f => f.Total);
+        JsonNode zoomed = (await graphql.DataAsync(Look, new { r = new { taskId, instanceIds = Array.Empty<string>() }, zoom = tree.PathOf(widest.Node) }))["queryPprofFlameView"]!;
+
+        Assert.Equal(FlameView.Build(tree, tree.PathOf(widest.Node), 200).Frames.Select(f => (f.Node, f.Name, f.Total)),
+            zoomed["frames"]!.AsArray().Select(f => ((int)f!["node"]!, (string)f["name"]!, (long)f["total"]!)));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task Zooming_answers_the_frames_under_the_path_with_the_trail_and_search_marks_and_sums_matches() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

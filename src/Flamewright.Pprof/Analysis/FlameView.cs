@@ -229,6 +229,80 @@ public sealed class FlameView
             widthPixels, scaledMinimum, searched: matches is not null);
     }
 
+    /// <summary>
+    /// The whole tree's view from its drawn frames found without the tree (<see cref="StackView"/>): per drawn frame
+    /// (the root first, every parent before its children) its frame id, parent, total, self and its children too narrow
+    /// to draw. Frames are listed in the tree's pre-order, siblings by name, and numbered by their place in the list.
+    /// </summary>
+    internal static FlameView OfDrawn(
+        WeightedStacks stacks, ReadOnlySpan<int> frameIds, ReadOnlySpan<int> parents, ReadOnlySpan<long> totals, ReadOnlySpan<long> selfs,
+        ReadOnlySpan<int> narrowCounts, ReadOnlySpan<long> narrowTotals, long span, int widthPixels, Int128 scaledMinimum)
+    {
+        int count = frameIds.Length;
+        ReadOnlySpan<string> names = stacks.Frames.Names;
+        ReadOnlySpan<string> files = stacks.Frames.Files;
+
+        // Each frame's children, contiguous and sorted by name: frame p's are children[firstChild[p]..firstChild[p + 1]).
+        var firstChild = new int[count + 1];
+        for (int f = 1; f < count; f++)
+        {
+            firstChild[parents[f] + 1]++;
+        }
+
+        for (int f = 0; f < count; f++)
+        {
+            firstChild[f + 1] += firstChild[f];
+        }
+
+        var children = new int[Math.Max(count - 1, 0)];
+        var filled = new int[count];
+        for (int f = 1; f < count; f++)
+        {
+            int parent = parents[f];
+            children[firstChild[parent] + filled[parent]++] = f;
+        }
+
+        string[] nameArray = names.ToArray();
+        int[] ids = frameIds.ToArray();
+        for (int f = 0; f < count; f++)
+        {
+            int length = firstChild[f + 1] - firstChild[f];
+            if (length > 1)
+            {
+                Array.Sort(children, firstChild[f], length, Comparer<int>.Create((a, b) => string.CompareOrdinal(nameArray[ids[a]], nameArray[ids[b]])));
+            }
+        }
+
+        var frames = new ViewFrame[count];
+        var narrower = new List<NarrowerFrames>();
+        var depths = new int[count];
+        var pending = new Stack<(int Found, int Position)>();
+        pending.Push((0, -1));
+        int next = 0;
+        while (pending.Count > 0)
+        {
+            (int found, int parentPosition) = pending.Pop();
+            int position = next++;
+            int depth = parentPosition < 0 ? 0 : depths[parentPosition] + 1;
+            depths[position] = depth;
+            frames[position] = found == 0
+                ? new ViewFrame(0, -1, 0, FlameTree.RootName, totals[0], selfs[0], false)
+                : new ViewFrame(position, parentPosition, depth, names[ids[found]], totals[found], selfs[found], false, files[ids[found]]);
+            if (narrowCounts[found] > 0)
+            {
+                narrower.Add(new NarrowerFrames(position, narrowCounts[found], narrowTotals[found]));
+            }
+
+            for (int c = firstChild[found + 1] - 1; c >= firstChild[found]; c--)
+            {
+                pending.Push((children[c], position));
+            }
+        }
+
+        return new FlameView(
+            0, [new ViewAncestor(0, FlameTree.RootName, totals[0])], totals[0], frames, [.. narrower], 0, span, widthPixels, scaledMinimum, searched: false);
+    }
+
     /// <summary>The total of <paramref name="root"/>'s children below <paramref name="limit"/>.</summary>
     private static long NarrowerSpan(FlameTree tree, int root, long limit)
     {

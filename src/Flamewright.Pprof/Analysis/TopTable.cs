@@ -52,40 +52,58 @@ public sealed class TopTable
 
     internal static TopTable Build(WeightedStacks stacks)
     {
-        int frameCount = stacks.Frames.Count;
-        var flat = new long[frameCount];
-        var cum = new long[frameCount];
-        var lastStamp = new int[frameCount];
-        int stamp = 0;
+        var sums = new Sums(stacks.Frames.Count);
         foreach ((ReadOnlySpan<int> path, long value) in stacks)
+        {
+            sums.Add(path, value);
+        }
+
+        return sums.ToTable(stacks);
+    }
+
+    /// <summary>
+    /// A top table's sums as stacks are visited: flat to a stack's leaf frame, cum once to each distinct frame of it.
+    /// A stack without frames counts in the total only, as in pprof.
+    /// </summary>
+    internal sealed class Sums(int frameCount)
+    {
+        private readonly long[] _flat = new long[frameCount];
+        private readonly long[] _cum = new long[frameCount];
+        private readonly int[] _lastStamp = new int[frameCount]; // the last stack that counted the frame; 0 for none
+        private int _stamp;
+
+        public void Add(ReadOnlySpan<int> path, long value)
         {
             if (path.IsEmpty)
             {
-                continue; // counts in the total only, as in pprof
+                return;
             }
 
-            stamp++;
-            flat[path[^1]] += value;
+            int stamp = ++_stamp;
+            _flat[path[^1]] += value;
             foreach (int frame in path)
             {
-                if (lastStamp[frame] != stamp)
+                if (_lastStamp[frame] != stamp)
                 {
-                    lastStamp[frame] = stamp;
-                    cum[frame] += value;
+                    _lastStamp[frame] = stamp;
+                    _cum[frame] += value;
                 }
             }
         }
 
-        var entries = new List<TopEntry>(frameCount);
-        for (int f = 0; f < frameCount; f++)
+        public TopTable ToTable(WeightedStacks stacks)
         {
-            if (lastStamp[f] != 0) // the frame is in at least one stack that counts
+            var entries = new List<TopEntry>(_flat.Length);
+            for (int f = 0; f < _flat.Length; f++)
             {
-                entries.Add(new TopEntry(stacks.Frames[f], flat[f], cum[f]));
+                if (_lastStamp[f] != 0) // the frame is in at least one stack that counts
+                {
+                    entries.Add(new TopEntry(stacks.Frames[f], _flat[f], _cum[f]));
+                }
             }
-        }
 
-        return new TopTable(stacks.SampleType, stacks.Total, stacks.AbsoluteTotal, Sorted(entries));
+            return new TopTable(stacks.SampleType, stacks.Total, stacks.AbsoluteTotal, Sorted(entries));
+        }
     }
 
     /// <summary>

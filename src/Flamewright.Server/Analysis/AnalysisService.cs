@@ -266,8 +266,8 @@ public sealed partial class AnalysisService : IDisposable
             return null;
         }
 
-        if (zoomPath.Count == 0 && search is null && narrowerThan is null
-            && await FirstLookInsteadOfTreeAsync(task, uploads, whole, request, cancellationToken).ConfigureAwait(false) is { Look: { } look, SampleType: { } type }
+        if (zoomPath.Count == 0 && search is null && narrowerThan is null && widthPixels <= _options.FirstLookWidthPixels
+            && await FirstLookInsteadOfTreeAsync(task, uploads, whole, request, widthPixels, budget, cancellationToken).ConfigureAwait(false) is { Look: { } look, SampleType: { } type }
             && widthPixels <= look.View.WidthPixels)
         {
             if (readAhead)
@@ -275,7 +275,10 @@ public sealed partial class AnalysisService : IDisposable
                 ReadTreeInBackground(task, uploads, request);
             }
 
-            return new ViewResult(look.View.Narrowed(widthPixels), type);
+            long narrowing = System.Diagnostics.Stopwatch.GetTimestamp();
+            FlameView narrowed = look.View.Narrowed(widthPixels);
+            AnalysisPhases.Add(AnalysisPhases.View, narrowing);
+            return new ViewResult(narrowed, type);
         }
 
         TreeResult tree = await TreeOfAsync(task, uploads, whole, request, budget, cancellationToken).ConfigureAwait(false);
@@ -285,23 +288,51 @@ public sealed partial class AnalysisService : IDisposable
         return new ViewResult(view, tree.SampleType);
     }
 
-    /// <summary>The first look kept in storage for the default view of these uploads (cached, absent or not), for <see cref="ViewAsync"/> and <see cref="TopAsync"/>.</summary>
-    private Task<KeptFirstLook> FirstLookOfAsync(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// The first look at the default view of these uploads (cached): the one kept in storage, or else one made from the
+    /// uploads' stacks without their tree (<see cref="StackView"/>) for a graph <paramref name="widthPixels"/> wide, for
+    /// <see cref="ViewAsync"/> and <see cref="TopAsync"/>. Made for the width asked, not the widest a kept one serves: a
+    /// graph of a typical width draws a tenth of the frames or less, and cutting them is most of the work.
+    /// </summary>
+    private Task<KeptFirstLook> FirstLookOfAsync(
+        ProfilingTask task, IReadOnlyList<UploadInfo> uploads, AnalysisRequest request, int widthPixels, MatchBudget budget, CancellationToken cancellationToken) =>
         CachedAsync("first-look", task, uploads, request, async () =>
         {
-            (FirstLook? look, SampleTypeInfo? type) = await _views.ReadFirstLookAsync(task, uploads, ViewKeyOf(task, uploads, request), cancellationToken).ConfigureAwait(false);
+            (FirstLook? look, SampleTypeInfo? type, bool stored) = _views.Apply(task, request)
+                ? await _views.ReadFirstLookAsync(task, uploads, ViewKeyOf(task, uploads, request), cancellationToken).ConfigureAwait(false)
+                : (null, null, false);
+            if (stored && (look is null || type is null))
+            {
+                // Kept but unreadable: the tree kept beside it answers instead (or is built again).
+                return (new KeptFirstLook(null, null), 64L);
+            }
+
+            if (look is null || type is null)
+            {
+                (look, type) = await InTurnAsync(async () =>
+                {
+                    SelectedProfiles selection = await ReadSelectionAsync(task, uploads, cancellationToken).ConfigureAwait(false);
+                    FlameOptions options = BoundedOptionsFor(selection, request, budget, cancellationToken);
+                    long building = System.Diagnostics.Stopwatch.GetTimestamp();
+                    FirstLook made = await Hosting.CpuWork.RunAsync(() => Run(() => StackView.Build(selection.Profiles, options, widthPixels))).ConfigureAwait(false);
+                    AnalysisPhases.Add(AnalysisPhases.Build, building);
+                    return (made, Describe(selection, options));
+                }, cancellationToken).ConfigureAwait(false);
+            }
+
             // A frame holds its name (shared), five numbers and an object's overhead.
-            return (new KeptFirstLook(look, type), look is null ? 64L : (look.View.Frames.Count * 96L) + TopBytes(look.Top));
+            return (new KeptFirstLook(look, type), (look.View.Frames.Count * 96L) + TopBytes(look.Top));
         }, cancellationToken);
 
     /// <summary>
-    /// The first look kept for a default view that this process has not built or read the tree of (with it, the tree
-    /// answers); nulls otherwise.
+    /// The first look at a default view that this process has not built or read the tree of (with it, the tree answers);
+    /// nulls otherwise.
     /// </summary>
     private async Task<KeptFirstLook> FirstLookInsteadOfTreeAsync(
-        ProfilingTask task, IReadOnlyList<UploadInfo> uploads, bool whole, AnalysisRequest request, CancellationToken cancellationToken) =>
-        whole && _views.Apply(task, request) && !_results.TryGetValue(ResultKey("tree", task, uploads, request), out _)
-            ? await FirstLookOfAsync(task, uploads, request, cancellationToken).ConfigureAwait(false)
+        ProfilingTask task, IReadOnlyList<UploadInfo> uploads, bool whole, AnalysisRequest request, int widthPixels, MatchBudget budget,
+        CancellationToken cancellationToken) =>
+        whole && KeptViews.IsDefaultView(task, request) && !_results.TryGetValue(ResultKey("tree", task, uploads, request), out _)
+            ? await FirstLookOfAsync(task, uploads, request, widthPixels, budget, cancellationToken).ConfigureAwait(false)
             : new KeptFirstLook(null, null);
 
     /// <summary>The key a default view of these uploads is kept under in storage.</summary>
@@ -353,7 +384,9 @@ public sealed partial class AnalysisService : IDisposable
         return await CachedAsync("top", task, uploads, request, async () =>
         {
             // A finished task's default view: its first look, kept in storage, holds the whole table.
-            if (await FirstLookInsteadOfTreeAsync(task, uploads, whole, request, cancellationToken).ConfigureAwait(false) is { Look: { } look, SampleType: { } type })
+            // Asked for alone (a page asks for its graph first, and this joins that), the look is made as wide as a kept one.
+            if (await FirstLookInsteadOfTreeAsync(task, uploads, whole, request, _options.FirstLookWidthPixels, budget, cancellationToken).ConfigureAwait(false)
+                is { Look: { } look, SampleType: { } type })
             {
                 return (new TopResult(look.Top, type), TopBytes(look.Top));
             }
@@ -734,7 +767,7 @@ public sealed record TreeResult(FlameTree Tree, SampleTypeInfo SampleType);
 /// <summary>A view of a selection's tree and the sample type that weighs it.</summary>
 public sealed record ViewResult(FlameView View, SampleTypeInfo SampleType);
 
-/// <summary>The first look kept in storage for a default view, or nulls when none is kept.</summary>
+/// <summary>A default view's first look (kept in storage or made from the stacks), or nulls when it has none.</summary>
 internal sealed record KeptFirstLook(FirstLook? Look, SampleTypeInfo? SampleType);
 
 /// <summary>A selection's top table and the sample type that weighs it.</summary>

@@ -20,9 +20,11 @@ internal sealed partial class KeptViews(IProfilingStore store, ServerOptions opt
     /// named or not), functions and no patterns; whether it covers every upload of <paramref name="task"/> is the
     /// caller's to check.
     /// </summary>
-    public bool Apply(ProfilingTask task, AnalysisRequest request) =>
-        options.MaxStoredViewMegabytes > 0
-        && request.Granularity == FrameGranularity.Function && request.IsUnfiltered
+    public bool Apply(ProfilingTask task, AnalysisRequest request) => options.MaxStoredViewMegabytes > 0 && IsDefaultView(task, request);
+
+    /// <summary>Whether <paramref name="request"/> asks for the default view's sample type (the event's, named or not), functions and no patterns.</summary>
+    public static bool IsDefaultView(ProfilingTask task, AnalysisRequest request) =>
+        request.Granularity == FrameGranularity.Function && request.IsUnfiltered
         && (request.SampleType is null || request.SampleType == task.Event.NaturalSampleType());
 
     /// <summary>A kept view's key: a hash of its result key, which names the uploads (and their times) it was built from.</summary>
@@ -35,22 +37,23 @@ internal sealed partial class KeptViews(IProfilingStore store, ServerOptions opt
     /// </summary>
     public async Task<TreeResult?> ReadAsync(ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string viewKey, CancellationToken cancellationToken) =>
         await ReadKeptAsync(task, uploads, viewKey, bytes => TreeDigest.Read(bytes), tree => tree.SampleType, cancellationToken).ConfigureAwait(false)
-            is ({ } tree, { } type) ? new TreeResult(tree, type) : null;
+            is ({ } tree, { } type, _) ? new TreeResult(tree, type) : null;
 
     /// <summary>
     /// The first look kept in storage beside the default view for these uploads (docs/digest.md), with its sample type,
-    /// or <c>null</c> (none kept, or one that does not read, which is logged; the caller reads the tree instead).
+    /// or <c>null</c>; <c>Stored</c> says whether one was kept at all, so that one that does not read (logged) is
+    /// told from none: the caller reads the kept tree instead.
     /// </summary>
-    public Task<(FirstLook? Look, SampleTypeInfo? SampleType)> ReadFirstLookAsync(
+    public Task<(FirstLook? Look, SampleTypeInfo? SampleType, bool Stored)> ReadFirstLookAsync(
         ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string viewKey, CancellationToken cancellationToken) =>
         ReadKeptAsync(task, uploads, FirstLookKey(viewKey), bytes => FirstLookDigest.Read(bytes), look => look.Top.SampleType, cancellationToken);
 
     /// <summary>
     /// What is kept under <paramref name="key"/>, read by <paramref name="read"/>, and its sample type as an index into
     /// the uploads' stored summary; nulls when nothing is kept, the summary cannot tell, or the bytes do not read
-    /// (logged).
+    /// (logged), and whether bytes were kept.
     /// </summary>
-    private async Task<(T? Kept, SampleTypeInfo? SampleType)> ReadKeptAsync<T>(
+    private async Task<(T? Kept, SampleTypeInfo? SampleType, bool Stored)> ReadKeptAsync<T>(
         ProfilingTask task, IReadOnlyList<UploadInfo> uploads, string key, Func<byte[], T> read, Func<T, Pprof.Model.ValueType> sampleTypeOf,
         CancellationToken cancellationToken)
         where T : class
@@ -59,7 +62,7 @@ internal sealed partial class KeptViews(IProfilingStore store, ServerOptions opt
         byte[]? bytes = types is null ? null : await store.ReadViewAsync(task.Id, key, cancellationToken).ConfigureAwait(false);
         if (bytes is null)
         {
-            return (null, null);
+            return (null, null, false);
         }
 
         try
@@ -67,12 +70,12 @@ internal sealed partial class KeptViews(IProfilingStore store, ServerOptions opt
             T kept = read(bytes);
             Pprof.Model.ValueType type = sampleTypeOf(kept);
             int index = types!.FindIndex(t => t.Type == type.Type && t.Unit == type.Unit);
-            return index < 0 ? (null, null) : (kept, new SampleTypeInfo(index, type.Type, type.Unit, IsDefault: true));
+            return index < 0 ? (null, null, true) : (kept, new SampleTypeInfo(index, type.Type, type.Unit, IsDefault: true), true);
         }
         catch (DigestException e)
         {
             LogViewUnreadable(logger, task.Id, new LogText(e.Message));
-            return (null, null);
+            return (null, null, true);
         }
     }
 
