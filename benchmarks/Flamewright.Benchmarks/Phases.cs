@@ -84,6 +84,14 @@ internal static class Phases
                     && look.View.Frames.Zip(view.Frames).All(p => p.First with { Node = 0 } == p.Second with { Node = 0 })
                     && look.View.Narrower.SequenceEqual(view.Narrower) && look.Top.Entries.SequenceEqual(top.Entries);
                 Console.WriteLine($"  same as the tree's: {same}");
+                if (source == "digests")
+                {
+                    Flamewright.Pprof.Digest.FirstLook direct = StackView.Build(
+                        [.. digests.Select(d => new StackInput(Flamewright.Pprof.Digest.ProfileDigest.ReadStacks(d)))], FlameOptions.Default, 1400);
+                    Report($"first look from the digests' stacks ({direct.View.Frames.Count:N0} frames)", clock);
+                    Console.WriteLine($"  same as from the profiles: {direct.View.Frames.SequenceEqual(look.View.Frames) && direct.Top.Entries.SequenceEqual(look.Top.Entries)}");
+                }
+
                 look = StackView.Build(input, FlameOptions.Default, 4096);
                 Report($"first look at 4,096 px ({look.View.Frames.Count:N0} frames)", clock);
                 FlameView.Build(tree, [], 4096);

@@ -235,12 +235,12 @@ public sealed class FlameView
     /// to draw. Frames are listed in the tree's pre-order, siblings by name, and numbered by their place in the list.
     /// </summary>
     internal static FlameView OfDrawn(
-        WeightedStacks stacks, ReadOnlySpan<int> frameIds, ReadOnlySpan<int> parents, ReadOnlySpan<long> totals, ReadOnlySpan<long> selfs,
+        FrameTable frameTable, ReadOnlySpan<int> frameIds, ReadOnlySpan<int> parents, ReadOnlySpan<long> totals, ReadOnlySpan<long> selfs,
         ReadOnlySpan<int> narrowCounts, ReadOnlySpan<long> narrowTotals, long span, int widthPixels, Int128 scaledMinimum)
     {
         int count = frameIds.Length;
-        ReadOnlySpan<string> names = stacks.Frames.Names;
-        ReadOnlySpan<string> files = stacks.Frames.Files;
+        ReadOnlySpan<string> names = frameTable.Names;
+        ReadOnlySpan<string> files = frameTable.Files;
 
         // Each frame's children, contiguous and sorted by name: frame p's are children[firstChild[p]..firstChild[p + 1]).
         var firstChild = new int[count + 1];

@@ -3,6 +3,18 @@ using Flamewright.Pprof.Model;
 
 namespace Flamewright.Pprof.Analysis;
 
+/// <summary>What a first look is cut from: a decoded profile, or a digest read for its stacks.</summary>
+public readonly record struct StackInput
+{
+    public StackInput(Profile profile) => Profile = profile ?? throw new ArgumentNullException(nameof(profile));
+
+    public StackInput(DigestStacks digest) => Digest = digest ?? throw new ArgumentNullException(nameof(digest));
+
+    public Profile? Profile { get; }
+
+    public DigestStacks? Digest { get; }
+}
+
 /// <summary>
 /// A first look (the whole graph's view at some width, and the top table) made straight from the stacks, without the
 /// tree: equal to building the tree and cutting its view (<see cref="FlameView.Build"/>) and table, except for the
@@ -12,55 +24,169 @@ namespace Flamewright.Pprof.Analysis;
 /// </summary>
 public static class StackView
 {
-    public static FirstLook Build(IReadOnlyList<Profile> profiles, FlameOptions options, int widthPixels) =>
-        Build(WeightedStacks.Build(profiles, options), widthPixels);
-
     /// <summary>The frames of each stack read at first, root first: the levels below them are read again for the few stacks still followed.</summary>
     private const int FirstWindow = 16;
 
-    internal static FirstLook Build(WeightedStacks stacks, int widthPixels, double minimumPixels = 1)
+    public static FirstLook Build(IReadOnlyList<Profile> profiles, FlameOptions options, int widthPixels)
     {
+        ArgumentNullException.ThrowIfNull(profiles);
+        return Build([.. profiles.Select(p => new StackInput(p))], options, widthPixels);
+    }
+
+    /// <summary>
+    /// The first look at <paramref name="inputs"/> merged, each a decoded profile or a digest read for stacks
+    /// (<see cref="ProfileDigest.ReadStacks"/>), which only unfiltered options can use.
+    /// </summary>
+    /// <exception cref="PprofFormatException">The sample type is unknown, the profiles do not merge, or a limit is passed.</exception>
+    /// <exception cref="ArgumentException">A digest input with focus, ignore or label options.</exception>
+    public static FirstLook Build(IReadOnlyList<StackInput> inputs, FlameOptions options, int widthPixels, double minimumPixels = 1)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(widthPixels, 1);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minimumPixels);
-        int used = 0;
-        foreach (WeightedStacks.Part part in stacks.Parts)
+        options.Validate();
+        bool filtered = options.Focus is not null || options.Ignore is not null || options.TagFocus is not null || options.TagIgnore is not null
+            || !string.IsNullOrEmpty(options.TagSplit);
+        if (filtered && inputs.Any(i => i.Digest is not null))
         {
-            used += part.StackUsed.AsSpan().Count(true);
+            throw new ArgumentException("a digest read for stacks has no samples to filter: pass its profile", nameof(inputs));
         }
 
-        // One pass over the stacks: the top table's sums, and per stack where to read it again, its depth, its value and
-        // its first frames.
-        var levels = new Levels(stacks, used);
-        var sums = new TopTable.Sums(stacks.Frames.Count);
-        var enumerator = stacks.GetEnumerator();
-        while (enumerator.MoveNext())
+        Profile[] named = [.. inputs.Select(i => i.Profile ?? i.Digest!.Names)];
+        int[] typeIndexes = SampleTypeSelection.Resolve(named, options.SampleType);
+        var frames = new FrameTable(options.Granularity);
+        int[] decoded = [.. Enumerable.Range(0, inputs.Count).Where(i => inputs[i].Profile is not null)];
+        WeightedStacks weighed = WeightedStacks.Build(
+            [.. decoded.Select(i => inputs[i].Profile!)], options, [.. decoded.Select(i => typeIndexes[i])], StackFilter.Create(options), frames);
+        var sources = new List<Source>();
+        long total = weighed.Total, absoluteTotal = weighed.AbsoluteTotal;
+        int nextProfilePart = 0;
+        for (int i = 0; i < inputs.Count; i++)
         {
-            (ReadOnlySpan<int> path, long value) = enumerator.Current;
-            levels.Add(enumerator.Position, path, value);
-            sums.Add(path, value);
+            if (inputs[i].Digest is DigestStacks digest)
+            {
+                sources.Add(new DigestSource(digest, typeIndexes[i], frames.FramesOf(digest.Names), options));
+                total += digest.Total(typeIndexes[i]);
+                absoluteTotal += digest.AbsoluteTotals[typeIndexes[i]];
+            }
+            else
+            {
+                sources.Add(new ProfileSource(weighed.Parts[nextProfilePart++], options));
+            }
         }
 
-        TopTable top = sums.ToTable(stacks);
-        return new FirstLook(levels.Cut(widthPixels, minimumPixels), top);
+        int count = 0;
+        foreach (Source source in sources)
+        {
+            source.FirstId = count;
+            count += source.Count;
+        }
+
+        // One pass over the stacks: the top table's sums, and per stack its depth, its value and its first frames.
+        var levels = new Levels(sources, count, options);
+        var sums = new TopTable.Sums(frames.Count);
+        foreach (Source source in sources)
+        {
+            source.ForEach(null, (id, path, value) =>
+            {
+                levels.Add(id, path, value);
+                sums.Add(path, value);
+            });
+        }
+
+        TopTable top = sums.ToTable(frames, named[0].SampleTypes[typeIndexes[0]], total, absoluteTotal);
+        return new FirstLook(levels.Cut(frames, widthPixels, minimumPixels), top);
+    }
+
+    /// <summary>One input's stacks that count, numbered from <see cref="FirstId"/> on in the order they are read.</summary>
+    private abstract class Source
+    {
+        public int FirstId { get; set; }
+
+        public abstract int Count { get; }
+
+        /// <summary>Visits the stacks in order; with <paramref name="only"/>, those it marks (by number less <see cref="FirstId"/>).</summary>
+        public abstract void ForEach(bool[]? only, StackVisitor visit);
+    }
+
+    /// <summary>A decoded profile's stacks, as <see cref="WeightedStacks"/> weighed (and filtered) them.</summary>
+    private sealed class ProfileSource : Source
+    {
+        private readonly WeightedStacks.Part _part;
+        private readonly FlameOptions _limits;
+        private readonly int[] _stacks; // the part's stacks that count
+
+        public ProfileSource(WeightedStacks.Part part, FlameOptions limits)
+        {
+            _part = part;
+            _limits = limits;
+            var stacks = new List<int>();
+            for (int s = 0; s < part.StackUsed.Length; s++)
+            {
+                if (part.StackUsed[s])
+                {
+                    stacks.Add(s);
+                }
+            }
+
+            _stacks = [.. stacks];
+        }
+
+        public override int Count => _stacks.Length;
+
+        public override void ForEach(bool[]? only, StackVisitor visit)
+        {
+            var frames = new GrowableArray<int>(128);
+            var locations = new GrowableArray<int>(64);
+            long framesSoFar = 0;
+            for (int i = 0; i < _stacks.Length; i++)
+            {
+                if ((i & 4095) == 0)
+                {
+                    _limits.Cancellation.ThrowIfCancellationRequested();
+                }
+
+                if (only is not null && !only[i])
+                {
+                    continue;
+                }
+
+                _part.FramesRootFirst(_stacks[i], ref frames, ref locations, _limits.MaxStackFrames);
+                framesSoFar += frames.Count;
+                if (framesSoFar > _limits.MaxFrames)
+                {
+                    PprofFormatException.Throw($"the stacks expand to more than {_limits.MaxFrames} frames in all (MaxFrames)");
+                }
+
+                visit(FirstId + i, frames.AsSpan(), _part.StackValues[_stacks[i]]);
+            }
+        }
+    }
+
+    /// <summary>A digest's stacks, streamed as stored.</summary>
+    private sealed class DigestSource(DigestStacks digest, int typeIndex, LocationFrames locationFrames, FlameOptions limits) : Source
+    {
+        public override int Count { get; } = digest.UsedCount(typeIndex);
+
+        public override void ForEach(bool[]? only, StackVisitor visit) => digest.ForEach(typeIndex, locationFrames, limits, FirstId, only, visit);
     }
 
     /// <summary>The stacks of a first look, cut level by level into the frames a graph draws.</summary>
-    private sealed class Levels(WeightedStacks stacks, int count)
+    private sealed class Levels(List<Source> sources, int count, FlameOptions options)
     {
-        private readonly long[] _positions = new long[count]; // part << 32 | stack, to read a stack again
         private readonly int[] _depths = new int[count];
         private readonly long[] _values = new long[count];
         private readonly int[] _windowStarts = new int[count]; // where each followed stack's window of frames starts
-        private GrowableArray<int> _window = new((int)Math.Min((long)count * FirstWindow, Math.Min(stacks.Options.MaxFrames, Array.MaxLength)));
+        private GrowableArray<int> _window = new((int)Math.Min((long)count * FirstWindow, Math.Min(options.MaxFrames, Array.MaxLength)));
         private int _windowBase; // the depth of the first frame of every window
         private int _windowSize = FirstWindow;
-        private int _count;
+        private readonly int _count = count;
         private long _rootTotal;
 
-        public void Add((int Part, int Stack) position, ReadOnlySpan<int> path, long value)
+        /// <summary>Adds stack <paramref name="s"/>; stacks are added in the order of their numbers.</summary>
+        public void Add(int s, ReadOnlySpan<int> path, long value)
         {
-            int s = _count++;
-            _positions[s] = ((long)position.Part << 32) | (uint)position.Stack;
             _depths[s] = path.Length;
             _values[s] = value;
             _windowStarts[s] = _window.Count;
@@ -69,7 +195,7 @@ public static class StackView
         }
 
         /// <summary>The drawn frames, found level by level: a frame's children are looked at only when it is drawn.</summary>
-        public FlameView Cut(int widthPixels, double minimumPixels)
+        public FlameView Cut(FrameTable frames, int widthPixels, double minimumPixels)
         {
             Int128 scaledMinimum = (Int128)Math.Ceiling(minimumPixels * 1024);
             long rootMagnitude = Magnitude.Abs(_rootTotal);
@@ -94,7 +220,7 @@ public static class StackView
             var drawnOfSlot = new GrowableArray<int>(1024);
             for (int depth = 0; aliveCount > 0; depth++)
             {
-                stacks.Options.Cancellation.ThrowIfCancellationRequested();
+                options.Cancellation.ThrowIfCancellationRequested();
                 if (depth >= _windowBase + _windowSize)
                 {
                     ReadWindows(alive.AsSpan(0, aliveCount), depth);
@@ -168,7 +294,7 @@ public static class StackView
                 }
             }
 
-            return FlameView.OfDrawn(stacks, drawn.Frames, drawn.Parents, drawn.Totals, drawn.Selfs, drawn.NarrowCounts, drawn.NarrowTotals,
+            return FlameView.OfDrawn(frames, drawn.Frames, drawn.Parents, drawn.Totals, drawn.Selfs, drawn.NarrowCounts, drawn.NarrowTotals,
                 rootMagnitude, widthPixels, scaledMinimum);
         }
 
@@ -181,15 +307,25 @@ public static class StackView
             _windowBase = depth;
             _windowSize *= 2;
             var window = new GrowableArray<int>(Math.Max(16, alive.Length * 4));
-            var frames = new GrowableArray<int>(128);
-            var locations = new GrowableArray<int>(64);
+            var followed = new bool[_count];
             foreach (int s in alive)
             {
-                long position = _positions[s];
-                stacks.Parts[(int)(position >> 32)].FramesRootFirst((int)position, ref frames, ref locations, stacks.Options.MaxStackFrames);
-                _windowStarts[s] = window.Count;
-                ReadOnlySpan<int> path = frames.AsSpan();
-                window.AddRange(path[depth..Math.Min(path.Length, depth + _windowSize)]);
+                followed[s] = true;
+            }
+
+            int size = _windowSize;
+            foreach (Source source in sources)
+            {
+                if (!followed.AsSpan(source.FirstId, source.Count).Contains(true))
+                {
+                    continue;
+                }
+
+                source.ForEach(followed[source.FirstId..(source.FirstId + source.Count)], (s, path, _) =>
+                {
+                    _windowStarts[s] = window.Count;
+                    window.AddRange(path[depth..Math.Min(path.Length, depth + size)]);
+                });
             }
 
             _window = window;

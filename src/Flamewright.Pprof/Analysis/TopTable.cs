@@ -91,18 +91,20 @@ public sealed class TopTable
             }
         }
 
-        public TopTable ToTable(WeightedStacks stacks)
+        public TopTable ToTable(WeightedStacks stacks) => ToTable(stacks.Frames, stacks.SampleType, stacks.Total, stacks.AbsoluteTotal);
+
+        public TopTable ToTable(FrameTable frames, ValueType sampleType, long total, long absoluteTotal)
         {
             var entries = new List<TopEntry>(_flat.Length);
             for (int f = 0; f < _flat.Length; f++)
             {
                 if (_lastStamp[f] != 0) // the frame is in at least one stack that counts
                 {
-                    entries.Add(new TopEntry(stacks.Frames[f], _flat[f], _cum[f]));
+                    entries.Add(new TopEntry(frames[f], _flat[f], _cum[f]));
                 }
             }
 
-            return new TopTable(stacks.SampleType, stacks.Total, stacks.AbsoluteTotal, Sorted(entries));
+            return new TopTable(sampleType, total, absoluteTotal, Sorted(entries));
         }
     }
 

@@ -54,9 +54,9 @@ internal sealed class WeightedStacks
     /// a caller that weighs several selections alike, such as the two sides of a <see cref="FlameDiff"/>.
     /// The caller has validated <paramref name="options"/>.
     /// </summary>
-    public static WeightedStacks Build(IReadOnlyList<Profile> profiles, FlameOptions options, int[] typeIndexes, StackFilter? filter)
+    public static WeightedStacks Build(IReadOnlyList<Profile> profiles, FlameOptions options, int[] typeIndexes, StackFilter? filter, FrameTable? frames = null)
     {
-        var frames = new FrameTable(options.Granularity);
+        frames ??= new FrameTable(options.Granularity);
         TagFilter? tags = TagFilter.Create(options, profiles);
         string? split = string.IsNullOrEmpty(options.TagSplit) ? null : options.TagSplit;
         var parts = new Part[profiles.Count];
@@ -104,7 +104,9 @@ internal sealed class WeightedStacks
                 : SplitPart(profile, locationFrames, stackUsed, sampleKept, typeIndex, split, frames);
         }
 
-        return new WeightedStacks(options, frames, profiles[0].SampleTypes[typeIndexes[0]], parts, total, absolute);
+        // No profile to weigh: a first look whose inputs are all digests (StackView) names its sample type itself.
+        ValueType sampleType = profiles.Count == 0 ? new ValueType("", "") : profiles[0].SampleTypes[typeIndexes[0]];
+        return new WeightedStacks(options, frames, sampleType, parts, total, absolute);
     }
 
     /// <summary>

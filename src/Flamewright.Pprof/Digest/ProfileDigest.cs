@@ -259,6 +259,24 @@ public static class ProfileDigest
 
     /// <summary>Reads a digest back into the profile it was written from.</summary>
     /// <exception cref="DigestException">Not a digest, another format version, a checksum that does not match, or bytes that do not read.</exception>
+    /// <summary>
+    /// Reads what a first look needs of a digest (<see cref="DigestStacks"/>): no stack is expanded and no sample kept.
+    /// </summary>
+    /// <exception cref="DigestException">Not a digest, another version, damaged.</exception>
+    public static DigestStacks ReadStacks(byte[] digest)
+    {
+        ArgumentNullException.ThrowIfNull(digest);
+        ReadOnlySpan<byte> body = DigestFrame.Unwrap(digest, Magic, FormatVersion, "profile digest");
+        try
+        {
+            return new DigestReader(body).ReadForStacks(digest);
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentOutOfRangeException or ArgumentException or OverflowException or InvalidOperationException or PprofFormatException)
+        {
+            throw new DigestException("digest does not read: " + e.Message, e);
+        }
+    }
+
     public static Profile Read(ReadOnlySpan<byte> digest)
     {
         ReadOnlySpan<byte> body = DigestFrame.Unwrap(digest, Magic, FormatVersion, "profile digest");
@@ -278,6 +296,89 @@ public static class ProfileDigest
         private string[] _strings = [];
 
         public Profile ReadProfile(long digestBytes)
+        {
+            ProfileParts parts = ReadNames();
+            parts.Stacks = ReadStacks(parts.Locations.Length);
+            ReadSamples(parts, parts.SampleTypes.Length);
+            _in.End("its samples");
+
+            // What the model holds: the text of the digest (names), its expanded stacks and its arrays.
+            parts.DecodedBytes = digestBytes + parts.Stacks.HeldBytes + (long)parts.SampleCount * (4 + 8 * parts.SampleTypes.Length)
+                + (long)parts.Labels.Length * 32 + (long)parts.Locations.Length * 40 + (long)parts.Lines.Length * 24;
+            return new Profile(parts);
+        }
+
+        /// <summary>
+        /// What a first look reads (<see cref="DigestStacks"/>): the profile without stacks and samples, where the stacks
+        /// start in the body, and per stack the sums of its samples' values.
+        /// </summary>
+        public DigestStacks ReadForStacks(byte[] digest)
+        {
+            var names = new Profile(ReadNames());
+            int stacksAt = _in.Position;
+            int locationCount = names.Locations.Length;
+            int stackCount = Count();
+            int depth = 0;
+            for (int s = 0; s < stackCount; s++)
+            {
+                // Bounded by the stack before, not by the bytes left: a deep stack shared whole takes one byte.
+                int shared = Index(depth + 1);
+
+                int added = Count();
+                for (int i = 0; i < added; i++)
+                {
+                    if (Index(locationCount + 1) == 0)
+                    {
+                        throw new DigestException($"stack {s} names no location");
+                    }
+                }
+
+                depth = shared + added;
+            }
+
+            // The samples: their label sets are skipped, their values summed per stack and sample type.
+            int setCount = Count();
+            for (int i = 0; i < setCount; i++)
+            {
+                int labels = Count();
+                for (int l = 0; l < labels; l++)
+                {
+                    Text();
+                    NullableText();
+                    Signed();
+                    NullableText();
+                }
+            }
+
+            int typeCount = names.SampleTypes.Length;
+            var sums = new long[checked(stackCount * typeCount)];
+            var used = new bool[sums.Length];
+            var absolute = new long[typeCount];
+            int sampleCount = Count();
+            int stack = 0;
+            for (int i = 0; i < sampleCount; i++)
+            {
+                stack += Count();
+                if (stack >= stackCount)
+                {
+                    throw new DigestException($"sample {i} names stack {stack} of {stackCount}");
+                }
+
+                Index(setCount + 1);
+                for (int t = 0; t < typeCount; t++)
+                {
+                    long value = Signed();
+                    sums[stack * typeCount + t] += value;
+                    used[stack * typeCount + t] |= value != 0;
+                    absolute[t] += Analysis.Magnitude.Abs(value);
+                }
+            }
+
+            _in.End("its samples");
+            return new DigestStacks(names, digest, DigestFrame.HeaderBytes + stacksAt, stackCount, sums, used, absolute);
+        }
+
+        private ProfileParts ReadNames()
         {
             _strings = new string[Count() + 1];
             for (int i = 1; i < _strings.Length; i++)
@@ -344,14 +445,7 @@ public static class ProfileDigest
 
             parts.Locations = locations;
             parts.Lines = lines.ToArray();
-            parts.Stacks = ReadStacks(locations.Length);
-            ReadSamples(parts, types.Length);
-            _in.End("its samples");
-
-            // What the model holds: the text of the digest (names), its expanded stacks and its arrays.
-            parts.DecodedBytes = digestBytes + parts.Stacks.HeldBytes + (long)parts.SampleCount * (4 + 8 * types.Length)
-                + (long)parts.Labels.Length * 32 + (long)locations.Length * 40 + (long)parts.Lines.Length * 24;
-            return new Profile(parts);
+            return parts;
         }
 
         private StackTable ReadStacks(int locationCount)
@@ -362,11 +456,8 @@ public static class ProfileDigest
             byte[] buffer = new byte[1024];
             for (int s = 0; s < count; s++)
             {
-                int shared = Count();
-                if (shared > path.Count)
-                {
-                    throw new DigestException($"stack {s} shares {shared} locations with one of {path.Count}");
-                }
+                // Bounded by the stack before, not by the bytes left: a deep stack shared whole takes one byte.
+                int shared = Index(path.Count + 1);
 
                 path.SetCount(shared);
                 int added = Count();

@@ -49,6 +49,9 @@ internal ref struct VarintReader(ReadOnlySpan<byte> bytes)
 
     public readonly int Remaining => _bytes.Length - _position;
 
+    /// <summary>How many bytes were read.</summary>
+    public readonly int Position => _position;
+
     public ulong Unsigned()
     {
         ulong value = 0;

@@ -34,6 +34,12 @@ public sealed partial class AnalysisService : IDisposable
     /// </summary>
     internal static readonly TimeSpan ReadAheadDelay = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// How long no upload must have been stored before a tree is read ahead: a server receiving uploads spends its CPU
+    /// and memory on them and on the first looks people wait for, and a zoom there builds the tree it needs.
+    /// </summary>
+    internal static readonly TimeSpan ReadAheadQuiet = TimeSpan.FromSeconds(2);
+
     /// <summary>How long stopping waits for background work: a kept view or a digest is a write of a few MiB.</summary>
     private static readonly TimeSpan BackgroundWorkWait = TimeSpan.FromSeconds(10);
 
@@ -53,6 +59,7 @@ public sealed partial class AnalysisService : IDisposable
     private readonly ILogger<AnalysisService> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private volatile bool _disposed;
+    private long _lastUploadStored; // when Forget last heard of a stored upload (a Stopwatch timestamp; 0 for never)
 
     public AnalysisService(IProfilingStore store, ServerOptions options, ILogger<AnalysisService>? logger = null)
     {
@@ -311,10 +318,14 @@ public sealed partial class AnalysisService : IDisposable
             {
                 (look, type) = await InTurnAsync(async () =>
                 {
-                    SelectedProfiles selection = await ReadSelectionAsync(task, uploads, cancellationToken).ConfigureAwait(false);
+                    // Digests are read for their stacks only: a first look needs no samples, labels or expanded stacks.
+                    long reading = System.Diagnostics.Stopwatch.GetTimestamp();
+                    StackInput[] inputs = await _profiles.ReadStacksAsync(uploads, cancellationToken).ConfigureAwait(false);
+                    AnalysisPhases.Add(AnalysisPhases.Read, reading);
+                    var selection = new SelectedProfiles(task, uploads, [.. inputs.Select(i => i.Profile ?? i.Digest!.Names)]);
                     FlameOptions options = BoundedOptionsFor(selection, request, budget, cancellationToken);
                     long building = System.Diagnostics.Stopwatch.GetTimestamp();
-                    FirstLook made = await Hosting.CpuWork.RunAsync(() => Run(() => StackView.Build(selection.Profiles, options, widthPixels))).ConfigureAwait(false);
+                    FirstLook made = await Hosting.CpuWork.RunAsync(() => Run(() => StackView.Build(inputs, options, widthPixels))).ConfigureAwait(false);
                     AnalysisPhases.Add(AnalysisPhases.Build, building);
                     return (made, Describe(selection, options));
                 }, cancellationToken).ConfigureAwait(false);
@@ -350,10 +361,12 @@ public sealed partial class AnalysisService : IDisposable
             {
                 CancellationToken stopping = _stopping.Token;
                 // After the first look's answer is written (it would compete for the CPU), before a person zooms; and
-                // only when no analysis is running: on a busy server a read-ahead would hold a turn, and memory, that
-                // the analyses people are waiting for need (measured under the load benchmark: benchmarks/README.md).
+                // only when no analysis is running and no upload arrived lately: on a busy server a read-ahead would
+                // hold a turn, and memory, that the analyses people are waiting for need (measured under the load
+                // benchmark: benchmarks/README.md).
                 await Task.Delay(ReadAheadDelay, stopping).ConfigureAwait(false);
-                if (_turns.Free == _options.MaxConcurrentAnalyses)
+                if (_turns.Free == _options.MaxConcurrentAnalyses
+                    && System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _lastUploadStored)) >= ReadAheadQuiet)
                 {
                     await TreeOfAsync(task, uploads, whole: true, request, NewMatchBudget(), stopping).ConfigureAwait(false);
                 }
@@ -576,6 +589,7 @@ public sealed partial class AnalysisService : IDisposable
     /// <summary>Frees the cached results of a task's selections: an instance uploaded again, so they are stale.</summary>
     public void Forget(string taskId)
     {
+        Volatile.Write(ref _lastUploadStored, System.Diagnostics.Stopwatch.GetTimestamp());
         if (_resultKeysByTask.TryRemove(taskId, out ConcurrentDictionary<string, byte>? keys))
         {
             foreach (string key in keys.Keys)

@@ -71,6 +71,52 @@ internal sealed partial class UploadProfiles : IDisposable
             }
         }
 
+        return await DecodeAsync(upload, stored, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The uploads' stacks for a first look made without the tree (<see cref="Pprof.Analysis.StackView"/>), in their
+    /// order: a cached profile, else the upload's digest read for its stacks only (a fraction of a profile's time and
+    /// memory, and not cached: the profile, if the tree is built later, is read then), else the profile decoded as for
+    /// any analysis.
+    /// </summary>
+    public async Task<Pprof.Analysis.StackInput[]> ReadStacksAsync(IReadOnlyList<UploadInfo> uploads, CancellationToken cancellationToken)
+    {
+        var inputs = new Pprof.Analysis.StackInput[uploads.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, uploads.Count), cancellationToken, async (i, ct) =>
+            inputs[i] = await ReadStacksAsync(uploads[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
+        return inputs;
+    }
+
+    private async Task<Pprof.Analysis.StackInput> ReadStacksAsync(UploadInfo upload, CancellationToken cancellationToken)
+    {
+        if (_cache.TryGetValue(KeyOf(upload), out Profile? cached) && cached is not null)
+        {
+            return new(cached);
+        }
+
+        StoredDigest? stored = await _store.ReadDigestAsync(upload.TaskId, upload.InstanceId, cancellationToken).ConfigureAwait(false);
+        if (stored is { Digest: byte[] digest } && stored.UploadedAt == upload.UploadedAt)
+        {
+            try
+            {
+                return new(await CpuWork.RunAsync(() => ProfileDigest.ReadStacks(digest)).ConfigureAwait(false));
+            }
+            catch (DigestException e)
+            {
+                LogDigestUnreadable(_logger, upload.TaskId, new LogText(upload.InstanceName), new LogText(e.Message));
+            }
+        }
+
+        return new(await DecodeAsync(upload, stored, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// An upload's profile decoded from its stored bytes and cached; its digest, when it had none it could use, is made
+    /// and stored in the background.
+    /// </summary>
+    private async Task<Profile> DecodeAsync(UploadInfo upload, StoredDigest? stored, CancellationToken cancellationToken)
+    {
         byte[] bytes = await _store.ReadUploadAsync(upload.TaskId, upload.InstanceId, cancellationToken).ConfigureAwait(false)
             ?? throw new AnalysisException($"the profile of instance '{upload.InstanceName}' was removed while being read");
         Profile profile = await CpuWork.RunAsync(() => AnalysisService.Run(() => ProfileReader.Read(bytes, _limits))).ConfigureAwait(false);

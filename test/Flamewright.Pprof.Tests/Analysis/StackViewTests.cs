@@ -84,6 +84,67 @@ public sealed class StackViewTests
         Assert.Equal([new ViewAncestor(0, FlameTree.RootName, look.View.TreeTotal)], look.View.Ancestors);
     });
 
+    [Theory(Timeout = Spec.Timeout)]
+    [MemberData(nameof(SampleTypes))]
+    public Task A_first_look_from_a_digest_read_for_its_stacks_equals_the_one_from_the_profile(string name, int sampleType) => Spec.Run(() =>
+    {
+        Profile profile = ProfileReader.ReadFile(TestData.Profile(name));
+        DigestStacks digest = ProfileDigest.ReadStacks(ProfileDigest.Write(profile));
+
+        foreach (FrameGranularity granularity in new[] { FrameGranularity.Function, FrameGranularity.Line })
+        {
+            var options = new FlameOptions { SampleType = sampleType.ToString(CultureInfo.InvariantCulture), Granularity = granularity };
+            foreach (int width in Widths)
+            {
+                AssertSame(StackView.Build([profile], options, width), StackView.Build([new StackInput(digest)], options, width));
+            }
+        }
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Digests_and_profiles_merge_into_one_first_look() => Spec.Run(() =>
+    {
+        Profile heap = ProfileReader.ReadFile(TestData.Profile("heap"));
+        Profile other = ProfileReader.ReadFile(TestData.Profile("heap-a"));
+        StackInput[] mixed = [new(ProfileDigest.ReadStacks(ProfileDigest.Write(heap))), new(other)];
+
+        foreach (int width in Widths)
+        {
+            AssertSame(StackView.Build([heap, other], FlameOptions.Default, width), StackView.Build(mixed, FlameOptions.Default, width));
+        }
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_digests_stacks_deeper_than_the_frames_read_first_are_streamed_again_to_their_leaves() => Spec.Run(() =>
+    {
+        string chain = "main;" + string.Join(';', Enumerable.Repeat("recurse", 200));
+        Profile profile = Stacks.Single(Stacks.Samples).Add(chain + ";leafA", 500).Add(chain + ";leafB", 300).Add("main;shallow", 200).Build();
+
+        FirstLook fromDigest = StackView.Build([new StackInput(ProfileDigest.ReadStacks(ProfileDigest.Write(profile)))], FlameOptions.Default, 1400);
+
+        AssertSame(StackView.Build([profile], FlameOptions.Default, 1400), fromDigest);
+        Assert.Equal(202, fromDigest.View.Frames.Max(f => f.Depth));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_digest_read_for_its_stacks_is_refused_with_a_filter_since_it_kept_no_samples() => Spec.Run(() =>
+    {
+        DigestStacks digest = ProfileDigest.ReadStacks(ProfileDigest.Write(ProfileReader.ReadFile(TestData.Profile("cpu"))));
+
+        var refused = Assert.Throws<ArgumentException>(() => StackView.Build([new StackInput(digest)], new FlameOptions { Focus = "main" }, 1400));
+
+        Assert.StartsWith("a digest read for stacks has no samples to filter", refused.Message, StringComparison.Ordinal);
+    });
+
+    private static void AssertSame(FirstLook expected, FirstLook actual)
+    {
+        Assert.Equal(expected.View.Frames, actual.View.Frames);
+        Assert.Equal(expected.View.Narrower, actual.View.Narrower);
+        Assert.Equal((expected.View.TreeTotal, expected.View.MinimumTotal), (actual.View.TreeTotal, actual.View.MinimumTotal));
+        Assert.Equal((expected.Top.SampleType, expected.Top.Total, expected.Top.AbsoluteTotal), (actual.Top.SampleType, actual.Top.Total, actual.Top.AbsoluteTotal));
+        Assert.Equal(expected.Top.Entries, actual.Top.Entries);
+    }
+
     /// <summary>Compares the first look from the stacks with the tree's view and table at every width; returns the widest.</summary>
     private static FirstLook AssertSameAsTheTree(IReadOnlyList<Profile> profiles, FlameOptions options)
     {

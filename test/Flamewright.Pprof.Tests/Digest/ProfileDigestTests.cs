@@ -156,6 +156,25 @@ public sealed class ProfileDigestTests
         Assert.InRange(digest.Length, 1, 160_000 / 4);
     });
 
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_deep_stack_that_shares_more_locations_than_bytes_are_left_reads_back() => Spec.Run(() =>
+    {
+        // Two stacks 300 locations deep that differ in their leaf, at the end of a small digest: the second shares 300
+        // locations, written in two bytes, with fewer bytes than that left after it.
+        var builder = new ProfileBuilder([new Model.ValueType("samples", "count")]);
+        int[] chain = [.. Enumerable.Range(0, 300).Select(i => builder.AddLocation([new Line(builder.AddFunction("recurse", "recurse", "r.go", 1), 10, 0)], -1, (ulong)i))];
+        int leafA = builder.AddLocation([new Line(builder.AddFunction("leafA", "leafA", "r.go", 1), 20, 0)], -1, 1000);
+        int leafB = builder.AddLocation([new Line(builder.AddFunction("leafB", "leafB", "r.go", 1), 30, 0)], -1, 1001);
+        builder.AddSample([leafA, .. chain.Reverse()], [5], []);
+        builder.AddSample([leafB, .. chain.Reverse()], [7], []);
+        Profile profile = builder.Build();
+
+        byte[] digest = ProfileDigest.Write(profile);
+
+        Assert.Equal(Tests.Analysis.Stacks.Render(FlameTreeBuilder.Build(profile)), Tests.Analysis.Stacks.Render(FlameTreeBuilder.Build(ProfileDigest.Read(digest))));
+        Assert.Equal(2, ProfileDigest.ReadStacks(digest).StackCount);
+    });
+
     private static byte[] WithHeader(byte[] body)
     {
         // The header of a real digest, with the body swapped and its length and checksum made to match.

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Flamewright.Pprof.Analysis;
 using Flamewright.Pprof.Digest;
 using Flamewright.Server.Configuration;
@@ -122,6 +123,36 @@ public sealed class UploadDigestTests
         }
 
         Assert.Equal(profile, await ProfileBytesAsync(server, taskId));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_first_look_reads_the_stacks_of_the_digests_it_finds_beside_the_profiles_of_uploads_without_one() => Spec.Run(async () =>
+    {
+        byte[] cpu = TestData.Bytes("cpu");
+        await using TestServer server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            [nameof(ServerOptions.PrecomputeDefaultView)] = "false",
+            [nameof(ServerOptions.DigestOnReceiveStacks)] = "1",
+        });
+        using GoLikeAgent first = server.Agent("go-service", "provider1");
+        using GoLikeAgent second = server.Agent("go-service", "provider2");
+        using GraphQLClient graphql = server.GraphQL();
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (first, cpu), (second, cpu));
+        // One upload keeps only its digest (its profile could not be decoded), the other only its profile.
+        await server.DatabaseAsync($"UPDATE uploads SET profile = X'00' WHERE task_id = @p AND instance_id = '{first.InstanceId}'", taskId);
+        await server.DatabaseAsync($"UPDATE uploads SET digest = NULL WHERE task_id = @p AND instance_id = '{second.InstanceId}'", taskId);
+
+        JsonNode look = await graphql.DataAsync(
+            "query ($r: PprofAnalyzationRequest!) { queryPprofFlameView(request: $r, width: 300) { frames { name total } } queryPprofTop(request: $r, limit: 5) { rows { name flat cum } } }",
+            new { r = new { taskId, instanceIds = Array.Empty<string>() } });
+
+        Flamewright.Pprof.Model.Profile profile = Flamewright.Pprof.ProfileReader.Read(cpu);
+        var options = new FlameOptions { SampleType = "cpu" };
+        FlameTree twice = FlameTreeBuilder.Build([profile, profile], options);
+        Assert.Equal(FlameView.Build(twice, [], 300).Frames.Select(f => (f.Name, f.Total)),
+            look["queryPprofFlameView"]!["frames"]!.AsArray().Select(f => ((string)f!["name"]!, (long)f["total"]!)));
+        Assert.Equal(TopTable.Build(twice).Entries.Take(5).Select(e => (e.Name, e.Flat, e.Cum)),
+            look["queryPprofTop"]!["rows"]!.AsArray().Select(r => ((string)r!["name"]!, (long)r["flat"]!, (long)r["cum"]!)));
     });
 
     /// <summary>The stored digest of the task's only upload; empty when it has none.</summary>
