@@ -56,6 +56,7 @@ public sealed partial class FlamewrightServer : IAsyncDisposable
     public static FlamewrightServer Create(ServerSettings settings, Action<ILoggingBuilder>? configureLogging = null, TimeProvider? time = null)
     {
         ServerOptions options = settings.Options;
+        NativeHeap.LimitArenas(options.NativeHeapArenas);
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ContentRootPath = Directory.GetCurrentDirectory(),
