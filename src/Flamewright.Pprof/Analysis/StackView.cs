@@ -20,7 +20,7 @@ public readonly record struct StackInput
 /// tree: equal to building the tree and cutting its view (<see cref="FlameView.Build"/>) and table, except for the
 /// frames' node ids, which number the view's own frames (the root is 0). A graph draws a few thousand frames of a tree
 /// that can hold millions of nodes; this finds them level by level, following only the stacks under a frame wide
-/// enough to draw, and never holds more than the stacks' frames and one level's children (docs/digest.md).
+/// enough to draw, and holds each stack's first frames and one level's children, never a node per frame (docs/digest.md).
 /// </summary>
 public static class StackView
 {
@@ -46,6 +46,11 @@ public static class StackView
         ArgumentOutOfRangeException.ThrowIfLessThan(widthPixels, 1);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minimumPixels);
         options.Validate();
+        if (inputs.Count == 0)
+        {
+            throw new ArgumentException("a first look needs at least one profile", nameof(inputs));
+        }
+
         bool filtered = options.Focus is not null || options.Ignore is not null || options.TagFocus is not null || options.TagIgnore is not null
             || !string.IsNullOrEmpty(options.TagSplit);
         if (filtered && inputs.Any(i => i.Digest is not null))

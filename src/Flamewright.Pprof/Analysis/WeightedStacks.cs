@@ -257,9 +257,6 @@ internal sealed class WeightedStacks
 
         public readonly WeightedStack Current => new(_frames.AsSpan(), _parts[_part].StackValues[_stack]);
 
-        /// <summary>The current stack's part and its index there, to read its frames again (<see cref="Part.FramesRootFirst"/>).</summary>
-        public readonly (int Part, int Stack) Position => (_part, _stack);
-
         public bool MoveNext()
         {
             while (_part < _parts.Length)

@@ -59,7 +59,7 @@ public sealed partial class AnalysisService : IDisposable
     private readonly ILogger<AnalysisService> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private volatile bool _disposed;
-    private long _lastUploadStored; // when Forget last heard of a stored upload (a Stopwatch timestamp; 0 for never)
+    private long _lastUploadStored; // when the last upload was stored (a Stopwatch timestamp; 0 for never)
 
     public AnalysisService(IProfilingStore store, ServerOptions options, ILogger<AnalysisService>? logger = null)
     {
@@ -586,10 +586,19 @@ public sealed partial class AnalysisService : IDisposable
     /// <summary>How many trees and top tables the results cache holds.</summary>
     internal long CachedResults => _results.Count;
 
+    /// <summary>
+    /// An upload to the task was stored: its cached results are stale (<see cref="Forget"/>), and the server is receiving,
+    /// so trees are not read ahead for a while (<see cref="ReadAheadQuiet"/>).
+    /// </summary>
+    public void UploadStored(string taskId)
+    {
+        Volatile.Write(ref _lastUploadStored, System.Diagnostics.Stopwatch.GetTimestamp());
+        Forget(taskId);
+    }
+
     /// <summary>Frees the cached results of a task's selections: an instance uploaded again, so they are stale.</summary>
     public void Forget(string taskId)
     {
-        Volatile.Write(ref _lastUploadStored, System.Diagnostics.Stopwatch.GetTimestamp());
         if (_resultKeysByTask.TryRemove(taskId, out ConcurrentDictionary<string, byte>? keys))
         {
             foreach (string key in keys.Keys)

@@ -385,7 +385,7 @@ internal sealed partial class UploadReceiver(
         await store.SaveUploadAsync(stored, finished, CancellationToken.None).ConfigureAwait(false);
         // Results of this task's selections are keyed by the uploads they used, so none would be served again; this
         // frees their memory now rather than when they expire.
-        analysis.Forget(upload.Task.Id);
+        analysis.UploadStored(upload.Task.Id);
         LogUploadStored(logger, upload.Task.Id, new LogText(upload.InstanceName), compressed.Length);
         if (options.PrecomputeDefaultView
             && (await store.ListUploadsAsync(upload.Task.Id, CancellationToken.None).ConfigureAwait(false)).Count >= upload.Task.InstanceIds.Count)
