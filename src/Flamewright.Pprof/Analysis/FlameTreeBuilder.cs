@@ -251,7 +251,8 @@ public static class FlameTreeBuilder
                 stacks.AbsoluteTotal);
         }
 
-        private static int[] NameRanks(ReadOnlySpan<string> names)
+        /// <summary>Each name's place among the names sorted ordinally: siblings compare by it as ints.</summary>
+        internal static int[] NameRanks(ReadOnlySpan<string> names)
         {
             var order = new int[names.Length];
             for (int i = 0; i < order.Length; i++)

@@ -174,7 +174,7 @@ public sealed class FlameView
         long rootMagnitude = narrowerThan is long limit ? NarrowerSpan(tree, root, limit) : Magnitude.Abs(tree.TotalOf(root));
         // A frame is drawn when |total| × width ÷ |root total| reaches the minimum: compared without division, in
         // 128-bit arithmetic so that no profile's totals overflow.
-        Int128 scaledMinimum = (Int128)Math.Ceiling(minimumPixels * 1024);
+        Int128 scaledMinimum = ScaledMinimumOf(minimumPixels);
 
         var frames = new List<ViewFrame>(1024);
         var narrower = new List<NarrowerFrames>();
@@ -262,32 +262,35 @@ public sealed class FlameView
             children[firstChild[parent] + filled[parent]++] = f;
         }
 
-        string[] nameArray = names.ToArray();
-        int[] ids = frameIds.ToArray();
+        // Siblings sort by name, as the tree's do: by each name's rank.
+        int[] rank = FlameTreeBuilder.Trie.NameRanks(names);
+        var keys = new int[children.Length];
+        for (int c = 0; c < children.Length; c++)
+        {
+            keys[c] = rank[frameIds[children[c]]];
+        }
+
         for (int f = 0; f < count; f++)
         {
             int length = firstChild[f + 1] - firstChild[f];
             if (length > 1)
             {
-                Array.Sort(children, firstChild[f], length, Comparer<int>.Create((a, b) => string.CompareOrdinal(nameArray[ids[a]], nameArray[ids[b]])));
+                Array.Sort(keys, children, firstChild[f], length);
             }
         }
 
         var frames = new ViewFrame[count];
         var narrower = new List<NarrowerFrames>();
-        var depths = new int[count];
-        var pending = new Stack<(int Found, int Position)>();
-        pending.Push((0, -1));
+        var pending = new Stack<(int Found, int Parent, int Depth)>();
+        pending.Push((0, -1, 0));
         int next = 0;
         while (pending.Count > 0)
         {
-            (int found, int parentPosition) = pending.Pop();
+            (int found, int parent, int depth) = pending.Pop();
             int position = next++;
-            int depth = parentPosition < 0 ? 0 : depths[parentPosition] + 1;
-            depths[position] = depth;
             frames[position] = found == 0
                 ? new ViewFrame(0, -1, 0, FlameTree.RootName, totals[0], selfs[0], false)
-                : new ViewFrame(position, parentPosition, depth, names[ids[found]], totals[found], selfs[found], false, files[ids[found]]);
+                : new ViewFrame(position, parent, depth, names[frameIds[found]], totals[found], selfs[found], false, files[frameIds[found]]);
             if (narrowCounts[found] > 0)
             {
                 narrower.Add(new NarrowerFrames(position, narrowCounts[found], narrowTotals[found]));
@@ -295,7 +298,7 @@ public sealed class FlameView
 
             for (int c = firstChild[found + 1] - 1; c >= firstChild[found]; c--)
             {
-                pending.Push((children[c], position));
+                pending.Push((children[c], position, depth + 1));
             }
         }
 
@@ -320,8 +323,12 @@ public sealed class FlameView
         return span;
     }
 
-    private static bool Wide(long total, long rootMagnitude, int width, Int128 scaledMinimum) =>
+    /// <summary>Whether a frame of <paramref name="total"/> is drawn: |total| × width ÷ |root total| reaches the minimum, compared in 128-bit arithmetic.</summary>
+    internal static bool Wide(long total, long rootMagnitude, int width, Int128 scaledMinimum) =>
         rootMagnitude == 0 || (Int128)Magnitude.Abs(total) * width * 1024 >= scaledMinimum * rootMagnitude;
+
+    /// <summary>The minimum width of a drawn frame in 1/1024 pixels.</summary>
+    internal static Int128 ScaledMinimumOf(double minimumPixels) => (Int128)Math.Ceiling(minimumPixels * 1024);
 
     /// <summary>The node at <paramref name="path"/>: children are unique by name, so a path names one node.</summary>
     private static int Find(FlameTree tree, IReadOnlyList<string> path)

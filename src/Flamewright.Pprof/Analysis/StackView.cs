@@ -158,11 +158,7 @@ public static class StackView
                 }
 
                 _part.FramesRootFirst(_stacks[i], ref frames, ref locations, _limits.MaxStackFrames);
-                framesSoFar += frames.Count;
-                if (framesSoFar > _limits.MaxFrames)
-                {
-                    PprofFormatException.Throw($"the stacks expand to more than {_limits.MaxFrames} frames in all (MaxFrames)");
-                }
+                WeightedStacks.CountFrames(ref framesSoFar, frames.Count, _limits.MaxFrames);
 
                 visit(FirstId + i, frames.AsSpan(), _part.StackValues[_stacks[i]]);
             }
@@ -186,7 +182,6 @@ public static class StackView
         private GrowableArray<int> _window = new((int)Math.Min((long)count * FirstWindow, Math.Min(options.MaxFrames, Array.MaxLength)));
         private int _windowBase; // the depth of the first frame of every window
         private int _windowSize = FirstWindow;
-        private readonly int _count = count;
         private long _rootTotal;
 
         /// <summary>Adds stack <paramref name="s"/>; stacks are added in the order of their numbers.</summary>
@@ -202,7 +197,7 @@ public static class StackView
         /// <summary>The drawn frames, found level by level: a frame's children are looked at only when it is drawn.</summary>
         public FlameView Cut(FrameTable frames, int widthPixels, double minimumPixels)
         {
-            Int128 scaledMinimum = (Int128)Math.Ceiling(minimumPixels * 1024);
+            Int128 scaledMinimum = FlameView.ScaledMinimumOf(minimumPixels);
             long rootMagnitude = Magnitude.Abs(_rootTotal);
 
             // The drawn frames in the order found (breadth first): frame id, parent, total, self, narrower children.
@@ -210,15 +205,15 @@ public static class StackView
             drawn.Add(-1, -1, _rootTotal);
 
             // The stacks still under a drawn frame, and that frame.
-            var alive = new int[_count];
-            var under = new int[_count];
-            for (int s = 0; s < _count; s++)
+            var alive = new int[_depths.Length];
+            var under = new int[_depths.Length];
+            for (int s = 0; s < _depths.Length; s++)
             {
                 alive[s] = s;
             }
 
-            int aliveCount = _count;
-            var slotOf = new int[_count];
+            int aliveCount = _depths.Length;
+            var slotOf = new int[_depths.Length];
             var children = new Dictionary<ulong, int>();
             var childTotals = new GrowableArray<long>(1024);
             var childKeys = new GrowableArray<ulong>(1024);
@@ -274,7 +269,7 @@ public static class StackView
                     ulong key = childKeys.AsSpan()[slot];
                     int parent = (int)(key >> 32);
                     long total = childTotals.AsSpan()[slot];
-                    if (Wide(total, rootMagnitude, widthPixels, scaledMinimum))
+                    if (FlameView.Wide(total, rootMagnitude, widthPixels, scaledMinimum))
                     {
                         drawnOfSlot.Add(drawn.Add((int)(uint)key, parent, total));
                     }
@@ -312,7 +307,7 @@ public static class StackView
             _windowBase = depth;
             _windowSize *= 2;
             var window = new GrowableArray<int>(Math.Max(16, alive.Length * 4));
-            var followed = new bool[_count];
+            var followed = new bool[_depths.Length];
             foreach (int s in alive)
             {
                 followed[s] = true;
@@ -371,7 +366,4 @@ public static class StackView
             return _frames.Count - 1;
         }
     }
-
-    private static bool Wide(long total, long rootMagnitude, int width, Int128 scaledMinimum) =>
-        rootMagnitude == 0 || (Int128)Magnitude.Abs(total) * width * 1024 >= scaledMinimum * rootMagnitude;
 }

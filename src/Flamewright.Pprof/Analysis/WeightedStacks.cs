@@ -272,13 +272,7 @@ internal sealed class WeightedStacks
                     if (part.StackUsed[_stack])
                     {
                         part.FramesRootFirst(_stack, ref _frames, ref _locations, _limits.MaxStackFrames);
-                        _framesSoFar += _frames.Count;
-                        if (_framesSoFar > _limits.MaxFrames)
-                        {
-                            PprofFormatException.Throw(
-                                $"the stacks expand to more than {_limits.MaxFrames} frames in all (MaxFrames)");
-                        }
-
+                        CountFrames(ref _framesSoFar, _frames.Count, _limits.MaxFrames);
                         return true;
                     }
                 }
@@ -288,6 +282,33 @@ internal sealed class WeightedStacks
             }
 
             return false;
+        }
+    }
+
+    /// <summary>Adds a stack's frames to those expanded so far, failing past <paramref name="maxFrames"/> in all (MaxFrames).</summary>
+    internal static void CountFrames(ref long soFar, int frames, long maxFrames)
+    {
+        soFar += frames;
+        if (soFar > maxFrames)
+        {
+            PprofFormatException.Throw($"the stacks expand to more than {maxFrames} frames in all (MaxFrames)");
+        }
+    }
+
+    /// <summary>
+    /// Appends a location's frames (<paramref name="innermostFirst"/>, as <see cref="LocationFrames"/> holds them) to a
+    /// stack's frames root first, failing past <paramref name="maxFrames"/> for the stack (MaxStackFrames).
+    /// </summary>
+    internal static void AddRootFirst(ref GrowableArray<int> frames, ReadOnlySpan<int> innermostFirst, int stack, int maxFrames)
+    {
+        if (frames.Count + innermostFirst.Length > maxFrames)
+        {
+            PprofFormatException.Throw($"stack {stack} of a profile expands to more than {maxFrames} frames (MaxStackFrames)");
+        }
+
+        for (int f = innermostFirst.Length - 1; f >= 0; f--)
+        {
+            frames.Add(innermostFirst[f]);
         }
     }
 
@@ -341,17 +362,7 @@ internal sealed class WeightedStacks
             ReadOnlySpan<int> leafFirst = locations.AsSpan();
             for (int l = leafFirst.Length - 1; l >= 0; l--)
             {
-                ReadOnlySpan<int> locationFrames = LocationFrames.Of(leafFirst[l]);
-                if (frames.Count + locationFrames.Length > maxFrames)
-                {
-                    PprofFormatException.Throw(
-                        $"stack {stack} of a profile expands to more than {maxFrames} frames (MaxStackFrames)");
-                }
-
-                for (int f = locationFrames.Length - 1; f >= 0; f--)
-                {
-                    frames.Add(locationFrames[f]);
-                }
+                AddRootFirst(ref frames, LocationFrames.Of(leafFirst[l]), stack, maxFrames);
             }
         }
     }

@@ -91,23 +91,10 @@ public sealed class DigestStacks
             int added = input.Count();
             for (int i = 0; i < added; i++)
             {
+                // Checked when the digest was read (ProfileDigest.ReadStacks): 1 or more.
                 int location = input.Index(locationCount + 1) - 1;
-                if (location < 0)
-                {
-                    throw new DigestException($"stack {s} names no location");
-                }
-
                 locationStarts.Add(frames.Count);
-                ReadOnlySpan<int> innermostFirst = locationFrames.Of(location);
-                if (frames.Count + innermostFirst.Length > limits.MaxStackFrames)
-                {
-                    PprofFormatException.Throw($"stack {s} of a profile expands to more than {limits.MaxStackFrames} frames (MaxStackFrames)");
-                }
-
-                for (int f = innermostFirst.Length - 1; f >= 0; f--)
-                {
-                    frames.Add(innermostFirst[f]);
-                }
+                WeightedStacks.AddRootFirst(ref frames, locationFrames.Of(location), s, limits.MaxStackFrames);
             }
 
             if (!_used[(s * types) + typeIndex])
@@ -121,11 +108,7 @@ public sealed class DigestStacks
                 continue;
             }
 
-            framesSoFar += frames.Count;
-            if (framesSoFar > limits.MaxFrames)
-            {
-                PprofFormatException.Throw($"the stacks expand to more than {limits.MaxFrames} frames in all (MaxFrames)");
-            }
+            WeightedStacks.CountFrames(ref framesSoFar, frames.Count, limits.MaxFrames);
 
             visit(number, frames.AsSpan(), _sums[(s * types) + typeIndex]);
         }

@@ -257,32 +257,33 @@ public static class ProfileDigest
             .SequenceCompareTo(locations.AsSpan(starts[b], starts[b + 1] - starts[b]));
     }
 
-    /// <summary>Reads a digest back into the profile it was written from.</summary>
-    /// <exception cref="DigestException">Not a digest, another format version, a checksum that does not match, or bytes that do not read.</exception>
     /// <summary>
     /// Reads what a first look needs of a digest (<see cref="DigestStacks"/>): no stack is expanded and no sample kept.
     /// </summary>
-    /// <exception cref="DigestException">Not a digest, another version, damaged.</exception>
+    /// <exception cref="DigestException">Not a digest, another format version, a checksum that does not match, or bytes that do not read.</exception>
     public static DigestStacks ReadStacks(byte[] digest)
     {
         ArgumentNullException.ThrowIfNull(digest);
-        ReadOnlySpan<byte> body = DigestFrame.Unwrap(digest, Magic, FormatVersion, "profile digest");
-        try
-        {
-            return new DigestReader(body).ReadForStacks(digest);
-        }
-        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentOutOfRangeException or ArgumentException or OverflowException or InvalidOperationException or PprofFormatException)
-        {
-            throw new DigestException("digest does not read: " + e.Message, e);
-        }
+        return ReadBody(digest, body => new DigestReader(body).ReadForStacks(digest));
     }
 
+    /// <summary>Reads a digest back into the profile it was written from.</summary>
+    /// <exception cref="DigestException">Not a digest, another format version, a checksum that does not match, or bytes that do not read.</exception>
     public static Profile Read(ReadOnlySpan<byte> digest)
+    {
+        long length = digest.Length;
+        return ReadBody(digest, body => new DigestReader(body).ReadProfile(length));
+    }
+
+    private delegate T BodyReader<T>(ReadOnlySpan<byte> body);
+
+    /// <summary>The digest's body, checked, read by <paramref name="read"/>; whatever does not read is a <see cref="DigestException"/>.</summary>
+    private static T ReadBody<T>(ReadOnlySpan<byte> digest, BodyReader<T> read)
     {
         ReadOnlySpan<byte> body = DigestFrame.Unwrap(digest, Magic, FormatVersion, "profile digest");
         try
         {
-            return new DigestReader(body).ReadProfile(digest.Length);
+            return read(body);
         }
         catch (Exception e) when (e is IndexOutOfRangeException or ArgumentOutOfRangeException or ArgumentException or OverflowException or InvalidOperationException or PprofFormatException)
         {

@@ -318,10 +318,7 @@ public sealed partial class AnalysisService : IDisposable
             {
                 (look, type) = await InTurnAsync(async () =>
                 {
-                    // Digests are read for their stacks only: a first look needs no samples, labels or expanded stacks.
-                    long reading = System.Diagnostics.Stopwatch.GetTimestamp();
-                    StackInput[] inputs = await _profiles.ReadStacksAsync(uploads, cancellationToken).ConfigureAwait(false);
-                    AnalysisPhases.Add(AnalysisPhases.Read, reading);
+                    StackInput[] inputs = await ReadStacksAsync(uploads, cancellationToken).ConfigureAwait(false);
                     var selection = new SelectedProfiles(task, uploads, [.. inputs.Select(i => i.Profile ?? i.Digest!.Names)]);
                     FlameOptions options = BoundedOptionsFor(selection, request, budget, cancellationToken);
                     long building = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -484,6 +481,18 @@ public sealed partial class AnalysisService : IDisposable
         Profile[] profiles = await _profiles.ReadAllAsync(uploads, cancellationToken).ConfigureAwait(false);
         AnalysisPhases.Add(AnalysisPhases.Read, started);
         return new SelectedProfiles(task, uploads, profiles);
+    }
+
+    /// <summary>
+    /// The uploads' stacks for a first look, timed as the request's "read": digests are read for their stacks only, since a
+    /// first look needs no samples, labels or expanded stacks.
+    /// </summary>
+    private async Task<StackInput[]> ReadStacksAsync(IReadOnlyList<UploadInfo> uploads, CancellationToken cancellationToken)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        StackInput[] inputs = await _profiles.ReadStacksAsync(uploads, cancellationToken).ConfigureAwait(false);
+        AnalysisPhases.Add(AnalysisPhases.Read, started);
+        return inputs;
     }
 
     /// <summary>What a top table weighs in the cache: per row its name (shared with the tree's frames), two values and an object's overhead.</summary>

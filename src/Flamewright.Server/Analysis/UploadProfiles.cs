@@ -36,63 +36,42 @@ internal sealed partial class UploadProfiles : IDisposable
     }
 
     /// <summary>The uploads' profiles, in their order; cache misses are read in parallel.</summary>
-    public async Task<Profile[]> ReadAllAsync(IReadOnlyList<UploadInfo> uploads, CancellationToken cancellationToken)
-    {
-        var profiles = new Profile[uploads.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, uploads.Count), cancellationToken, async (i, ct) =>
-            profiles[i] = await ReadAsync(uploads[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
-        return profiles;
-    }
-
-    /// <summary>
-    /// An upload's profile, from the cache or from its digest. An upload without a usable digest (not made yet, stored
-    /// before digests, or one that fails its checksum or is of another format version) is decoded from its profile
-    /// instead, and the digest made from it is stored for next time.
-    /// </summary>
-    private async Task<Profile> ReadAsync(UploadInfo upload, CancellationToken cancellationToken)
-    {
-        if (_cache.TryGetValue(KeyOf(upload), out Profile? cached) && cached is not null)
+    public Task<Profile[]> ReadAllAsync(IReadOnlyList<UploadInfo> uploads, CancellationToken cancellationToken) =>
+        ReadEachAsync(uploads, (upload, digest) =>
         {
-            return cached;
-        }
-
-        StoredDigest? stored = await _store.ReadDigestAsync(upload.TaskId, upload.InstanceId, cancellationToken).ConfigureAwait(false);
-        if (stored is { Digest: byte[] digest } && stored.UploadedAt == upload.UploadedAt)
-        {
-            try
-            {
-                Profile read = await CpuWork.RunAsync(() => ProfileDigest.Read(digest)).ConfigureAwait(false);
-                Cache(upload, read);
-                return read;
-            }
-            catch (DigestException e)
-            {
-                LogDigestUnreadable(_logger, upload.TaskId, new LogText(upload.InstanceName), new LogText(e.Message));
-            }
-        }
-
-        return await DecodeAsync(upload, stored, cancellationToken).ConfigureAwait(false);
-    }
+            Profile read = ProfileDigest.Read(digest);
+            Cache(upload, read);
+            return read;
+        }, profile => profile, cancellationToken);
 
     /// <summary>
     /// The uploads' stacks for a first look made without the tree (<see cref="Pprof.Analysis.StackView"/>), in their
-    /// order: a cached profile, else the upload's digest read for its stacks only (a fraction of a profile's time and
-    /// memory, and not cached: the profile, if the tree is built later, is read then), else the profile decoded as for
-    /// any analysis.
+    /// order: a digest is read for its stacks only (a fraction of a profile's time and memory, and not cached: the
+    /// profile, if the tree is built later, is read then); a cached or decoded profile serves as it is.
     /// </summary>
-    public async Task<Pprof.Analysis.StackInput[]> ReadStacksAsync(IReadOnlyList<UploadInfo> uploads, CancellationToken cancellationToken)
+    public Task<Pprof.Analysis.StackInput[]> ReadStacksAsync(IReadOnlyList<UploadInfo> uploads, CancellationToken cancellationToken) =>
+        ReadEachAsync(uploads, (_, digest) => new Pprof.Analysis.StackInput(ProfileDigest.ReadStacks(digest)), profile => new Pprof.Analysis.StackInput(profile), cancellationToken);
+
+    /// <summary>
+    /// Each upload read, in parallel, from the cache (<paramref name="ofProfile"/> of the cached profile), else from its
+    /// digest (<paramref name="fromDigest"/>). An upload without a usable digest (not made yet, stored before digests, or
+    /// one that fails its checksum or is of another format version) is decoded from its profile instead, and the digest
+    /// made from it is stored for next time.
+    /// </summary>
+    private async Task<T[]> ReadEachAsync<T>(
+        IReadOnlyList<UploadInfo> uploads, Func<UploadInfo, byte[], T> fromDigest, Func<Profile, T> ofProfile, CancellationToken cancellationToken)
     {
-        var inputs = new Pprof.Analysis.StackInput[uploads.Count];
+        var read = new T[uploads.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, uploads.Count), cancellationToken, async (i, ct) =>
-            inputs[i] = await ReadStacksAsync(uploads[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
-        return inputs;
+            read[i] = await ReadAsync(uploads[i], fromDigest, ofProfile, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        return read;
     }
 
-    private async Task<Pprof.Analysis.StackInput> ReadStacksAsync(UploadInfo upload, CancellationToken cancellationToken)
+    private async Task<T> ReadAsync<T>(UploadInfo upload, Func<UploadInfo, byte[], T> fromDigest, Func<Profile, T> ofProfile, CancellationToken cancellationToken)
     {
         if (_cache.TryGetValue(KeyOf(upload), out Profile? cached) && cached is not null)
         {
-            return new(cached);
+            return ofProfile(cached);
         }
 
         StoredDigest? stored = await _store.ReadDigestAsync(upload.TaskId, upload.InstanceId, cancellationToken).ConfigureAwait(false);
@@ -100,7 +79,7 @@ internal sealed partial class UploadProfiles : IDisposable
         {
             try
             {
-                return new(await CpuWork.RunAsync(() => ProfileDigest.ReadStacks(digest)).ConfigureAwait(false));
+                return await CpuWork.RunAsync(() => fromDigest(upload, digest)).ConfigureAwait(false);
             }
             catch (DigestException e)
             {
@@ -108,7 +87,7 @@ internal sealed partial class UploadProfiles : IDisposable
             }
         }
 
-        return new(await DecodeAsync(upload, stored, cancellationToken).ConfigureAwait(false));
+        return ofProfile(await DecodeAsync(upload, stored, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>

@@ -253,7 +253,7 @@ internal sealed partial class UploadReceiver(
                 throw Refuse(StatusCode.InvalidArgument, $"the profile does not parse: {e.Message}");
             }
 
-            digest = await CpuWork.RunNicedAsync(options.BackgroundNiceness, () => Digest(upload, profile)).ConfigureAwait(false);
+            digest = DigestsOnReceipt(profile) ? await CpuWork.RunNicedAsync(options.BackgroundNiceness, () => Digest(upload, profile)).ConfigureAwait(false) : null;
         }
 
         await StoreAsync(upload, bytes, summary, digest).ConfigureAwait(false);
@@ -345,19 +345,18 @@ internal sealed partial class UploadReceiver(
     }
 
     /// <summary>
-    /// The digest the analyses will read (docs/digest.md), made while the profile is parsed anyway, with
-    /// <see cref="ServerOptions.DigestOnReceive"/> or for a profile of <see cref="ServerOptions.DigestOnReceiveStacks"/>
-    /// stacks or more; <c>null</c> otherwise or when it cannot be made, which loses nothing: the upload is stored all the
-    /// same and the analyses make it from the profile.
+    /// Whether the profile's digest is made while it is parsed: with <see cref="ServerOptions.DigestOnReceive"/>, or for
+    /// a profile of <see cref="ServerOptions.DigestOnReceiveStacks"/> stacks or more.
+    /// </summary>
+    private bool DigestsOnReceipt(Profile profile) =>
+        options.DigestOnReceive || (options.DigestOnReceiveStacks > 0 && profile.StackCount >= options.DigestOnReceiveStacks);
+
+    /// <summary>
+    /// The digest the analyses will read (docs/digest.md), made while the profile is parsed anyway; <c>null</c> when it
+    /// cannot be made, which loses nothing: the upload is stored all the same and the analyses make it from the profile.
     /// </summary>
     private byte[]? Digest(Upload upload, Profile profile)
     {
-        bool large = options.DigestOnReceiveStacks > 0 && profile.StackCount >= options.DigestOnReceiveStacks;
-        if (!options.DigestOnReceive && !large)
-        {
-            return null;
-        }
-
         try
         {
             return ProfileDigest.Write(profile);
