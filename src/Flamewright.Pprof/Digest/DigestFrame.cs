@@ -13,18 +13,23 @@ internal static class DigestFrame
     /// <summary>Magic (4), version (2), reserved (2), body length (8), CRC-32C of the body (4).</summary>
     public const int HeaderBytes = 20;
 
-    public static byte[] Wrap(uint magic, ushort version, ReadOnlySpan<byte> body)
+    public static byte[] Wrap(uint magic, ushort version, ReadOnlySpan<byte> body) => Wrap(magic, version, body, default);
+
+    /// <summary>A digest whose body is <paramref name="head"/> followed by <paramref name="tail"/>, joined only in the digest itself.</summary>
+    public static byte[] Wrap(uint magic, ushort version, ReadOnlySpan<byte> head, ReadOnlySpan<byte> tail)
     {
-        var digest = new byte[HeaderBytes + body.Length];
+        long length = (long)head.Length + tail.Length;
+        var digest = new byte[checked(HeaderBytes + (int)length)];
         BinaryPrimitives.WriteUInt32LittleEndian(digest, magic);
         BinaryPrimitives.WriteUInt16LittleEndian(digest.AsSpan(4), version);
-        BinaryPrimitives.WriteInt64LittleEndian(digest.AsSpan(8), body.Length);
-        body.CopyTo(digest.AsSpan(HeaderBytes));
-        BinaryPrimitives.WriteUInt32LittleEndian(digest.AsSpan(16), Checksum(body));
+        BinaryPrimitives.WriteInt64LittleEndian(digest.AsSpan(8), length);
+        head.CopyTo(digest.AsSpan(HeaderBytes));
+        tail.CopyTo(digest.AsSpan(HeaderBytes + head.Length));
+        BinaryPrimitives.WriteUInt32LittleEndian(digest.AsSpan(16), Checksum(digest.AsSpan(HeaderBytes)));
         return digest;
     }
 
-    /// <summary>The body of a <paramref name="kind"/> written by <see cref="Wrap"/> with this magic and version.</summary>
+    /// <summary>The body of a <paramref name="kind"/> written by <see cref="Wrap(uint, ushort, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> with this magic and version.</summary>
     /// <exception cref="DigestException">Another kind, another version, a wrong length or checksum.</exception>
     public static ReadOnlySpan<byte> Unwrap(ReadOnlySpan<byte> digest, uint magic, ushort version, string kind)
     {

@@ -28,13 +28,13 @@ public static class ProfileDigest
     public static byte[] Write(Profile profile)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        var body = new VarintWriter(profile.DecodedBytes > 0 ? (int)Math.Min(profile.DecodedBytes / 4, 1 << 26) : 4096);
         var strings = new StringTable();
         // 0 stands for null; a string's number is its position in the table plus one.
         int S(string? value) => value is null ? 0 : strings.Index(value) + 1;
 
-        // The parts that name strings are written to a second buffer first, so that the string table can lead.
-        var parts = new VarintWriter(body.Capacity);
+        // The parts that name strings are written first, so that the string table can lead; the two are joined in the
+        // digest's own array. About 16 bytes per stack and per sample are a fair first guess of their size.
+        var parts = new VarintWriter((int)Math.Min(16L * (profile.StackCount + profile.SampleCount) + 4096, 1 << 26));
         ReadOnlySpan<ValueType> types = profile.SampleTypes;
         parts.Count(types.Length);
         foreach (ValueType type in types)
@@ -100,14 +100,14 @@ public static class ProfileDigest
         int[] order = WriteStacks(profile, parts);
         WriteSamples(profile, order, parts, S);
 
-        body.Count(strings.Strings.Count);
+        var stringTable = new VarintWriter(4096);
+        stringTable.Count(strings.Strings.Count);
         foreach (string value in strings.Strings)
         {
-            body.Text(value);
+            stringTable.Text(value);
         }
 
-        body.Raw(parts.Written);
-        return DigestFrame.Wrap(Magic, FormatVersion, body.Written);
+        return DigestFrame.Wrap(Magic, FormatVersion, stringTable.Written, parts.Written);
     }
 
     /// <summary>
@@ -116,24 +116,24 @@ public static class ProfileDigest
     /// </summary>
     private static int[] WriteStacks(Profile profile, VarintWriter output)
     {
+        // Every stack's locations root first, one after another, in an array of exactly their number: for a million
+        // stacks that is the digest's largest allocation.
         int count = profile.StackCount;
         var starts = new int[count + 1];
-        var all = new GrowableArray<int>(count * 16);
-        var scratch = new GrowableArray<int>(64);
+        long total = 0;
         for (int s = 0; s < count; s++)
         {
-            starts[s] = all.Count;
-            scratch.Clear();
-            profile.ReadStack(s, ref scratch);
-            ReadOnlySpan<int> leafFirst = scratch.AsSpan();
-            for (int i = leafFirst.Length - 1; i >= 0; i--)
-            {
-                all.Add(leafFirst[i]);
-            }
+            starts[s] = checked((int)total);
+            total += profile.StackDepth(s);
         }
 
-        starts[count] = all.Count;
-        int[] locations = all.Items;
+        starts[count] = checked((int)total);
+        var locations = new int[total];
+        for (int s = 0; s < count; s++)
+        {
+            profile.ReadStackRootFirst(s, locations.AsSpan(starts[s], starts[s + 1] - starts[s]));
+        }
+
         var order = new int[count];
         for (int s = 0; s < count; s++)
         {

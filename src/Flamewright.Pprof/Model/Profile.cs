@@ -117,6 +117,12 @@ public sealed class Profile
     /// <summary>Appends the location indexes of a distinct stack, leaf first, without allocating.</summary>
     internal void ReadStack(int stackIndex, ref GrowableArray<int> into) => _stacks.Read(stackIndex, ref into);
 
+    /// <summary>How many locations a distinct stack has.</summary>
+    internal int StackDepth(int stackIndex) => _stacks.Depth(stackIndex);
+
+    /// <summary>Writes the location indexes of a distinct stack, root first, into a span <see cref="StackDepth"/> long.</summary>
+    internal void ReadStackRootFirst(int stackIndex, Span<int> into) => _stacks.ReadRootFirst(stackIndex, into);
+
     /// <summary>Each sample's stack index (parallel to the samples).</summary>
     internal ReadOnlySpan<int> SampleStacks => _sampleStacks.AsSpan(0, SampleCount);
 

@@ -131,6 +131,42 @@ internal sealed class StackTable
         }
     }
 
+    /// <summary>How many locations <paramref name="stack"/> has (each id's varint ends in one byte below 0x80).</summary>
+    public int Depth(int stack)
+    {
+        int depth = 0;
+        foreach (byte b in Bytes(stack))
+        {
+            depth += (b >> 7) ^ 1;
+        }
+
+        return depth;
+    }
+
+    /// <summary>Writes the location indexes of <paramref name="stack"/> root first into <paramref name="into"/>, which is <see cref="Depth"/> long.</summary>
+    public void ReadRootFirst(int stack, Span<int> into)
+    {
+        IdIndex ids = _ids!;
+        ReadOnlySpan<byte> bytes = Bytes(stack);
+        int position = 0;
+        int at = into.Length;
+        while (position < bytes.Length)
+        {
+            ulong id = 0;
+            int shift = 0;
+            byte b;
+            do
+            {
+                b = bytes[position++];
+                id |= (ulong)(b & 0x7F) << shift;
+                shift += 7;
+            }
+            while (b >= 0x80);
+
+            into[--at] = ids.Find(id);
+        }
+    }
+
     public int[] Read(int stack)
     {
         var into = new GrowableArray<int>(Bytes(stack).Length); // at least one byte per id
