@@ -145,7 +145,7 @@ public sealed class ServerAndTaskCommandTests
         Assert.Equal(2, missing.ExitCode);
         Assert.Equal([$"flamewright: {server.HttpAddress}/ needs an API token: set FLAMEWRIGHT_API_TOKEN"], missing.StderrLines);
         Assert.Equal([$"flamewright: {server.HttpAddress}/ refused the API token in FLAMEWRIGHT_API_TOKEN"], wrong.StderrLines);
-        Assert.Equal(["flamewright: this API token is read-only: it can query, not create tasks"], viewer.StderrLines);
+        Assert.Equal(["flamewright: this API token is read-only: it can query, not create tasks or change dashboards"], viewer.StderrLines);
         Assert.True(full.ExitCode == 0, full.ToString());
         Assert.DoesNotContain("cli-full-token", server.Output);
     });

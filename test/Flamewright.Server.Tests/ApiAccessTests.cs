@@ -71,7 +71,7 @@ public sealed class ApiAccessTests
             "mutation ($r: PprofTaskCreationRequest!) { createPprofTask(pprofTaskCreationRequest: $r) { code } }",
             new { r = new { serviceId = agent.ServiceId, serviceInstanceIds = new[] { agent.InstanceId }, events = "ALLOCS" } });
 
-        Assert.Equal("this API token is read-only: it can query, not create tasks", refusal);
+        Assert.Equal("this API token is read-only: it can query, not create tasks or change dashboards", refusal);
         Assert.Single(await viewer.TasksAsync(agent.ServiceId));
         Assert.Equal(Engine.Total(TestData.Bytes("heap"), "inuse_space"), await viewer.AnalyzedTotalAsync(taskId));
         using HttpResponseMessage download = await viewer.Http.GetAsync($"/api/tasks/{taskId}/profile?format=folded");

@@ -34,10 +34,10 @@ public sealed class ManagementTests
         Assert.Equal(new JsonArray(expectedInstance.DeepClone()).ToJsonString(), instances.ToJsonString());
 
         JsonNode found = await graphql.DataAsync(
-            $"query ($s: String!, $i: String!) {{ findService(serviceId: $s) {{ {GraphQLClient.ServiceFields} }} findInstance(instanceId: $i) {{ {GraphQLClient.InstanceFields} }} }}",
+            $"query ($s: String!, $i: String!) {{ getService(serviceId: $s) {{ {GraphQLClient.ServiceFields} }} getInstance(instanceId: $i) {{ {GraphQLClient.InstanceFields} }} }}",
             new { s = ServiceId, i = InstanceId });
-        Assert.Equal(expectedService.ToJsonString(), found["findService"]!.ToJsonString());
-        Assert.Equal(expectedInstance.ToJsonString(), found["findInstance"]!.ToJsonString());
+        Assert.Equal(expectedService.ToJsonString(), found["getService"]!.ToJsonString());
+        Assert.Equal(expectedInstance.ToJsonString(), found["getInstance"]!.ToJsonString());
     });
 
     [Fact(Timeout = Spec.Timeout)]
@@ -46,11 +46,13 @@ public sealed class ManagementTests
         await using TestServer server = await TestServer.StartAsync();
         using GraphQLClient graphql = server.GraphQL();
 
-        JsonNode found = await graphql.DataAsync(
-            "{ findService(serviceId: \"bm9uZQ==.1\") { id } findInstance(instanceId: \"bm9uZQ==.1_bm9uZQ==\") { id } }");
+        JsonNode found = await graphql.DataAsync("""
+            { getService(serviceId: "bm9uZQ==.1") { id } getInstance(instanceId: "bm9uZQ==.1_bm9uZQ==") { id }
+              findService(serviceName: "none") { id } byOldName: findService(serviceId: "bm9uZQ==.1") { id }
+              findInstance(instanceId: "bm9uZQ==.1_bm9uZQ==") { id } }
+            """);
 
-        Assert.Null(found["findService"]);
-        Assert.Null(found["findInstance"]);
+        Assert.Equal("""{"getService":null,"getInstance":null,"findService":null,"byOldName":null,"findInstance":null}""", found.ToJsonString());
     });
 
     [Fact(Timeout = Spec.Timeout)]
@@ -96,7 +98,7 @@ public sealed class ManagementTests
 
         await agent.RegisterAsync(("hostname", "host-2"));
 
-        JsonNode instance = (await graphql.FindInstanceAsync(agent.InstanceId))!;
+        JsonNode instance = (await graphql.GetInstanceAsync(agent.InstanceId))!;
         Assert.Equal("""[{"name":"hostname","value":"host-2"}]""", instance["attributes"]!.ToJsonString());
         Assert.Equal("UNKNOWN", (string)instance["language"]!);
     });
@@ -113,10 +115,10 @@ public sealed class ManagementTests
         Assert.Equal("X2JsYW5r.1", agent.ServiceId);
         Assert.Equal("X2JsYW5r.1_X2JsYW5r", agent.InstanceId);
         JsonNode found = await graphql.DataAsync(
-            "query ($s: String!, $i: String!) { findService(serviceId: $s) { id } findInstance(instanceId: $i) { id } }",
+            "query ($s: String!, $i: String!) { getService(serviceId: $s) { id } getInstance(instanceId: $i) { id } }",
             new { s = "X2JsYW5r.1", i = "X2JsYW5r.1_X2JsYW5r" });
-        Assert.Equal("X2JsYW5r.1", (string)found["findService"]!["id"]!);
-        Assert.Equal("X2JsYW5r.1_X2JsYW5r", (string)found["findInstance"]!["id"]!);
+        Assert.Equal("X2JsYW5r.1", (string)found["getService"]!["id"]!);
+        Assert.Equal("X2JsYW5r.1_X2JsYW5r", (string)found["getInstance"]!["id"]!);
 
         string taskId = await graphql.CreateTaskAsync("X2JsYW5r.1", ["X2JsYW5r.1_X2JsYW5r"], "HEAP");
         Assert.Equal(taskId, (await agent.PollAsync())?.TaskId);

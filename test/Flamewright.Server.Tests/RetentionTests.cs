@@ -35,8 +35,8 @@ public sealed class RetentionTests
         Assert.Single(await graphql.UploadsAsync(recentTask));
         Assert.Equal(Engine.Total(TestData.Bytes("heap"), "inuse_space"), await graphql.AnalyzedTotalAsync(recentTask));
 
-        Assert.Null(await graphql.FindInstanceAsync(gone.InstanceId));
-        Assert.Equal(alive.InstanceId, (string?)(await graphql.FindInstanceAsync(alive.InstanceId))?["id"]);
+        Assert.Null(await graphql.GetInstanceAsync(gone.InstanceId));
+        Assert.Equal(alive.InstanceId, (string?)(await graphql.GetInstanceAsync(alive.InstanceId))?["id"]);
         Assert.Single(await graphql.ServicesAsync("GENERAL"));
     });
 
@@ -53,6 +53,6 @@ public sealed class RetentionTests
 
         Assert.Equal(0, deleted);
         Assert.Single(await graphql.UploadsAsync(taskId));
-        Assert.NotNull(await graphql.FindInstanceAsync(agent.InstanceId));
+        Assert.NotNull(await graphql.GetInstanceAsync(agent.InstanceId));
     });
 }

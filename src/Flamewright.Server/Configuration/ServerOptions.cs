@@ -158,6 +158,15 @@ public sealed class ServerOptions
     /// <summary>Most rows any list answer holds (tasks of a service, rows of a top table, …) whatever the request asks.</summary>
     public int MaxListItems { get; set; } = 10_000;
 
+    /// <summary>
+    /// Largest dashboard configuration of SkyWalking's web UI (UTF-8 bytes) that <c>addTemplate</c> and
+    /// <c>changeTemplate</c> store; the largest SkyWalking ships is about 60 KiB.
+    /// </summary>
+    public int MaxTemplateBytes { get; set; } = 262_144;
+
+    /// <summary>Most dashboard templates stored, disabled ones included: <c>addTemplate</c> past it is refused.</summary>
+    public int MaxTemplates { get; set; } = 1_000;
+
     /// <summary>Days a task, its logs, its uploads and an idle instance are kept: SkyWalking's 3.</summary>
     public int RecordTtlDays { get; set; } = 3;
 
@@ -392,6 +401,8 @@ public sealed class ServerOptions
         Positive(problems, nameof(AnalysisFilterSeconds), AnalysisFilterSeconds);
         Positive(problems, nameof(MaxInstancesPerTask), MaxInstancesPerTask);
         Positive(problems, nameof(MaxListItems), MaxListItems);
+        Positive(problems, nameof(MaxTemplateBytes), MaxTemplateBytes);
+        Positive(problems, nameof(MaxTemplates), MaxTemplates);
         if (ApiToken.Length > 0 && ApiToken == ReadOnlyApiToken)
         {
             problems.Add("ApiToken and ReadOnlyApiToken are the same: a viewer could create tasks");

@@ -115,6 +115,7 @@ public sealed partial class FlamewrightServer : IAsyncDisposable
         }
 
         await MigrateAsync(cancellationToken).ConfigureAwait(false);
+        await Services.GetRequiredService<Dashboards>().SeedAsync(cancellationToken).ConfigureAwait(false);
         string temporary = Services.GetRequiredService<UploadReceiver>().TemporaryDirectory;
         if (Directory.Exists(temporary))
         {
@@ -226,6 +227,7 @@ public static class FlamewrightServerExtensions
             : new SqliteProfilingStore(options.DataDir));
         services.AddSingleton<IProfilingStore>(s => s.GetRequiredService<SqlProfilingStore>());
         services.AddSingleton<TaskService>();
+        services.AddSingleton<Dashboards>();
         services.AddSingleton<UploadReceiver>();
         services.AddSingleton<AnalysisService>();
         services.AddHostedService<RetentionService>();

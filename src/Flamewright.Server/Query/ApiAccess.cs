@@ -134,7 +134,7 @@ internal sealed class ReadOnlyAccessRule(ApiAccessLevel level) : ValidationRuleB
             {
                 if (operation.Operation == OperationType.Mutation)
                 {
-                    validation.ReportError(new ValidationError("this API token is read-only: it can query, not create tasks"));
+                    validation.ReportError(new ValidationError("this API token is read-only: it can query, not create tasks or change dashboards"));
                 }
             })
             : null);

@@ -126,3 +126,22 @@ internal sealed record AttributeOutput(string Name, string Value);
 internal sealed record InstanceOutput(string Id, string Name, IReadOnlyList<AttributeOutput> Attributes, string Language, string InstanceUUID, string Layer, long LastSeen);
 
 internal sealed record TimeInfoOutput(string Timezone, long CurrentTimestamp);
+
+internal sealed record RecordsTtlOutput(
+    int Normal, int Trace, int ZipkinTrace, int Log, int BrowserErrorLog, int ColdNormal, int ColdTrace, int ColdZipkinTrace, int ColdLog, int ColdBrowserErrorLog);
+
+internal sealed record MetricsTtlOutput(int Metadata, int Minute, int Hour, int Day, int ColdMinute, int ColdHour, int ColdDay);
+
+internal sealed record DashboardOutput(string Id, string Configuration);
+
+internal sealed record TemplateChangeOutput(string Id, bool Status, string? Message);
+
+internal sealed record MenuItemOutput(
+    string Title, string? Icon, string Layer, bool Activate, IReadOnlyList<MenuItemOutput> SubItems, string? Description, string? DocumentLink, string? I18nKey);
+
+internal sealed class DashboardSettingInput
+{
+    public string Id { get; set; } = "";
+
+    public string Configuration { get; set; } = "";
+}

@@ -12,8 +12,23 @@ namespace Flamewright.Server.Query;
 
 /// <summary>Resolvers of the <c>Mutation</c> type.</summary>
 [GraphQLMetadata("Mutation")]
-internal sealed class MutationResolvers(TaskService tasks)
+internal sealed class MutationResolvers(TaskService tasks, Dashboards dashboards)
 {
+    [GraphQLMetadata("addTemplate")]
+    public Task<TemplateChangeOutput> AddTemplateAsync(IResolveFieldContext context) =>
+        dashboards.AddAsync(context.GetArgument<DashboardSettingInput>("setting").Configuration, context.CancellationToken);
+
+    [GraphQLMetadata("changeTemplate")]
+    public Task<TemplateChangeOutput> ChangeTemplateAsync(IResolveFieldContext context)
+    {
+        DashboardSettingInput setting = context.GetArgument<DashboardSettingInput>("setting");
+        return dashboards.ChangeAsync(setting.Id, setting.Configuration, context.CancellationToken);
+    }
+
+    [GraphQLMetadata("disableTemplate")]
+    public Task<TemplateChangeOutput> DisableTemplateAsync(IResolveFieldContext context) =>
+        dashboards.DisableAsync(context.GetArgument<string>("id"), context.CancellationToken);
+
     [GraphQLMetadata("createPprofTask")]
     public async Task<TaskCreationOutput> CreatePprofTaskAsync(IResolveFieldContext context)
     {
@@ -27,7 +42,8 @@ internal sealed class MutationResolvers(TaskService tasks)
 
 /// <summary>Resolvers of the <c>Query</c> type.</summary>
 [GraphQLMetadata("Query")]
-internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, AnalysisService analysis, TimeProvider time, ServerOptions options)
+internal sealed partial class QueryResolvers(
+    IProfilingStore store, TaskService tasks, AnalysisService analysis, Dashboards dashboards, TimeProvider time, ServerOptions options)
 {
     /// <summary>Tasks listed when a request names no limit.</summary>
     public const int DefaultTaskListLimit = 100;
@@ -301,66 +317,6 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
         }, context.CancellationToken).ConfigureAwait(false);
     }
 
-    [GraphQLMetadata("listLayers")]
-    public async Task<IReadOnlyList<string>> ListLayersAsync(IResolveFieldContext context)
-    {
-        IReadOnlyList<string> layers = await store.ListLayersAsync(context.CancellationToken).ConfigureAwait(false);
-        return [.. layers.Take(options.MaxListItems)];
-    }
-
-    [GraphQLMetadata("listServices")]
-    public async Task<IReadOnlyList<ServiceOutput>> ListServicesAsync(IResolveFieldContext context)
-    {
-        string layer = context.GetArgument<string>("layer");
-        IReadOnlyList<ServiceRecord> services = await store.ListServicesAsync(layer, options.MaxListItems, context.CancellationToken).ConfigureAwait(false);
-        return [.. services.Select(ToOutput)];
-    }
-
-    [GraphQLMetadata("listInstances")]
-    public async Task<IReadOnlyList<InstanceOutput>> ListInstancesAsync(IResolveFieldContext context)
-    {
-        DurationInput duration = context.GetArgument<DurationInput>("duration");
-        string serviceId = context.GetArgument<string>("serviceId");
-        long from;
-        long to;
-        try
-        {
-            (from, to) = SkyWalkingDuration.ToRange(duration, time.LocalTimeZone);
-        }
-        catch (FormatException e)
-        {
-            throw new ExecutionError(e.Message);
-        }
-
-        IReadOnlyList<InstanceRecord> instances = await store.ListInstancesAsync(serviceId, from, to, options.MaxListItems, context.CancellationToken).ConfigureAwait(false);
-        return [.. instances.Select(ToOutput)];
-    }
-
-    [GraphQLMetadata("findService")]
-    public async Task<ServiceOutput?> FindServiceAsync(IResolveFieldContext context)
-    {
-        ServiceRecord? service = await store.FindServiceAsync(context.GetArgument<string>("serviceId"), context.CancellationToken).ConfigureAwait(false);
-        return service is null ? null : ToOutput(service);
-    }
-
-    [GraphQLMetadata("findInstance")]
-    public async Task<InstanceOutput?> FindInstanceAsync(IResolveFieldContext context)
-    {
-        InstanceRecord? instance = await store.FindInstanceAsync(context.GetArgument<string>("instanceId"), context.CancellationToken).ConfigureAwait(false);
-        return instance is null ? null : ToOutput(instance);
-    }
-
-    [GraphQLMetadata("getTimeInfo")]
-    public TimeInfoOutput GetTimeInfo()
-    {
-        DateTimeOffset now = time.GetLocalNow();
-        // SkyWalking writes the offset as +HHmm.
-        TimeSpan offset = now.Offset;
-        string sign = offset < TimeSpan.Zero ? "-" : "+";
-        offset = offset.Duration();
-        return new TimeInfoOutput($"{sign}{offset.Hours:00}{offset.Minutes:00}", now.ToUnixTimeMilliseconds());
-    }
-
     internal static AnalysisRequest ToRequest(AnalyzationInput input) => new(
         input.TaskId,
         input.InstanceIds,
@@ -412,10 +368,6 @@ internal sealed class QueryResolvers(IProfilingStore store, TaskService tasks, A
     private static TaskOutput ToOutput(ProfilingTask t) =>
         new(t.Id, t.ServiceId, t.InstanceIds, t.CreateTime, t.Event.ToString(), t.Duration, t.DumpPeriod, t.DispatchUntil);
 
-    private static ServiceOutput ToOutput(ServiceRecord s) => new(s.Id, s.Name, "", s.Name, [s.Layer], true);
-
-    private static InstanceOutput ToOutput(InstanceRecord i) =>
-        new(i.Id, i.Name, [.. i.Properties.Select(p => new AttributeOutput(p.Key, p.Value))], i.Language, i.Id, i.Layer, i.LastSeen);
 }
 
 /// <summary>Enum arguments arrive as names or as values, depending on how GraphQL parsed them.</summary>

@@ -95,7 +95,37 @@ public interface IProfilingStore
 
     /// <summary>Deletes tasks created, and instances last seen, before <paramref name="cutoff"/>; returns the number of tasks.</summary>
     Task<int> DeleteExpiredAsync(long cutoff, CancellationToken cancellationToken);
+
+    /// <summary>The service of that name, or <c>null</c>.</summary>
+    Task<ServiceRecord?> FindServiceByNameAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>The web UI's dashboard templates that are not disabled, oldest first (docs/skywalking-clients.md).</summary>
+    Task<IReadOnlyList<DashboardTemplate>> ListTemplatesAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>The template of that id, disabled or not, or <c>null</c>.</summary>
+    Task<DashboardTemplate?> FindTemplateAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores a new template; <c>false</c> when one of that id is stored already or <paramref name="maxTemplates"/> are
+    /// stored, disabled ones included (nothing changes then).
+    /// </summary>
+    Task<bool> AddTemplateAsync(string id, string configuration, int maxTemplates, long now, CancellationToken cancellationToken);
+
+    /// <summary>Replaces a template's configuration; <c>false</c> when no template that is not disabled has that id.</summary>
+    Task<bool> ChangeTemplateAsync(string id, string configuration, long now, CancellationToken cancellationToken);
+
+    /// <summary>Disables a template (it is kept, and no longer listed); <c>false</c> when no template that is not disabled has that id.</summary>
+    Task<bool> DisableTemplateAsync(string id, long now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores each of <paramref name="templates"/> whose id is not stored yet, disabled or not, so that what people changed
+    /// or disabled stays so; returns how many were added.
+    /// </summary>
+    Task<int> SeedTemplatesAsync(IReadOnlyList<DashboardTemplate> templates, long now, CancellationToken cancellationToken);
 }
+
+/// <summary>A dashboard of SkyWalking's web UI as it stores it: an id and the dashboard as JSON text, which the server does not interpret.</summary>
+public sealed record DashboardTemplate(string Id, string Configuration, bool Disabled = false);
 
 /// <summary>An agent's report about its instance.</summary>
 /// <param name="Properties">Replaces the stored properties when not <c>null</c> (reportInstanceProperties); keepAlive sends none.</param>

@@ -78,6 +78,15 @@ public abstract class SqlProfilingStore : IProfilingStore
             PRIMARY KEY (task_id, view_key));
         """;
 
+    /// <summary>
+    /// Schema version 4: the web UI's dashboard templates (docs/skywalking-clients.md), kept apart from the profiling
+    /// data and never expired. Frozen.
+    /// </summary>
+    protected const string SchemaVersion4Templates = """
+        CREATE TABLE ui_templates (
+            id TEXT PRIMARY KEY, configuration TEXT NOT NULL, disabled INTEGER NOT NULL, updated_at BIGINT NOT NULL);
+        """;
+
     /// <summary>Where the data lives, for the startup line and errors: a file, or a server and database (never a password).</summary>
     public abstract string Location { get; }
 
@@ -411,6 +420,61 @@ public abstract class SqlProfilingStore : IProfilingStore
 
         return tasks;
     }
+
+    public async Task<ServiceRecord?> FindServiceByNameAsync(string name, CancellationToken cancellationToken) =>
+        (await QueryAsync("SELECT id, name, layer, first_seen, last_seen FROM services WHERE name = @name ORDER BY id LIMIT 1",
+            ReadService, cancellationToken, ("name", name)).ConfigureAwait(false)).FirstOrNull();
+
+    public async Task<IReadOnlyList<DashboardTemplate>> ListTemplatesAsync(int limit, CancellationToken cancellationToken) =>
+        await QueryAsync("SELECT id, configuration, disabled FROM ui_templates WHERE disabled = 0 ORDER BY updated_at, id LIMIT @limit",
+            ReadTemplate, cancellationToken, ("limit", limit)).ConfigureAwait(false);
+
+    public async Task<DashboardTemplate?> FindTemplateAsync(string id, CancellationToken cancellationToken) =>
+        (await QueryAsync("SELECT id, configuration, disabled FROM ui_templates WHERE id = @id", ReadTemplate, cancellationToken, ("id", id)).ConfigureAwait(false))
+        .FirstOrNull();
+
+    public Task<bool> AddTemplateAsync(string id, string configuration, int maxTemplates, long now, CancellationToken cancellationToken) =>
+        WriteTemplateAsync("""
+            INSERT INTO ui_templates (id, configuration, disabled, updated_at)
+            SELECT @id, @configuration, 0, @now WHERE (SELECT COUNT(*) FROM ui_templates) < @max
+            ON CONFLICT (id) DO NOTHING
+            """, cancellationToken, ("id", id), ("configuration", configuration), ("max", maxTemplates), ("now", now));
+
+    public Task<bool> ChangeTemplateAsync(string id, string configuration, long now, CancellationToken cancellationToken) =>
+        WriteTemplateAsync(
+            "UPDATE ui_templates SET configuration = @configuration, updated_at = @now WHERE id = @id AND disabled = 0",
+            cancellationToken, ("id", id), ("configuration", configuration), ("now", now));
+
+    public Task<bool> DisableTemplateAsync(string id, long now, CancellationToken cancellationToken) =>
+        WriteTemplateAsync("UPDATE ui_templates SET disabled = 1, updated_at = @now WHERE id = @id AND disabled = 0",
+            cancellationToken, ("id", id), ("now", now));
+
+    public async Task<int> SeedTemplatesAsync(IReadOnlyList<DashboardTemplate> templates, long now, CancellationToken cancellationToken)
+    {
+        using IDisposable writing = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using DbTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        int added = 0;
+        foreach (DashboardTemplate template in templates)
+        {
+            added += await ExecuteAsync(connection, transaction,
+                "INSERT INTO ui_templates (id, configuration, disabled, updated_at) VALUES (@id, @configuration, @disabled, @now) ON CONFLICT (id) DO NOTHING",
+                cancellationToken, ("id", template.Id), ("configuration", template.Configuration), ("disabled", template.Disabled ? 1 : 0), ("now", now))
+                .ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return added;
+    }
+
+    private async Task<bool> WriteTemplateAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        using IDisposable writing = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(connection, null, sql, cancellationToken, parameters).ConfigureAwait(false) == 1;
+    }
+
+    private static DashboardTemplate ReadTemplate(DbDataReader r) => new(r.GetString(0), r.GetString(1), Convert.ToInt64(r.GetValue(2), System.Globalization.CultureInfo.InvariantCulture) != 0);
 
     private static Task<int> InsertLogAsync(DbConnection connection, DbTransaction? transaction, TaskLog log, CancellationToken cancellationToken) =>
         ExecuteAsync(connection, transaction, """

@@ -33,6 +33,22 @@ public sealed class SeveralNodesTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task A_dashboard_the_web_UI_saves_through_one_node_is_served_by_the_other_and_both_shipped_the_same_templates_once() => Spec.Run(async () =>
+    {
+        await using Nodes nodes = await Nodes.StartAsync();
+        using GraphQLClient onA = nodes.A.GraphQL();
+        using GraphQLClient onB = nodes.B.GraphQL();
+
+        string id = (string)(await onA.DataAsync(
+            "mutation ($s: NewDashboardSetting!) { addTemplate(setting: $s) { id status } }",
+            new { s = new { configuration = "{\"layer\":\"GENERAL\",\"entity\":\"Service\",\"name\":\"Team\",\"children\":[]}" } }))["addTemplate"]!["id"]!;
+        string[] listedOnB = [.. (await onB.DataAsync("{ getAllTemplates { id } }"))["getAllTemplates"]!.AsArray().Select(t => (string)t!["id"]!)];
+
+        Assert.Equal(3, listedOnB.Length);
+        Assert.Contains(id, listedOnB);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task Nodes_racing_to_create_the_same_kind_of_task_for_one_service_let_exactly_one_win() => Spec.Run(async () =>
     {
         await using Nodes nodes = await Nodes.StartAsync();
@@ -121,7 +137,7 @@ public sealed class SeveralNodesTests
         using GraphQLClient graphql = nodes.B.GraphQL();
         string serviceId = Flamewright.Server.Tasks.SkyWalkingIds.ServiceId("go-service");
         string instanceId = Flamewright.Server.Tasks.SkyWalkingIds.InstanceId(serviceId, "provider1");
-        await Eventually.HoldsAsync(async () => (await graphql.FindInstanceAsync(instanceId)) is not null, "the agent registered");
+        await Eventually.HoldsAsync(async () => (await graphql.GetInstanceAsync(instanceId)) is not null, "the agent registered");
 
         await nodes.StopAAsync();
         string taskId = await graphql.CreateTaskAsync(serviceId, [instanceId], "HEAP");

@@ -17,7 +17,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     private const long Now = 1_750_000_000_000;
 
     /// <summary>The schema version this build migrates to.</summary>
-    private const int LatestVersion = 3;
+    private const int LatestVersion = 4;
 
     private readonly List<SqlProfilingStore> _opened = [];
 
@@ -79,7 +79,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     public Task Nodes_starting_together_on_an_empty_database_migrate_it_once_without_failing() => Spec.Run(async () =>
     {
         SqlProfilingStore[] nodes = [.. Enumerable.Range(0, 4).Select(_ => Node())];
-        await ExecuteRawAsync("DROP TABLE task_views; DROP TABLE uploads; DROP TABLE task_logs; DROP TABLE task_instances; DROP TABLE tasks; DROP TABLE instances; DROP TABLE services; DROP TABLE schema_version");
+        await ExecuteRawAsync("DROP TABLE ui_templates; DROP TABLE task_views; DROP TABLE uploads; DROP TABLE task_logs; DROP TABLE task_instances; DROP TABLE tasks; DROP TABLE instances; DROP TABLE services; DROP TABLE schema_version");
 
         await Task.WhenAll(nodes.Select(n => Task.Run(() => n.MigrateAsync(default))));
 
@@ -266,7 +266,7 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
     public Task A_database_of_schema_version_1_gains_the_digest_column_and_keeps_its_uploads_without_digests() => Spec.Run(async () =>
     {
         string taskId = (await Store.TryCreateTaskAsync(NewTask(PprofEvent.HEAP, Now), Now, default))!.Id;
-        await ExecuteRawAsync("DROP TABLE task_views; ALTER TABLE uploads DROP COLUMN digest; DELETE FROM schema_version WHERE version > 1");
+        await ExecuteRawAsync("DROP TABLE ui_templates; DROP TABLE task_views; ALTER TABLE uploads DROP COLUMN digest; DELETE FROM schema_version WHERE version > 1");
         await ExecuteRawAsync($"""
             INSERT INTO uploads (task_id, instance_id, instance_name, uploaded_at, compressed_bytes, decompressed_bytes, sample_count, sample_types, profile)
             VALUES ('{taskId}', '{s_instanceA}', 'provider1', {Now + 5}, 3, 9, 1, 'inuse_space/bytes', {HexLiteral([7, 8, 9])})
@@ -393,6 +393,50 @@ public abstract class ProfilingStoreContract : IAsyncLifetime
         Assert.Equal(("nul\uFFFDservice", "GEN\uFFFDERAL"), (service.Name, service.Layer));
         Assert.Equal("broken\uFFFDpipe", Assert.Single(await Store.ListLogsAsync(taskId, default)).Message);
         Assert.Null(await Store.FindTaskAsync(taskId + "\0", default));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Dashboard_templates_are_added_changed_and_disabled_and_every_node_sees_the_same() => Spec.Run(async () =>
+    {
+        SqlProfilingStore other = OpenAnotherNode();
+
+        Assert.True(await Store.AddTemplateAsync("t-1", "{\"name\":\"one\"}", 10, Now, default));
+        Assert.False(await Store.AddTemplateAsync("t-1", "{\"name\":\"again\"}", 10, Now, default));
+        Assert.True(await other.ChangeTemplateAsync("t-1", "{\"name\":\"changed\"}", Now + 1, default));
+        Assert.True(await Store.AddTemplateAsync("t-2", "{}", 10, Now + 2, default));
+        Assert.True(await other.DisableTemplateAsync("t-2", Now + 3, default));
+        Assert.False(await Store.DisableTemplateAsync("t-2", Now + 4, default));
+        Assert.False(await Store.ChangeTemplateAsync("t-2", "{}", Now + 4, default));
+        Assert.False(await Store.ChangeTemplateAsync("no-such", "{}", Now + 4, default));
+
+        Assert.Equal(new[] { new DashboardTemplate("t-1", "{\"name\":\"changed\"}") }, await Store.ListTemplatesAsync(10, default));
+        Assert.Equal(new DashboardTemplate("t-2", "{}", Disabled: true), await other.FindTemplateAsync("t-2", default));
+        Assert.Null(await other.FindTemplateAsync("no-such", default));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task Seeding_templates_adds_only_ids_not_stored_and_adding_stops_at_the_limit() => Spec.Run(async () =>
+    {
+        await Store.AddTemplateAsync("shipped-1", "{\"name\":\"mine\"}", 10, Now, default);
+        await Store.DisableTemplateAsync("shipped-1", Now, default);
+
+        int added = await Store.SeedTemplatesAsync([new DashboardTemplate("shipped-1", "{\"name\":\"shipped\"}"), new DashboardTemplate("shipped-2", "{}")], Now + 1, default);
+        int again = await OpenAnotherNode().SeedTemplatesAsync([new DashboardTemplate("shipped-2", "{\"name\":\"newer\"}")], Now + 2, default);
+
+        Assert.Equal((1, 0), (added, again));
+        Assert.Equal(new DashboardTemplate("shipped-1", "{\"name\":\"mine\"}", Disabled: true), await Store.FindTemplateAsync("shipped-1", default));
+        Assert.Equal(new[] { new DashboardTemplate("shipped-2", "{}") }, await Store.ListTemplatesAsync(10, default));
+        Assert.False(await Store.AddTemplateAsync("third", "{}", 2, Now + 3, default));
+        Assert.True(await Store.AddTemplateAsync("third", "{}", 3, Now + 3, default));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_service_is_found_by_its_name() => Spec.Run(async () =>
+    {
+        await HeartbeatAsync("provider1", Now);
+
+        Assert.Equal(s_serviceId, (await Store.FindServiceByNameAsync(Service, default))?.Id);
+        Assert.Null(await Store.FindServiceByNameAsync("GO-SERVICE", default));
     });
 
     private static readonly IEqualityComparer<StoredDigest?> DigestComparer = EqualityComparer<StoredDigest?>.Create(

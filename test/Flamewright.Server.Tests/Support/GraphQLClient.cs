@@ -108,8 +108,8 @@ internal sealed class GraphQLClient(Uri server) : IDisposable
             ["listInstances"]!.AsArray();
 
     /// <summary>An instance with every field, or <c>null</c>.</summary>
-    public async Task<JsonNode?> FindInstanceAsync(string instanceId) =>
-        (await DataAsync($"query ($i: String!) {{ findInstance(instanceId: $i) {{ {InstanceFields} }} }}", new { i = instanceId }))["findInstance"];
+    public async Task<JsonNode?> GetInstanceAsync(string instanceId) =>
+        (await DataAsync($"query ($i: String!) {{ getInstance(instanceId: $i) {{ {InstanceFields} }} }}", new { i = instanceId }))["getInstance"];
 
     /// <summary>The newest entry of a task's log.</summary>
     public async Task<JsonNode> LastLogAsync(string taskId) => (await ProgressAsync(taskId))["logs"]!.AsArray().Last()!;

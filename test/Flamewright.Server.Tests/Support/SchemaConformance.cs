@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using GraphQLParser.AST;
 using Xunit.Sdk;
 
 namespace Flamewright.Server.Tests.Support;
@@ -17,7 +18,7 @@ internal sealed class SchemaConformance
         { __schema {
             queryType { name } mutationType { name }
             types { name kind enumValues { name } inputFields { name type { ...Ref } }
-                    fields { name args { name type { ...Ref } } type { ...Ref } } } } }
+                    fields(includeDeprecated: true) { name args { name type { ...Ref } } type { ...Ref } } } } }
         fragment Ref on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }
         """;
 
@@ -58,28 +59,37 @@ internal sealed class SchemaConformance
     {
         bool mutation = document.TrimStart().StartsWith("mutation", StringComparison.Ordinal);
         string root = mutation ? _mutationType ?? throw new InvalidOperationException("the schema has no mutation type") : _queryType;
-        CheckObject(data, root, "data");
+        GraphQLSelectionSet? selection = GraphQLParser.Parser.Parse(document).Definitions.OfType<GraphQLOperationDefinition>().FirstOrDefault()?.SelectionSet;
+        CheckObject(data, root, "data", selection);
     }
 
-    private void CheckObject(JsonNode node, string typeName, string path)
+    /// <summary>
+    /// Checks an object's fields; <paramref name="selection"/> is what the document asked of it, to know the field behind an
+    /// alias (without it, keys are taken as field names).
+    /// </summary>
+    private void CheckObject(JsonNode node, string typeName, string path, GraphQLSelectionSet? selection)
     {
         if (node is not JsonObject fields)
         {
             throw Mismatch(path, $"an object of type {typeName}", node);
         }
 
-        foreach ((string name, JsonNode? value) in fields)
+        Dictionary<string, GraphQLField> asked = selection?.Selections.OfType<GraphQLField>()
+            .GroupBy(f => (f.Alias?.Name ?? f.Name).StringValue).ToDictionary(g => g.Key, g => g.First()) ?? [];
+        foreach ((string key, JsonNode? value) in fields)
         {
+            GraphQLField? field = asked.GetValueOrDefault(key);
+            string name = field?.Name.StringValue ?? key;
             if (name == "__typename")
             {
                 continue;
             }
 
-            CheckValue(value, Field(typeName, name, path)["type"]!, $"{path}.{name}");
+            CheckValue(value, Field(typeName, name, path)["type"]!, $"{path}.{key}", field?.SelectionSet);
         }
     }
 
-    private void CheckValue(JsonNode? value, JsonNode type, string path)
+    private void CheckValue(JsonNode? value, JsonNode type, string path, GraphQLSelectionSet? selection)
     {
         string kind = (string)type["kind"]!;
         if (kind == "NON_NULL")
@@ -89,7 +99,7 @@ internal sealed class SchemaConformance
                 throw Mismatch(path, Write(type), value);
             }
 
-            CheckValue(value, type["ofType"]!, path);
+            CheckValue(value, type["ofType"]!, path, selection);
             return;
         }
 
@@ -109,12 +119,12 @@ internal sealed class SchemaConformance
 
                 for (int i = 0; i < items.Count; i++)
                 {
-                    CheckValue(items[i], type["ofType"]!, $"{path}[{i}]");
+                    CheckValue(items[i], type["ofType"]!, $"{path}[{i}]", selection);
                 }
 
                 break;
             case "OBJECT":
-                CheckObject(value, name!, path);
+                CheckObject(value, name!, path, selection);
                 break;
             case "ENUM":
                 IReadOnlyList<string> names = EnumValues(name!);

@@ -66,6 +66,7 @@ public sealed class PostgresProfilingStore : SqlProfilingStore, IAsyncDisposable
 
             ALTER TABLE task_views ALTER COLUMN view SET STORAGE EXTERNAL;
             """),
+        new Migration(4, "dashboard templates of the web UI", SchemaVersion4Templates),
     ];
 
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>

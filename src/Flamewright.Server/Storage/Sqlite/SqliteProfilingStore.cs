@@ -82,6 +82,7 @@ public sealed class SqliteProfilingStore : SqlProfilingStore, IDisposable
         new Migration(1, "services, instances, tasks, logs, uploads", SchemaVersion1(sequenceKey: "INTEGER PRIMARY KEY AUTOINCREMENT", binary: "BLOB")),
         new Migration(2, "uploads carry their digest (docs/digest.md)", SchemaVersion2Digest("BLOB")),
         new Migration(3, "views of tasks kept for restarts and other nodes", SchemaVersion3Views("BLOB")),
+        new Migration(4, "dashboard templates of the web UI", SchemaVersion4Templates),
     ];
 
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)

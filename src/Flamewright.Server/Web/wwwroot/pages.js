@@ -58,9 +58,9 @@ export async function servicesView() {
 }
 
 export async function serviceView(serviceId) {
-  const { findService } = await gql('query ($id: String!) { findService(serviceId: $id) { id name } }', { id: serviceId });
-  if (!findService) throw new Error(`unknown service ${serviceId}`);
-  setCrumbs(el('a', { href: '#/' }, 'Services'), el('span', {}, findService.name));
+  const { getService: service } = await gql('query ($id: String!) { getService(serviceId: $id) { id name } }', { id: serviceId });
+  if (!service) throw new Error(`unknown service ${serviceId}`);
+  setCrumbs(el('a', { href: '#/' }, 'Services'), el('span', {}, service.name));
   const duration = await lastMinutes(60);
   const [{ listInstances }, { queryPprofTaskList }, access] = await Promise.all([
     gql('query ($d: Duration!, $s: ID!) { listInstances(duration: $d, serviceId: $s) { id name language lastSeen attributes { name value } } }', { d: duration, s: serviceId }),
@@ -80,7 +80,7 @@ export async function serviceView(serviceId) {
   const form = access === 'read-only'
     ? el('p', { class: 'muted', id: 'read-only' }, 'Read-only access: tasks are created by holders of the full API token.')
     : taskForm(serviceId, listInstances);
-  render(el('h1', {}, findService.name), el('h2', {}, 'Instances seen in the last hour'), instanceTable, form,
+  render(el('h1', {}, service.name), el('h2', {}, 'Instances seen in the last hour'), instanceTable, form,
     el('h2', {}, 'Tasks'),
     tasks.length ? el('table', { id: 'tasks' }, el('thead', {}, el('tr', {}, el('th', {}, 'Created'), el('th', {}, 'Event'), el('th', {}, 'Instances'))), el('tbody', {}, taskRows))
       : el('p', { class: 'muted', id: 'no-tasks' }, 'No task yet: create one above.'));
