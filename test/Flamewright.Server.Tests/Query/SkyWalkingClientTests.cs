@@ -90,7 +90,12 @@ public sealed partial class SkyWalkingClientTests
         JsonNode list = Assert.Single(root["children"]!.AsArray(), w => (string?)w!["graph"]?["type"] == "ServiceList")!;
         JsonObject service = Assert.Single(dashboards, d => (string?)d["layer"] == "GENERAL" && (string?)d["entity"] == "Service"
             && (string?)d["name"] == (string?)list["graph"]!["dashboardName"]);
-        Assert.Contains(service["children"]!.AsArray(), w => (string?)w!["type"] == "Pprof");
+        // The pprof widget reads the service when it is first shown, so it sits on a tab of its own, shown once the
+        // dashboard has found its service, as SkyWalking's own profiling widgets do.
+        JsonNode tabs = Assert.Single(service["children"]!.AsArray(), w => (string?)w!["type"] == "Tab")!;
+        JsonNode pprof = Assert.Single(tabs["children"]!.AsArray(), t => (string?)t!["name"] == "Pprof")!;
+        Assert.NotEqual(0, tabs["children"]!.AsArray().IndexOf(pprof));
+        Assert.Contains(pprof["children"]!.AsArray(), w => (string?)w!["type"] == "Pprof");
         Assert.All(dashboards, d => Assert.IsType<JsonArray>(d["children"]));
     });
 
