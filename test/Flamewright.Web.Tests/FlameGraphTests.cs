@@ -407,6 +407,43 @@ public sealed class FlameGraphTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task Opening_a_graphs_address_asks_for_its_first_look_while_the_rest_of_the_page_still_loads_and_only_once() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (string taskId, _) = await UploadedCpuTaskAsync(server);
+        // Not the page itself: the graph's address must be a page load, not a move within the page.
+        await using Browser browser = await Browser.OpenAsync(new Uri(server.HttpAddress, "/healthz"));
+        IPage page = browser.Page;
+        var firstLooks = new List<string>();
+        var asked = new TaskCompletionSource();
+        var analysisDelivered = new TaskCompletionSource();
+        bool askedBeforeAnalysisJs = false;
+        page.Request += (_, request) =>
+        {
+            if (request.Url.EndsWith("/graphql", StringComparison.Ordinal) && (request.PostData ?? "").Contains("queryPprofSampleTypes", StringComparison.Ordinal))
+            {
+                firstLooks.Add(request.PostData!);
+                askedBeforeAnalysisJs |= !analysisDelivered.Task.IsCompleted;
+                asked.TrySetResult();
+            }
+        };
+        // The graph's page (analysis.js) is held back until the first look has been asked for, or for 5 s.
+        await page.RouteAsync("**/ui/analysis.js", async route =>
+        {
+            await Task.WhenAny(asked.Task, Task.Delay(TimeSpan.FromSeconds(5)));
+            analysisDelivered.TrySetResult();
+            await route.ContinueAsync();
+        });
+
+        await page.GotoAsync(new Uri(server.HttpAddress, $"/#/analysis/{Uri.EscapeDataString(taskId)}").ToString());
+        await FlameGraphCanvas.DrawnAsync(page);
+
+        Assert.True(askedBeforeAnalysisJs, "the first look was asked for only once the graph's page had loaded");
+        Assert.Single(firstLooks);
+        Assert.NotEmpty(await FlameGraphCanvas.FramesAsync(page));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task A_selection_shown_is_kept_in_the_address_and_a_reload_asks_for_it_again() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -2,37 +2,10 @@
 // width), zoom, search, diff, the top table and the downloads.
 
 import { FlameGraph, packageOf, lineOf } from './flame.js';
-import { gql, gqlAnswer, downloadWithToken } from './api.js';
+import { gql, answerOf, downloadWithToken } from './api.js';
+import { VIEW_FIELDS, TOP_FIELDS, TOP_ROWS, fromAddress, firstGraphWidth, requestOf, firstLookBody, postGraphQL, takeFirstLook } from './firstlook.js';
 import { el, view, render, setCrumbs, showError, clearError, time } from './dom.js';
 import { formatValue } from './format.js';
-
-// What the address after "?" may hold (docs/ui.md): the selection, the comparison, the zoom, the search and the
-// orientation, so that a reload or a pasted link shows the same picture.
-function fromAddress(params) {
-  let zoom = [];
-  try {
-    const parsed = JSON.parse(params.get('zoom') || '[]');
-    if (Array.isArray(parsed) && parsed.every(n => typeof n === 'string')) zoom = parsed;
-  } catch { /* a hand-edited zoom that is not a list of names: the whole graph */ }
-  const narrower = Number(params.get('narrower'));
-  return {
-    instanceIds: params.getAll('instance'),
-    sampleType: params.get('type') || null,
-    granularity: params.get('granularity') === 'line' ? 'LINE' : 'FUNCTION',
-    focus: params.get('focus') || null,
-    ignore: params.get('ignore') || null,
-    tagFocus: params.get('tagfocus') || null,
-    tagIgnore: params.get('tagignore') || null,
-    tagSplit: params.get('split') || null,
-    compare: params.get('compare') || '',
-    zoom,
-    narrowerThan: params.has('narrower') && Number.isSafeInteger(narrower) && narrower > 0 ? narrower : null,
-    search: params.get('search') || '',
-    sandwich: params.get('sandwich') || '',
-    flame: params.get('orientation') === 'flame',
-    byValue: params.get('diff') === 'value',
-  };
-}
 
 export async function analysisView(taskId, params = new URLSearchParams()) {
   const serviceId = taskId.slice(taskId.indexOf('_') + 1);
@@ -40,19 +13,11 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
     el('a', { href: `#/tasks/${encodeURIComponent(taskId)}` }, 'Task'), el('span', {}, 'Flame graph'));
   // The graph takes the window's whole width: the page leaves its reading width while it shows one.
   view.classList.add('wide');
-  // One round trip: the task, its sample types, the service's tasks, and the view the address asks for with its top
-  // table. Without anything after "?", that is the default view (every instance that uploaded, the event's sample
-  // type, functions), which the form below starts out selecting.
+  // One round trip (firstlook.js): taken as already sent when the page opened on this address.
   const wanted = fromAddress(params);
-  const firstRequest = { taskId, instanceIds: wanted.instanceIds, sampleType: wanted.sampleType, granularity: wanted.granularity, focus: wanted.focus, ignore: wanted.ignore,
-    tagFocus: wanted.tagFocus, tagIgnore: wanted.tagIgnore, tagSplit: wanted.tagSplit };
-  const answer = await gqlAnswer(`query ($id: String!, $tid: ID!, $l: PprofTaskListRequest!, $r: PprofAnalyzationRequest!, $w: Int!, $z: [String!], $search: String, $n: Long) {
-    queryPprofTaskProgress(taskId: $id) { instances { instanceId instanceName state } }
-    queryPprofSampleTypes(taskId: $tid) { index type unit isDefault }
-    queryPprofTaskList(request: $l) { tasks { id events createTime } }
-    view: queryPprofFlameView(request: $r, zoom: $z, width: $w, search: $search, narrowerThan: $n) { ${VIEW_FIELDS} }
-    top: queryPprofTop(request: $r, limit: ${TOP_ROWS}) { ${TOP_FIELDS} } }`,
-  { id: taskId, tid: taskId, l: { serviceId, limit: 50 }, r: firstRequest, w: firstGraphWidth(), z: wanted.zoom, search: wanted.search || null, n: wanted.narrowerThan });
+  const firstRequest = requestOf(taskId, wanted);
+  const body = firstLookBody(taskId, wanted, firstGraphWidth());
+  const answer = await answerOf(takeFirstLook(body) ?? postGraphQL(body));
   // The view may fail on its own (nothing uploaded yet): then the form's first Show asks again and says why.
   const failed = (answer.errors || []).find(e => !['view', 'top'].includes((e.path || [])[0]));
   if (failed || !answer.data) throw new Error(failed ? failed.message : 'the server sent no data');
@@ -307,14 +272,8 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
 }
 
 // Each frame's name is sent once, in names; frames point at it by nameIndex.
-const VIEW_FIELDS = 'sampleType { type unit } total span minTotal ancestors { node name total } names files frames { node parent nameIndex total self matched } narrower { parent count total } matchedTotal';
-const TOP_FIELDS = 'rowCount rows { name flat flatPercent cum cumPercent }';
 
 // The graph's width before it exists, for the first request: the page's, less its padding and the graph's border.
-function firstGraphWidth() {
-  const style = getComputedStyle(view);
-  return Math.max(1, Math.floor(view.getBoundingClientRect().width - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 2) || 1000);
-}
 const percent = (v, of) => `${(of ? 100 * v / of : 0).toFixed(2)}%`;
 const share = (v, of) => (of ? percent(v, of) : '—');
 
@@ -578,7 +537,6 @@ function groupList(answer) {
 // The top table is sorted and paged on the server: a click on a column asks for the first rows in that order.
 const SORT_ORDER = { name: 'NAME', flat: 'FLAT', flatPercent: 'FLAT', cum: 'CUM', cumPercent: 'CUM' };
 // Rows of the top table drawn at once: enough to read, few enough that a 100k-function profile stays fast.
-const TOP_ROWS = 300;
 
 function drawTop(page) {
   const { state, top } = page;

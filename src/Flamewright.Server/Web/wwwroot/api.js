@@ -2,9 +2,9 @@
 // token, and SkyWalking's durations in the server's local time.
 
 import { el, showError } from './dom.js';
+import { TOKEN_KEY, postGraphQL } from './firstlook.js';
 
-// The API token, when the server asks for one: kept in this browser until "Forget token".
-export const TOKEN_KEY = 'flamewright.apiToken';
+export { TOKEN_KEY };
 export const storedToken = () => localStorage.getItem(TOKEN_KEY);
 const authHeaders = () => (storedToken() ? { authorization: `Bearer ${storedToken()}` } : {});
 
@@ -18,14 +18,13 @@ export async function gql(query, variables = {}) {
 }
 
 // The whole answer, data and errors: for a document whose fields may fail on their own.
-export async function gqlAnswer(query, variables = {}) {
+export const gqlAnswer = (query, variables = {}) => answerOf(postGraphQL(JSON.stringify({ query, variables })));
+
+// The answer of a POST already sent (postGraphQL): a token asked for, or the server out of reach, become errors here.
+export async function answerOf(sent) {
   let response;
   try {
-    response = await fetch('/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...authHeaders() },
-      body: JSON.stringify({ query, variables }),
-    });
+    response = await sent;
   } catch (e) {
     throw new Error(`the server cannot be reached (${e.message})`);
   }

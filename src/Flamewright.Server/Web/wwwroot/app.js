@@ -6,6 +6,7 @@ import { TokenNeeded } from './api.js';
 import { el, view, render, showError, clearError } from './dom.js';
 import { servicesView, serviceView, taskView, tokenView, showForget } from './pages.js';
 import { analysisView } from './analysis.js';
+import { parseAddress } from './firstlook.js';
 
 // A running task's page is shown again this often.
 const REFRESH_MS = 2000;
@@ -16,10 +17,7 @@ async function route(refreshing = false) {
   if (!refreshing) clearError();
   view.classList.remove('wide');
   // "#/analysis/ID?zoom=…": the page, then what it should show (analysis.js).
-  const address = location.hash.slice(1);
-  const question = address.indexOf('?');
-  const hash = decodeURIComponent((question < 0 ? address : address.slice(0, question)) || '/');
-  const params = new URLSearchParams(question < 0 ? '' : address.slice(question + 1));
+  const { path: hash, params } = parseAddress();
   try {
     if (hash.startsWith('/services/')) await serviceView(hash.slice('/services/'.length));
     else if (hash.startsWith('/tasks/')) {
