@@ -99,7 +99,7 @@ public interface IProfilingStore
     /// <summary>The service of that name, or <c>null</c>.</summary>
     Task<ServiceRecord?> FindServiceByNameAsync(string name, CancellationToken cancellationToken);
 
-    /// <summary>The web UI's dashboard templates that are not disabled, oldest first (docs/skywalking-clients.md).</summary>
+    /// <summary>The web UI's dashboard templates that are not disabled, least recently changed first (docs/skywalking-clients.md).</summary>
     Task<IReadOnlyList<DashboardTemplate>> ListTemplatesAsync(int limit, CancellationToken cancellationToken);
 
     /// <summary>The template of that id, disabled or not, or <c>null</c>.</summary>

@@ -285,7 +285,7 @@ public sealed partial class SkyWalkingClientTests
             using (GraphQLClient graphql = server.GraphQL())
             {
                 id = (string)(await graphql.DataAsync(UiAddTemplate, new { setting = new { configuration = "{\"name\":\"kept\"}" } }))["addTemplate"]!["id"]!;
-                shipped = (string)(await graphql.DataAsync(UiTemplates))["getAllTemplates"]![0]!["id"]!;
+                shipped = (await graphql.DataAsync(UiTemplates))["getAllTemplates"]!.AsArray().Select(t => (string)t!["id"]!).First(t => t != id);
                 Assert.True((bool)(await graphql.DataAsync(UiDisableTemplate, new { id = shipped }))["disableTemplate"]!["status"]!);
             }
 
