@@ -137,4 +137,20 @@ public sealed class PagesTests
 
         Assert.Equal("unknown task '123_bm8=.1'", await message.InnerTextAsync());
     });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task An_address_that_does_not_decode_is_said_so_and_the_page_still_works() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        await using Browser browser = await Browser.OpenAsync(new Uri(server.HttpAddress, "/#/analysis/%E0%A4%A"));
+        IPage page = browser.Page;
+
+        ILocator message = page.Locator("#message");
+        await message.WaitForAsync();
+        string said = await message.InnerTextAsync();
+        await page.EvaluateAsync("() => { location.hash = '#/'; }");
+
+        Assert.Equal("URI malformed", said);
+        await page.Locator("h1", new PageLocatorOptions { HasText = "Services" }).WaitForAsync();
+    });
 }

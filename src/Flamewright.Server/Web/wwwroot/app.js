@@ -16,9 +16,9 @@ async function route(refreshing = false) {
   clearTimeout(refreshTimer);
   if (!refreshing) clearError();
   view.classList.remove('wide');
-  // "#/analysis/ID?zoom=…": the page, then what it should show (analysis.js).
-  const { path: hash, params } = parseAddress();
   try {
+    // "#/analysis/ID?zoom=…": the page, then what it should show (analysis.js).
+    const { path: hash, params } = parseAddress();
     if (hash.startsWith('/services/')) await serviceView(hash.slice('/services/'.length));
     else if (hash.startsWith('/tasks/')) {
       if (await taskView(hash.slice('/tasks/'.length))) refreshTimer = setTimeout(() => route(true), REFRESH_MS);

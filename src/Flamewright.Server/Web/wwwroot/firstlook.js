@@ -104,4 +104,8 @@ function startFirstLook() {
   early = { body, response };
 }
 
-startFirstLook();
+// Whatever goes wrong here (an address that does not decode, storage the browser refuses) must not stop the page
+// loading: it then asks for itself, and says what is wrong.
+try {
+  startFirstLook();
+} catch { /* the page's own request follows */ }
