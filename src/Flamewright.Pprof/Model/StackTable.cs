@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Flamewright.Pprof.Decoding;
 
@@ -116,18 +117,7 @@ internal sealed class StackTable
         int position = 0;
         while (position < bytes.Length)
         {
-            ulong id = 0;
-            int shift = 0;
-            byte b;
-            do
-            {
-                b = bytes[position++];
-                id |= (ulong)(b & 0x7F) << shift;
-                shift += 7;
-            }
-            while (b >= 0x80);
-
-            into.Add(ids.Find(id));
+            into.Add(ids.Find(NextId(bytes, ref position)));
         }
     }
 
@@ -152,19 +142,26 @@ internal sealed class StackTable
         int at = into.Length;
         while (position < bytes.Length)
         {
-            ulong id = 0;
-            int shift = 0;
-            byte b;
-            do
-            {
-                b = bytes[position++];
-                id |= (ulong)(b & 0x7F) << shift;
-                shift += 7;
-            }
-            while (b >= 0x80);
-
-            into[--at] = ids.Find(id);
+            into[--at] = ids.Find(NextId(bytes, ref position));
         }
+    }
+
+    /// <summary>The location id whose varint starts at <paramref name="position"/>, which moves past it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong NextId(ReadOnlySpan<byte> bytes, ref int position)
+    {
+        ulong id = 0;
+        int shift = 0;
+        byte b;
+        do
+        {
+            b = bytes[position++];
+            id |= (ulong)(b & 0x7F) << shift;
+            shift += 7;
+        }
+        while (b >= 0x80);
+
+        return id;
     }
 
     public int[] Read(int stack)

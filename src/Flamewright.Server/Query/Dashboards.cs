@@ -20,12 +20,13 @@ internal sealed partial class Dashboards(IProfilingStore store, ServerOptions op
         ShippedTemplate("general-service.json"),
     ];
 
+    // Declared before Menu, which its initializer reads.
+    private static readonly JsonSerializerOptions MenuJson = new() { PropertyNameCaseInsensitive = true };
+
     /// <summary>The shipped menu: entries with a layer, or with sub-entries.</summary>
     private static readonly IReadOnlyList<MenuEntry> Menu =
-        JsonSerializer.Deserialize<List<MenuEntry>>(ShippedText("menu.json"), JsonOptions)
+        JsonSerializer.Deserialize<List<MenuEntry>>(ShippedText("menu.json"), MenuJson)
         ?? throw new InvalidOperationException("the shipped menu is empty");
-
-    private static JsonSerializerOptions JsonOptions => new() { PropertyNameCaseInsensitive = true };
 
     /// <summary>Stores the shipped templates that are not stored yet (a template people changed or disabled stays so).</summary>
     public async Task SeedAsync(CancellationToken cancellationToken)

@@ -2,11 +2,10 @@
 // token, and SkyWalking's durations in the server's local time.
 
 import { el, showError } from './dom.js';
-import { TOKEN_KEY, postGraphQL } from './firstlook.js';
+import { TOKEN_KEY, authHeaders, postGraphQL } from './firstlook.js';
 
 export { TOKEN_KEY };
 export const storedToken = () => localStorage.getItem(TOKEN_KEY);
-const authHeaders = () => (storedToken() ? { authorization: `Bearer ${storedToken()}` } : {});
 
 // Thrown when the server wants a token (or refused the stored one): the page asks for it instead of failing.
 export class TokenNeeded extends Error {}

@@ -78,10 +78,15 @@ export function firstLookBody(taskId, wanted, width) {
   });
 }
 
+// The stored token as the header every request carries; none without a token.
+export function authHeaders() {
+  const token = localStorage.getItem(TOKEN_KEY);
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
 // A GraphQL POST of a body already written, with the stored token: the response, not yet read.
 export function postGraphQL(body) {
-  const token = localStorage.getItem(TOKEN_KEY);
-  return fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body });
+  return fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...authHeaders() }, body });
 }
 
 // The first look sent while the page loaded: taken once, and only for the very request the page would send.
