@@ -291,16 +291,18 @@ internal static class PageBenchmark
     }
 
     /// <summary>The steps of the page's own timeline, read through the Performance API.</summary>
-    private static readonly string[] StepNames = ["document loaded", "app.js loaded", "first look asked", "its first byte", "first look answered", "first look drawn", "of which the server ran it (Server-Timing)"];
+    private static readonly string[] StepNames = ["document loaded", "style.css loaded", "firstlook.js loaded", "document parsed", "app.js loaded", "first look asked", "its first byte", "first look answered", "first look drawn", "of which the server ran it (Server-Timing)"];
 
     private static async Task<double[]> StepsAsync(Microsoft.Playwright.IPage page) => await page.EvaluateAsync<double[]>("""
         () => {
           const nav = performance.getEntriesByType('navigation')[0];
           const resources = performance.getEntriesByType('resource');
-          const app = resources.find(r => r.name.endsWith('/ui/app.js'));
+          // Under /ui/VERSION/ since the page names its files by build; /ui/ before.
+          const loaded = file => { const r = resources.find(r => r.name.endsWith('/' + file)); return r ? r.responseEnd : -1; };
+          const app = resources.find(r => r.name.endsWith('/app.js'));
           const look = resources.find(r => r.name.endsWith('/graphql'));
           const drawn = performance.getEntriesByName('flamewright:first-look')[0];
-          return [nav.responseEnd, app ? app.responseEnd : -1, look ? look.startTime : -1, look ? look.responseStart : -1, look ? look.responseEnd : -1, drawn ? drawn.startTime : -1,
+          return [nav.responseEnd, loaded('style.css'), loaded('firstlook.js'), nav.domInteractive, app ? app.responseEnd : -1, look ? look.startTime : -1, look ? look.responseStart : -1, look ? look.responseEnd : -1, drawn ? drawn.startTime : -1,
             look && look.serverTiming && look.serverTiming.length ? look.serverTiming[0].duration : -1];
         }
         """);

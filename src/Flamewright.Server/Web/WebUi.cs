@@ -21,18 +21,44 @@ public static class WebUi
         [".svg"] = "image/svg+xml",
     };
 
-    /// <summary>The paths of every page file served: <c>/</c> for index.html, <c>/ui/NAME</c> for the others.</summary>
+    /// <summary>The paths of every page file as the page asks for them: <c>/</c> for index.html, <c>/ui/VERSION/NAME</c> for the others.</summary>
     internal static IEnumerable<string> Paths =>
         typeof(WebUi).Assembly.GetManifestResourceNames()
             .Where(name => name.StartsWith(ResourcePrefix, StringComparison.Ordinal))
             .Select(name => name[ResourcePrefix.Length..])
-            .Select(file => file == "index.html" ? "/" : "/ui/" + file)
+            .Select(file => file == "index.html" ? "/" : $"/ui/{Version}/{file}")
             .Order(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A name for this build's set of page files, made from all their bytes: the page asks for its files under
+    /// <c>/ui/VERSION/</c>, and those answers may be kept by the browser for good, as another build has another name.
+    /// </summary>
+    internal static string Version => s_version.Value;
+
+    private static readonly Lazy<string> s_version = new(() =>
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (string name in typeof(WebUi).Assembly.GetManifestResourceNames().Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            using Stream stream = typeof(WebUi).Assembly.GetManifestResourceStream(name)!;
+            using var bytes = new MemoryStream();
+            stream.CopyTo(bytes);
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(name + "\n"));
+            hash.AppendData(bytes.ToArray());
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+    });
 
     internal static IEndpointRouteBuilder MapWebUi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/", context => ServeAsync(context, "index.html"));
-        endpoints.MapGet("/ui/{file}", (HttpContext context, string file) => ServeAsync(context, file));
+        endpoints.MapGet("/", context => ServeAsync(context, "index.html", keep: false));
+        // Unversioned: each asked again with its tag (a bookmark or a tool that knows the old paths).
+        endpoints.MapGet("/ui/{file}", (HttpContext context, string file) => ServeAsync(context, file, keep: false));
+        // Versioned, as index.html names them: kept by the browser without asking again, unless the name is of another
+        // build (a page loaded before an upgrade), which gets today's file to be asked for again.
+        endpoints.MapGet("/ui/{version}/{file}", (HttpContext context, string version, string file) =>
+            ServeAsync(context, file, keep: version.Equals(Version, StringComparison.Ordinal)));
         return endpoints;
     }
 
@@ -58,10 +84,16 @@ public static class WebUi
         using var bytes = new MemoryStream();
         stream.CopyTo(bytes);
         byte[] content = bytes.ToArray();
+        if (file == "index.html")
+        {
+            // The page names its files under this build's version (see Version).
+            content = System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(content).Replace("\"/ui/", $"\"/ui/{Version}/", StringComparison.Ordinal));
+        }
+
         return new PageFile(content, type, $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content))[..32]}\"");
     }
 
-    private static async Task ServeAsync(HttpContext context, string file)
+    private static async Task ServeAsync(HttpContext context, string file, bool keep)
     {
         // The set of names asked for is bounded: only files that exist are kept, the others are looked up each time.
         PageFile? page = s_files.TryGetValue(file, out PageFile? known) ? known : Load(file);
@@ -72,15 +104,16 @@ public static class WebUi
         }
 
         s_files.TryAdd(file, page);
-        context.Response.Headers.CacheControl = "no-cache";
+        // A versioned file never changes under its name: the browser keeps it a year without asking, and a reload uses
+        // it as kept. The others are "no-cache": the browser asks each time (a new server version is seen at once) and an
+        // unchanged file is answered "not modified", so it keeps its copy and the scripts it has already compiled.
+        context.Response.Headers.CacheControl = keep ? "public, max-age=31536000, immutable" : "no-cache";
         context.Response.Headers.ETag = page.ETag;
         context.Response.Headers["X-Content-Type-Options"] = "nosniff";
         context.Response.Headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'";
         // frame-ancestors for browsers that read CSP, X-Frame-Options for those that do not: no other site may frame
         // the UI and trick a click on it.
         context.Response.Headers["X-Frame-Options"] = "DENY";
-        // "no-cache" makes the browser ask each time; an unchanged file is answered "not modified", so it keeps its
-        // copy and the scripts it has already compiled.
         if (context.Request.GetTypedHeaders().IfNoneMatch.Any(tag => tag.Tag.Equals(page.ETag, StringComparison.Ordinal)))
         {
             context.Response.StatusCode = StatusCodes.Status304NotModified;

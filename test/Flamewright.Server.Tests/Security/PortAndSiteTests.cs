@@ -128,7 +128,8 @@ public sealed class PortAndSiteTests
         string[] paths = [.. Flamewright.Server.Web.WebUi.Paths];
 
         // The router and every module it imports, the renderer among them.
-        Assert.Superset(new HashSet<string> { "/", "/ui/app.js", "/ui/analysis.js", "/ui/flame.js", "/ui/style.css" }, paths.ToHashSet());
+        string version = Flamewright.Server.Web.WebUi.Version;
+        Assert.Superset(new HashSet<string> { "/", $"/ui/{version}/app.js", $"/ui/{version}/analysis.js", $"/ui/{version}/flame.js", $"/ui/{version}/style.css" }, paths.ToHashSet());
         foreach (string path in paths)
         {
             using HttpResponseMessage file = await http.GetAsync(path);
@@ -149,6 +150,36 @@ public sealed class PortAndSiteTests
             Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
             Assert.Equal(await file.Content.ReadAsByteArrayAsync(), await changed.Content.ReadAsByteArrayAsync());
         }
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task The_page_names_its_files_under_the_build_s_version_which_the_browser_keeps_and_another_version_is_asked_again() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.HttpAddress };
+        string version = Flamewright.Server.Web.WebUi.Version;
+
+        // The page itself is asked for each time; every file it names carries this build's version.
+        using HttpResponseMessage index = await http.GetAsync("/");
+        Assert.True(index.Headers.CacheControl!.NoCache);
+        string html = await index.Content.ReadAsStringAsync();
+        Assert.Contains($"src=\"/ui/{version}/app.js\"", html, StringComparison.Ordinal);
+        Assert.Contains($"href=\"/ui/{version}/style.css\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"/ui/app.js\"", html, StringComparison.Ordinal);
+
+        // Under this version a file is kept for good, with the same bytes as under its plain name.
+        using HttpResponseMessage kept = await http.GetAsync($"/ui/{version}/flame.js");
+        Assert.Equal("public, max-age=31536000, immutable", kept.Headers.CacheControl!.ToString());
+        using HttpResponseMessage plain = await http.GetAsync("/ui/flame.js");
+        Assert.True(plain.Headers.CacheControl!.NoCache);
+        Assert.Equal(await plain.Content.ReadAsByteArrayAsync(), await kept.Content.ReadAsByteArrayAsync());
+
+        // A page loaded from another build gets today's file, to be asked for again; an unknown file is not found.
+        using HttpResponseMessage older = await http.GetAsync("/ui/0123456789abcdef/flame.js");
+        Assert.Equal(HttpStatusCode.OK, older.StatusCode);
+        Assert.True(older.Headers.CacheControl!.NoCache);
+        using HttpResponseMessage missing = await http.GetAsync($"/ui/{version}/nothing.js");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     });
 
     private static async Task<HttpStatusCode> PostLayersAsync(HttpClient http, string? origin = null, string? host = null)
