@@ -24,8 +24,7 @@ internal sealed class IdIndex
             max = Math.Max(max, ids[i]);
         }
 
-        // Dense only while the array stays within a small multiple of the entries actually present.
-        if (max < (ulong)ids.Length * 4 + 1024)
+        if (IsDense(max, ids.Length))
         {
             _dense = new int[(int)max + 1];
             Array.Fill(_dense, -1);
@@ -51,6 +50,24 @@ internal sealed class IdIndex
                 }
             }
         }
+    }
+
+    /// <summary>Dense only while the array stays within a small multiple of the entries actually present.</summary>
+    private static bool IsDense(ulong max, int count) => max < ((ulong)count * 4) + 1024;
+
+    /// <summary>
+    /// What an index of <paramref name="ids"/> allocates: the dense array (4 bytes per id up to the largest), or a
+    /// dictionary of about 28 bytes an entry.
+    /// </summary>
+    public static long BytesFor(ReadOnlySpan<ulong> ids)
+    {
+        ulong max = 0;
+        foreach (ulong id in ids)
+        {
+            max = Math.Max(max, id);
+        }
+
+        return IsDense(max, ids.Length) ? 4L * ((long)max + 1) : (28L * ids.Length) + 4096;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]

@@ -31,9 +31,6 @@ internal sealed class ModelBudget(long limit)
     /// <summary>A string object: header, length and terminator (24 bytes with padding) and two bytes a character at most.</summary>
     public static long String(int utf8Bytes) => utf8Bytes == 0 ? 0 : 24 + (2L * utf8Bytes);
 
-    /// <summary>An id index of <paramref name="count"/> entries: a dense array of up to 4 × count + 1024 ints, or a dictionary of 28 bytes an entry.</summary>
-    public static long IdIndex(int count) => (28L * count) + 4096;
-
     /// <param name="bytes">What is about to be allocated.</param>
     /// <param name="what">The field (<c>sample.label</c>), or with a negative <paramref name="offset"/> what the tables are for.</param>
     /// <param name="offset">Where the element that needs it starts in the decompressed profile.</param>

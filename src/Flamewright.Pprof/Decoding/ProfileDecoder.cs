@@ -21,6 +21,8 @@ internal ref struct ProfileDecoder
     private IdIndex? _functionIds;
     private IdIndex? _locationIds;
     private int _sampleRecords;
+    private int _functionRecords;
+    private int _locationRecords;
 
     /// <param name="data">The protobuf bytes; <c>data.Array</c> is kept by the profile (stacks are slices of it).</param>
     /// <param name="limits">Whose model limit applies.</param>
@@ -85,6 +87,8 @@ internal ref struct ProfileDecoder
         ReadLocations();
         ReadSamples();
         _parts.DecodedBytes = _budget.Used;
+        // The model and the decompressed bytes its stacks are slices of.
+        _parts.HeldBytes = _budget.Used + _array.Length;
         return new Profile(_parts);
     }
 
@@ -99,7 +103,11 @@ internal ref struct ProfileDecoder
             int field = reader.ReadTag(out WireType wire);
             if (field != ProfileField.StringTable)
             {
+                // Records counted as they are skipped size the later passes' arrays: counts of what the bytes hold,
+                // never a count the profile declares.
                 _sampleRecords += field == ProfileField.Sample ? 1 : 0;
+                _functionRecords += field == ProfileField.Function ? 1 : 0;
+                _locationRecords += field == ProfileField.Location ? 1 : 0;
                 reader.Skip(wire);
                 continue;
             }
@@ -145,9 +153,11 @@ internal ref struct ProfileDecoder
         var mappings = new GrowableArray<Mapping>(4);
         var mappingIds = new GrowableArray<ulong>(4);
         var mappingOffsets = new GrowableArray<int>(4);
-        var functions = new GrowableArray<Function>(256);
-        var functionIds = new GrowableArray<ulong>(256);
-        var functionOffsets = new GrowableArray<int>(256);
+        // Sized by the function records counted in the first pass, and charged before they are allocated.
+        _budget.Charge((long)_functionRecords * (System.Runtime.CompilerServices.Unsafe.SizeOf<Function>() + sizeof(ulong) + sizeof(int)), $"{_functionRecords} function records", -1);
+        var functions = new GrowableArray<Function>(_functionRecords);
+        var functionIds = new GrowableArray<ulong>(_functionRecords);
+        var functionOffsets = new GrowableArray<int>(_functionRecords);
 
         var reader = new ProtoReader(_data, 0);
         while (!reader.End)
@@ -212,12 +222,12 @@ internal ref struct ProfileDecoder
             }
         }
 
-        _budget.Charge(sampleTypes.CopyBytes + comments.CopyBytes + mappings.CopyBytes + functions.CopyBytes
-            + ModelBudget.IdIndex(mappings.Count) + ModelBudget.IdIndex(functions.Count), "mappings and functions", -1);
+        _budget.Charge(sampleTypes.CopyBytes + comments.CopyBytes + mappings.CopyBytes + functions.TakeBytes
+            + IdIndex.BytesFor(mappingIds.AsSpan()) + IdIndex.BytesFor(functionIds.AsSpan()), "mappings and functions", -1);
         _parts.SampleTypes = sampleTypes.ToArray();
         _parts.Comments = comments.ToArray();
         _parts.Mappings = mappings.ToArray();
-        _parts.Functions = functions.ToArray();
+        _parts.Functions = functions.Take();
         _mappingIds = new IdIndex(mappingIds.AsSpan(), "mapping", mappingOffsets.AsSpan());
         _functionIds = new IdIndex(functionIds.AsSpan(), "function", functionOffsets.AsSpan());
     }
@@ -333,10 +343,14 @@ internal ref struct ProfileDecoder
 
     private void ReadLocations()
     {
-        var locations = new GrowableArray<Location>(256);
-        var ids = new GrowableArray<ulong>(256);
-        var offsets = new GrowableArray<int>(256);
-        var lines = new GrowableArray<Line>(512);
+        // Sized by the location records counted in the first pass, with room for a line each (a Go location has one
+        // unless calls were inlined into it: the lines array then grows), charged before they are allocated.
+        _budget.Charge((long)_locationRecords * (System.Runtime.CompilerServices.Unsafe.SizeOf<Location>() + sizeof(ulong) + sizeof(int) + System.Runtime.CompilerServices.Unsafe.SizeOf<Line>()),
+            $"{_locationRecords} location records", -1);
+        var locations = new GrowableArray<Location>(_locationRecords);
+        var ids = new GrowableArray<ulong>(_locationRecords);
+        var offsets = new GrowableArray<int>(_locationRecords);
+        var lines = new GrowableArray<Line>(_locationRecords);
         var reader = new ProtoReader(_data, 0);
         while (!reader.End)
         {
@@ -356,9 +370,9 @@ internal ref struct ProfileDecoder
             offsets.Add(tagOffset);
         }
 
-        _budget.Charge(locations.CopyBytes + lines.CopyBytes + ModelBudget.IdIndex(locations.Count), "locations", -1);
-        _parts.Locations = locations.ToArray();
-        _parts.Lines = lines.ToArray();
+        _budget.Charge(locations.TakeBytes + lines.TakeBytes + IdIndex.BytesFor(ids.AsSpan()), "locations", -1);
+        _parts.Locations = locations.Take();
+        _parts.Lines = lines.Take();
         _locationIds = new IdIndex(ids.AsSpan(), "location", offsets.AsSpan());
     }
 
@@ -540,10 +554,12 @@ internal ref struct ProfileDecoder
 
             if (labels.Count > labelsBefore && labelStarts.Count == 0)
             {
-                // The first labelled sample: every earlier sample had none.
+                // The first labelled sample: every earlier sample had none. From here every sample record has a
+                // start, and one more ends the last: room for all of them at once.
+                _budget.Charge(4L * (_sampleRecords + 1), "sample.label", tagOffset);
+                labelStarts = new GrowableArray<int>(_sampleRecords + 1);
                 for (int i = 0; i <= sampleIndex; i++)
                 {
-                    _budget.Charge(labelStarts.GrowthBytes, "sample.label", tagOffset);
                     labelStarts.Add(0);
                 }
             }
@@ -581,9 +597,9 @@ internal ref struct ProfileDecoder
         _parts.SampleCount = sampleStacks.Count;
         _parts.SampleStacks = sampleStacks.Items;
         _parts.SampleValues = values.Items;
-        _budget.Charge(labelStarts.CopyBytes + labels.CopyBytes, "labels", -1);
-        _parts.SampleLabelStarts = labelStarts.Count > 0 ? labelStarts.ToArray() : null;
-        _parts.Labels = labels.ToArray();
+        _budget.Charge(labelStarts.TakeBytes + labels.TakeBytes, "labels", -1);
+        _parts.SampleLabelStarts = labelStarts.Count > 0 ? labelStarts.Take() : null;
+        _parts.Labels = labels.Take();
     }
 
     /// <summary>Checks that every id of a packed run names a location.</summary>

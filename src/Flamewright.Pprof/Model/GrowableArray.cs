@@ -57,6 +57,15 @@ internal struct GrowableArray<T>
     /// <summary>Returns the items in an array of exactly the right length.</summary>
     public readonly T[] ToArray() => AsSpan().ToArray();
 
+    /// <summary>
+    /// The items as an array of exactly their number, for the array's last use: its own array when it is full (as one
+    /// sized beforehand for its items is), a copy otherwise. Nothing may be added afterwards.
+    /// </summary>
+    public readonly T[] Take() => _items is not null && _count == _items.Length ? _items : ToArray();
+
+    /// <summary>The bytes <see cref="Take"/> allocates: none when the array is full.</summary>
+    public readonly long TakeBytes => _items is not null && _count == _items.Length ? 0 : CopyBytes;
+
     private void AddSlow(T item)
     {
         EnsureCapacity(_count + 1);

@@ -35,6 +35,7 @@ public sealed class Profile
         _labels = parts.Labels;
         SampleCount = parts.SampleCount;
         DecodedBytes = parts.DecodedBytes;
+        HeldBytes = parts.HeldBytes < 0 ? parts.DecodedBytes : parts.HeldBytes;
         PeriodType = parts.PeriodType;
         Period = parts.Period;
         TimeNanos = parts.TimeNanos;
@@ -82,9 +83,15 @@ public sealed class Profile
 
     /// <summary>
     /// What decoding allocated for this model, arrays it outgrew included (<see cref="PprofLimits.MaxModelBytes"/>
-    /// counts the same): an upper bound of the memory it holds, for caches to weigh it by. 0 for a built profile.
+    /// counts the same). 0 for a built profile.
     /// </summary>
     public long DecodedBytes { get; }
+
+    /// <summary>
+    /// The memory the profile holds, for caches to weigh it by: its model and, when decoded from pprof, the
+    /// decompressed bytes its stacks are slices of. 0 for a built profile.
+    /// </summary>
+    public long HeldBytes { get; }
 
     public int SampleCount { get; }
 
@@ -217,6 +224,9 @@ internal sealed class ProfileParts
     public Label[] Labels { get; set; } = [];
     public int SampleCount { get; set; }
     public long DecodedBytes { get; set; }
+
+    /// <summary>The memory the profile holds, when more than <see cref="DecodedBytes"/>; -1: the same.</summary>
+    public long HeldBytes { get; set; } = -1;
     public ValueType? PeriodType { get; set; }
     public long Period { get; set; }
     public long TimeNanos { get; set; }

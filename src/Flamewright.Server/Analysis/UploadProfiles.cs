@@ -145,7 +145,7 @@ internal sealed partial class UploadProfiles : IDisposable
     private void Cache(UploadInfo upload, Profile profile) =>
         // Weighed by what decoding allocated for it, which bounds what it holds: twice the decompressed size, the
         // earlier guess, undercounted profiles of many stacks (the load benchmark kept 0.9 GiB under a 512 MiB cache).
-        _cache.Set(KeyOf(upload), profile, new MemoryCacheEntryOptions { Size = Math.Max(1, profile.DecodedBytes), SlidingExpiration = AnalysisService.CacheIdleTime });
+        _cache.Set(KeyOf(upload), profile, new MemoryCacheEntryOptions { Size = Math.Max(1, profile.HeldBytes), SlidingExpiration = AnalysisService.CacheIdleTime });
 
     /// <summary>
     /// Frees the cache. The digest-write semaphore is left alone: a write in the background may still release it, and

@@ -44,6 +44,18 @@ public sealed class ModelLimitTests
         Assert.Throws<PprofFormatException>(() => ProfileReader.Read(plain, new PprofLimits { MaxModelBytes = decoded.DecodedBytes - 1 }));
     });
 
+    [Theory(Timeout = Spec.Timeout)]
+    [MemberData(nameof(Profiles))]
+    public Task A_decoded_profile_is_weighed_for_caches_with_the_decompressed_bytes_its_stacks_are_slices_of(string profile) => Spec.Run(() =>
+    {
+        byte[] plain = TestData.Plain(profile);
+
+        Model.Profile decoded = ProfileReader.Read(TestData.Bytes(profile));
+
+        // The buffer it was inflated into: the bytes, and room the inflater had left (a page for a small profile).
+        Assert.InRange(decoded.HeldBytes - decoded.DecodedBytes, plain.Length, Math.Max(2L * plain.Length, 4096) + 1);
+    });
+
     [Fact(Timeout = Spec.Timeout)]
     public Task A_profile_of_empty_labels_is_refused_where_its_model_passes_the_limit() => Spec.Run(() =>
     {
