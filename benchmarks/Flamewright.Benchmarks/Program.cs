@@ -40,7 +40,7 @@ switch (args.FirstOrDefault())
         return await StorageComparison.RunAsync(Argument(1, 3), Argument(2, 6));
     case "serve" or "serve-sink":
         // The server benchmarks' server processes.
-        return await ServerProcess.ServeAsync(args[0], args.ElementAtOrDefault(1), args.ElementAtOrDefault(2));
+        return await MeasuredServer.ServeAsync(args[0], args.ElementAtOrDefault(1), args.ElementAtOrDefault(2));
     case "compare":
         return ProcessComparison.Run(args[1], Argument(2, 3), Argument(3, 1));
     default:

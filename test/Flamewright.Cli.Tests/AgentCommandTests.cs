@@ -1,4 +1,3 @@
-using Flamewright.Cli.Tests.Support;
 
 namespace Flamewright.Cli.Tests;
 

@@ -1,4 +1,3 @@
-using Flamewright.Cli.Tests.Support;
 
 namespace Flamewright.Cli.Tests;
 
@@ -21,8 +20,8 @@ public sealed class AnalyzeErrorTests
             string existing = Path.Combine(dir, "existing.txt");
             File.WriteAllText(existing, "earlier result\n");
 
-            CliResult first = FlamewrightProcess.Run(["analyze", Repository.Profile("cpu"), "-s", "bogus", "-o", fresh]);
-            CliResult second = FlamewrightProcess.Run(["analyze", Repository.Profile("cpu"), "-s", "bogus", "-o", existing]);
+            CliResult first = FlamewrightProcess.Run(["analyze", TestData.Profile("cpu"), "-s", "bogus", "-o", fresh]);
+            CliResult second = FlamewrightProcess.Run(["analyze", TestData.Profile("cpu"), "-s", "bogus", "-o", existing]);
 
             Assert.Equal(2, first.ExitCode);
             Assert.Equal(2, second.ExitCode);
@@ -43,7 +42,7 @@ public sealed class AnalyzeErrorTests
         string dir = Directory.CreateTempSubdirectory("flamewright-bad-").FullName;
         try
         {
-            string cpu = Repository.Profile("cpu");
+            string cpu = TestData.Profile("cpu");
             byte[] cpuBytes = File.ReadAllBytes(cpu);
             string path = Path.Combine(dir, "input.pb.gz");
             (string[] args, string named, string? message) = input switch
@@ -57,7 +56,7 @@ public sealed class AnalyzeErrorTests
                     "sample type 'inuse_space' not found: it has 0=samples, 1=cpu"),
                 "unknown sample index" => (["analyze", cpu, "-s", "2", "--format", "folded"], cpu,
                     "sample type '2' not found: it has 0=samples, 1=cpu"),
-                "cpu then heap" => (["analyze", cpu, Repository.Profile("heap")], Repository.Profile("heap"),
+                "cpu then heap" => (["analyze", cpu, TestData.Profile("heap")], TestData.Profile("heap"),
                     "profile 2 cannot be merged: its sample types [alloc_objects/count, alloc_space/bytes, inuse_objects/count, inuse_space/bytes] differ from [samples/count, cpu/nanoseconds]"),
                 _ => throw new ArgumentOutOfRangeException(nameof(input), input, "unknown case"),
             };
@@ -102,7 +101,7 @@ public sealed class AnalyzeErrorTests
     [Fact(Timeout = Spec.ProcessTimeout)]
     public Task An_unknown_format_or_negative_rows_exits_non_zero_and_says_why() => Spec.Run(() =>
     {
-        string cpu = Repository.Profile("cpu");
+        string cpu = TestData.Profile("cpu");
 
         CliResult format = FlamewrightProcess.Run("analyze", cpu, "--format", "flamechart");
         CliResult rows = FlamewrightProcess.Run("analyze", cpu, "--rows", "-1");

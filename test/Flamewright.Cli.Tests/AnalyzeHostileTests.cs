@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using Flamewright.Cli.Tests.Support;
 using Flamewright.Pprof;
-using Flamewright.Pprof.Tests.Support;
 
 namespace Flamewright.Cli.Tests;
 
@@ -23,9 +21,9 @@ public sealed class AnalyzeHostileTests
 
     private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
 
-    public static TheoryData<string> RefusedCases => HostileProfiles.Names(HostileOutcome.Refused);
+    public static TheoryData<string> RefusedCases => [.. HostileProfiles.Names(HostileOutcome.Refused)];
 
-    public static TheoryData<string> HandledCases => HostileProfiles.Names(HostileOutcome.Handled);
+    public static TheoryData<string> HandledCases => [.. HostileProfiles.Names(HostileOutcome.Handled)];
 
     [Theory(Timeout = Spec.ProcessTimeout)]
     [MemberData(nameof(RefusedCases))]
@@ -61,7 +59,7 @@ public sealed class AnalyzeHostileTests
 
             string foldedText = StrictUtf8.GetString(folded.Stdout);
             Assert.All(hostile.Names, n => Assert.Contains(n, foldedText));
-            HostileProfiles.AssertSvgShowsNamesOnlyAsText(StrictUtf8.GetString(svg.Stdout), hostile.HostileText ? hostile.Names : []);
+            HostileProfiles.CheckSvgShowsNamesOnlyAsText(StrictUtf8.GetString(svg.Stdout), hostile.HostileText ? hostile.Names : []);
         }));
 
     private static CliResult Run(string[] args)

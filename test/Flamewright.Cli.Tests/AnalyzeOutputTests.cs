@@ -2,14 +2,13 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Flamewright.Cli.Tests.Support;
 
 namespace Flamewright.Cli.Tests;
 
 /// <summary><c>flamewright analyze</c> on real Go profiles: what it prints and writes, run as a real process.</summary>
 public sealed partial class AnalyzeOutputTests
 {
-    private static readonly string Cpu = Repository.Profile("cpu");
+    private static readonly string Cpu = TestData.Profile("cpu");
 
     /// <summary>The JSON tree nests two levels per frame: deeper than System.Text.Json's default limit of 64.</summary>
     private static readonly JsonDocumentOptions Deep = new() { MaxDepth = 10_000 };
@@ -19,7 +18,7 @@ public sealed partial class AnalyzeOutputTests
     [Fact(Timeout = Spec.ProcessTimeout)]
     public Task Analyze_cpu_prints_a_top_table_of_30_rows_in_go_tool_pprof_order() => Spec.Run(() =>
     {
-        (_, string[] oracle) = Repository.OracleTop("cpu", 1);
+        (_, string[] oracle) = TestData.OracleTop("cpu", 1);
 
         CliResult result = FlamewrightProcess.Run("analyze", Cpu);
 
@@ -29,7 +28,7 @@ public sealed partial class AnalyzeOutputTests
         Assert.Equal("Type: cpu (nanoseconds)", lines[0]);
         Assert.StartsWith($"Showing 30 of {oracle.Length} functions, accounting for ", lines[1]);
         Assert.Equal("      flat  flat%   sum%        cum   cum%", lines[2]);
-        string[] names = lines.Skip(3).Select(Repository.TopRowName).ToArray();
+        string[] names = lines.Skip(3).Select(TestData.TopRowName).ToArray();
         Assert.Equal(oracle.Take(30), names);
         Assert.Equal(oracle[0], names[0]); // a function name, as go tool pprof names it: not [binary] or <unknown>
         Assert.DoesNotMatch(@"^(\[.*\]|<unknown>)$", names[0]);
@@ -38,16 +37,16 @@ public sealed partial class AnalyzeOutputTests
     [Fact(Timeout = Spec.ProcessTimeout)]
     public Task Tag_focus_and_tag_ignore_print_the_functions_go_tool_pprof_prints_with_the_same_label_filters() => Spec.Run(() =>
     {
-        (_, string[] focusOracle) = Repository.OracleTopFile("filtered/cpu.1.tagfocus-key-and-value.top.txt");
-        (_, string[] ignoreOracle) = Repository.OracleTopFile("filtered/heap.3.tagignore-bytes-at-most.top.txt");
+        (_, string[] focusOracle) = TestData.OracleTopFile("filtered/cpu.1.tagfocus-key-and-value.top.txt");
+        (_, string[] ignoreOracle) = TestData.OracleTopFile("filtered/heap.3.tagignore-bytes-at-most.top.txt");
 
         CliResult focused = FlamewrightProcess.Run("analyze", Cpu, "-s", "1", "--tag-focus", "tenant=acme", "--rows", "0");
-        CliResult ignored = FlamewrightProcess.Run("analyze", Repository.Profile("heap"), "-s", "3", "--tag-ignore", "bytes=:4kb", "--rows", "0");
+        CliResult ignored = FlamewrightProcess.Run("analyze", TestData.Profile("heap"), "-s", "3", "--tag-ignore", "bytes=:4kb", "--rows", "0");
 
         Assert.True(focused.ExitCode == 0, focused.ToString());
         Assert.True(ignored.ExitCode == 0, ignored.ToString());
-        Assert.Equal(focusOracle, focused.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(3).Select(Repository.TopRowName));
-        Assert.Equal(ignoreOracle, ignored.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(3).Select(Repository.TopRowName));
+        Assert.Equal(focusOracle, focused.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(3).Select(TestData.TopRowName));
+        Assert.Equal(ignoreOracle, ignored.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(3).Select(TestData.TopRowName));
     });
 
     [Fact(Timeout = Spec.ProcessTimeout)]
@@ -63,7 +62,7 @@ public sealed partial class AnalyzeOutputTests
     [Fact(Timeout = Spec.ProcessTimeout)]
     public Task Rows_5_prints_the_first_5_rows() => Spec.Run(() =>
     {
-        (_, string[] oracle) = Repository.OracleTop("cpu", 1);
+        (_, string[] oracle) = TestData.OracleTop("cpu", 1);
 
         CliResult result = FlamewrightProcess.Run("analyze", Cpu, "--rows", "5");
 
@@ -71,7 +70,7 @@ public sealed partial class AnalyzeOutputTests
         string[] lines = result.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(8, lines.Length);
         Assert.StartsWith($"Showing 5 of {oracle.Length} functions, accounting for ", lines[1]);
-        Assert.Equal(oracle.Take(5), lines.Skip(3).Select(Repository.TopRowName));
+        Assert.Equal(oracle.Take(5), lines.Skip(3).Select(TestData.TopRowName));
     });
 
     [Theory(Timeout = Spec.ProcessTimeout)]
@@ -107,8 +106,8 @@ public sealed partial class AnalyzeOutputTests
     [Fact(Timeout = Spec.ProcessTimeout)]
     public Task List_sample_types_marks_the_default_of_heap_and_allocs() => Spec.Run(() =>
     {
-        CliResult heap = FlamewrightProcess.Run("analyze", Repository.Profile("heap"), "--list-sample-types");
-        CliResult both = FlamewrightProcess.Run("analyze", Repository.Profile("heap"), Repository.Profile("allocs"), "--list-sample-types");
+        CliResult heap = FlamewrightProcess.Run("analyze", TestData.Profile("heap"), "--list-sample-types");
+        CliResult both = FlamewrightProcess.Run("analyze", TestData.Profile("heap"), TestData.Profile("allocs"), "--list-sample-types");
 
         Assert.True(heap.ExitCode == 0, heap.ToString());
         Assert.Equal(
@@ -116,15 +115,15 @@ public sealed partial class AnalyzeOutputTests
             heap.Text);
         Assert.True(both.ExitCode == 0, both.ToString());
         Assert.Equal(
-            $"{Repository.Profile("heap")}:\n0  alloc_objects/count\n1  alloc_space/bytes\n2  inuse_objects/count\n3  inuse_space/bytes  (default)\n" +
-            $"{Repository.Profile("allocs")}:\n0  alloc_objects/count\n1  alloc_space/bytes  (default)\n2  inuse_objects/count\n3  inuse_space/bytes\n",
+            $"{TestData.Profile("heap")}:\n0  alloc_objects/count\n1  alloc_space/bytes\n2  inuse_objects/count\n3  inuse_space/bytes  (default)\n" +
+            $"{TestData.Profile("allocs")}:\n0  alloc_objects/count\n1  alloc_space/bytes  (default)\n2  inuse_objects/count\n3  inuse_space/bytes\n",
             both.Text);
     });
 
     [Fact(Timeout = Spec.ProcessTimeout)]
     public Task Two_files_merge_so_cpu_plus_cpu_doubles_every_folded_stack() => Spec.Run(() =>
     {
-        (long total, _) = Repository.OracleTop("cpu", 1);
+        (long total, _) = TestData.OracleTop("cpu", 1);
 
         CliResult single = FlamewrightProcess.Run("analyze", Cpu, "--format", "folded");
         CliResult merged = FlamewrightProcess.Run("analyze", Cpu, Cpu, "--format", "folded");
@@ -140,14 +139,14 @@ public sealed partial class AnalyzeOutputTests
     [Fact(Timeout = Spec.ProcessTimeout)]
     public Task Sample_type_and_line_granularity_options_change_the_weights_and_frame_names() => Spec.Run(() =>
     {
-        (long samples, _) = Repository.OracleTop("cpu", 0);
-        (long inuse, _) = Repository.OracleTop("heap", 3);
-        (long allocObjects, _) = Repository.OracleTop("heap", 0);
+        (long samples, _) = TestData.OracleTop("cpu", 0);
+        (long inuse, _) = TestData.OracleTop("heap", 3);
+        (long allocObjects, _) = TestData.OracleTop("heap", 0);
 
         CliResult bySamples = FlamewrightProcess.Run("analyze", Cpu, "--format", "folded", "--sample-type", "samples");
         CliResult byIndex = FlamewrightProcess.Run("analyze", Cpu, "-f", "folded", "-s", "0", "-g", "line");
-        CliResult heapDefault = FlamewrightProcess.Run("analyze", Repository.Profile("heap"), "-f", "folded");
-        CliResult heapObjects = FlamewrightProcess.Run("analyze", Repository.Profile("heap"), "-f", "folded", "-s", "alloc_objects");
+        CliResult heapDefault = FlamewrightProcess.Run("analyze", TestData.Profile("heap"), "-f", "folded");
+        CliResult heapObjects = FlamewrightProcess.Run("analyze", TestData.Profile("heap"), "-f", "folded", "-s", "alloc_objects");
 
         Assert.Equal(samples, Folded(bySamples.Text).Sum(l => l.Value));
         Assert.Equal(samples, Folded(byIndex.Text).Sum(l => l.Value));
@@ -159,7 +158,7 @@ public sealed partial class AnalyzeOutputTests
 
     private static void AssertValid(string format, byte[] output, string dir)
     {
-        (long total, _) = Repository.OracleTop("cpu", 1);
+        (long total, _) = TestData.OracleTop("cpu", 1);
         Assert.NotEmpty(output);
         string text = System.Text.Encoding.UTF8.GetString(output);
         switch (format)

@@ -1,4 +1,3 @@
-using Flamewright.Cli.Tests.Support;
 
 namespace Flamewright.Cli.Tests;
 
@@ -13,7 +12,7 @@ public sealed class ConfigShowTests
         {
             CliResult shown = FlamewrightProcess.Run(["config", "show"], null, dir);
             Assert.True(shown.ExitCode == 0, shown.ToString());
-            string baseline = Path.Combine(Repository.Root, "test", "Flamewright.Cli.Tests", "Baselines", "config-show.txt");
+            string baseline = Path.Combine(TestData.RepositoryRoot, "test", "Flamewright.Cli.Tests", "Baselines", "config-show.txt");
             if (Environment.GetEnvironmentVariable("FLAMEWRIGHT_UPDATE_BASELINES") == "1")
             {
                 File.WriteAllText(baseline, shown.Text);

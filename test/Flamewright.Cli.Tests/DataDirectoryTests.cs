@@ -1,5 +1,4 @@
 using System.Runtime.Versioning;
-using Flamewright.Cli.Tests.Support;
 
 namespace Flamewright.Cli.Tests;
 

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Flamewright.Cli.Tests.Support;
 
 namespace Flamewright.Cli.Tests;
 

@@ -1,8 +1,6 @@
-using Flamewright.Cli.Tests.Support;
 using Flamewright.Pprof;
 using Flamewright.Pprof.Analysis;
 using Flamewright.Protocol.Pprof;
-using Flamewright.Server.Tests.Support;
 
 namespace Flamewright.Cli.Tests;
 
@@ -27,7 +25,7 @@ public sealed class ServerAndTaskCommandTests
         Assert.Equal(0, pending.ExitCode);
         Assert.Matches(@"provider1\s+PENDING", pending.Text);
 
-        byte[] profile = File.ReadAllBytes(Repository.Profile("cpu"));
+        byte[] profile = File.ReadAllBytes(TestData.Profile("cpu"));
         using (var agent = new GoLikeAgent(server.GrpcAddress, "go-service", "provider1"))
         {
             Assert.Equal(taskId, (await agent.PollAsync())?.TaskId);

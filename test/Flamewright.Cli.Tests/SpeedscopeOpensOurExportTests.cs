@@ -1,4 +1,3 @@
-using Flamewright.Cli.Tests.Support;
 
 namespace Flamewright.Cli.Tests;
 
@@ -9,7 +8,7 @@ namespace Flamewright.Cli.Tests;
 public sealed class SpeedscopeOpensOurExportTests
 {
     private static readonly string SpeedscopeApp =
-        Path.Combine(Repository.Root, ".tools", "node_modules", "speedscope", "dist", "release");
+        Path.Combine(TestData.RepositoryRoot, ".tools", "node_modules", "speedscope", "dist", "release");
 
     [Fact(Timeout = Spec.ProcessTimeout)]
     public Task Speedscope_loads_the_cpu_profile_we_export_and_names_it_with_its_sample_type() => Spec.Run(() =>
@@ -18,7 +17,7 @@ public sealed class SpeedscopeOpensOurExportTests
         string dir = Directory.CreateTempSubdirectory("flamewright-speedscope-").FullName;
         try
         {
-            CliResult export = FlamewrightProcess.Run("analyze", Repository.Profile("cpu"), "--format", "speedscope", "-o", Path.Combine(dir, "profile.json"));
+            CliResult export = FlamewrightProcess.Run("analyze", TestData.Profile("cpu"), "--format", "speedscope", "-o", Path.Combine(dir, "profile.json"));
             Assert.True(export.ExitCode == 0, export.ToString());
 
             using var server = new StaticFileServer(SpeedscopeApp, dir);

@@ -12,7 +12,7 @@ namespace Flamewright.Pprof.Tests;
 /// </summary>
 public sealed class FocusAndIgnoreAgreementTests
 {
-    public static TheoryData<string> Cases => TestData.EveryFilteredOracle();
+    public static TheoryData<string> Cases => ProfileCases.EveryFilteredOracle();
 
     private sealed record Case(string Profile, FlameOptions Options, PprofOracle.Top Expected);
 

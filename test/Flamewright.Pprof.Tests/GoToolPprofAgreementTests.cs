@@ -11,7 +11,7 @@ namespace Flamewright.Pprof.Tests;
 /// </summary>
 public sealed class GoToolPprofAgreementTests
 {
-    public static TheoryData<string, int> Cases => TestData.EverySampleTypeOfEveryProfile();
+    public static TheoryData<string, int> Cases => ProfileCases.EverySampleTypeOfEveryProfile();
 
     [Fact(Timeout = Spec.Timeout)]
     public Task Testdata_has_every_kind_of_Go_profile_with_its_oracles() => Spec.Run(() =>

@@ -10,7 +10,7 @@ namespace Flamewright.Pprof.Tests;
 /// </summary>
 public sealed class LabelFilterAgreementTests
 {
-    public static TheoryData<string> Cases => TestData.EveryFilteredOracle(byLabel: true);
+    public static TheoryData<string> Cases => ProfileCases.EveryFilteredOracle(byLabel: true);
 
     /// <summary>pprof does not list <c>-tagroot</c> among its active filters: the key each split case was written with.</summary>
     private static readonly Dictionary<string, string> s_splitKeys = new(StringComparer.Ordinal)

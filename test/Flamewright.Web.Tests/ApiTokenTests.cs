@@ -1,6 +1,5 @@
 using Flamewright.Pprof;
 using Flamewright.Pprof.Analysis;
-using Flamewright.Server.Tests.Support;
 using Flamewright.Web.Tests.Support;
 using Microsoft.Playwright;
 

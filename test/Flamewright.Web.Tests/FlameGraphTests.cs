@@ -3,7 +3,6 @@ using Flamewright.Pprof;
 using Flamewright.Pprof.Analysis;
 using Flamewright.Pprof.Model;
 using Flamewright.Protocol.Pprof;
-using Flamewright.Server.Tests.Support;
 using Flamewright.Web.Tests.Support;
 using Microsoft.Playwright;
 

@@ -1,5 +1,4 @@
 using Flamewright.Protocol.Pprof;
-using Flamewright.Server.Tests.Support;
 using Flamewright.Web.Tests.Support;
 using Microsoft.Playwright;
 

@@ -2,7 +2,6 @@ using System.IO.Compression;
 using Flamewright.Pprof.Analysis;
 using Flamewright.Pprof.Export;
 using Flamewright.Pprof.Model;
-using Flamewright.Server.Tests.Support;
 
 namespace Flamewright.Benchmarks.Server;
 

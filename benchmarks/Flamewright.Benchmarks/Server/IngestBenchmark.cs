@@ -99,7 +99,7 @@ internal static class IngestBenchmark
     /// <summary><see cref="StoreMillisecondsAsync"/> on a fresh SQLite file, the server's default store.</summary>
     internal static async Task<double> SqliteStoreMillisecondsAsync(byte[] profile)
     {
-        string dataDirectory = ServerProcess.NewDataDirectory("store");
+        string dataDirectory = MeasuredServer.NewDataDirectory("store");
         try
         {
             using var store = new SqliteProfilingStore(dataDirectory);
@@ -146,7 +146,7 @@ internal static class IngestBenchmark
 
     private static async Task<RunResult> MeasureSinkAsync(string name, byte[] profile, int rounds)
     {
-        using ServerProcess sink = await ServerProcess.StartSinkAsync();
+        using MeasuredServer sink = await MeasuredServer.StartSinkAsync();
         // The sink ignores task ids; each round still names its own, as for the server.
         string[] taskIds = [.. Enumerable.Range(0, rounds + 1).Select(r => $"sink-task-{r}")];
         List<SimulatedAgent> agents = MakeAgents(sink.GrpcAddress);
@@ -166,12 +166,12 @@ internal static class IngestBenchmark
     /// </summary>
     internal static async Task<RunResult> MeasureServerAsync(string name, byte[] profile, int rounds, string? postgres = null, Func<double>? databaseCpuSeconds = null)
     {
-        string dataDirectory = ServerProcess.NewDataDirectory("ingest");
+        string dataDirectory = MeasuredServer.NewDataDirectory("ingest");
         // On PostgreSQL the server makes it only for uploads kept on disk (MemoryParser false).
         Directory.CreateDirectory(dataDirectory);
         try
         {
-            using ServerProcess server = await ServerProcess.StartServerAsync(dataDirectory, postgres);
+            using MeasuredServer server = await MeasuredServer.StartServerAsync(dataDirectory, postgres);
             List<SimulatedAgent> agents = MakeAgents(server.GrpcAddress);
             try
             {
@@ -228,7 +228,7 @@ internal static class IngestBenchmark
 
     /// <summary>Round 0 warms up (connections, JIT); the others are timed. Every agent uploads once per round, at its own pace.</summary>
     private static async Task<RunResult> UploadRoundsAsync(
-        string name, ServerProcess server, List<SimulatedAgent> agents, IReadOnlyList<string> taskIds, byte[] profile, Func<double>? databaseCpuSeconds = null)
+        string name, MeasuredServer server, List<SimulatedAgent> agents, IReadOnlyList<string> taskIds, byte[] profile, Func<double>? databaseCpuSeconds = null)
     {
         databaseCpuSeconds ??= () => 0;
         await Task.WhenAll(agents.Select(a => a.UploadAsync(taskIds[0], profile)));

@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Flamewright.Pprof.Model;
 using Flamewright.Server.Tasks;
-using Flamewright.Server.Tests.Support;
 using Grpc.Core;
 
 namespace Flamewright.Benchmarks.Server;
@@ -68,12 +67,12 @@ internal static class LoadBenchmark
         UploadMix mix = UploadMix.Make();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"load: {agentCount} agents over {Services} services, {seconds} s; a task every {TaskEvery.TotalMilliseconds:F0} ms round-robin; {users} users querying ({usersAsk}); {storage}"));
-        string dataDirectory = ServerProcess.NewDataDirectory("load");
+        string dataDirectory = MeasuredServer.NewDataDirectory("load");
         // The cluster runs on the same two cores, as in the storage comparison; the RSS below is the server's alone.
         string? postgres = storage == "postgresql" ? await (await PostgresCluster.StartAsync(durable: true)).CreateDatabaseAsync() : null;
         try
         {
-            using ServerProcess server = await ServerProcess.StartServerAsync(dataDirectory, postgres);
+            using MeasuredServer server = await MeasuredServer.StartServerAsync(dataDirectory, postgres);
             var run = new LoadRun(server, agentCount, users, mix, usersAsk == "page");
             LoadFigures? figures = await run.RunAsync(TimeSpan.FromSeconds(seconds));
             Console.WriteLine();
@@ -193,7 +192,7 @@ internal static class LoadBenchmark
     }
 
     /// <summary>The run itself: agents, operator, users, and what they saw.</summary>
-    private sealed class LoadRun(ServerProcess server, int agentCount, int userCount, UploadMix mix, bool asThePage)
+    private sealed class LoadRun(MeasuredServer server, int agentCount, int userCount, UploadMix mix, bool asThePage)
     {
         private readonly ConcurrentQueue<UploadAttempt> _uploads = new();
         private readonly ConcurrentDictionary<string, ConcurrentQueue<double>> _queries = new();

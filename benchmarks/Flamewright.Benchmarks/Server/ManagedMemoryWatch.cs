@@ -4,7 +4,7 @@ namespace Flamewright.Benchmarks.Server;
 
 /// <summary>
 /// A serve process's own view of its managed heap, sampled while it serves: how much of the resident memory that
-/// the benchmarks read from outside (<see cref="ServerProcess.PeakResidentBytes"/>) the GC heap is, and how often
+/// the benchmarks read from outside (<see cref="MeasuredServer.PeakResidentBytes"/>) the GC heap is, and how often
 /// the GC ran. Printed when the process stops.
 /// </summary>
 internal sealed class ManagedMemoryWatch : IDisposable

@@ -41,7 +41,7 @@ internal static class PageBenchmark
     /// <summary>Generates and uploads the task, then measures; with <c>browserOnly</c>, only the page in Chromium (a shorter run).</summary>
     public static async Task<int> RunAsync(int instances, int stacks, int coldRuns, int warmRuns, bool browserOnly = false)
     {
-        string work = ServerProcess.NewDataDirectory("page");
+        string work = MeasuredServer.NewDataDirectory("page");
         string dataDirectory = Path.Combine(work, "data");
         try
         {
@@ -58,7 +58,7 @@ internal static class PageBenchmark
             string taskId;
             string service = "page-benchmark";
             string[] instanceIds = [.. Enumerable.Range(0, instances).Select(i => SkyWalkingIds.InstanceId(SkyWalkingIds.ServiceId(service), $"instance-{i}"))];
-            using (ServerProcess server = await ServerProcess.StartServerAsync(dataDirectory))
+            using (MeasuredServer server = await MeasuredServer.StartServerAsync(dataDirectory))
             {
                 using var graphql = new GraphQLPoster(server.HttpAddress!);
                 taskId = await graphql.CreateTaskAsync(SkyWalkingIds.ServiceId(service), instanceIds, "CPU", duration: 1);
@@ -69,7 +69,7 @@ internal static class PageBenchmark
                     await agent.UploadAsync(await agent.PollAsync() ?? throw new InvalidOperationException("no task"), files[i]);
                 }
 
-                await ServerProcess.WaitForKeptViewAsync(dataDirectory);
+                await MeasuredServer.WaitForKeptViewAsync(dataDirectory);
             }
 
             object request = new { taskId, instanceIds = Array.Empty<string>() };
@@ -115,10 +115,10 @@ internal static class PageBenchmark
         {
             if (!kept)
             {
-                await ServerProcess.ForgetKeptViewsAsync(dataDirectory);
+                await MeasuredServer.ForgetKeptViewsAsync(dataDirectory);
             }
 
-            using ServerProcess server = await ServerProcess.StartServerAsync(dataDirectory);
+            using MeasuredServer server = await MeasuredServer.StartServerAsync(dataDirectory);
             await Task.Delay(Settle);
             using var graphql = new GraphQLPoster(server.HttpAddress!);
             (byte[] body, TimeSpan elapsed) = await graphql.TimedPostAsync(query, variables);
@@ -194,10 +194,10 @@ internal static class PageBenchmark
         {
             if (!kept)
             {
-                await ServerProcess.ForgetKeptViewsAsync(dataDirectory);
+                await MeasuredServer.ForgetKeptViewsAsync(dataDirectory);
             }
 
-            using ServerProcess server = await ServerProcess.StartServerAsync(dataDirectory);
+            using MeasuredServer server = await MeasuredServer.StartServerAsync(dataDirectory);
             await Task.Delay(Settle);
             Microsoft.Playwright.IPage page = await browser.NewPageAsync(new Microsoft.Playwright.BrowserNewPageOptions
             {

@@ -48,13 +48,13 @@ internal static class QueryBenchmark
     {
         warmRuns = Math.Max(1, warmRuns);
         pprofRuns = Math.Max(1, pprofRuns);
-        string work = ServerProcess.NewDataDirectory("query");
+        string work = MeasuredServer.NewDataDirectory("query");
         string dataDirectory = Path.Combine(work, "data");
         try
         {
             Scenario[] scenarios = [RealProfileCopies(), GeneratedReplicas()];
             var taskIds = new Dictionary<Scenario, string>();
-            using (ServerProcess server = await ServerProcess.StartServerAsync(dataDirectory))
+            using (MeasuredServer server = await MeasuredServer.StartServerAsync(dataDirectory))
             {
                 foreach (Scenario scenario in scenarios)
                 {
@@ -114,7 +114,7 @@ internal static class QueryBenchmark
     }
 
     /// <summary>One CPU task for every instance; each instance registers, polls and uploads its file as the Go agent does.</summary>
-    internal static async Task<string> UploadAsync(ServerProcess server, Scenario scenario)
+    internal static async Task<string> UploadAsync(MeasuredServer server, Scenario scenario)
     {
         Console.WriteLine($"{scenario.Name}: {scenario.Description}");
         using var graphql = new GraphQLPoster(server.HttpAddress!);
@@ -153,15 +153,15 @@ internal static class QueryBenchmark
         (List<double> cold, List<double> warm, List<double> top) =
             await ColdAndWarmAsync(async () =>
             {
-                await ServerProcess.ForgetKeptViewsAsync(dataDirectory);
-                return await ServerProcess.StartServerAsync(dataDirectory);
+                await MeasuredServer.ForgetKeptViewsAsync(dataDirectory);
+                return await MeasuredServer.StartServerAsync(dataDirectory);
             }, taskId, instanceIds, warmRuns, withTop: true);
 
         // Cold with the task's default view kept in storage, as it is once a task has finished: the first look at it.
         var kept = new List<double>();
         for (int run = 0; run < ColdRuns; run++)
         {
-            using ServerProcess process = await ServerProcess.StartServerAsync(dataDirectory);
+            using MeasuredServer process = await MeasuredServer.StartServerAsync(dataDirectory);
             using var graphql = new GraphQLPoster(process.HttpAddress!);
             (_, TimeSpan elapsed) = await graphql.TimedPostAsync(AnalyzeQuery, Variables(taskId, instanceIds));
             kept.Add(elapsed.TotalMilliseconds);
@@ -175,7 +175,7 @@ internal static class QueryBenchmark
         var firstViewSettled = new List<double>();
         for (int run = 0; run < 2 * ColdRuns; run++)
         {
-            using ServerProcess process = await ServerProcess.StartServerAsync(dataDirectory);
+            using MeasuredServer process = await MeasuredServer.StartServerAsync(dataDirectory);
             if (run >= ColdRuns)
             {
                 await Task.Delay(TimeSpan.FromSeconds(2));
@@ -192,7 +192,7 @@ internal static class QueryBenchmark
             $"  first view (queryPprofFlameView + 300 top rows) cold with the default view kept: at once {Describe(firstView)}; after 2 s {Describe(firstViewSettled)}"));
 
         // One more fresh process splits the cold figure: the first request of any kind, then the analysis.
-        using (ServerProcess process = await ServerProcess.StartServerAsync(dataDirectory))
+        using (MeasuredServer process = await MeasuredServer.StartServerAsync(dataDirectory))
         {
             using var graphql = new GraphQLPoster(process.HttpAddress!);
             (_, TimeSpan first) = await graphql.TimedPostAsync("{ getTimeInfo { currentTimestamp } }");
@@ -229,7 +229,7 @@ internal static class QueryBenchmark
     /// reads the CPU of a database server the server process uses, so that it is not counted as other processes' noise.
     /// </summary>
     internal static async Task<AnalyzeTimes> ColdAndWarmAsync(
-        Func<Task<ServerProcess>> start, string taskId, string[] instanceIds, int warmRuns, bool withTop, Func<double>? databaseCpuSeconds = null)
+        Func<Task<MeasuredServer>> start, string taskId, string[] instanceIds, int warmRuns, bool withTop, Func<double>? databaseCpuSeconds = null)
     {
         databaseCpuSeconds ??= () => 0;
         object variables = Variables(taskId, instanceIds);
@@ -239,7 +239,7 @@ internal static class QueryBenchmark
         for (int run = 1; run <= ColdRuns; run++)
         {
             // A fresh server process for each cold figure; the first one also serves the warm series.
-            using ServerProcess process = await start();
+            using MeasuredServer process = await start();
             var load = new MachineLoad();
             double OurCpu() => process.CpuSeconds + OwnCpuSeconds() + databaseCpuSeconds();
             double ourCpu = OurCpu();

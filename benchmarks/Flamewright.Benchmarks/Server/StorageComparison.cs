@@ -3,7 +3,6 @@ using System.Globalization;
 using Flamewright.Server.Storage;
 using Flamewright.Server.Storage.Postgres;
 using Flamewright.Server.Storage.Sqlite;
-using Flamewright.Server.Tests.Support;
 using Npgsql;
 
 namespace Flamewright.Benchmarks.Server;
@@ -124,7 +123,7 @@ internal static class StorageComparison
 
     private static async Task<List<Row>> QueryAsync(PostgresCluster cluster, Func<double> databaseCpu)
     {
-        string work = ServerProcess.NewDataDirectory("storage-query");
+        string work = MeasuredServer.NewDataDirectory("storage-query");
         Directory.CreateDirectory(work);
         try
         {
@@ -138,7 +137,7 @@ internal static class StorageComparison
             foreach (Provider provider in providers)
             {
                 Console.WriteLine($"{provider.Name}: uploading");
-                using ServerProcess server = await ServerProcess.StartServerAsync(provider.DataDirectory, provider.Postgres);
+                using MeasuredServer server = await MeasuredServer.StartServerAsync(provider.DataDirectory, provider.Postgres);
                 foreach (QueryBenchmark.Scenario scenario in scenarios)
                 {
                     taskIds[(provider.Name, scenario.Name)] = await QueryBenchmark.UploadAsync(server, scenario);
@@ -158,7 +157,7 @@ internal static class StorageComparison
                     string taskId = taskIds[(provider.Name, scenario.Name)];
                     Console.WriteLine($"{scenario.Name} on {provider.Name}:");
                     QueryBenchmark.AnalyzeTimes times = await QueryBenchmark.ColdAndWarmAsync(
-                        () => ServerProcess.StartServerAsync(provider.DataDirectory, provider.Postgres), taskId, QueryBenchmark.InstanceIds(scenario),
+                        () => MeasuredServer.StartServerAsync(provider.DataDirectory, provider.Postgres), taskId, QueryBenchmark.InstanceIds(scenario),
                         WarmRuns, withTop: false, provider.DatabaseCpuSeconds);
                     cold[i] = Median.Of(times.Cold);
                     warm[i] = Median.Of(times.Warm);

@@ -1,7 +1,6 @@
 using Flamewright.Pprof.Analysis;
 using Flamewright.Pprof.Export;
 using Flamewright.Pprof.Model;
-using Flamewright.Pprof.Tests.Support;
 using ValueType = Flamewright.Pprof.Model.ValueType;
 
 namespace Flamewright.Pprof.Tests.Analysis;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Flamewright.Pprof.Analysis;
 using Flamewright.Pprof.Model;
-using Flamewright.Pprof.Tests.Support;
 
 namespace Flamewright.Pprof.Tests.Analysis;
 

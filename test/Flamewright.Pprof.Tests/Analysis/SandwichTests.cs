@@ -10,7 +10,7 @@ namespace Flamewright.Pprof.Tests.Analysis;
 /// </summary>
 public sealed class SandwichTests
 {
-    public static TheoryData<string, int> Cases => TestData.EverySampleTypeOfEveryProfile();
+    public static TheoryData<string, int> Cases => ProfileCases.EverySampleTypeOfEveryProfile();
 
     [Theory(Timeout = Spec.Timeout)]
     [MemberData(nameof(Cases))]

@@ -1,6 +1,5 @@
 using Flamewright.Pprof.Analysis;
 using Flamewright.Pprof.Model;
-using Flamewright.Pprof.Tests.Support;
 
 namespace Flamewright.Pprof.Tests.Analysis;
 

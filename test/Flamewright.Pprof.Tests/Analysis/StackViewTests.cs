@@ -14,9 +14,9 @@ namespace Flamewright.Pprof.Tests.Analysis;
 /// </summary>
 public sealed class StackViewTests
 {
-    public static TheoryData<string, int> SampleTypes => TestData.EverySampleTypeOfEveryProfile();
+    public static TheoryData<string, int> SampleTypes => ProfileCases.EverySampleTypeOfEveryProfile();
 
-    public static TheoryData<string> FilteredOracles => TestData.EveryFilteredOracle();
+    public static TheoryData<string> FilteredOracles => ProfileCases.EveryFilteredOracle();
 
     private static readonly int[] Widths = [1, 7, 100, 1400, 4096];
 

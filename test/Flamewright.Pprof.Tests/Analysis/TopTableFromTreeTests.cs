@@ -12,9 +12,9 @@ namespace Flamewright.Pprof.Tests.Analysis;
 /// </summary>
 public sealed class TopTableFromTreeTests
 {
-    public static TheoryData<string, int> SampleTypes => TestData.EverySampleTypeOfEveryProfile();
+    public static TheoryData<string, int> SampleTypes => ProfileCases.EverySampleTypeOfEveryProfile();
 
-    public static TheoryData<string> FilteredOracles => TestData.EveryFilteredOracle();
+    public static TheoryData<string> FilteredOracles => ProfileCases.EveryFilteredOracle();
 
     [Theory(Timeout = Spec.Timeout)]
     [MemberData(nameof(SampleTypes))]

@@ -3,7 +3,6 @@ using System.Globalization;
 using Flamewright.Pprof.Analysis;
 using Flamewright.Pprof.Export;
 using Flamewright.Pprof.Model;
-using Flamewright.Pprof.Tests.Support;
 using Ref = Flamewright.Pprof.Tests.Reference;
 
 namespace Flamewright.Pprof.Tests.Decoding;

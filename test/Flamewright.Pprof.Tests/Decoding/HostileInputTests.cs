@@ -2,8 +2,7 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Text;
 using Flamewright.Pprof.Model;
-using Flamewright.Pprof.Tests.Support;
-using static Flamewright.Pprof.Tests.Decoding.Wire;
+using static Flamewright.Testing.Wire;
 
 namespace Flamewright.Pprof.Tests.Decoding;
 

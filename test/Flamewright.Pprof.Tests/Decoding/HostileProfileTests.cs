@@ -3,7 +3,6 @@ using System.Text.Json;
 using Flamewright.Pprof.Analysis;
 using Flamewright.Pprof.Export;
 using Flamewright.Pprof.Model;
-using Flamewright.Pprof.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Flamewright.Pprof.Tests.Decoding;
@@ -42,9 +41,9 @@ public sealed class HostileProfileTests(ITestOutputHelper output)
     /// <summary>Allocation any read may make whatever its size: tables are pre-sized to a few MiB (StackTable).</summary>
     private const long AllocationSlack = 64L << 20;
 
-    public static TheoryData<string> Cases => HostileProfiles.Names();
+    public static TheoryData<string> Cases => [.. HostileProfiles.Names()];
 
-    public static TheoryData<string> HandledCases => HostileProfiles.Names(HostileOutcome.Handled);
+    public static TheoryData<string> HandledCases => [.. HostileProfiles.Names(HostileOutcome.Handled)];
 
     [Theory(Timeout = HeavyTimeout)]
     [MemberData(nameof(Cases))]
@@ -108,7 +107,7 @@ public sealed class HostileProfileTests(ITestOutputHelper output)
         string[] names = [.. Enumerable.Range(0, tree.Count).Select(tree.NameOf)];
         Assert.All(hostile.Names, n => Assert.Contains(n, names));
         Assert.All(hostile.Names, n => Assert.Contains(n, folded));
-        HostileProfiles.AssertSvgShowsNamesOnlyAsText(svg, hostile.HostileText ? hostile.Names : []);
+        HostileProfiles.CheckSvgShowsNamesOnlyAsText(svg, hostile.HostileText ? hostile.Names : []);
         using JsonDocument document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 4 * HostileProfiles.DeepFrames });
         Assert.Equal(hostile.Total, document.RootElement.GetProperty("total").GetInt64());
     });

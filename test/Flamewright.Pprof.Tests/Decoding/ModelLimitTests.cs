@@ -1,5 +1,5 @@
 using Flamewright.Pprof.Tests.Support;
-using static Flamewright.Pprof.Tests.Decoding.Wire;
+using static Flamewright.Testing.Wire;
 
 namespace Flamewright.Pprof.Tests.Decoding;
 
@@ -12,7 +12,7 @@ public sealed class ModelLimitTests
     /// <summary>The tables decoding pre-sizes whatever the profile (room for 512 stacks, 16 entries an array, at the least).</summary>
     private const long PresizedTables = 64 << 10;
 
-    public static TheoryData<string> Profiles => TestData.EveryProfile();
+    public static TheoryData<string> Profiles => ProfileCases.EveryProfile();
 
     /// <summary>
     /// The default gives a profile at the decompressed limit 4 bytes of model per byte; real profiles need less

@@ -145,7 +145,7 @@ public sealed partial class MutationFuzzTests(ITestOutputHelper output)
         Assert.Contains(fields, f => f.Children is { Count: > 0 }); // nested messages are fields too
     });
 
-    public static TheoryData<string> Profiles => TestData.EveryProfile();
+    public static TheoryData<string> Profiles => ProfileCases.EveryProfile();
 
     /// <summary>One fuzz input: the bytes, how they were made, and how far they could inflate.</summary>
     private sealed record Input(byte[] Bytes, string Description, long InflatedBound);

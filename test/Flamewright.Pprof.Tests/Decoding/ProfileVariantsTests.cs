@@ -5,7 +5,7 @@ using Google.Protobuf;
 using Flamewright.Pprof.Export;
 using Flamewright.Pprof.Model;
 using Flamewright.Pprof.Tests.Support;
-using static Flamewright.Pprof.Tests.Decoding.Wire;
+using static Flamewright.Testing.Wire;
 using Ref = Flamewright.Pprof.Tests.Reference;
 
 namespace Flamewright.Pprof.Tests.Decoding;
@@ -16,7 +16,7 @@ namespace Flamewright.Pprof.Tests.Decoding;
 /// </summary>
 public sealed class ProfileVariantsTests
 {
-    public static TheoryData<string> Profiles => TestData.EveryProfile();
+    public static TheoryData<string> Profiles => ProfileCases.EveryProfile();
 
     private static Ref.Profile Reference(string profile) => Ref.Profile.Parser.ParseFrom(TestData.Plain(profile));
 

@@ -11,7 +11,7 @@ namespace Flamewright.Pprof.Tests.Decoding;
 /// </summary>
 public sealed class ReferenceParserAgreementTests
 {
-    public static TheoryData<string> Profiles => TestData.EveryProfile();
+    public static TheoryData<string> Profiles => ProfileCases.EveryProfile();
 
     private static (Ref.Profile Reference, Profile Ours) Both(string profile)
     {

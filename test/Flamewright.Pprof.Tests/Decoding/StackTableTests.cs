@@ -9,7 +9,7 @@ namespace Flamewright.Pprof.Tests.Decoding;
 /// </summary>
 public sealed class StackTableTests
 {
-    public static TheoryData<string> Profiles => TestData.EveryProfile();
+    public static TheoryData<string> Profiles => ProfileCases.EveryProfile();
 
     [Theory(Timeout = Spec.Timeout)]
     [MemberData(nameof(Profiles))]

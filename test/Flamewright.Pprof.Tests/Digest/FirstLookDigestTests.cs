@@ -12,7 +12,7 @@ namespace Flamewright.Pprof.Tests.Digest;
 /// </summary>
 public sealed class FirstLookDigestTests
 {
-    public static TheoryData<string, int> SampleTypes => TestData.EverySampleTypeOfEveryProfile();
+    public static TheoryData<string, int> SampleTypes => ProfileCases.EverySampleTypeOfEveryProfile();
 
     private static readonly int[] Widths = [16_384, 4_000, 1_400, 333, 50, 1];
 

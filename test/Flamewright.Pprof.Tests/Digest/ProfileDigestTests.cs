@@ -12,11 +12,11 @@ namespace Flamewright.Pprof.Tests.Digest;
 /// </summary>
 public sealed class ProfileDigestTests
 {
-    public static TheoryData<string, int> SampleTypes => TestData.EverySampleTypeOfEveryProfile();
+    public static TheoryData<string, int> SampleTypes => ProfileCases.EverySampleTypeOfEveryProfile();
 
-    public static TheoryData<string> Profiles => TestData.EveryProfile();
+    public static TheoryData<string> Profiles => ProfileCases.EveryProfile();
 
-    public static TheoryData<string> FilteredOracles => TestData.EveryFilteredOracle();
+    public static TheoryData<string> FilteredOracles => ProfileCases.EveryFilteredOracle();
 
     private static Profile Decoded(string name) => ProfileReader.ReadFile(TestData.Profile(name));
 

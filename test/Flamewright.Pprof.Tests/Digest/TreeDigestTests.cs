@@ -12,7 +12,7 @@ namespace Flamewright.Pprof.Tests.Digest;
 /// </summary>
 public sealed class TreeDigestTests
 {
-    public static TheoryData<string, int> SampleTypes => TestData.EverySampleTypeOfEveryProfile();
+    public static TheoryData<string, int> SampleTypes => ProfileCases.EverySampleTypeOfEveryProfile();
 
     [Theory(Timeout = Spec.Timeout)]
     [MemberData(nameof(SampleTypes))]

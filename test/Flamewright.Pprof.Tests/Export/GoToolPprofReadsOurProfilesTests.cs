@@ -5,7 +5,6 @@ using System.Text.RegularExpressions;
 using Flamewright.Pprof.Analysis;
 using Flamewright.Pprof.Export;
 using Flamewright.Pprof.Model;
-using Flamewright.Pprof.Tests.Support;
 
 namespace Flamewright.Pprof.Tests.Export;
 

@@ -3,7 +3,6 @@ using Flamewright.Pprof.Analysis;
 using Flamewright.Pprof.Export;
 using Flamewright.Pprof.Model;
 using Flamewright.Pprof.Tests.Analysis;
-using Flamewright.Pprof.Tests.Support;
 
 namespace Flamewright.Pprof.Tests.Export;
 

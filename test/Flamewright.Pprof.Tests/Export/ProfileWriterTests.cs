@@ -9,7 +9,7 @@ namespace Flamewright.Pprof.Tests.Export;
 /// <summary>Profiles written as profile.proto and read back by our reader.</summary>
 public sealed class ProfileWriterTests
 {
-    public static TheoryData<string> RealProfiles => TestData.EveryProfile();
+    public static TheoryData<string> RealProfiles => ProfileCases.EveryProfile();
 
     private static Profile Everything()
     {

@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Flamewright.Pprof.Analysis;
 using Flamewright.Protocol.Pprof;
 using Flamewright.Server.Analysis;
-using Flamewright.Server.Tests.Support;
 
 namespace Flamewright.Server.Tests.Analysis;
 

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using Flamewright.Pprof.Analysis;
 using Flamewright.Pprof.Digest;
 using Flamewright.Server.Configuration;
-using Flamewright.Server.Tests.Support;
 
 namespace Flamewright.Server.Tests.Analysis;
 

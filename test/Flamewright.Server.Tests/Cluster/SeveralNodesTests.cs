@@ -2,7 +2,6 @@ using Flamewright.Agent;
 using Flamewright.Agent.Targets;
 using Flamewright.Agent.Tasks;
 using Flamewright.Protocol.Pprof;
-using Flamewright.Server.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Flamewright.Server.Tests.Cluster;

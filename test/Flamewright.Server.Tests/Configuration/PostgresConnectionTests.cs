@@ -1,6 +1,5 @@
 using Flamewright.Server.Configuration;
 using Flamewright.Server.Storage.Postgres;
-using Flamewright.Server.Tests.Support;
 using Npgsql;
 
 namespace Flamewright.Server.Tests.Configuration;

@@ -1,5 +1,4 @@
 using Flamewright.Server.Configuration;
-using Flamewright.Server.Tests.Support;
 
 namespace Flamewright.Server.Tests.Configuration;
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Flamewright.Server.Configuration;
-using Flamewright.Server.Tests.Support;
 
 namespace Flamewright.Server.Tests.Configuration;
 

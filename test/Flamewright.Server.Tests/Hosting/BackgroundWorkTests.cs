@@ -1,5 +1,4 @@
 using Flamewright.Server.Hosting;
-using Flamewright.Server.Tests.Support;
 
 namespace Flamewright.Server.Tests.Hosting;
 

@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using Flamewright.Protocol.Pprof;
 using Flamewright.Server.Configuration;
 using Flamewright.Server.Tasks;
-using Flamewright.Server.Tests.Support;
 using Grpc.Core;
 using Xunit.Abstractions;
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Flamewright.Server.Tests.Support;
 
 namespace Flamewright.Server.Tests.Query;
 

@@ -1,6 +1,5 @@
 using Flamewright.Server.Receiver;
 using Flamewright.Server.Storage.Sqlite;
-using Flamewright.Server.Tests.Support;
 
 namespace Flamewright.Server.Tests.Security;
 

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Flamewright.Pprof.Export;
 using Flamewright.Pprof.Model;
-using Flamewright.Server.Tests.Support;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 using ValueType = Flamewright.Pprof.Model.ValueType;

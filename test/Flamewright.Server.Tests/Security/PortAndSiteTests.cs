@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using Flamewright.Server.Tests.Support;
 using Grpc.Core;
 using Grpc.Net.Client;
 

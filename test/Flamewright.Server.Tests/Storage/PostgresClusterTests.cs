@@ -1,4 +1,3 @@
-using Flamewright.Server.Tests.Support;
 using Npgsql;
 
 namespace Flamewright.Server.Tests.Storage;

@@ -1,6 +1,5 @@
 using Flamewright.Server.Storage;
 using Flamewright.Server.Tasks;
-using Flamewright.Server.Tests.Support;
 
 namespace Flamewright.Server.Tests.Storage;
 
