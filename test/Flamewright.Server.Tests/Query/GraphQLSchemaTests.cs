@@ -224,12 +224,12 @@ public sealed class GraphQLSchemaTests
         const string Document = "query { queryPprofTaskList(request: {serviceId: \"x\"}) { tasks { id createTime events duration } } }";
 
         schema.Check(Document, Tasks("""{"id":"1_x","createTime":1,"events":"CPU","duration":null}"""));
-        Assert.Throws<XunitException>(() => schema.Check(Document, Tasks("""{"id":"1_x","createTime":"1","events":"CPU","duration":null}""")));
-        Assert.Throws<XunitException>(() => schema.Check(Document, Tasks("""{"id":1,"createTime":1,"events":"CPU","duration":null}""")));
-        Assert.Throws<XunitException>(() => schema.Check(Document, Tasks("""{"id":"1_x","createTime":1,"events":"cpu","duration":null}""")));
-        Assert.Throws<XunitException>(() => schema.Check(Document, Tasks("""{"id":null,"createTime":1,"events":"CPU","duration":null}""")));
-        Assert.Throws<XunitException>(() => schema.Check(Document, Tasks("""{"id":"1_x","createTime":1.5,"events":"CPU","duration":null}""")));
-        Assert.Throws<XunitException>(() => schema.Check(Document, Tasks("""{"id":"1_x","createTime":1,"events":"CPU","duration":null,"extra":1}""")));
+        Assert.Throws<ExpectationException>(() => schema.Check(Document, Tasks("""{"id":"1_x","createTime":"1","events":"CPU","duration":null}""")));
+        Assert.Throws<ExpectationException>(() => schema.Check(Document, Tasks("""{"id":1,"createTime":1,"events":"CPU","duration":null}""")));
+        Assert.Throws<ExpectationException>(() => schema.Check(Document, Tasks("""{"id":"1_x","createTime":1,"events":"cpu","duration":null}""")));
+        Assert.Throws<ExpectationException>(() => schema.Check(Document, Tasks("""{"id":null,"createTime":1,"events":"CPU","duration":null}""")));
+        Assert.Throws<ExpectationException>(() => schema.Check(Document, Tasks("""{"id":"1_x","createTime":1.5,"events":"CPU","duration":null}""")));
+        Assert.Throws<ExpectationException>(() => schema.Check(Document, Tasks("""{"id":"1_x","createTime":1,"events":"CPU","duration":null,"extra":1}""")));
 
         static JsonNode Tasks(string task) => JsonNode.Parse($$$"""{"queryPprofTaskList":{"tasks":[{{{task}}}]}}""")!;
     });
