@@ -1,6 +1,7 @@
 using System.Net;
 using Flamewright.Server.Configuration;
 using Flamewright.Server.Hosting;
+using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,7 +22,8 @@ namespace Flamewright.Server.Query;
 /// cross-site request can only send <c>text/plain</c> or form types, and JSON makes the browser ask first (a CORS
 /// preflight, which this server never grants).</item>
 /// </list>
-/// <c>/healthz</c> is left out: load balancers ask it under whatever name they use.
+/// <c>/healthz</c> is left out: load balancers ask it under whatever name they use. So are the agents' gRPC calls,
+/// which only the agent port serves: no page can make them, and agents reach the server under any name.
 /// </summary>
 internal static partial class SiteChecks
 {
@@ -38,6 +40,11 @@ internal static partial class SiteChecks
             if (request.Path.StartsWithSegments(Health.Path, StringComparison.OrdinalIgnoreCase))
             {
                 // Load balancers ask under whatever name they use.
+            }
+            else if (context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is not null)
+            {
+                // An agent's call: only the agent port reaches these (Hosting/PortRoles.cs), which no browser page can
+                // call, and agents name the server as they reach it (a cluster's service name, say).
             }
             else if (!HostAllowed(request.Host, hosts))
             {

@@ -47,6 +47,32 @@ public sealed class PortAndSiteTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task An_agent_that_names_the_server_by_a_DNS_name_is_served_without_listing_the_name() => Spec.Run(async () =>
+    {
+        // In a cluster agents reach the server by a service name (flamewright.observability:11800), which gRPC sends
+        // as the request's host. The name check keeps other web sites' pages off the HTTP API; browsers cannot call
+        // the agent port's gRPC services, so agents are not held to it. The connection itself goes to loopback.
+        await using TestServer server = await TestServer.StartAsync();
+        int port = server.GrpcAddress.Port;
+        using var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancellation) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+                await socket.ConnectAsync(IPAddress.Loopback, port, cancellation);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        using GrpcChannel channel = GrpcChannel.ForAddress($"http://flamewright.observability:{port}", new GrpcChannelOptions { HttpHandler = handler });
+        var management = new Flamewright.Protocol.Management.ManagementService.ManagementServiceClient(channel);
+
+        await management.reportInstancePropertiesAsync(new Flamewright.Protocol.Management.InstanceProperties { Service = "go-service", ServiceInstance = "in-a-cluster" });
+
+        using GraphQLClient graphql = server.GraphQL();
+        Assert.Single(await graphql.ServicesAsync("GENERAL"));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task A_text_plain_post_from_a_foreign_page_cannot_create_a_task() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync();
