@@ -1,5 +1,5 @@
-using Flamewright.Pprof.Decoding;
 using Flamewright.Pprof.Model;
+using Flamewright.Pprof.Primitives;
 
 namespace Flamewright.Pprof.Analysis;
 

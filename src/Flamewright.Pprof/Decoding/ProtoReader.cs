@@ -1,18 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
-namespace Flamewright.Pprof.Decoding;
+using Flamewright.Pprof.Primitives;
 
-/// <summary>Protobuf wire types (https://protobuf.dev/programming-guides/encoding/).</summary>
-internal enum WireType
-{
-    Varint = 0,
-    Fixed64 = 1,
-    Len = 2,
-    StartGroup = 3,
-    EndGroup = 4,
-    Fixed32 = 5,
-}
+namespace Flamewright.Pprof.Decoding;
 
 /// <summary>
 /// A forward-only protobuf reader over one message. Every length is checked against what remains before it is

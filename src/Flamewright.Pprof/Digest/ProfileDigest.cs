@@ -1,6 +1,6 @@
 using System.Text;
-using Flamewright.Pprof.Decoding;
 using Flamewright.Pprof.Model;
+using Flamewright.Pprof.Primitives;
 using ValueType = Flamewright.Pprof.Model.ValueType;
 
 namespace Flamewright.Pprof.Digest;

@@ -1,5 +1,5 @@
 using System.IO.Compression;
-using Flamewright.Pprof.Decoding;
+using Flamewright.Pprof.Primitives;
 using Flamewright.Pprof.Model;
 using ValueType = Flamewright.Pprof.Model.ValueType;
 

@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using Flamewright.Pprof.Decoding;
+using Flamewright.Pprof.Primitives;
 
 namespace Flamewright.Pprof.Export;
 

@@ -154,7 +154,7 @@ public sealed class ProfileBuilder
             locationIds[i] = (ulong)i + 1;
         }
 
-        _stacks.Ids = new Decoding.IdIndex(locationIds, "location", new int[locationIds.Length]);
+        _stacks.Ids = new Primitives.IdIndex(locationIds, "location", new int[locationIds.Length]);
         return new Profile(new ProfileParts
         {
             SampleTypes = [.. _sampleTypes],

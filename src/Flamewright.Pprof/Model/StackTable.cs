@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Flamewright.Pprof.Decoding;
+using Flamewright.Pprof.Primitives;
 
 namespace Flamewright.Pprof.Model;
 

@@ -1,4 +1,15 @@
-namespace Flamewright.Pprof.Decoding;
+namespace Flamewright.Pprof.Primitives;
+
+/// <summary>Protobuf wire types (https://protobuf.dev/programming-guides/encoding/).</summary>
+internal enum WireType
+{
+    Varint = 0,
+    Fixed64 = 1,
+    Len = 2,
+    StartGroup = 3,
+    EndGroup = 4,
+    Fixed32 = 5,
+}
 
 // Field numbers of github.com/google/pprof proto/profile.proto. They are frozen by the format.
 internal static class ProfileField

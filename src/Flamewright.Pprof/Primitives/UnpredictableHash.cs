@@ -1,4 +1,4 @@
-namespace Flamewright.Pprof.Decoding;
+namespace Flamewright.Pprof.Primitives;
 
 /// <summary>
 /// A hash for 64-bit keys that a profile's author cannot aim at. <see cref="ulong.GetHashCode"/> folds a key's

@@ -1,4 +1,4 @@
-namespace Flamewright.Pprof.Decoding;
+namespace Flamewright.Pprof.Primitives;
 
 /// <summary>
 /// Maps the ids of locations, functions or mappings to their array index. Go numbers them 1..N, so a dense
