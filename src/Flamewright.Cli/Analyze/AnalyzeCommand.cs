@@ -37,7 +37,7 @@ internal static class AnalyzeCommand
             Description = "Output format.",
             DefaultValueFactory = _ => "top",
         };
-        format.AcceptOnlyFromAmong([.. Enum.GetNames<OutputFormat>().Select(n => n.ToLowerInvariant())]);
+        format.AcceptOnlyFromAmong([.. ExportFormat.Names]);
         var output = new Option<string?>("--output", "-o")
         {
             Description = "Write to this file instead of standard output.",
@@ -100,7 +100,7 @@ internal static class AnalyzeCommand
             parse.GetValue(files)!,
             parse.GetValue(sampleType),
             parse.GetValue(granularity) == "line" ? FrameGranularity.Line : FrameGranularity.Function,
-            Enum.Parse<OutputFormat>(parse.GetValue(format)!, ignoreCase: true),
+            ExportFormat.Find(parse.GetValue(format)!)!,
             parse.GetValue(output),
             parse.GetValue(rows),
             parse.GetValue(listSampleTypes),
@@ -116,7 +116,7 @@ internal static class AnalyzeCommand
 
 /// <summary>One invocation of <c>analyze</c>, with its arguments resolved; <paramref name="Filters"/> holds the frame and label filters and the split.</summary>
 internal sealed record AnalyzeRun(
-    string[] Files, string? SampleType, FrameGranularity Granularity, OutputFormat Format, string? Output,
+    string[] Files, string? SampleType, FrameGranularity Granularity, ExportFormat Format, string? Output,
     int Rows, bool ListSampleTypes, PprofLimits Limits, FlameOptions Filters)
 {
     public int Run(Stream stdout, TextWriter stderr)
@@ -152,7 +152,7 @@ internal sealed record AnalyzeRun(
             }
         }
 
-        if (Format == OutputFormat.Pprof && (Filters.Focus ?? Filters.Ignore ?? Filters.TagFocus ?? Filters.TagIgnore ?? Filters.TagSplit) is not null)
+        if (Format.Source == ExportSource.Profile && (Filters.Focus ?? Filters.Ignore ?? Filters.TagFocus ?? Filters.TagIgnore ?? Filters.TagSplit) is not null)
         {
             return Fail(stderr, "--format pprof", "writes the merged profile whole; --focus, --ignore and the --tag options apply to the other formats");
         }
@@ -199,35 +199,19 @@ internal sealed record AnalyzeRun(
     {
         string title = string.Join(", ", Files.Select(Path.GetFileName));
         using var buffered = new BufferedStream(target, 1 << 16);
-        using var text = new StreamWriter(buffered, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
-        switch (Format)
+        switch (Format.Source)
         {
-            case OutputFormat.Top:
-                TopText.Write(TopTable.Build(profiles, options), text, Rows);
+            case ExportSource.Profile:
+                Format.Write(profiles.Count == 1 ? profiles[0] : ProfileMerger.Merge(profiles), buffered);
                 break;
-            case OutputFormat.Folded:
-                FoldedStacks.Write(FlameTreeBuilder.Build(profiles, options), text);
-                break;
-            case OutputFormat.Svg:
-                SvgFlameGraph.Write(FlameTreeBuilder.Build(profiles, options), text, title);
-                break;
-            case OutputFormat.Json:
-                JsonTree.Write(FlameTreeBuilder.Build(profiles, options), buffered);
-                break;
-            case OutputFormat.SkyWalking:
-                SkyWalkingTree.Write(FlameTreeBuilder.Build(profiles, options), buffered);
-                break;
-            case OutputFormat.Speedscope:
-                Speedscope.Write(FlameTreeBuilder.Build(profiles, options), buffered, title);
-                break;
-            case OutputFormat.Pprof:
-                ProfileWriter.Write(profiles.Count == 1 ? profiles[0] : ProfileMerger.Merge(profiles), buffered);
+            case ExportSource.Top:
+                Format.Write(TopTable.Build(profiles, options), buffered, Rows);
                 break;
             default:
-                throw new InvalidOperationException($"unknown format {Format}");
+                Format.Write(FlameTreeBuilder.Build(profiles, options), buffered, title);
+                break;
         }
 
-        text.Flush();
         buffered.Flush();
     }
 

@@ -197,7 +197,7 @@ internal static class TaskCommands
         var tagIgnore = new Option<string?>("--tag-ignore") { Description = "Drop samples whose labels match, written as --tag-focus." };
         var tagSplit = new Option<string?>("--tag-split") { Description = "Split the graph by this label key, one root frame per value." };
         var format = new Option<string>("--format", "-f") { Description = "top, folded, svg, speedscope, json or pprof.", DefaultValueFactory = _ => "top" };
-        format.AcceptOnlyFromAmong([.. Flamewright.Server.Query.RestDownloads.Formats]);
+        format.AcceptOnlyFromAmong([.. Flamewright.Pprof.Export.ExportFormat.Names]);
         var output = new Option<string?>("--output", "-o") { Description = "Write to this file instead of standard output." };
         var command = new Command("analyze", "Download a task's merged profile or its analysis.") { taskId, instances, sampleType, granularity, focus, ignore, tagFocus, tagIgnore, tagSplit, format, output };
         command.SetAction((parse, cancellation) => Run(parse, server, async client =>

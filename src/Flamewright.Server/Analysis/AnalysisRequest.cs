@@ -33,6 +33,9 @@ public sealed class AnalysisException : Exception
     /// <summary>Refused because the server was busy with other analyses, not because of the request: try again.</summary>
     public bool Busy { get; init; }
 
+    /// <summary>The request names a task the server does not have (or no longer has).</summary>
+    public bool UnknownTask { get; init; }
+
     public AnalysisException(string message)
         : base(message)
     {

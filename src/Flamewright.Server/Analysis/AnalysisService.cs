@@ -116,7 +116,7 @@ public sealed partial class AnalysisService : IDisposable
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         ProfilingTask task = await _store.FindTaskAsync(taskId, cancellationToken).ConfigureAwait(false)
-            ?? throw new AnalysisException($"unknown task '{taskId}'");
+            ?? throw new AnalysisException($"unknown task '{taskId}'") { UnknownTask = true };
         IReadOnlyList<UploadInfo> uploads = await _store.ListUploadsAsync(taskId, cancellationToken).ConfigureAwait(false);
         AnalysisPhases.Add(AnalysisPhases.Store, started);
         List<UploadInfo> chosen;

@@ -12,7 +12,7 @@ namespace Flamewright.Server.Query;
 /// <summary>
 /// <c>GET /api/tasks/{taskId}/profile</c>: a task's uploads for an instance selection, merged, in the format
 /// asked for — <c>pprof</c> (gzip profile.proto that <c>go tool pprof</c> reads), <c>folded</c>, <c>svg</c>,
-/// <c>speedscope</c>, <c>json</c> or <c>top</c>. Query parameters: <c>instances</c> (comma-separated instance
+/// <c>speedscope</c>, <c>json</c>, <c>skywalking</c> or <c>top</c> (<see cref="ExportFormat"/>). Query parameters: <c>instances</c> (comma-separated instance
 /// ids; default every upload), <c>format</c>, <c>sampleType</c>, <c>granularity</c>, <c>focus</c>, <c>ignore</c>, <c>tagFocus</c>, <c>tagIgnore</c>, <c>tagSplit</c>.
 /// </summary>
 public static class RestDownloads
@@ -20,8 +20,6 @@ public static class RestDownloads
     /// <summary>The download route.</summary>
     public const string Route = "/api/tasks/{taskId}/profile";
 
-    /// <summary>Every format, as the <c>format</c> parameter spells it.</summary>
-    public static IReadOnlyList<string> Formats { get; } = ["pprof", "folded", "svg", "speedscope", "json", "top"];
 
     internal static IEndpointRouteBuilder MapRestDownloads(this IEndpointRouteBuilder endpoints)
     {
@@ -32,10 +30,10 @@ public static class RestDownloads
     private static async Task DownloadAsync(HttpContext context, string taskId, AnalysisService analysis)
     {
         IQueryCollection query = context.Request.Query;
-        string format = ((string?)query["format"] ?? "pprof").ToLowerInvariant();
-        if (!Formats.Contains(format))
+        string formatName = (string?)query["format"] ?? "pprof";
+        if (ExportFormat.Find(formatName) is not { } format)
         {
-            await FailAsync(context, StatusCodes.Status400BadRequest, $"unknown format '{format}': use one of {string.Join(", ", Formats)}").ConfigureAwait(false);
+            await FailAsync(context, StatusCodes.Status400BadRequest, $"unknown format '{formatName}': use one of {string.Join(", ", ExportFormat.Names)}").ConfigureAwait(false);
             return;
         }
 
@@ -57,7 +55,7 @@ public static class RestDownloads
             NullIfEmpty(query["tagFocus"]),
             NullIfEmpty(query["tagIgnore"]),
             NullIfEmpty(query["tagSplit"]));
-        if (format == "pprof" && !request.IsUnfiltered)
+        if (format.Source == ExportSource.Profile && !request.IsUnfiltered)
         {
             await FailAsync(context, StatusCodes.Status400BadRequest,
                 "format pprof is the merged profile, whole; focus, ignore and the tag filters apply to the other formats").ConfigureAwait(false);
@@ -71,79 +69,54 @@ public static class RestDownloads
         catch (AnalysisException e)
         {
             int status = e.Busy ? StatusCodes.Status503ServiceUnavailable
-                : e.Message.StartsWith("unknown task", StringComparison.Ordinal) ? StatusCodes.Status404NotFound
+                : e.UnknownTask ? StatusCodes.Status404NotFound
                 : StatusCodes.Status400BadRequest;
             await FailAsync(context, status, e.Message).ConfigureAwait(false);
         }
     }
 
-    private static async Task WriteAsync(HttpContext context, AnalysisRequest request, string format, AnalysisService analysis)
+    private static async Task WriteAsync(HttpContext context, AnalysisRequest request, ExportFormat format, AnalysisService analysis)
     {
         CancellationToken cancellation = context.RequestAborted;
         // Built fully before the first byte goes out, so that a failure is a clean error status, not a cut body.
         using var body = new MemoryStream();
-        string contentType;
-        string extension;
-        if (format == "pprof")
+        switch (format.Source)
         {
-            // Decoding, merging and writing the profiles all take memory: in an analysis turn.
-            await analysis.InTurnAsync(async () =>
-            {
-                Profile merged = await analysis.MergedAsync(request, cancellation).ConfigureAwait(false);
-                return AnalysisService.Run(() =>
+            case ExportSource.Profile:
+                // Decoding, merging and writing the profiles all take memory: in an analysis turn.
+                await analysis.InTurnAsync(async () =>
                 {
-                    ProfileWriter.Write(merged, body);
-                    return 0;
-                });
-            }, cancellation).ConfigureAwait(false);
-            (contentType, extension) = ("application/octet-stream", "pb.gz");
-        }
-        else if (format == "top")
-        {
-            TopTable top = (await analysis.TopAsync(request, analysis.NewMatchBudget(), cancellation).ConfigureAwait(false)).Table;
-            WriteText(body, writer => TopText.Write(top, writer, 0));
-            (contentType, extension) = ("text/plain; charset=utf-8", "txt");
-        }
-        else
-        {
-            // The tree comes from the cache or is built (in a turn of its own); writing a large one takes memory too, so
-            // it is written in a turn, once the tree is there.
-            FlameTree tree = (await analysis.TreeAsync(request, strict: true, analysis.NewMatchBudget(), cancellation).ConfigureAwait(false))!.Tree;
-            using IDisposable turn = await analysis.EnterAsync(cancellation).ConfigureAwait(false);
-            string title = $"task {request.TaskId}";
-            switch (format)
-            {
-                case "folded":
-                    WriteText(body, writer => FoldedStacks.Write(tree, writer));
-                    (contentType, extension) = ("text/plain; charset=utf-8", "folded.txt");
-                    break;
-                case "svg":
-                    WriteText(body, writer => SvgFlameGraph.Write(tree, writer, title));
-                    (contentType, extension) = ("image/svg+xml", "svg");
-                    break;
-                case "speedscope":
-                    Speedscope.Write(tree, body, title);
-                    (contentType, extension) = ("application/json", "speedscope.json");
-                    break;
-                default:
-                    JsonTree.Write(tree, body);
-                    (contentType, extension) = ("application/json", "json");
-                    break;
-            }
+                    Profile merged = await analysis.MergedAsync(request, cancellation).ConfigureAwait(false);
+                    return AnalysisService.Run(() =>
+                    {
+                        format.Write(merged, body);
+                        return 0;
+                    });
+                }, cancellation).ConfigureAwait(false);
+                break;
+            case ExportSource.Top:
+                format.Write((await analysis.TopAsync(request, analysis.NewMatchBudget(), cancellation).ConfigureAwait(false)).Table, body);
+                break;
+            default:
+                // The tree comes from the cache or is built (in a turn of its own); writing a large one takes memory too,
+                // so it is written in a turn, once the tree is there.
+                FlameTree tree = (await analysis.TreeAsync(request, strict: true, analysis.NewMatchBudget(), cancellation).ConfigureAwait(false))!.Tree;
+                using (await analysis.EnterAsync(cancellation).ConfigureAwait(false))
+                {
+                    format.Write(tree, body, $"task {request.TaskId}");
+                }
+
+                break;
         }
 
+        string contentType = format.ContentType;
+        string extension = format.Extension;
         context.Response.ContentType = contentType;
         string fileName = $"{SafeFileName(request.TaskId)}.{extension}";
         context.Response.Headers.ContentDisposition = $"attachment; filename=\"{fileName}\"";
         context.Response.ContentLength = body.Length;
         body.Position = 0;
         await body.CopyToAsync(context.Response.Body, cancellation).ConfigureAwait(false);
-    }
-
-    private static void WriteText(Stream body, Action<TextWriter> write)
-    {
-        using var writer = new StreamWriter(body, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
-        write(writer);
     }
 
     private static string SafeFileName(string taskId)

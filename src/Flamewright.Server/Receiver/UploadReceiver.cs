@@ -70,7 +70,7 @@ internal sealed partial class UploadReceiver(
         }
         catch (RpcException e)
         {
-            await LogCutShortAsync(attempt, e.Status.Detail).ConfigureAwait(false);
+            await LogCutShortAsync(attempt, e is UploadRefusedException refused ? refused.Reason : e.Status.Detail).ConfigureAwait(false);
             throw;
         }
         finally
@@ -126,8 +126,7 @@ internal sealed partial class UploadReceiver(
     {
         if (attempt.Upload is not null && !attempt.Logged)
         {
-            string text = reason.EndsWith("nothing was stored", StringComparison.Ordinal) ? reason : reason + "; nothing was stored";
-            await LogErrorAsync(attempt, TaskLogOperation.EXECUTION_TASK_ERROR, "the upload failed: " + text).ConfigureAwait(false);
+            await LogErrorAsync(attempt, TaskLogOperation.EXECUTION_TASK_ERROR, $"the upload failed: {reason}; nothing was stored").ConfigureAwait(false);
         }
     }
 
@@ -194,7 +193,7 @@ internal sealed partial class UploadReceiver(
         long reserved = options.MemoryParser ? metadata.ContentSize : 0;
         using IDisposable slot = await Load.StartReceivingAsync(reserved, TimeSpan.FromSeconds(options.UploadQueueSeconds), cancellation).ConfigureAwait(false)
             ?? throw Refuse(StatusCode.ResourceExhausted,
-                $"the server was receiving {options.MaxConcurrentUploads} uploads or {options.MaxUploadMemoryMegabytes} MiB already (MaxConcurrentUploads, MaxUploadMemoryMegabytes) for {options.UploadQueueSeconds} s; nothing was stored");
+                $"the server was receiving {options.MaxConcurrentUploads} uploads or {options.MaxUploadMemoryMegabytes} MiB already (MaxConcurrentUploads, MaxUploadMemoryMegabytes) for {options.UploadQueueSeconds} s", nothingStored: true);
         await Respond(responses, PprofProfilingStatus.PprofProfilingSuccess, cancellation).ConfigureAwait(false);
         using UploadBuffer buffer = options.MemoryParser ? UploadBuffer.InMemory(Load) : UploadBuffer.InTemporaryFile(TemporaryDirectory, Load);
         long declared = metadata.ContentSize;
@@ -217,12 +216,12 @@ internal sealed partial class UploadReceiver(
             {
                 await LogErrorAsync(attempt, TaskLogOperation.PPROF_UPLOAD_FILE_TOO_LARGE_ERROR,
                     $"the agent sent more than the limit of {options.MaxUploadBytes} bytes").ConfigureAwait(false);
-                throw Refuse(StatusCode.ResourceExhausted, $"the profile is larger than the limit of {options.MaxUploadBytes} bytes; nothing was stored");
+                throw Refuse(StatusCode.ResourceExhausted, $"the profile is larger than the limit of {options.MaxUploadBytes} bytes", nothingStored: true);
             }
 
             if (buffer.Length + length > declared)
             {
-                throw Refuse(StatusCode.InvalidArgument, $"the agent sent more than the {declared} bytes it declared; nothing was stored");
+                throw Refuse(StatusCode.InvalidArgument, $"the agent sent more than the {declared} bytes it declared", nothingStored: true);
             }
 
             await buffer.WriteAsync(message.Content.Memory, cancellation).ConfigureAwait(false);
@@ -230,7 +229,7 @@ internal sealed partial class UploadReceiver(
 
         if (buffer.Length < declared)
         {
-            throw Refuse(StatusCode.InvalidArgument, $"the stream ended after {buffer.Length} of the {declared} bytes declared; nothing was stored");
+            throw Refuse(StatusCode.InvalidArgument, $"the stream ended after {buffer.Length} of the {declared} bytes declared", nothingStored: true);
         }
 
         // One of MaxConcurrentParses turns covers the profile's bytes as one array and its decoded model: only the
@@ -458,10 +457,19 @@ internal sealed partial class UploadReceiver(
     private static Task Respond(IServerStreamWriter<PprofCollectionResponse> responses, PprofProfilingStatus status, CancellationToken cancellation) =>
         responses.WriteAsync(new PprofCollectionResponse { Status = status }, cancellation);
 
-    private RpcException Refuse(StatusCode code, string message)
+    /// <param name="nothingStored">The agent is told "nothing was stored" too: it had sent, or was about to send, its bytes.</param>
+    private UploadRefusedException Refuse(StatusCode code, string reason, bool nothingStored = false)
     {
-        LogUploadRefused(logger, code, new LogText(message));
-        return new RpcException(new Status(code, message));
+        var refused = new UploadRefusedException(code, reason, nothingStored);
+        LogUploadRefused(logger, code, new LogText(refused.Status.Detail));
+        return refused;
+    }
+
+    /// <summary>An upload refused, with its reason apart from what the agent reads (the gRPC status).</summary>
+    private sealed class UploadRefusedException(StatusCode code, string reason, bool nothingStored)
+        : RpcException(new Status(code, nothingStored ? reason + "; nothing was stored" : reason))
+    {
+        public string Reason { get; } = reason;
     }
 
     /// <summary>
