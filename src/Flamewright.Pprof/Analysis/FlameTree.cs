@@ -120,6 +120,22 @@ public sealed class FlameTree
     /// <summary>The root has depth 0.</summary>
     public int DepthOf(int node) => _depths[node];
 
+    /// <summary>
+    /// Visits every node below the root in pre-order with its path: the nodes from the root's child down to it, the
+    /// node last. The one walk the exports that print whole stacks share (folded stacks, speedscope).
+    /// </summary>
+    public void ForEachPath(PathVisitor visit)
+    {
+        ArgumentNullException.ThrowIfNull(visit);
+        int[] path = new int[Math.Max(MaxDepth, 1)];
+        for (int node = 1; node < Count; node++)
+        {
+            int depth = _depths[node];
+            path[depth - 1] = node;
+            visit(node, path.AsSpan(0, depth));
+        }
+    }
+
     /// <summary>One past the last node of <paramref name="node"/>'s subtree.</summary>
     public int SubtreeEnd(int node) => _subtreeEnds[node];
 
@@ -164,3 +180,6 @@ public readonly record struct FlameNode(FlameTree Tree, int Index)
 
     public override string ToString() => $"{Name} total={Total} self={Self}";
 }
+
+/// <summary>A node of a <see cref="FlameTree"/> and its path from the root's child down to it (<see cref="FlameTree.ForEachPath"/>).</summary>
+public delegate void PathVisitor(int node, ReadOnlySpan<int> path);

@@ -19,24 +19,25 @@ public static class FoldedStacks
     {
         ArgumentNullException.ThrowIfNull(tree);
         var lines = new List<string>();
-        var path = new List<string>();
         var builder = new StringBuilder();
-        for (int node = 1; node < tree.Count; node++)
+        tree.ForEachPath((node, path) =>
         {
-            int depth = tree.DepthOf(node);
-            path.RemoveRange(depth - 1, path.Count - (depth - 1));
-            path.Add(Clean(tree.NameOf(node)));
             long self = tree.SelfOf(node);
             if (self == 0)
             {
-                continue;
+                return;
             }
 
             builder.Clear();
-            builder.AppendJoin(';', path).Append(' ').Append(self.ToString(CultureInfo.InvariantCulture));
-            lines.Add(builder.ToString());
-        }
+            foreach (int step in path)
+            {
+                builder.Append(Clean(tree.NameOf(step))).Append(';');
+            }
 
+            builder.Length--;
+            builder.Append(' ').Append(self.ToString(CultureInfo.InvariantCulture));
+            lines.Add(builder.ToString());
+        });
         lines.Sort(StringComparer.Ordinal);
         return lines;
     }

@@ -56,25 +56,21 @@ public static class Speedscope
         json.WriteNumber("endValue", positive);
         json.WritePropertyName("samples");
         json.WriteStartArray();
-        var path = new List<int>();
-        for (int node = 1; node < tree.Count; node++)
+        tree.ForEachPath((node, path) =>
         {
-            int depth = tree.DepthOf(node);
-            path.RemoveRange(depth - 1, path.Count - (depth - 1));
-            path.Add(frameOf[node]);
             if (tree.SelfOf(node) > 0)
             {
                 json.WriteStartArray();
-                foreach (int frame in path)
+                foreach (int step in path)
                 {
-                    json.WriteNumberValue(frame);
+                    json.WriteNumberValue(frameOf[step]);
                 }
 
                 json.WriteEndArray();
             }
 
             JsonExport.FlushWhenFull(json);
-        }
+        });
 
         json.WriteEndArray();
         json.WritePropertyName("weights");

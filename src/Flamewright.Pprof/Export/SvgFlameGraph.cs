@@ -78,62 +78,6 @@ public static class SvgFlameGraph
     }
 
     /// <summary>
-    /// A value for people, by the sample type's unit: durations scaled to ns/µs/ms/s and bytes to KiB/MiB/…,
-    /// each followed by the exact integer; counts and unknown units as integers with thousands separators.
-    /// </summary>
-    internal static string FormatValue(long value, string unit)
-    {
-        string exact = value.ToString("N0", CultureInfo.InvariantCulture);
-        double nanosPerUnit = TimeUnitNanos(unit, out string unitSymbol);
-        if (nanosPerUnit > 0)
-        {
-            double nanos = value * nanosPerUnit;
-            double magnitude = Math.Abs(nanos);
-            (string symbol, double divisor) =
-                magnitude >= 1e9 ? ("s", 1e9) : magnitude >= 1e6 ? ("ms", 1e6) : magnitude >= 1e3 ? ("\u00b5s", 1e3) : ("ns", 1);
-            if (symbol == unitSymbol)
-            {
-                return string.Create(CultureInfo.InvariantCulture, $"{exact} {unitSymbol}");
-            }
-
-            return string.Create(CultureInfo.InvariantCulture, $"{nanos / divisor:0.##} {symbol} ({exact} {unitSymbol})");
-        }
-
-        if (string.Equals(unit, "bytes", StringComparison.OrdinalIgnoreCase))
-        {
-            string[] units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-            double scaled = value;
-            int power = 0;
-            while (Math.Abs(scaled) >= 1024 && power < units.Length - 1)
-            {
-                scaled /= 1024;
-                power++;
-            }
-
-            return power == 0
-                ? exact + " B"
-                : string.Create(CultureInfo.InvariantCulture, $"{scaled:0.##} {units[power]} ({exact} B)");
-        }
-
-        return unit.Length == 0 || string.Equals(unit, "count", StringComparison.OrdinalIgnoreCase)
-            ? exact
-            : exact + " " + unit;
-    }
-
-    private static double TimeUnitNanos(string unit, out string symbol)
-    {
-        (symbol, double nanos) = unit.ToUpperInvariant() switch
-        {
-            "NANOSECONDS" or "NANOSECOND" or "NS" => ("ns", 1d),
-            "MICROSECONDS" or "MICROSECOND" or "US" => ("\u00b5s", 1e3),
-            "MILLISECONDS" or "MILLISECOND" or "MS" => ("ms", 1e6),
-            "SECONDS" or "SECOND" or "S" => ("s", 1e9),
-            _ => ("", 0d),
-        };
-        return nanos;
-    }
-
-    /// <summary>
     /// A name made safe to show: control characters become visible <c>\xNN</c> escapes (XML 1.0 cannot carry
     /// most of them, and a newline would break the tooltip's first-line-is-the-name rule the script relies on),
     /// unpaired surrogates become U+FFFD and overlong names are cut.
@@ -385,7 +329,7 @@ public static class SvgFlameGraph
             output.Raw("\" y=\"42\" text-anchor=\"middle\" font-size=\"12\">");
             output.Text(Sanitize(string.Create(
                 CultureInfo.InvariantCulture,
-                $"{tree.SampleType.Type} ({_unit}) \u00b7 Total: {FormatValue(tree.Count == 0 ? 0 : tree.Total, _unit)}")));
+                $"{tree.SampleType.Type} ({_unit}) \u00b7 Total: {ValueFormat.Readable(tree.Count == 0 ? 0 : tree.Total, _unit)}")));
             output.Raw("</text>\n<text id=\"reset\" class=\"c off\" x=\"");
             output.Number(Margin);
             output.Raw("\" y=\"42\">Reset zoom</text>\n<text id=\"clear\" class=\"c off\" x=\"");
@@ -412,11 +356,11 @@ public static class SvgFlameGraph
                 output.Raw("\"><title>");
                 output.Text(name);
                 output.Raw("\nTotal: ");
-                output.Text(FormatValue(tree.TotalOf(node), _unit));
+                output.Text(ValueFormat.Readable(tree.TotalOf(node), _unit));
                 output.Raw(", ");
                 output.Text(Percent(tree.TotalOf(node)));
                 output.Raw(" of root\nSelf: ");
-                output.Text(FormatValue(tree.SelfOf(node), _unit));
+                output.Text(ValueFormat.Readable(tree.SelfOf(node), _unit));
                 output.Raw(", ");
                 output.Text(Percent(tree.SelfOf(node)));
                 output.Raw(" of root</title><rect x=\"");
