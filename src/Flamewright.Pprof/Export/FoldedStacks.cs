@@ -31,7 +31,7 @@ public static class FoldedStacks
             builder.Clear();
             foreach (int step in path)
             {
-                builder.Append(Clean(tree.NameOf(step))).Append(';');
+                builder.Append(FrameNameText.OneLine(tree.NameOf(step), ';')).Append(';');
             }
 
             builder.Length--;
@@ -51,7 +51,4 @@ public static class FoldedStacks
             writer.Write('\n');
         }
     }
-
-    private static string Clean(string name) =>
-        name.AsSpan().IndexOfAny(";\r\n") < 0 ? name : name.Replace(';', ' ').Replace('\r', ' ').Replace('\n', ' ');
 }

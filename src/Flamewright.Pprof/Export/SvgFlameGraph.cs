@@ -78,68 +78,6 @@ public static class SvgFlameGraph
     }
 
     /// <summary>
-    /// A name made safe to show: control characters become visible <c>\xNN</c> escapes (XML 1.0 cannot carry
-    /// most of them, and a newline would break the tooltip's first-line-is-the-name rule the script relies on),
-    /// unpaired surrogates become U+FFFD and overlong names are cut.
-    /// </summary>
-    internal static string Sanitize(string name)
-    {
-        bool clean = name.Length <= MaxNameLength;
-        for (int i = 0; clean && i < name.Length; i++)
-        {
-            char c = name[i];
-            if (char.IsHighSurrogate(c) && i + 1 < name.Length && char.IsLowSurrogate(name[i + 1]))
-            {
-                i++;
-            }
-            else if (NeedsReplacement(c))
-            {
-                clean = false;
-            }
-        }
-
-        if (clean)
-        {
-            return name;
-        }
-
-        var builder = new System.Text.StringBuilder(Math.Min(name.Length, MaxNameLength) + 32);
-        int kept = 0;
-        for (; kept < name.Length && builder.Length < MaxNameLength; kept++)
-        {
-            char c = name[kept];
-            if (char.IsHighSurrogate(c) && kept + 1 < name.Length && char.IsLowSurrogate(name[kept + 1]))
-            {
-                builder.Append(c).Append(name[kept + 1]);
-                kept++;
-            }
-            else if (char.IsSurrogate(c))
-            {
-                builder.Append('\uFFFD');
-            }
-            else if (NeedsReplacement(c))
-            {
-                builder.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:X2}");
-            }
-            else
-            {
-                builder.Append(c);
-            }
-        }
-
-        if (kept < name.Length)
-        {
-            builder.Append(CultureInfo.InvariantCulture, $"... ({name.Length - kept:N0} more characters)");
-        }
-
-        return builder.ToString();
-    }
-
-    // C0 and C1 controls, DEL, lone surrogates and the two non-characters XML 1.0 forbids.
-    private static bool NeedsReplacement(char c) =>
-        c < ' ' || (c >= '\u007f' && c <= '\u009f') || char.IsSurrogate(c) || c == '\uFFFE' || c == '\uFFFF';
-
-    /// <summary>
     /// The label that fits <paramref name="width"/> pixels, cut with ".." (the script's <c>fit</c> does the same
     /// on zoom); empty when fewer than three characters would fit.
     /// </summary>
@@ -323,13 +261,13 @@ public static class SvgFlameGraph
             output.Raw("<text x=\"");
             output.Number(middle);
             output.Raw("\" y=\"22\" text-anchor=\"middle\" font-size=\"17\" font-weight=\"bold\">");
-            output.Text(Sanitize(title));
+            output.Text(FrameNameText.Printable(title, MaxNameLength));
             output.Raw("</text>\n<text x=\"");
             output.Number(middle);
             output.Raw("\" y=\"42\" text-anchor=\"middle\" font-size=\"12\">");
-            output.Text(Sanitize(string.Create(
+            output.Text(FrameNameText.Printable(string.Create(
                 CultureInfo.InvariantCulture,
-                $"{tree.SampleType.Type} ({_unit}) \u00b7 Total: {ValueFormat.Readable(tree.Count == 0 ? 0 : tree.Total, _unit)}")));
+                $"{tree.SampleType.Type} ({_unit}) \u00b7 Total: {ValueFormat.Readable(tree.Count == 0 ? 0 : tree.Total, _unit)}"), MaxNameLength));
             output.Raw("</text>\n<text id=\"reset\" class=\"c off\" x=\"");
             output.Number(Margin);
             output.Raw("\" y=\"42\">Reset zoom</text>\n<text id=\"clear\" class=\"c off\" x=\"");
@@ -345,7 +283,7 @@ public static class SvgFlameGraph
             for (int frame = 0; frame < layout.Count; frame++)
             {
                 int node = layout.Nodes[frame];
-                string name = Sanitize(tree.NameOf(node));
+                string name = FrameNameText.Printable(tree.NameOf(node), MaxNameLength);
                 double x = Margin + (layout.Offsets[frame] * layout.Scale);
                 double width = layout.Widths[frame] * layout.Scale;
                 double y = HeaderHeight + (tree.DepthOf(node) * options.FrameHeight);
@@ -550,7 +488,7 @@ public static class SvgFlameGraph
                             i++;
                             runStart = i + 1;
                         }
-                        else if (NeedsReplacement(c))
+                        else if (FrameNameText.NeedsReplacement(c))
                         {
                             codePoint = 0xFFFD; // unreachable for sanitized text; XML must stay well-formed regardless
                         }

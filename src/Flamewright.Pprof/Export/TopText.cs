@@ -36,12 +36,9 @@ public static class TopText
             TopEntry entry = table.Entries[i];
             sum += entry.Flat;
             writer.Write(string.Create(CultureInfo.InvariantCulture,
-                $"{ValueFormat.Human(entry.Flat, unit),10} {Percent(table, entry.Flat),6} {Percent(table, sum),6} {ValueFormat.Human(entry.Cum, unit),10} {Percent(table, entry.Cum),6}  {OneLine(entry.Name)}\n"));
+                $"{ValueFormat.Human(entry.Flat, unit),10} {Percent(table, entry.Flat),6} {Percent(table, sum),6} {ValueFormat.Human(entry.Cum, unit),10} {Percent(table, entry.Cum),6}  {FrameNameText.OneLine(entry.Name)}\n"));
         }
     }
 
     private static string Percent(TopTable table, long value) => ValueFormat.Percent(Math.Abs(table.Percent(value)));
-
-    private static string OneLine(string name) =>
-        name.AsSpan().IndexOfAny('\r', '\n') < 0 ? name : name.Replace('\r', ' ').Replace('\n', ' ');
 }
