@@ -24,7 +24,7 @@ namespace Flamewright.Server.Query;
 /// <summary>
 /// <c>POST /graphql</c> with a <c>{query, variables, operationName}</c> body, answered with GraphQL's
 /// <c>{data, errors}</c>. The schema is <c>schema.graphql</c>, embedded; a test compares the schema GraphQL.NET
-/// builds from it with the checked-in baseline.
+/// builds from it with the checked-in baseline. The operations and their limits: docs/protocol.md, "HTTP port".
 /// </summary>
 public static partial class GraphQLEndpoint
 {

@@ -8,6 +8,7 @@ namespace Flamewright.Server.Receiver;
 /// Refuses agent calls without the configured token (<c>SW_AUTHENTICATION</c>, gRPC metadata
 /// <c>authentication</c>) with UNAUTHENTICATED. The two pprof calls may be let through without it
 /// (<see cref="ServerOptions.AllowPprofWithoutToken"/>) because the SkyWalking Go agent does not send it there.
+/// The rules for every agent call: docs/protocol.md, "Services".
 /// </summary>
 internal sealed class AgentTokenInterceptor(ServerOptions options) : Interceptor
 {

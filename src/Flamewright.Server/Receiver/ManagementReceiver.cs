@@ -7,7 +7,8 @@ namespace Flamewright.Server.Receiver;
 
 /// <summary>
 /// SkyWalking's <c>ManagementService</c>: agents register their instance with its properties and keep it
-/// alive; this is how services and instances become known. Go agents report layer GENERAL.
+/// alive; this is how services and instances become known. Go agents report layer GENERAL (docs/protocol.md,
+/// "Registration and keep-alive").
 /// </summary>
 internal sealed class ManagementReceiver(IProfilingStore store, TimeProvider time) : ManagementService.ManagementServiceBase
 {

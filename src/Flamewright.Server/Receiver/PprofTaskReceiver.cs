@@ -7,7 +7,8 @@ using Grpc.Core;
 namespace Flamewright.Server.Receiver;
 
 /// <summary>
-/// SkyWalking's <c>PprofTask</c> service: hands tasks to Go agents and receives their profiles.
+/// SkyWalking's <c>PprofTask</c> service: hands tasks to Go agents and receives their profiles (docs/protocol.md,
+/// "Polling for tasks" and "Uploading: collect").
 /// </summary>
 internal sealed class PprofTaskReceiver(TaskService tasks, UploadReceiver uploads) : PprofTask.PprofTaskBase
 {

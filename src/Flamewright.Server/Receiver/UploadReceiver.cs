@@ -18,6 +18,7 @@ namespace Flamewright.Server.Receiver;
 /// One <c>collect</c> stream: metadata first, exactly one response, then the content, then half-close.
 /// A profile is stored, and EXECUTION_FINISHED written, only once every declared byte arrived and parsed;
 /// every other ending stores nothing but, where the user should see it, an error log with its reason.
+/// The messages, answers and refusals: docs/protocol.md, "Uploading: collect".
 /// </summary>
 internal sealed partial class UploadReceiver(
     IProfilingStore store, AnalysisService analysis, ServerOptions options, TimeProvider time, ILogger<UploadReceiver> logger) : IDisposable

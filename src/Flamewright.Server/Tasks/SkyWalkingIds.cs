@@ -3,7 +3,7 @@ using System.Text;
 namespace Flamewright.Server.Tasks;
 
 /// <summary>
-/// Ids built the way SkyWalking builds them (docs/server.md, "Ids"), so that ids from the UI,
+/// Ids built the way SkyWalking builds them (docs/protocol.md, "Ids"), so that ids from the UI,
 /// swctl and other SkyWalking tools mean the same here.
 /// </summary>
 public static class SkyWalkingIds

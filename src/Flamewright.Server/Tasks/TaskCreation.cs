@@ -22,7 +22,7 @@ public sealed record TaskCreationResult(TaskCreationCode Code, string? ErrorReas
     public static TaskCreationResult Invalid(string reason) => new(TaskCreationCode.ARGUMENT_ERROR, reason, null);
 }
 
-/// <summary>The creation rules, in SkyWalking's order and words (docs/server.md): the first failure wins.</summary>
+/// <summary>The creation rules, in SkyWalking's order and words (docs/protocol.md, "Creating a task"): the first failure wins.</summary>
 public static class TaskCreationRules
 {
     /// <summary>Longest duration of a CPU, BLOCK or MUTEX task, in minutes.</summary>

@@ -1,8 +1,8 @@
 namespace Flamewright.Server.Tasks;
 
 /// <summary>
-/// What happened to a task on one instance: SkyWalking's <c>PprofTaskLogOperationType</c>. Stored as these
-/// numbers; a test pins them.
+/// What happened to a task on one instance: SkyWalking's <c>PprofTaskLogOperationType</c> (docs/protocol.md, "Task
+/// log and instance states"). Stored as these numbers; a test pins them.
 /// </summary>
 #pragma warning disable CA1707 // The names are SkyWalking's GraphQL enum values.
 public enum TaskLogOperation
