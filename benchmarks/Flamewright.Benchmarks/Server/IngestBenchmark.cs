@@ -149,7 +149,7 @@ internal static class IngestBenchmark
         using MeasuredServer sink = await MeasuredServer.StartSinkAsync();
         // The sink ignores task ids; each round still names its own, as for the server.
         string[] taskIds = [.. Enumerable.Range(0, rounds + 1).Select(r => $"sink-task-{r}")];
-        List<SimulatedAgent> agents = MakeAgents(sink.GrpcAddress);
+        List<GoLikeAgent> agents = MakeAgents(sink.GrpcAddress);
         try
         {
             return await UploadRoundsAsync(name, sink, agents, taskIds, profile);
@@ -172,7 +172,7 @@ internal static class IngestBenchmark
         try
         {
             using MeasuredServer server = await MeasuredServer.StartServerAsync(dataDirectory, postgres);
-            List<SimulatedAgent> agents = MakeAgents(server.GrpcAddress);
+            List<GoLikeAgent> agents = MakeAgents(server.GrpcAddress);
             try
             {
                 using var graphql = new GraphQLPoster(server.HttpAddress!);
@@ -192,7 +192,7 @@ internal static class IngestBenchmark
                     await agent.RegisterAsync();
                     foreach (string expected in taskIds)
                     {
-                        string? task = await agent.PollAsync();
+                        string? task = (await agent.PollAsync())?.TaskId;
                         if (task != expected)
                         {
                             throw new InvalidOperationException($"{agent.Instance} polled {task}, expected {expected}");
@@ -223,15 +223,15 @@ internal static class IngestBenchmark
         }
     }
 
-    private static List<SimulatedAgent> MakeAgents(Uri server) =>
-        [.. Enumerable.Range(0, Agents).Select(i => new SimulatedAgent(server, Service, $"agent-{i:D2}"))];
+    private static List<GoLikeAgent> MakeAgents(Uri server) =>
+        [.. Enumerable.Range(0, Agents).Select(i => new GoLikeAgent(server, Service, $"agent-{i:D2}"))];
 
     /// <summary>Round 0 warms up (connections, JIT); the others are timed. Every agent uploads once per round, at its own pace.</summary>
     private static async Task<RunResult> UploadRoundsAsync(
-        string name, MeasuredServer server, List<SimulatedAgent> agents, IReadOnlyList<string> taskIds, byte[] profile, Func<double>? databaseCpuSeconds = null)
+        string name, MeasuredServer server, List<GoLikeAgent> agents, IReadOnlyList<string> taskIds, byte[] profile, Func<double>? databaseCpuSeconds = null)
     {
         databaseCpuSeconds ??= () => 0;
-        await Task.WhenAll(agents.Select(a => a.UploadAsync(taskIds[0], profile)));
+        await Task.WhenAll(agents.Select(a => a.UploadAcceptedAsync(taskIds[0], profile)));
         int total = agents.Count * (taskIds.Count - 1);
         var latencies = new double[total];
         int done = 0;
@@ -246,7 +246,7 @@ internal static class IngestBenchmark
             for (int round = 1; round < taskIds.Count; round++)
             {
                 long start = Stopwatch.GetTimestamp();
-                await agent.UploadAsync(taskIds[round], profile);
+                await agent.UploadAcceptedAsync(taskIds[round], profile);
                 latencies[Interlocked.Increment(ref done) - 1] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             }
         }));

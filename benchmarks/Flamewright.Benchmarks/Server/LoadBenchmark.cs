@@ -9,7 +9,7 @@ using Grpc.Core;
 namespace Flamewright.Benchmarks.Server;
 
 /// <summary>
-/// The load of benchmarks/README.md, "Server under load": simulated Go agents (<see cref="SimulatedAgent"/>, each its own HTTP/2 connection) spread over
+/// The load of benchmarks/README.md, "Server under load": simulated Go agents (<see cref="GoLikeAgent"/>, each its own HTTP/2 connection) spread over
 /// <see cref="Services"/> services poll one real server process (SQLite, default settings) and upload profiles of
 /// mixed sizes up to the 30 MiB limit for a bounded time, while an operator creates tasks and users query. Then an
 /// audit: every upload an agent saw acknowledged is stored exactly once, with one EXECUTION_FINISHED; uploads the
@@ -217,10 +217,10 @@ internal static class LoadBenchmark
         /// <summary>The figures, or <c>null</c> when the server process ended before the run did.</summary>
         public async Task<LoadFigures?> RunAsync(TimeSpan duration)
         {
-            var agents = new List<SimulatedAgent>();
+            var agents = new List<GoLikeAgent>();
             for (int i = 0; i < agentCount; i++)
             {
-                agents.Add(new SimulatedAgent(server.GrpcAddress, ServiceName(i % Services), $"instance-{i / Services:D3}"));
+                agents.Add(new GoLikeAgent(server.GrpcAddress, ServiceName(i % Services), $"instance-{i / Services:D3}"));
             }
 
             try
@@ -279,7 +279,7 @@ internal static class LoadBenchmark
         }
 
         /// <summary>Creates a task every <see cref="TaskEvery"/>, for every instance of the next service in turn.</summary>
-        private async Task OperateAsync(List<SimulatedAgent> agents, CancellationToken stop)
+        private async Task OperateAsync(List<GoLikeAgent> agents, CancellationToken stop)
         {
             using var graphql = new GraphQLPoster(server.HttpAddress!);
             string[][] instanceIds = [.. Enumerable.Range(0, Services).Select(s =>
@@ -392,7 +392,7 @@ internal static class LoadBenchmark
         }
 
         /// <summary>Polls; takes each task handed out, uploads a profile picked from the mix, and polls again at once.</summary>
-        private async Task AgentAsync(SimulatedAgent agent, Random random, CancellationToken stop)
+        private async Task AgentAsync(GoLikeAgent agent, Random random, CancellationToken stop)
         {
             string instanceId = SkyWalkingIds.InstanceId(SkyWalkingIds.ServiceId(agent.Service), agent.Instance);
             // Agents start spread over a poll interval, as a fleet does.
@@ -402,7 +402,7 @@ internal static class LoadBenchmark
                 string? taskId;
                 try
                 {
-                    taskId = await agent.PollAsync();
+                    taskId = (await agent.PollAsync())?.TaskId;
                 }
                 catch (RpcException)
                 {
@@ -422,7 +422,7 @@ internal static class LoadBenchmark
                 string? refused = null, failed = null;
                 try
                 {
-                    await agent.UploadAsync(taskId, kind.Bytes);
+                    await agent.UploadAcceptedAsync(taskId, kind.Bytes);
                 }
                 catch (RpcException e) when (e.StatusCode is not (StatusCode.Cancelled or StatusCode.Unavailable or StatusCode.Internal)
                     && !(e.StatusCode == StatusCode.DeadlineExceeded && e.Status.Detail.Length == 0))
@@ -433,7 +433,7 @@ internal static class LoadBenchmark
                 {
                     refused = $"metadata answered {e.Answer}";
                 }
-                catch (Exception e) when (e is RpcException or InvalidOperationException or IOException)
+                catch (Exception e) when (e is RpcException or InvalidOperationException or IOException or ExpectationException)
                 {
                     failed = Reason(e.Message);
                 }

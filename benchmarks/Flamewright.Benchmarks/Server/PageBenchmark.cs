@@ -64,9 +64,9 @@ internal static class PageBenchmark
                 taskId = await graphql.CreateTaskAsync(SkyWalkingIds.ServiceId(service), instanceIds, "CPU", duration: 1);
                 for (int i = 0; i < instances; i++)
                 {
-                    using var agent = new SimulatedAgent(server.GrpcAddress, service, $"instance-{i}");
+                    using var agent = new GoLikeAgent(server.GrpcAddress, service, $"instance-{i}");
                     await agent.RegisterAsync();
-                    await agent.UploadAsync(await agent.PollAsync() ?? throw new InvalidOperationException("no task"), files[i]);
+                    await agent.UploadAcceptedAsync((await agent.PollAsync())?.TaskId ?? throw new InvalidOperationException("no task"), files[i]);
                 }
 
                 await MeasuredServer.WaitForKeptViewAsync(dataDirectory);

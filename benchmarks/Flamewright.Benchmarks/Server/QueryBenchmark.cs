@@ -126,10 +126,10 @@ internal static class QueryBenchmark
         {
             await Task.WhenAll(batch.Select(async i =>
             {
-                using var agent = new SimulatedAgent(server.GrpcAddress, scenario.Service, names[i]);
+                using var agent = new GoLikeAgent(server.GrpcAddress, scenario.Service, names[i]);
                 await agent.RegisterAsync();
-                string? task = await agent.PollAsync();
-                await agent.UploadAsync(task ?? throw new InvalidOperationException($"{names[i]} got no task"), scenario.Files[i]);
+                string? task = (await agent.PollAsync())?.TaskId;
+                await agent.UploadAcceptedAsync(task ?? throw new InvalidOperationException($"{names[i]} got no task"), scenario.Files[i]);
             }));
         }
 
