@@ -103,22 +103,6 @@ public static class SvgFlameGraph
         return string.Concat(name.AsSpan(0, cut), "..");
     }
 
-    /// <summary>A stable (FNV-1a) hash of the name picks a colour in the red-orange-yellow range.</summary>
-    private static string WarmColour(string name)
-    {
-        uint hash = 2166136261;
-        foreach (char c in name)
-        {
-            hash = (hash ^ c) * 16777619;
-        }
-
-        hash ^= hash >> 15; // FNV's low bits mix poorly for short names; fold the high bits in
-        int red = 205 + (int)(hash % 51);
-        int green = 60 + (int)((hash >> 8) % 171);
-        int blue = (int)((hash >> 20) % 56);
-        return string.Create(CultureInfo.InvariantCulture, $"#{red:x2}{green:x2}{blue:x2}");
-    }
-
     /// <summary>
     /// Which nodes are drawn and where. Widths are max(total, 0) in sample units; a frame starts where its
     /// previous drawn sibling ends, so x is the sum of the preceding siblings' (non-negative) totals. Only in
@@ -310,7 +294,7 @@ public static class SvgFlameGraph
                 output.Raw("\" height=\"");
                 output.Number(options.FrameHeight - 1);
                 output.Raw("\" fill=\"");
-                output.Raw(node == 0 ? RootFill : WarmColour(tree.NameOf(node)));
+                output.Raw(node == 0 ? RootFill : FrameColours.Of(tree.NameOf(node)));
                 output.Raw("\"/>");
 
                 // Frames too narrow for a label get no <text>; the script adds one if a zoom makes room.
