@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 
@@ -7,7 +8,7 @@ namespace Flamewright.Testing;
 /// Posts GraphQL documents to the server as the SkyWalking UI and swctl do. Every answer a test reads through
 /// <see cref="DataAsync"/> is first checked against the schema the server reports (<see cref="SchemaConformance"/>).
 /// </summary>
-internal sealed class GraphQLClient(Uri server) : IDisposable
+internal sealed class GraphQLClient(Uri server, TimeSpan? timeout = null) : IDisposable
 {
     /// <summary>A client of the server at <paramref name="server"/> (<c>http://127.0.0.1:PORT</c>), as a server process gives it.</summary>
     public GraphQLClient(string server)
@@ -24,7 +25,7 @@ internal sealed class GraphQLClient(Uri server) : IDisposable
     /// <summary>Every field of <c>ServiceInstance</c>.</summary>
     public const string InstanceFields = "id name attributes { name value } language instanceUUID layer";
 
-    private readonly HttpClient _http = new() { BaseAddress = server, Timeout = TimeSpan.FromSeconds(60) };
+    private readonly HttpClient _http = new() { BaseAddress = server, Timeout = timeout ?? TimeSpan.FromSeconds(60) };
     private SchemaConformance? _schema;
 
     public HttpClient Http => _http;
@@ -173,6 +174,66 @@ internal sealed class GraphQLClient(Uri server) : IDisposable
     /// <summary>The root's total of <c>queryPprofAnalyze</c> over every uploaded instance.</summary>
     public async Task<long> AnalyzedTotalAsync(string taskId) =>
         (long)(await AnalyzeAsync(new { taskId, instanceIds = Array.Empty<string>() })).Elements[0]!["total"]!;
+
+    /// <summary>Sends the request and reads the whole response body: the time a client waits for its answer.</summary>
+    public async Task<(byte[] Body, TimeSpan Elapsed)> TimedPostAsync(string query, object? variables = null)
+    {
+        (byte[] body, TimeSpan elapsed, _) = await TimedPostWithServerTimingAsync(query, variables);
+        return (body, elapsed);
+    }
+
+    /// <summary>As <see cref="TimedPostAsync"/>, with the answer's <c>Server-Timing</c> header (the server's phases, docs/server.md).</summary>
+    public async Task<(byte[] Body, TimeSpan Elapsed, string ServerTiming)> TimedPostWithServerTimingAsync(string query, object? variables = null)
+    {
+        var clock = Stopwatch.StartNew();
+        using HttpResponseMessage response = await _http.PostAsJsonAsync("/graphql", new { query, variables });
+        byte[] body = await response.Content.ReadAsByteArrayAsync();
+        TimeSpan elapsed = clock.Elapsed;
+        response.EnsureSuccessStatusCode();
+        return (body, elapsed, response.Headers.TryGetValues("Server-Timing", out IEnumerable<string>? timing) ? string.Join(", ", timing) : "");
+    }
+
+    /// <summary>The phases of a <c>Server-Timing</c> header in milliseconds: <c>execute;dur=12.5, build;dur=3</c>.</summary>
+    public static IEnumerable<(string Phase, double Milliseconds)> Phases(string serverTiming)
+    {
+        foreach (string entry in serverTiming.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int dur = entry.IndexOf(";dur=", StringComparison.Ordinal);
+            if (dur > 0 && double.TryParse(entry.AsSpan(dur + 5), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double ms))
+            {
+                yield return (entry[..dur], ms);
+            }
+        }
+    }
+
+    /// <summary>The <c>data</c> of a response; throws with the first error when there is one.</summary>
+    public static JsonNode Data(byte[] body)
+    {
+        JsonNode response = JsonNode.Parse(body) ?? throw new InvalidOperationException("empty GraphQL response");
+        if (response["errors"] is JsonArray { Count: > 0 } errors)
+        {
+            throw new InvalidOperationException("GraphQL error: " + errors[0]!.ToJsonString());
+        }
+
+        return response["data"]!;
+    }
+
+    /// <summary>Throws with the first error of a response when there is one; reads it without building JSON nodes.</summary>
+    public static JsonNode? CheckNoErrors(byte[] body)
+    {
+        using var response = System.Text.Json.JsonDocument.Parse(body);
+        if (response.RootElement.TryGetProperty("errors", out System.Text.Json.JsonElement errors) && errors.GetArrayLength() > 0)
+        {
+            throw new InvalidOperationException("GraphQL error: " + errors[0].GetRawText());
+        }
+
+        return null;
+    }
+
+    /// <summary>How many instances of a task have a stored, parsed upload.</summary>
+    public async Task<int> SucceededInstancesAsync(string taskId) =>
+        (await DataAsync("query ($id: String!) { queryPprofTaskProgress(taskId: $id) { successInstanceIds } }", new { id = taskId }))
+            ["queryPprofTaskProgress"]!["successInstanceIds"]!.AsArray().Count;
 
     public void Dispose() => _http.Dispose();
 }

@@ -175,7 +175,7 @@ internal static class IngestBenchmark
             List<GoLikeAgent> agents = MakeAgents(server.GrpcAddress);
             try
             {
-                using var graphql = new GraphQLPoster(server.HttpAddress!);
+                using var graphql = new GraphQLClient(server.HttpAddress!, TimeSpan.FromMinutes(10));
                 string serviceId = SkyWalkingIds.ServiceId(Service);
                 string[] instanceIds = [.. agents.Select(a => SkyWalkingIds.InstanceId(serviceId, a.Instance))];
                 // One HEAP task per round, each for every agent: HEAP is a snapshot, so a new task does not meet

@@ -281,7 +281,7 @@ internal static class LoadBenchmark
         /// <summary>Creates a task every <see cref="TaskEvery"/>, for every instance of the next service in turn.</summary>
         private async Task OperateAsync(List<GoLikeAgent> agents, CancellationToken stop)
         {
-            using var graphql = new GraphQLPoster(server.HttpAddress!);
+            using var graphql = new GraphQLClient(server.HttpAddress!, TimeSpan.FromMinutes(10));
             string[][] instanceIds = [.. Enumerable.Range(0, Services).Select(s =>
             {
                 string serviceId = SkyWalkingIds.ServiceId(ServiceName(s));
@@ -323,7 +323,7 @@ internal static class LoadBenchmark
         /// <summary>A user: a service's task list, one of its tasks' progress and logs, then the graph of what it has uploaded (as the page or SkyWalking's UI asks).</summary>
         private async Task QueryAsync(Random random, CancellationToken stop)
         {
-            using var graphql = new GraphQLPoster(server.HttpAddress!);
+            using var graphql = new GraphQLClient(server.HttpAddress!, TimeSpan.FromMinutes(10));
             while (!stop.IsCancellationRequested)
             {
                 string serviceId = SkyWalkingIds.ServiceId(ServiceName(random.Next(Services)));
@@ -369,17 +369,17 @@ internal static class LoadBenchmark
         /// tree of JSON nodes: an analysis can answer with tens of MiB, which as <see cref="JsonNode"/>s would take
         /// this process GiBs.
         /// </summary>
-        private async Task<JsonNode?> TimedAsync(GraphQLPoster graphql, string kind, string query, object variables, bool keep = true)
+        private async Task<JsonNode?> TimedAsync(GraphQLClient graphql, string kind, string query, object variables, bool keep = true)
         {
             try
             {
                 (byte[] body, TimeSpan elapsed, string timing) = await graphql.TimedPostWithServerTimingAsync(query, variables);
-                JsonNode? data = keep ? GraphQLPoster.Data(body) : GraphQLPoster.CheckNoErrors(body);
+                JsonNode? data = keep ? GraphQLClient.Data(body) : GraphQLClient.CheckNoErrors(body);
                 _queries.GetOrAdd(kind, _ => new ConcurrentQueue<double>()).Enqueue(elapsed.TotalMilliseconds);
                 if (!keep)
                 {
                     _phases.GetOrAdd(kind, _ => new ConcurrentQueue<Dictionary<string, double>>())
-                        .Enqueue(GraphQLPoster.Phases(timing).GroupBy(p => p.Phase).ToDictionary(g => g.Key, g => g.Sum(p => p.Milliseconds)));
+                        .Enqueue(GraphQLClient.Phases(timing).GroupBy(p => p.Phase).ToDictionary(g => g.Key, g => g.Sum(p => p.Milliseconds)));
                 }
                 _largestAnswers.AddOrUpdate(kind, body.Length, (_, largest) => Math.Max(largest, body.Length));
                 return data;
@@ -463,7 +463,7 @@ internal static class LoadBenchmark
         /// </summary>
         public async Task<Audit> AuditAsync()
         {
-            using var graphql = new GraphQLPoster(server.HttpAddress!);
+            using var graphql = new GraphQLClient(server.HttpAddress!, TimeSpan.FromMinutes(10));
             var audit = new Audit();
             var seen = _uploads.ToLookup(u => (u.TaskId, u.InstanceId));
             foreach (string taskId in _tasks)

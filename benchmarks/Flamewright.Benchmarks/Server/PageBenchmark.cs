@@ -60,7 +60,7 @@ internal static class PageBenchmark
             string[] instanceIds = [.. Enumerable.Range(0, instances).Select(i => SkyWalkingIds.InstanceId(SkyWalkingIds.ServiceId(service), $"instance-{i}"))];
             using (MeasuredServer server = await MeasuredServer.StartServerAsync(dataDirectory))
             {
-                using var graphql = new GraphQLPoster(server.HttpAddress!);
+                using var graphql = new GraphQLClient(server.HttpAddress!, TimeSpan.FromMinutes(10));
                 taskId = await graphql.CreateTaskAsync(SkyWalkingIds.ServiceId(service), instanceIds, "CPU", duration: 1);
                 for (int i = 0; i < instances; i++)
                 {
@@ -120,11 +120,11 @@ internal static class PageBenchmark
 
             using MeasuredServer server = await MeasuredServer.StartServerAsync(dataDirectory);
             await Task.Delay(Settle);
-            using var graphql = new GraphQLPoster(server.HttpAddress!);
+            using var graphql = new GraphQLClient(server.HttpAddress!, TimeSpan.FromMinutes(10));
             (byte[] body, TimeSpan elapsed) = await graphql.TimedPostAsync(query, variables);
             try
             {
-                GraphQLPoster.CheckNoErrors(body);
+                GraphQLClient.CheckNoErrors(body);
             }
             catch (InvalidOperationException refused)
             {
@@ -148,7 +148,7 @@ internal static class PageBenchmark
             if (zoomRequest is not null)
             {
                 // Zoom into the widest frame three levels down, then into the widest below it, and so on.
-                JsonNode view = GraphQLPoster.Data(body)["queryPprofFlameView"]!;
+                JsonNode view = GraphQLClient.Data(body)["queryPprofFlameView"]!;
                 string[] path = WidestPath(view, 3);
                 for (int i = 0; i < warmRuns; i++)
                 {

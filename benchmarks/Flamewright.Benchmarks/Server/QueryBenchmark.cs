@@ -117,7 +117,7 @@ internal static class QueryBenchmark
     internal static async Task<string> UploadAsync(MeasuredServer server, Scenario scenario)
     {
         Console.WriteLine($"{scenario.Name}: {scenario.Description}");
-        using var graphql = new GraphQLPoster(server.HttpAddress!);
+        using var graphql = new GraphQLClient(server.HttpAddress!, TimeSpan.FromMinutes(10));
         string[] names = [.. Enumerable.Range(0, Instances).Select(InstanceName)];
         string taskId = await graphql.CreateTaskAsync(SkyWalkingIds.ServiceId(scenario.Service), InstanceIds(scenario), "CPU", duration: 1);
         var clock = Stopwatch.StartNew();
@@ -162,7 +162,7 @@ internal static class QueryBenchmark
         for (int run = 0; run < ColdRuns; run++)
         {
             using MeasuredServer process = await MeasuredServer.StartServerAsync(dataDirectory);
-            using var graphql = new GraphQLPoster(process.HttpAddress!);
+            using var graphql = new GraphQLClient(process.HttpAddress!, TimeSpan.FromMinutes(10));
             (_, TimeSpan elapsed) = await graphql.TimedPostAsync(AnalyzeQuery, Variables(taskId, instanceIds));
             kept.Add(elapsed.TotalMilliseconds);
         }
@@ -181,10 +181,10 @@ internal static class QueryBenchmark
                 await Task.Delay(TimeSpan.FromSeconds(2));
             }
 
-            using var graphql = new GraphQLPoster(process.HttpAddress!);
+            using var graphql = new GraphQLClient(process.HttpAddress!, TimeSpan.FromMinutes(10));
             (byte[] body, TimeSpan elapsed) = await graphql.TimedPostAsync(
                 PageBenchmark.NewPage, new { r = new { taskId, instanceIds = Array.Empty<string>() }, w = PageBenchmark.Width, z = Array.Empty<string>() });
-            GraphQLPoster.CheckNoErrors(body);
+            GraphQLClient.CheckNoErrors(body);
             (run < ColdRuns ? firstView : firstViewSettled).Add(elapsed.TotalMilliseconds);
         }
 
@@ -194,7 +194,7 @@ internal static class QueryBenchmark
         // One more fresh process splits the cold figure: the first request of any kind, then the analysis.
         using (MeasuredServer process = await MeasuredServer.StartServerAsync(dataDirectory))
         {
-            using var graphql = new GraphQLPoster(process.HttpAddress!);
+            using var graphql = new GraphQLClient(process.HttpAddress!, TimeSpan.FromMinutes(10));
             (_, TimeSpan first) = await graphql.TimedPostAsync("{ getTimeInfo { currentTimestamp } }");
             (_, TimeSpan analyze) = await graphql.TimedPostAsync(AnalyzeQuery, Variables(taskId, instanceIds));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -243,13 +243,13 @@ internal static class QueryBenchmark
             var load = new MachineLoad();
             double OurCpu() => process.CpuSeconds + OwnCpuSeconds() + databaseCpuSeconds();
             double ourCpu = OurCpu();
-            using var graphql = new GraphQLPoster(process.HttpAddress!);
+            using var graphql = new GraphQLClient(process.HttpAddress!, TimeSpan.FromMinutes(10));
             double serverCpu = process.CpuSeconds, databaseCpu = databaseCpuSeconds();
             (byte[] body, TimeSpan elapsed) = await graphql.TimedPostAsync(AnalyzeQuery, variables);
             cold.Add(elapsed.TotalMilliseconds);
             serverCpu = process.CpuSeconds - serverCpu;
             databaseCpu = databaseCpuSeconds() - databaseCpu;
-            JsonArray elements = GraphQLPoster.Data(body)["queryPprofAnalyze"]!["tree"]!["elements"]!.AsArray();
+            JsonArray elements = GraphQLClient.Data(body)["queryPprofAnalyze"]!["tree"]!["elements"]!.AsArray();
             string database = databaseCpu > 0 ? string.Create(CultureInfo.InvariantCulture, $", PostgreSQL {databaseCpu:F2} s") : "";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  queryPprofAnalyze cold {run}/{ColdRuns}: {elapsed.TotalMilliseconds:F0} ms ({elements.Count:N0} elements, {body.Length / 1048576.0:F1} MiB of JSON, root total {(long)elements[0]!["total"]!:N0}); " +
@@ -274,7 +274,7 @@ internal static class QueryBenchmark
                     top.Add(elapsed.TotalMilliseconds);
                 }
 
-                JsonNode table = GraphQLPoster.Data(body)["queryPprofTop"]!;
+                JsonNode table = GraphQLClient.Data(body)["queryPprofTop"]!;
                 topPart = string.Create(CultureInfo.InvariantCulture,
                     $"; queryPprofTop (every function: {table["rows"]!.AsArray().Count:N0} rows, total {(long)table["total"]!:N0}) {Describe(top)}");
             }
