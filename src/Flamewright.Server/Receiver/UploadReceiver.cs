@@ -131,61 +131,25 @@ internal sealed partial class UploadReceiver(
         }
     }
 
+    /// <summary>
+    /// The steps of one <c>collect</c> stream, in order (docs/protocol.md, "Uploading: collect"): read the metadata and
+    /// find the task; answer the agent's own outcomes (an error, oversize); check the declared size; take the place of
+    /// an older stream of the same instance; wait for a receiving slot and answer success; buffer the content; parse
+    /// it (and make its digest); store it.
+    /// </summary>
     private async Task ReceiveCoreAsync(IAsyncStreamReader<PprofData> requests, IServerStreamWriter<PprofCollectionResponse> responses, Attempt attempt)
     {
         CancellationToken cancellation = attempt.Token;
-        if (!await attempt.NextAsync(requests).ConfigureAwait(false))
+        if (await ReadMetadataAsync(requests, attempt).ConfigureAwait(false) is not { } first)
         {
             return;
-        }
-
-        PprofData first = requests.Current;
-        if (first.Metadata is null)
-        {
-            throw Refuse(StatusCode.InvalidArgument, "the first message of collect must carry metadata");
         }
 
         PprofMetaData metadata = first.Metadata;
-        Upload upload = await IdentifyAsync(metadata, cancellation).ConfigureAwait(false);
-        attempt.Upload = upload;
-        if (first.ResultCase == PprofData.ResultOneofCase.Content)
+        Upload upload = attempt.Upload!;
+        if (await AnsweredAgentOutcomeAsync(requests, responses, attempt, first).ConfigureAwait(false)
+            || await RefusedDeclaredSizeAsync(responses, attempt, metadata.ContentSize).ConfigureAwait(false))
         {
-            // Taking these bytes as the first chunk would be a guess; dropping them silently would store a profile
-            // without its start. The Go agent never does this.
-            throw Refuse(StatusCode.InvalidArgument, "the metadata message carried content: content goes in the messages after the server's answer");
-        }
-
-        switch (metadata.Type)
-        {
-            case PprofProfilingStatus.PprofExecutionTaskError:
-                await Respond(responses, PprofProfilingStatus.PprofExecutionTaskError, cancellation).ConfigureAwait(false);
-                string? reason = first.ResultCase == PprofData.ResultOneofCase.ErrorMessage ? first.ErrorMessage : null;
-                reason ??= await ReadErrorMessageAsync(requests, cancellation).ConfigureAwait(false);
-                await LogErrorAsync(attempt, TaskLogOperation.EXECUTION_TASK_ERROR,
-                    string.IsNullOrWhiteSpace(reason) ? "the agent reported an error without a reason" : Truncate(reason)).ConfigureAwait(false);
-                return;
-            case PprofProfilingStatus.PprofTerminatedByOversize:
-                await Respond(responses, PprofProfilingStatus.PprofTerminatedByOversize, cancellation).ConfigureAwait(false);
-                await LogErrorAsync(attempt, TaskLogOperation.PPROF_UPLOAD_FILE_TOO_LARGE_ERROR, "the agent found the profile larger than the upload limit").ConfigureAwait(false);
-                return;
-            case PprofProfilingStatus.PprofProfilingSuccess:
-                break;
-            default:
-                throw Refuse(StatusCode.InvalidArgument, $"unknown metadata type {(int)metadata.Type}");
-        }
-
-        if (metadata.ContentSize > options.MaxUploadBytes)
-        {
-            await Respond(responses, PprofProfilingStatus.PprofTerminatedByOversize, cancellation).ConfigureAwait(false);
-            await LogErrorAsync(attempt, TaskLogOperation.PPROF_UPLOAD_FILE_TOO_LARGE_ERROR,
-                $"the agent declared {metadata.ContentSize} bytes, more than the limit of {options.MaxUploadBytes} bytes").ConfigureAwait(false);
-            return;
-        }
-
-        if (metadata.ContentSize <= 0)
-        {
-            await Respond(responses, PprofProfilingStatus.PprofExecutionTaskError, cancellation).ConfigureAwait(false);
-            await LogErrorAsync(attempt, TaskLogOperation.EXECUTION_TASK_ERROR, $"the agent declared an empty profile (contentSize {metadata.ContentSize})").ConfigureAwait(false);
             return;
         }
 
@@ -197,7 +161,95 @@ internal sealed partial class UploadReceiver(
                 $"the server was receiving {options.MaxConcurrentUploads} uploads or {options.MaxUploadMemoryMegabytes} MiB already (MaxConcurrentUploads, MaxUploadMemoryMegabytes) for {options.UploadQueueSeconds} s", nothingStored: true);
         await Respond(responses, PprofProfilingStatus.PprofProfilingSuccess, cancellation).ConfigureAwait(false);
         using UploadBuffer buffer = options.MemoryParser ? UploadBuffer.InMemory(Load) : UploadBuffer.InTemporaryFile(TemporaryDirectory, Load);
-        long declared = metadata.ContentSize;
+        if (!await BufferContentAsync(requests, attempt, buffer, metadata.ContentSize).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        (byte[] bytes, (int Samples, string Types) summary, byte[]? digest) = await ParseAsync(attempt, upload, buffer).ConfigureAwait(false);
+        await StoreAsync(upload, bytes, summary, digest).ConfigureAwait(false);
+        attempt.Logged = true;
+    }
+
+    /// <summary>The first message, which must be metadata naming a task of this instance; <c>null</c> when the stream ended at once.</summary>
+    private async Task<PprofData?> ReadMetadataAsync(IAsyncStreamReader<PprofData> requests, Attempt attempt)
+    {
+        if (!await attempt.NextAsync(requests).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        PprofData first = requests.Current;
+        if (first.Metadata is null)
+        {
+            throw Refuse(StatusCode.InvalidArgument, "the first message of collect must carry metadata");
+        }
+
+        attempt.Upload = await IdentifyAsync(first.Metadata, attempt.Token).ConfigureAwait(false);
+        if (first.ResultCase == PprofData.ResultOneofCase.Content)
+        {
+            // Taking these bytes as the first chunk would be a guess; dropping them silently would store a profile
+            // without its start. The Go agent never does this.
+            throw Refuse(StatusCode.InvalidArgument, "the metadata message carried content: content goes in the messages after the server's answer");
+        }
+
+        return first;
+    }
+
+    /// <summary>An agent that reports its own failure or an oversize profile is answered and logged; true when it was.</summary>
+    private async Task<bool> AnsweredAgentOutcomeAsync(
+        IAsyncStreamReader<PprofData> requests, IServerStreamWriter<PprofCollectionResponse> responses, Attempt attempt, PprofData first)
+    {
+        CancellationToken cancellation = attempt.Token;
+        switch (first.Metadata.Type)
+        {
+            case PprofProfilingStatus.PprofExecutionTaskError:
+                await Respond(responses, PprofProfilingStatus.PprofExecutionTaskError, cancellation).ConfigureAwait(false);
+                string? reason = first.ResultCase == PprofData.ResultOneofCase.ErrorMessage ? first.ErrorMessage : null;
+                reason ??= await ReadErrorMessageAsync(requests, cancellation).ConfigureAwait(false);
+                await LogErrorAsync(attempt, TaskLogOperation.EXECUTION_TASK_ERROR,
+                    string.IsNullOrWhiteSpace(reason) ? "the agent reported an error without a reason" : Truncate(reason)).ConfigureAwait(false);
+                return true;
+            case PprofProfilingStatus.PprofTerminatedByOversize:
+                await Respond(responses, PprofProfilingStatus.PprofTerminatedByOversize, cancellation).ConfigureAwait(false);
+                await LogErrorAsync(attempt, TaskLogOperation.PPROF_UPLOAD_FILE_TOO_LARGE_ERROR, "the agent found the profile larger than the upload limit").ConfigureAwait(false);
+                return true;
+            case PprofProfilingStatus.PprofProfilingSuccess:
+                return false;
+            default:
+                throw Refuse(StatusCode.InvalidArgument, $"unknown metadata type {(int)first.Metadata.Type}");
+        }
+    }
+
+    /// <summary>A declared size over the limit, or none at all, is answered and logged; true when it was.</summary>
+    private async Task<bool> RefusedDeclaredSizeAsync(IServerStreamWriter<PprofCollectionResponse> responses, Attempt attempt, int declared)
+    {
+        CancellationToken cancellation = attempt.Token;
+        if (declared > options.MaxUploadBytes)
+        {
+            await Respond(responses, PprofProfilingStatus.PprofTerminatedByOversize, cancellation).ConfigureAwait(false);
+            await LogErrorAsync(attempt, TaskLogOperation.PPROF_UPLOAD_FILE_TOO_LARGE_ERROR,
+                $"the agent declared {declared} bytes, more than the limit of {options.MaxUploadBytes} bytes").ConfigureAwait(false);
+            return true;
+        }
+
+        if (declared <= 0)
+        {
+            await Respond(responses, PprofProfilingStatus.PprofExecutionTaskError, cancellation).ConfigureAwait(false);
+            await LogErrorAsync(attempt, TaskLogOperation.EXECUTION_TASK_ERROR, $"the agent declared an empty profile (contentSize {declared})").ConfigureAwait(false);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Reads the content into <paramref name="buffer"/>, within the limit and the declared size, to the end of the
+    /// stream; false when the agent sent an error text instead (logged).
+    /// </summary>
+    private async Task<bool> BufferContentAsync(IAsyncStreamReader<PprofData> requests, Attempt attempt, UploadBuffer buffer, long declared)
+    {
+        CancellationToken cancellation = attempt.Token;
         while (await attempt.NextAsync(requests).ConfigureAwait(false))
         {
             PprofData message = requests.Current;
@@ -209,7 +261,7 @@ internal sealed partial class UploadReceiver(
             if (message.ResultCase == PprofData.ResultOneofCase.ErrorMessage)
             {
                 await LogErrorAsync(attempt, TaskLogOperation.EXECUTION_TASK_ERROR, Truncate(message.ErrorMessage)).ConfigureAwait(false);
-                return;
+                return false;
             }
 
             int length = message.Content.Length;
@@ -233,8 +285,15 @@ internal sealed partial class UploadReceiver(
             throw Refuse(StatusCode.InvalidArgument, $"the stream ended after {buffer.Length} of the {declared} bytes declared", nothingStored: true);
         }
 
+        return true;
+    }
+
+    /// <summary>Parses the buffered profile in a parse turn (and makes its digest when it should); a profile that does not parse is logged and refused.</summary>
+    private async Task<(byte[] Bytes, (int Samples, string Types) Summary, byte[]? Digest)> ParseAsync(Attempt attempt, Upload upload, UploadBuffer buffer)
+    {
         // One of MaxConcurrentParses turns covers the profile's bytes as one array and its decoded model: only the
         // bytes and a summary outlive it.
+        CancellationToken cancellation = attempt.Token;
         byte[] bytes;
         byte[]? digest;
         (int Samples, string Types) summary;
@@ -256,8 +315,7 @@ internal sealed partial class UploadReceiver(
             digest = DigestsOnReceipt(profile) ? await CpuWork.RunNicedAsync(options.BackgroundNiceness, () => Digest(upload, profile)).ConfigureAwait(false) : null;
         }
 
-        await StoreAsync(upload, bytes, summary, digest).ConfigureAwait(false);
-        attempt.Logged = true;
+        return (bytes, summary, digest);
     }
 
     /// <summary>
