@@ -1,3 +1,4 @@
+using Flamewright.Agent.Tasks;
 using Flamewright.Protocol.Common;
 using Flamewright.Protocol.Management;
 using Flamewright.Protocol.Pprof;
@@ -12,7 +13,7 @@ namespace Flamewright.Testing;
 internal sealed record ReceivedTask(string SerialNumber, string TaskId, string Events, int Duration, long CreateTime, int DumpPeriod, IReadOnlyList<string> ArgumentOrder);
 
 /// <summary>
-/// A gRPC client that behaves as the SkyWalking Go agent does (docs/server.md, "A task's life"): registers,
+/// The one agent of the tests and the benchmarks: a gRPC client that behaves as the SkyWalking Go agent does (docs/protocol.md): registers,
 /// keeps alive, polls with <c>lastCommandTime</c>, uploads metadata first, waits for the one response, then
 /// sends 1 MiB chunks and half-closes. The token, when given, goes only on management calls, as the Go agent 0.7
 /// sends it; <see cref="TokenOnPprofCalls"/> adds it there too.
@@ -83,11 +84,12 @@ internal sealed class GoLikeAgent : IDisposable
             return null;
         }
 
+        // Read as the agent library reads it (Flamewright.Agent's PprofCommand): one reading of the command's arguments.
         Command command = commands.Commands_[0];
-        Expect.That(command.Command_ == "PprofTaskQuery", $"the command is {command.Command_}, not PprofTaskQuery");
-        var args = command.Args.ToDictionary(a => a.Key, a => a.Value);
-        var task = new ReceivedTask(args["SerialNumber"], args["TaskId"], args["Events"], int.Parse(args["Duration"]),
-            long.Parse(args["CreateTime"]), int.Parse(args["DumpPeriod"]), [.. command.Args.Select(a => a.Key)]);
+        PprofCommand read = PprofCommand.From(command)
+            ?? throw new ExpectationException($"the command {command.Command_} is not a pprof task with a task id and events");
+        var task = new ReceivedTask(read.SerialNumber, read.TaskId, read.Event, read.DurationMinutes, read.CreateTime, read.DumpPeriod,
+            [.. command.Args.Select(a => a.Key)]);
         LastCommandTime = task.CreateTime;
         return task;
     }
