@@ -20,7 +20,8 @@ public sealed class SvgSearchTests
         await browser.Page.GotoAsync("about:blank");
         await browser.Page.SetContentAsync(svg.ToString());
         string answer = "";
-        browser.Page.Dialog += async (_, dialog) => await dialog.AcceptAsync(answer);
+        // Answered without waiting here: an event handler must not be async void (a failure would go unseen).
+        browser.Page.Dialog += (_, dialog) => _ = dialog.AcceptAsync(answer);
 
         async Task<string> SearchAsync(string term)
         {
