@@ -205,20 +205,47 @@ internal static class PageBenchmark
             });
             page.SetDefaultTimeout(120_000);
             page.PageError += (_, error) => Console.WriteLine($"  page error: {error}");
+            // With FLAMEWRIGHT_PAGE_TRACE=FILE, the last cold run's timeline goes to FILE.cold.json, and is left out of the figures.
+            string? coldTrace = run == coldRuns - 1 && Environment.GetEnvironmentVariable("FLAMEWRIGHT_PAGE_TRACE") is { } file ? file + ".cold.json" : null;
+            TimelineRecorder? coldRecorder = coldTrace is null ? null : await TimelineRecorder.StartAsync(page);
             var clock = Stopwatch.StartNew();
             await page.GotoAsync($"{server.HttpAddress}#/analysis/{Uri.EscapeDataString(taskId)}");
             await ReadyAsync(page);
-            cold.Add(clock.Elapsed.TotalMilliseconds);
-            coldSteps.Add(await StepsAsync(page));
+            if (coldRecorder is not null)
+            {
+                await page.WaitForTimeoutAsync(300);
+                await coldRecorder.StopAsync(coldTrace!);
+                Console.WriteLine($"  the last cold run's timeline: {coldTrace}");
+            }
+            else
+            {
+                cold.Add(clock.Elapsed.TotalMilliseconds);
+                coldSteps.Add(await StepsAsync(page));
+            }
+
             if (run == coldRuns - 1)
             {
                 for (int i = 0; i < warmRuns; i++)
                 {
+                    // FLAMEWRIGHT_PAGE_TRACE=FILE: Chromium's own timeline of the last reload, for chrome://tracing or
+                    // Perfetto (a trace slows the page, so that reload is left out of the figures).
+                    string? trace = i == warmRuns - 1 ? Environment.GetEnvironmentVariable("FLAMEWRIGHT_PAGE_TRACE") : null;
+                    TimelineRecorder? recorder = trace is null ? null : await TimelineRecorder.StartAsync(page);
+
                     clock.Restart();
                     await page.ReloadAsync();
                     await ReadyAsync(page);
+                    if (recorder is not null)
+                    {
+                        await page.WaitForTimeoutAsync(300);
+                        await recorder.StopAsync(trace!);
+                        Console.WriteLine($"  the last reload's timeline: {trace}");
+                        continue;
+                    }
+
                     warm.Add(clock.Elapsed.TotalMilliseconds);
                     warmSteps.Add(await StepsAsync(page));
+                    Console.WriteLine($"  reload {i + 1}: the server's phases (Server-Timing) {await ServerPhasesAsync(page)}");
                 }
 
                 // Opened again inside the page (the task's page, then back to the graph): no page load, one request.
@@ -307,6 +334,14 @@ internal static class PageBenchmark
         }
         """);
 
+    /// <summary>The first look's <c>Server-Timing</c> entries, as the page received them.</summary>
+    private static async Task<string> ServerPhasesAsync(Microsoft.Playwright.IPage page) => await page.EvaluateAsync<string>("""
+        () => {
+          const look = performance.getEntriesByType('resource').find(r => r.name.endsWith('/graphql'));
+          return look ? look.serverTiming.map(t => `${t.name} ${t.duration.toFixed(1)}`).join(', ') : '';
+        }
+        """);
+
     private static string Steps(List<double[]> runs) => string.Join(", ", StepNames.Select((name, i) =>
         string.Create(CultureInfo.InvariantCulture, $"{name} {Median.Of(runs.Select(r => r[i])):F0}")));
 
@@ -344,5 +379,54 @@ internal static class PageBenchmark
         }
 
         return [.. path];
+    }
+}
+
+/// <summary>
+/// Chromium's own timeline of a page over the DevTools protocol (Tracing), written as a trace file that
+/// chrome://tracing and Perfetto open: what the browser spent its main thread on, by task.
+/// </summary>
+internal sealed class TimelineRecorder
+{
+    private readonly Microsoft.Playwright.ICDPSession session;
+    private readonly List<System.Text.Json.JsonElement> events = [];
+    private readonly TaskCompletionSource complete = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static readonly string[] Categories = ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink.user_timing", "v8.execute", "loading", "toplevel", "disabled-by-default-v8.cpu_profiler"];
+
+    private TimelineRecorder(Microsoft.Playwright.ICDPSession session) => this.session = session;
+
+    public static async Task<TimelineRecorder> StartAsync(Microsoft.Playwright.IPage page)
+    {
+        var recorder = new TimelineRecorder(await page.Context.NewCDPSessionAsync(page));
+        recorder.session.Event("Tracing.dataCollected").OnEvent += (_, data) =>
+        {
+            lock (recorder.events)
+            {
+                foreach (System.Text.Json.JsonElement e in data!.Value.GetProperty("value").EnumerateArray())
+                {
+                    recorder.events.Add(e.Clone());
+                }
+            }
+        };
+        recorder.session.Event("Tracing.tracingComplete").OnEvent += (_, _) => recorder.complete.TrySetResult();
+        await recorder.session.SendAsync("Tracing.start", new Dictionary<string, object>
+        {
+            ["transferMode"] = "ReportEvents",
+            ["traceConfig"] = new Dictionary<string, object>
+            {
+                ["includedCategories"] = Categories,
+            },
+        });
+        return recorder;
+    }
+
+    public async Task StopAsync(string path)
+    {
+        await session.SendAsync("Tracing.end");
+        await complete.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await using FileStream file = File.Create(path);
+        await System.Text.Json.JsonSerializer.SerializeAsync(file, new { traceEvents = events });
+        await session.DetachAsync();
     }
 }

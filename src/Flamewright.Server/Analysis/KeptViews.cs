@@ -58,6 +58,7 @@ internal sealed partial class KeptViews(IProfilingStore store, ServerOptions opt
         CancellationToken cancellationToken)
         where T : class
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         List<(string Type, string Unit)>? types = AnalysisService.SummarySampleTypes(uploads[0]);
         byte[]? bytes = types is null ? null : await store.ReadViewAsync(task.Id, key, cancellationToken).ConfigureAwait(false);
         if (bytes is null)
@@ -68,6 +69,7 @@ internal sealed partial class KeptViews(IProfilingStore store, ServerOptions opt
         try
         {
             T kept = read(bytes);
+            AnalysisPhases.Add(AnalysisPhases.Read, started);
             Pprof.Model.ValueType type = sampleTypeOf(kept);
             int index = types!.FindIndex(t => t.Type == type.Type && t.Unit == type.Unit);
             return index < 0 ? (null, null, true) : (kept, new SampleTypeInfo(index, type.Type, type.Unit, IsDefault: true), true);

@@ -210,8 +210,8 @@ public static partial class GraphQLEndpoint
               queryPprofSampleTypes(taskId: $tid) { index type unit isDefault }
               queryPprofTaskList(request: $l) { tasks { id events createTime } }
               queryPprofFlameView(request: $r, zoom: [], width: 1400) {
-                sampleType { type unit } total span minTotal ancestors { node name total } names
-                frames { node parent nameIndex total self matched } narrower { parent count total } matchedTotal }
+                sampleType { type unit } total span minTotal ancestors { node name total } names files
+                frameColumns { node parent nameIndex total self matched } narrowerColumns { parent count total } matchedTotal }
               queryPprofTop(request: $r, limit: 300) { rowCount rows { name flat flatPercent cum cumPercent } }
             }
             """;

@@ -99,9 +99,92 @@ internal sealed record StackGroupOutput(long Value, IReadOnlyList<string> Frames
 
 internal sealed record StackGroupsOutput(SampleTypeOutput SampleType, long Total, int GroupCount, IReadOnlyList<StackGroupOutput> Groups);
 
-internal sealed record FlameViewOutput(
-    SampleTypeOutput? SampleType, long Total, long Span, long MinTotal, IReadOnlyList<ViewAncestorOutput> Ancestors, IReadOnlyList<ViewFrameOutput> Frames,
-    IReadOnlyList<NarrowerFramesOutput> Narrower, long? MatchedTotal, IReadOnlyList<string> Names, IReadOnlyList<string> Files);
+/// <summary>
+/// A view as GraphQL answers it. Its frames are held as columns (<see cref="FrameColumns"/>), which is what the page asks
+/// for: a list of numbers is a fraction of the bytes and of the executer's work of a list of objects with a field each.
+/// <see cref="Frames"/> and <see cref="Narrower"/>, one object per frame, are made from the columns only when asked for.
+/// </summary>
+internal sealed class FlameViewOutput
+{
+    private readonly Lazy<IReadOnlyList<ViewFrameOutput>> _frames;
+    private readonly Lazy<IReadOnlyList<NarrowerFramesOutput>> _narrower;
+
+    public FlameViewOutput(
+        SampleTypeOutput? sampleType, long total, long span, long minTotal, IReadOnlyList<ViewAncestorOutput> ancestors, ViewFrameColumnsOutput frameColumns,
+        NarrowerColumnsOutput narrowerColumns, long? matchedTotal, IReadOnlyList<string> names, IReadOnlyList<string> files)
+    {
+        SampleType = sampleType;
+        Total = total;
+        Span = span;
+        MinTotal = minTotal;
+        Ancestors = ancestors;
+        FrameColumns = frameColumns;
+        NarrowerColumns = narrowerColumns;
+        MatchedTotal = matchedTotal;
+        Names = names;
+        Files = files;
+        _frames = new Lazy<IReadOnlyList<ViewFrameOutput>>(() => frameColumns.ToFrames(names));
+        _narrower = new Lazy<IReadOnlyList<NarrowerFramesOutput>>(narrowerColumns.ToBlocks);
+    }
+
+    public SampleTypeOutput? SampleType { get; }
+
+    public long Total { get; }
+
+    public long Span { get; }
+
+    public long MinTotal { get; }
+
+    public IReadOnlyList<ViewAncestorOutput> Ancestors { get; }
+
+    public ViewFrameColumnsOutput FrameColumns { get; }
+
+    public NarrowerColumnsOutput NarrowerColumns { get; }
+
+    public IReadOnlyList<ViewFrameOutput> Frames => _frames.Value;
+
+    public IReadOnlyList<NarrowerFramesOutput> Narrower => _narrower.Value;
+
+    public long? MatchedTotal { get; }
+
+    public IReadOnlyList<string> Names { get; }
+
+    public IReadOnlyList<string> Files { get; }
+}
+
+/// <summary>A view's frames in pre-order as columns: entry i of each belongs to frame i; <see cref="Matched"/> lists the positions of matching frames.</summary>
+internal sealed record ViewFrameColumnsOutput(int[] Node, int[] Parent, int[] NameIndex, long[] Total, long[] Self, int[] Matched)
+{
+    /// <summary>The same frames as one object each, their depth counted from their parents (which come first, in pre-order).</summary>
+    public IReadOnlyList<ViewFrameOutput> ToFrames(IReadOnlyList<string> names)
+    {
+        var depths = new int[Node.Length];
+        var matched = new HashSet<int>(Matched);
+        var frames = new ViewFrameOutput[Node.Length];
+        for (int i = 0; i < frames.Length; i++)
+        {
+            depths[i] = Parent[i] < 0 ? 0 : depths[Parent[i]] + 1;
+            frames[i] = new ViewFrameOutput(Node[i], Parent[i], depths[i], names[NameIndex[i]], Total[i], Self[i], matched.Contains(i), NameIndex[i]);
+        }
+
+        return frames;
+    }
+}
+
+/// <summary>A view's blocks of narrower frames as columns: entry i of each belongs to block i.</summary>
+internal sealed record NarrowerColumnsOutput(int[] Parent, int[] Count, long[] Total)
+{
+    public IReadOnlyList<NarrowerFramesOutput> ToBlocks()
+    {
+        var blocks = new NarrowerFramesOutput[Parent.Length];
+        for (int i = 0; i < blocks.Length; i++)
+        {
+            blocks[i] = new NarrowerFramesOutput(Parent[i], Count[i], Total[i]);
+        }
+
+        return blocks;
+    }
+}
 
 internal sealed record ViewAncestorOutput(int Node, string Name, long Total);
 

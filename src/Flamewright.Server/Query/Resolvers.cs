@@ -222,7 +222,8 @@ internal sealed partial class QueryResolvers(
                 MatchBudgetOf(context), context.CancellationToken, readAhead: !context.UserContext.ContainsKey(GraphQLEndpoint.WarmUpKey)).ConfigureAwait(false);
             if (result is null)
             {
-                return new FlameViewOutput(null, 0, 0, 0, [new ViewAncestorOutput(0, FlameTree.RootName, 0)], [new ViewFrameOutput(0, -1, 0, FlameTree.RootName, 0, 0, false, 0)], [], null, [FlameTree.RootName], [""]);
+                return new FlameViewOutput(null, 0, 0, 0, [new ViewAncestorOutput(0, FlameTree.RootName, 0)], new ViewFrameColumnsOutput([0], [-1], [0], [0], [0], []),
+                    new NarrowerColumnsOutput([], [], []), null, [FlameTree.RootName], [""]);
             }
 
             return ToOutput(result.View, ToOutput(result.SampleType), searched: !string.IsNullOrEmpty(search));
@@ -236,15 +237,37 @@ internal sealed partial class QueryResolvers(
         // client that reads nameIndex instead of name receives each once.
         var names = new Pprof.StringTable();
         var files = new List<string>();
-        int NameIndex(ViewFrame frame)
+        IReadOnlyList<ViewFrame> frames = view.Frames;
+        var node = new int[frames.Count];
+        var parent = new int[frames.Count];
+        var nameIndex = new int[frames.Count];
+        var total = new long[frames.Count];
+        var self = new long[frames.Count];
+        var matched = new List<int>();
+        for (int i = 0; i < frames.Count; i++)
         {
-            int index = names.Index(frame.Name);
-            if (index == files.Count)
+            ViewFrame frame = frames[i];
+            node[i] = frame.Node;
+            parent[i] = frame.Parent;
+            nameIndex[i] = names.Index(frame.Name);
+            if (nameIndex[i] == files.Count)
             {
                 files.Add(frame.File);
             }
 
-            return index;
+            total[i] = frame.Total;
+            self[i] = frame.Self;
+            if (frame.Matched)
+            {
+                matched.Add(i);
+            }
+        }
+
+        IReadOnlyList<NarrowerFrames> narrower = view.Narrower;
+        var blocks = new NarrowerColumnsOutput(new int[narrower.Count], new int[narrower.Count], new long[narrower.Count]);
+        for (int i = 0; i < narrower.Count; i++)
+        {
+            (blocks.Parent[i], blocks.Count[i], blocks.Total[i]) = (narrower[i].Parent, narrower[i].Count, narrower[i].Total);
         }
 
         return new FlameViewOutput(
@@ -253,8 +276,8 @@ internal sealed partial class QueryResolvers(
             view.Span,
             view.MinimumTotal,
             [.. view.Ancestors.Select(a => new ViewAncestorOutput(a.Node, a.Name, a.Total))],
-            [.. view.Frames.Select(f => new ViewFrameOutput(f.Node, f.Parent, f.Depth, f.Name, f.Total, f.Self, f.Matched, NameIndex(f)))],
-            [.. view.Narrower.Select(n => new NarrowerFramesOutput(n.Parent, n.Count, n.Total))],
+            new ViewFrameColumnsOutput(node, parent, nameIndex, total, self, [.. matched]),
+            blocks,
             searched ? view.MatchedTotal : null,
             names.Strings,
             files);

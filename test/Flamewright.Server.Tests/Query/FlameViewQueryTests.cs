@@ -46,6 +46,42 @@ public sealed class FlameViewQueryTests
         Assert.All(frames, f => Assert.Equal((string)f!["name"]!, names[(int)f["nameIndex"]!]));
     });
 
+    [Theory(Timeout = Spec.Timeout)]
+    [InlineData(null)]
+    [InlineData("^runtime\\.")]
+    public Task The_columns_hold_the_same_frames_and_narrower_blocks_as_the_lists_of_objects(string? search) => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (agent, TestData.Bytes("cpu")));
+        const string Both = """
+            query ($r: PprofAnalyzationRequest!, $search: String) {
+              queryPprofFlameView(request: $r, width: 60, search: $search) {
+                frames { node parent nameIndex total self matched } narrower { parent count total }
+                frameColumns { node parent nameIndex total self matched } narrowerColumns { parent count total } } }
+            """;
+
+        JsonNode view = (await graphql.DataAsync(Both, new { r = new { taskId, instanceIds = Array.Empty<string>() }, search }))["queryPprofFlameView"]!;
+
+        JsonArray frames = view["frames"]!.AsArray();
+        JsonNode columns = view["frameColumns"]!;
+        long[] Column(JsonNode of, string name) => [.. of[name]!.AsArray().Select(v => (long)v!)];
+        foreach (string field in new[] { "node", "parent", "nameIndex", "total", "self" })
+        {
+            Assert.Equal(frames.Select(f => (long)f![field]!), Column(columns, field));
+        }
+
+        Assert.Equal(Enumerable.Range(0, frames.Count).Where(i => (bool)frames[i]!["matched"]!).Select(i => (long)i), Column(columns, "matched"));
+        Assert.Equal(search is not null, Column(columns, "matched").Length > 0);
+        JsonArray narrower = view["narrower"]!.AsArray();
+        Assert.NotEmpty(narrower);
+        foreach (string field in new[] { "parent", "count", "total" })
+        {
+            Assert.Equal(narrower.Select(n => (long)n![field]!), Column(view["narrowerColumns"]!, field));
+        }
+    });
+
     [Fact(Timeout = Spec.Timeout)]
     public Task A_first_look_at_a_task_whose_tree_was_never_built_is_cut_from_the_stacks_and_a_zoom_then_builds_the_tree() => Spec.Run(async () =>
     {

@@ -252,8 +252,9 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
       }
       downloads.replaceChildren('Download: ', ...['pprof', 'folded', 'svg', 'speedscope'].flatMap((f, i) => [i ? ' · ' : '',
         el('a', { href: `/api/tasks/${encodeURIComponent(taskId)}/profile?format=${f}&${f === 'pprof' ? query : shaped}`, download: '', class: `download-${f}`, onclick: downloadWithToken }, f)]));
-      drawFlame(page);
+      // The table first, the graph last: the graph measures its width, which lays the page out once with the table in it.
       drawTop(page);
+      drawFlame(page);
       showChanges(page, changes);
       if (goroutines || stacks.open) showGroups(page, groups);
       if (labels.open) showLabels(page, labelList);
@@ -277,14 +278,20 @@ export async function analysisView(taskId, params = new URLSearchParams()) {
 const percent = (v, of) => `${(of ? 100 * v / of : 0).toFixed(2)}%`;
 const share = (v, of) => (of ? percent(v, of) : '—');
 
-// A view (frames in pre-order, each naming its parent's position) → nodes with children; each narrower block becomes
-// one "N small frames" child after its parent's drawn children. The zoom root's ancestors come apart, for the trail.
+// A view (its frames as columns, in pre-order, each naming its parent's position) → nodes with children; each narrower
+// block becomes one "N small frames" child after its parent's drawn children. The zoom root's ancestors come apart, for the trail.
 function viewLayout(view, request, zoomPath, search, narrowerThan = null) {
-  const nodes = view.frames.map(f => ({ id: String(f.node), codeSignature: view.names[f.nameIndex], file: view.files?.[f.nameIndex] || '', total: f.total, self: f.self, matched: f.matched, children: [] }));
-  view.frames.forEach((f, i) => { if (f.parent >= 0) { nodes[i].parent = nodes[f.parent]; nodes[f.parent].children.push(nodes[i]); } });
-  for (const n of view.narrower) {
-    const parent = nodes[n.parent];
-    parent.children.push({ id: `${parent.id}~small`, codeSignature: `${n.count} small frames`, total: n.total, self: 0, children: [], tiny: true, parent });
+  const { node, parent, nameIndex, total, self } = view.frameColumns;
+  const matched = new Set(view.frameColumns.matched);
+  const nodes = new Array(node.length);
+  for (let i = 0; i < node.length; i++) {
+    nodes[i] = { id: String(node[i]), codeSignature: view.names[nameIndex[i]], file: view.files?.[nameIndex[i]] || '', total: total[i], self: self[i], matched: matched.has(i), children: [] };
+    if (parent[i] >= 0) { nodes[i].parent = nodes[parent[i]]; nodes[parent[i]].children.push(nodes[i]); }
+  }
+  const blocks = view.narrowerColumns;
+  for (let i = 0; i < blocks.parent.length; i++) {
+    const p = nodes[blocks.parent[i]];
+    p.children.push({ id: `${p.id}~small`, codeSignature: `${blocks.count[i]} small frames`, total: blocks.total[i], self: 0, children: [], tiny: true, parent: p });
   }
   const ancestors = view.ancestors.slice(0, -1).map(a => ({ id: String(a.node), codeSignature: a.name, total: a.total, self: 0, children: [] }));
   const root = ancestors.length ? ancestors[0] : nodes[0];
@@ -536,7 +543,8 @@ function groupList(answer) {
 
 // The top table is sorted and paged on the server: a click on a column asks for the first rows in that order.
 const SORT_ORDER = { name: 'NAME', flat: 'FLAT', flatPercent: 'FLAT', cum: 'CUM', cumPercent: 'CUM' };
-// Rows of the top table drawn at once: enough to read, few enough that a 100k-function profile stays fast.
+// Rows of the top table drawn with the graph; the rest of the page of TOP_ROWS follows once the graph is on screen.
+const TOP_ROWS_FIRST = 50;
 
 function drawTop(page) {
   const { state, top } = page;
@@ -563,7 +571,7 @@ function drawTop(page) {
     showSandwichButton(page);
   };
   const body = document.createElement('tbody');
-  rows.rows.forEach((r, i) => {
+  const addRow = (r, i) => {
     const tr = document.createElement('tr');
     tr.tabIndex = 0;
     tr.dataset.row = i;
@@ -574,7 +582,15 @@ function drawTop(page) {
       tr.appendChild(td);
     }
     body.appendChild(tr);
-  });
+  };
+  // The rows a window shows at once now, the rest once that is on screen: laying out hundreds of rows below the graph
+  // would hold back the graph's first paint.
+  rows.rows.slice(0, TOP_ROWS_FIRST).forEach(addRow);
+  if (rows.rows.length > TOP_ROWS_FIRST) {
+    requestAnimationFrame(() => setTimeout(() => {
+      if (body.isConnected) rows.rows.slice(TOP_ROWS_FIRST).forEach((r, i) => addRow(r, TOP_ROWS_FIRST + i));
+    }));
+  }
   body.addEventListener('click', select);
   body.addEventListener('keydown', select);
   top.replaceChildren(

@@ -6,8 +6,9 @@
 // The API token, when the server asks for one: kept in this browser until "Forget token".
 export const TOKEN_KEY = 'flamewright.apiToken';
 
-// What a view and a top table are asked for, wherever the page asks for them.
-export const VIEW_FIELDS = 'sampleType { type unit } total span minTotal ancestors { node name total } names files frames { node parent nameIndex total self matched } narrower { parent count total } matchedTotal';
+// What a view and a top table are asked for, wherever the page asks for them. A view's frames come as columns, a list
+// of numbers per field: a fraction of the bytes of one object per frame (docs/ui.md).
+export const VIEW_FIELDS = 'sampleType { type unit } total span minTotal ancestors { node name total } names files frameColumns { node parent nameIndex total self matched } narrowerColumns { parent count total } matchedTotal';
 export const TOP_FIELDS = 'rowCount rows { name flat flatPercent cum cumPercent }';
 export const TOP_ROWS = 300;
 

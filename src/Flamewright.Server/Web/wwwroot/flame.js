@@ -78,9 +78,21 @@ export function fitLabel(name, width, charWidth) {
   return end ? `${last.slice(0, end)}…` : '';
 }
 
-// Colours stable per package: the same package always gets the same warm hue.
+// Colours stable per package: the same package always gets the same warm hue. Kept per name too: a graph paints the
+// same names again on every zoom, and finding a package is the costly part.
 const packageColours = new Map();
+const nameColours = new Map();
 export function colourOf(name) {
+  let known = nameColours.get(name);
+  if (known === undefined) {
+    known = packageColourOf(name);
+    if (nameColours.size > 100000) nameColours.clear();
+    nameColours.set(name, known);
+  }
+  return known;
+}
+
+function packageColourOf(name) {
   const pkg = packageOf(name) || name;
   let colour = packageColours.get(pkg);
   if (colour === undefined) {
@@ -138,6 +150,7 @@ export class FlameGraph {
   // (a name or null).
   draw(model) {
     this.model = model;
+    this.covered = 0;
     this.layout();
     this.focused = null;
     // After a zoom from the keyboard the focus stays in the graph, on the frame zoomed into.
@@ -200,12 +213,18 @@ export class FlameGraph {
 
   label(f) { return f.w >= LABEL_MIN_PX ? fitLabel(f.node.codeSignature, f.w - 2 * PAD, c => this.charWidth(c)) : ''; }
 
-  // The rows the window shows: the canvas is as tall as the window at most and sticks to its top while the graph
-  // scrolls past (style.css), so a graph of hundreds of levels costs what the window shows, not its whole height.
+  // The rows the window shows: the canvas sticks to the window's top while the graph scrolls past (style.css), so a
+  // graph of hundreds of levels costs what the window shows, not its whole height. At first it covers the part of the
+  // graph inside the window; once the page scrolls and the window shows more, it is made as tall as the window, once,
+  // rather than a little taller on every scroll event.
   visibleRows() {
     const height = this.depth * ROW;
-    const canvasHeight = Math.min(height, Math.max(ROW, Math.ceil(window.innerHeight || height)));
-    const top = Math.round(Math.min(Math.max(0, -this.container.getBoundingClientRect().top), height - canvasHeight));
+    const box = this.container.getBoundingClientRect();
+    const windowHeight = Math.max(ROW, Math.ceil(window.innerHeight || height));
+    const inWindow = Math.min(height, Math.max(ROW, windowHeight - Math.max(0, Math.floor(box.top))));
+    const canvasHeight = inWindow <= this.covered ? this.covered : this.covered ? Math.min(height, windowHeight) : inWindow;
+    this.covered = canvasHeight;
+    const top = Math.round(Math.min(Math.max(0, -box.top), height - canvasHeight));
     return { top, canvasHeight };
   }
 
