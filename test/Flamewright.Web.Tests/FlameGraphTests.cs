@@ -815,6 +815,13 @@ public sealed class FlameGraphTests
         // Drawn frames and blocks of narrower ones fill each parent's width: nothing under a parent is lost.
         double rootWidth = frames.Single(f => f.Id == "0").Width;
         Assert.InRange(frames.Where(f => f.Y == 2 * 18).Sum(f => f.Width), rootWidth - 0.5, rootWidth + 0.01);
+        // The first 50 rows of the top table come with the graph, the rest of its page of 300 once the page is idle,
+        // heaviest first throughout.
+        await Assertions.Expect(browser.Page.Locator("#top tbody tr")).ToHaveCountAsync(300);
+        double[] flat = [.. (await browser.Page.Locator("#top tbody tr td:nth-child(3)").AllInnerTextsAsync()).Select(t => double.Parse(t.TrimEnd('%'), System.Globalization.CultureInfo.InvariantCulture))];
+        Assert.Equal(flat.OrderByDescending(v => v), flat);
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            await browser.Page.Locator("#top tbody tr").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.row)"));
         Console.WriteLine($"100,001-node tree: page with graph and top table ready in {watch.ElapsedMilliseconds} ms, {frames.Length} frames drawn");
     });
 

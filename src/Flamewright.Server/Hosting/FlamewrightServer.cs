@@ -259,7 +259,7 @@ public static class FlamewrightServerExtensions
         app.MapApiAccess();
         app.MapRestDownloads();
         app.MapHealth();
-        app.MapWebUi();
+        app.MapWebUi(tokenAsked: options.ApiToken.Length > 0 || options.ReadOnlyApiToken.Length > 0);
         return app;
     }
 }

@@ -50,17 +50,26 @@ public static class WebUi
         return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
     });
 
-    internal static IEndpointRouteBuilder MapWebUi(this IEndpointRouteBuilder endpoints)
+    /// <param name="tokenAsked">
+    /// Whether the server asks for an API token. index.html says so in <c>meta name="flamewright-token"</c>: without
+    /// one, the page's first request does not read the browser's storage for a token, a read that takes tens of
+    /// milliseconds on a page's first use of it (docs/ui.md, under firstlook.js).
+    /// </param>
+    internal static IEndpointRouteBuilder MapWebUi(this IEndpointRouteBuilder endpoints, bool tokenAsked)
     {
-        endpoints.MapGet("/", context => ServeAsync(context, "index.html", keep: false));
+        string index = tokenAsked ? IndexAskingToken : "index.html";
+        endpoints.MapGet("/", context => ServeAsync(context, index, keep: false));
         // Unversioned: each asked again with its tag (a bookmark or a tool that knows the old paths).
-        endpoints.MapGet("/ui/{file}", (HttpContext context, string file) => ServeAsync(context, file, keep: false));
+        endpoints.MapGet("/ui/{file}", (HttpContext context, string file) => ServeAsync(context, file == "index.html" ? index : file, keep: false));
         // Versioned, as index.html names them: kept by the browser without asking again, unless the name is of another
         // build (a page loaded before an upgrade), which gets today's file to be asked for again.
         endpoints.MapGet("/ui/{version}/{file}", (HttpContext context, string version, string file) =>
-            ServeAsync(context, file, keep: version.Equals(Version, StringComparison.Ordinal)));
+            ServeAsync(context, file == "index.html" ? index : file, keep: version.Equals(Version, StringComparison.Ordinal)));
         return endpoints;
     }
+
+    /// <summary>The name index.html is kept under when the server asks for a token: a page of its own, with another tag.</summary>
+    private const string IndexAskingToken = "index.html?token";
 
     /// <summary>A page file read once: its bytes and an entity tag made from them.</summary>
     private sealed record PageFile(byte[] Content, string ContentType, string ETag);
@@ -69,6 +78,12 @@ public static class WebUi
 
     private static PageFile? Load(string file)
     {
+        bool tokenAsked = file == IndexAskingToken;
+        if (tokenAsked)
+        {
+            file = "index.html";
+        }
+
         // Only names of files that exist in the assembly are served: no paths, no probing.
         if (!s_contentTypes.TryGetValue(Path.GetExtension(file), out string? type))
         {
@@ -86,8 +101,10 @@ public static class WebUi
         byte[] content = bytes.ToArray();
         if (file == "index.html")
         {
-            // The page names its files under this build's version (see Version).
-            content = System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(content).Replace("\"/ui/", $"\"/ui/{Version}/", StringComparison.Ordinal));
+            // The page names its files under this build's version (see Version), and says whether a token is asked for.
+            content = System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(content)
+                .Replace("\"/ui/", $"\"/ui/{Version}/", StringComparison.Ordinal)
+                .Replace("<meta name=\"flamewright-token\" content=\"none\">", tokenAsked ? "<meta name=\"flamewright-token\" content=\"asked\">" : "<meta name=\"flamewright-token\" content=\"none\">", StringComparison.Ordinal));
         }
 
         return new PageFile(content, type, $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content))[..32]}\"");

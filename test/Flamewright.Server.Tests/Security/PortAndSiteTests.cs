@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Grpc.Core;
+using Flamewright.Server.Configuration;
 using Grpc.Net.Client;
 
 namespace Flamewright.Server.Tests.Security;
@@ -205,6 +206,24 @@ public sealed class PortAndSiteTests
         Assert.True(older.Headers.CacheControl!.NoCache);
         using HttpResponseMessage missing = await http.GetAsync($"/ui/{version}/nothing.js");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    });
+
+    [Theory(Timeout = Spec.Timeout)]
+    [InlineData("", "none")]
+    [InlineData(nameof(ServerOptions.ApiToken), "asked")]
+    [InlineData(nameof(ServerOptions.ReadOnlyApiToken), "asked")]
+    public Task The_page_says_whether_the_server_asks_for_a_token_under_every_name_it_is_served_by(string tokenSetting, string said) => Spec.Run(async () =>
+    {
+        var settings = tokenSetting.Length == 0 ? new Dictionary<string, string>() : new Dictionary<string, string> { [tokenSetting] = "page-token-0123456789" };
+        await using TestServer server = await TestServer.StartAsync(settings);
+        using var http = new HttpClient { BaseAddress = server.HttpAddress };
+
+        foreach (string path in new[] { "/", "/ui/index.html", $"/ui/{Flamewright.Server.Web.WebUi.Version}/index.html" })
+        {
+            string html = await http.GetStringAsync(path);
+            Assert.Contains($"<meta name=\"flamewright-token\" content=\"{said}\">", html, StringComparison.Ordinal);
+            Assert.Single(System.Text.RegularExpressions.Regex.Matches(html, "name=\"flamewright-token\""));
+        }
     });
 
     private static async Task<HttpStatusCode> PostLayersAsync(HttpClient http, string? origin = null, string? host = null)

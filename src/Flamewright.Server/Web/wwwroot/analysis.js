@@ -583,13 +583,13 @@ function drawTop(page) {
     }
     body.appendChild(tr);
   };
-  // The rows a window shows at once now, the rest once that is on screen: laying out hundreds of rows below the graph
-  // would hold back the graph's first paint.
+  // The rows a window shows at once now, the rest once the page is idle (the graph on screen): laying out hundreds of
+  // rows below the graph would hold back its first paint.
   rows.rows.slice(0, TOP_ROWS_FIRST).forEach(addRow);
   if (rows.rows.length > TOP_ROWS_FIRST) {
-    requestAnimationFrame(() => setTimeout(() => {
+    requestIdleCallback(() => {
       if (body.isConnected) rows.rows.slice(TOP_ROWS_FIRST).forEach((r, i) => addRow(r, TOP_ROWS_FIRST + i));
-    }));
+    }, { timeout: 1000 });
   }
   body.addEventListener('click', select);
   body.addEventListener('keydown', select);

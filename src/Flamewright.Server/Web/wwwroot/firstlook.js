@@ -1,6 +1,6 @@
 // The analysis page's first request, sent as soon as the document is parsed: index.html loads this module first, and
 // it imports nothing, so the graph's first look is on its way while the rest of the page's modules still load
-// (docs/ui.md, "Opening a graph"). analysis.js builds the same request here and takes the answer already under way.
+// (docs/ui.md, under firstlook.js). analysis.js builds the same request here and takes the answer already under way.
 // Also what both need to read the address and to reach the API: the address's parts, the token, one POST.
 
 // The API token, when the server asks for one: kept in this browser until "Forget token".
@@ -79,9 +79,10 @@ export function firstLookBody(taskId, wanted, width) {
   });
 }
 
-// The stored token as the header every request carries; none without a token.
+// The stored token as the header every request carries; none without a token, or when the server asks for none
+// (index.html says which): a page's first read of the browser's storage is slow, and would hold back its first request.
 export function authHeaders() {
-  const token = localStorage.getItem(TOKEN_KEY);
+  const token = document.querySelector('meta[name="flamewright-token"]')?.content === 'none' ? null : localStorage.getItem(TOKEN_KEY);
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
