@@ -2,6 +2,7 @@ using System.Text;
 using Flamewright.Pprof.Model;
 using Flamewright.Pprof.Primitives;
 using ValueType = Flamewright.Pprof.Model.ValueType;
+using Unsafe = System.Runtime.CompilerServices.Unsafe;
 
 namespace Flamewright.Pprof.Decoding;
 
@@ -155,7 +156,7 @@ internal ref struct ProfileDecoder
         var mappingIds = new GrowableArray<ulong>(4);
         var mappingOffsets = new GrowableArray<int>(4);
         // Sized by the function records counted in the first pass, and charged before they are allocated.
-        _budget.Charge((long)_functionRecords * (System.Runtime.CompilerServices.Unsafe.SizeOf<Function>() + sizeof(ulong) + sizeof(int)), $"{_functionRecords} function records", -1);
+        _budget.Charge((long)_functionRecords * (Unsafe.SizeOf<Function>() + sizeof(ulong) + sizeof(int)), $"{_functionRecords} function records", -1);
         var functions = new GrowableArray<Function>(_functionRecords);
         var functionIds = new GrowableArray<ulong>(_functionRecords);
         var functionOffsets = new GrowableArray<int>(_functionRecords);
@@ -346,7 +347,7 @@ internal ref struct ProfileDecoder
     {
         // Sized by the location records counted in the first pass, with room for a line each (a Go location has one
         // unless calls were inlined into it: the lines array then grows), charged before they are allocated.
-        _budget.Charge((long)_locationRecords * (System.Runtime.CompilerServices.Unsafe.SizeOf<Location>() + sizeof(ulong) + sizeof(int) + System.Runtime.CompilerServices.Unsafe.SizeOf<Line>()),
+        _budget.Charge((long)_locationRecords * (Unsafe.SizeOf<Location>() + sizeof(ulong) + sizeof(int) + Unsafe.SizeOf<Line>()),
             $"{_locationRecords} location records", -1);
         var locations = new GrowableArray<Location>(_locationRecords);
         var ids = new GrowableArray<ulong>(_locationRecords);

@@ -9,14 +9,17 @@ namespace Flamewright.Pprof.Export;
 internal static class FrameNameText
 {
     /// <summary>
-    /// A name on one line (the top table's text, folded stacks): line breaks, and <paramref name="separator"/> when
-    /// given (folded stacks' <c>;</c>), become spaces, so a name cannot start a line or a frame of its own.
+    /// A name on one line (the top table's text): line breaks become spaces, so a name cannot start a line of its own.
     /// </summary>
-    public static string OneLine(string name, char? separator = null)
-    {
-        char also = separator ?? '\n';
-        return name.AsSpan().IndexOfAny('\r', '\n', also) < 0 ? name : name.Replace(also, ' ').Replace('\r', ' ').Replace('\n', ' ');
-    }
+    public static string OneLine(string name) =>
+        name.AsSpan().IndexOfAny('\r', '\n') < 0 ? name : name.Replace('\r', ' ').Replace('\n', ' ');
+
+    /// <summary>
+    /// A name on one line that also holds no <paramref name="separator"/> (folded stacks' <c>;</c>): both become
+    /// spaces, so a name cannot start a line or a frame of its own.
+    /// </summary>
+    public static string OneLine(string name, char separator) =>
+        name.AsSpan().IndexOfAny('\r', '\n', separator) < 0 ? name : OneLine(name.Replace(separator, ' '));
 
     /// <summary>
     /// A name made safe to show as text (the SVG): control characters become visible <c>\xNN</c> escapes (XML 1.0

@@ -126,6 +126,11 @@ public static partial class GraphQLEndpoint
         {
             request = await serializer.ReadAsync<GraphQLRequest>(context.Request.Body, context.RequestAborted).ConfigureAwait(false);
         }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, $"the request body is larger than {options.MaxRequestBodyBytes} bytes (MaxRequestBodyBytes)").ConfigureAwait(false);
+            return;
+        }
         catch (Exception e) when (e is System.Text.Json.JsonException or BadHttpRequestException or InvalidOperationException or NotSupportedException)
         {
             await WriteErrorAsync(context, StatusCodes.Status400BadRequest, $"the request body is not a GraphQL request: {OneLine(e)}").ConfigureAwait(false);

@@ -109,10 +109,8 @@ public static class RestDownloads
                 break;
         }
 
-        string contentType = format.ContentType;
-        string extension = format.Extension;
-        context.Response.ContentType = contentType;
-        string fileName = $"{SafeFileName(request.TaskId)}.{extension}";
+        context.Response.ContentType = format.ContentType;
+        string fileName = $"{SafeFileName(request.TaskId)}.{format.Extension}";
         context.Response.Headers.ContentDisposition = $"attachment; filename=\"{fileName}\"";
         context.Response.ContentLength = body.Length;
         body.Position = 0;

@@ -23,11 +23,21 @@ public static class WebUi
 
     /// <summary>The paths of every page file as the page asks for them: <c>/</c> for index.html, <c>/ui/VERSION/NAME</c> for the others.</summary>
     internal static IEnumerable<string> Paths =>
-        typeof(WebUi).Assembly.GetManifestResourceNames()
-            .Where(name => name.StartsWith(ResourcePrefix, StringComparison.Ordinal))
-            .Select(name => name[ResourcePrefix.Length..])
+        s_embedded.Value.Keys
             .Select(file => file == "index.html" ? "/" : $"/ui/{Version}/{file}")
             .Order(StringComparer.Ordinal);
+
+    /// <summary>Every page file's bytes as embedded, by name, read once.</summary>
+    private static readonly Lazy<IReadOnlyDictionary<string, byte[]>> s_embedded = new(() =>
+        typeof(WebUi).Assembly.GetManifestResourceNames()
+            .Where(name => name.StartsWith(ResourcePrefix, StringComparison.Ordinal))
+            .ToDictionary(name => name[ResourcePrefix.Length..], name =>
+            {
+                using Stream stream = typeof(WebUi).Assembly.GetManifestResourceStream(name)!;
+                using var bytes = new MemoryStream();
+                stream.CopyTo(bytes);
+                return bytes.ToArray();
+            }, StringComparer.Ordinal));
 
     /// <summary>
     /// A name for this build's set of page files, made from all their bytes: the page asks for its files under
@@ -38,13 +48,10 @@ public static class WebUi
     private static readonly Lazy<string> s_version = new(() =>
     {
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        foreach (string name in typeof(WebUi).Assembly.GetManifestResourceNames().Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        foreach ((string name, byte[] bytes) in s_embedded.Value.OrderBy(file => file.Key, StringComparer.Ordinal))
         {
-            using Stream stream = typeof(WebUi).Assembly.GetManifestResourceStream(name)!;
-            using var bytes = new MemoryStream();
-            stream.CopyTo(bytes);
-            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(name + "\n"));
-            hash.AppendData(bytes.ToArray());
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(ResourcePrefix + name + "\n"));
+            hash.AppendData(bytes);
         }
 
         return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
@@ -90,15 +97,11 @@ public static class WebUi
             return null;
         }
 
-        using Stream? stream = typeof(WebUi).Assembly.GetManifestResourceStream(ResourcePrefix + file);
-        if (stream is null)
+        if (!s_embedded.Value.TryGetValue(file, out byte[]? content))
         {
             return null;
         }
 
-        using var bytes = new MemoryStream();
-        stream.CopyTo(bytes);
-        byte[] content = bytes.ToArray();
         if (file == "index.html")
         {
             // The page names its files under this build's version (see Version), and says whether a token is asked for.

@@ -79,6 +79,43 @@ public sealed class ApiAccessTests
     });
 
     [Fact(Timeout = Spec.Timeout)]
+    public Task With_only_the_read_only_token_set_every_caller_needs_it_and_nobody_can_create_a_task() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync(new Dictionary<string, string> { ["ReadOnlyApiToken"] = Viewer });
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        await agent.RegisterAsync();
+        using var anonymous = new HttpClient { BaseAddress = server.HttpAddress };
+        using GraphQLClient viewer = server.GraphQL().WithToken(Viewer);
+
+        using HttpResponseMessage refused = await anonymous.GetAsync("/api/access");
+        string refusal = await viewer.ErrorAsync(
+            "mutation ($r: PprofTaskCreationRequest!) { createPprofTask(pprofTaskCreationRequest: $r) { code } }",
+            new { r = new { serviceId = agent.ServiceId, serviceInstanceIds = new[] { agent.InstanceId }, events = "CPU", duration = 1 } });
+
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("""{"access":"read-only"}""", await viewer.Http.GetStringAsync("/api/access"));
+        Assert.Equal("this API token is read-only: it can query, not create tasks or change dashboards", refusal);
+        Assert.Empty(await viewer.TasksAsync(agent.ServiceId));
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_body_over_MaxRequestBodyBytes_is_refused_with_413_naming_the_setting_and_the_next_request_is_served() => Spec.Run(async () =>
+    {
+        await using TestServer server = await TestServer.StartAsync(new Dictionary<string, string> { ["MaxRequestBodyBytes"] = "2000" });
+        using var http = new HttpClient { BaseAddress = server.HttpAddress };
+        string padded = "{\"query\":\"{ listLayers }\",\"variables\":{\"pad\":\"" + new string('x', 5000) + "\"}}";
+
+        using HttpResponseMessage tooLarge = await http.PostAsync("/graphql", new StringContent(padded, Encoding.UTF8, "application/json"));
+        using HttpResponseMessage next = await http.PostAsync("/graphql", new StringContent("""{"query":"{ listLayers }"}""", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+        Assert.Equal("the request body is larger than 2000 bytes (MaxRequestBodyBytes)",
+            (string?)JsonNode.Parse(await tooLarge.Content.ReadAsStringAsync())!["errors"]![0]!["message"]);
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.NotNull(JsonNode.Parse(await next.Content.ReadAsStringAsync())!["data"]!["listLayers"]);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
     public Task A_query_nested_deeper_than_the_limit_is_refused_before_it_runs_and_introspection_still_works() => Spec.Run(async () =>
     {
         await using TestServer server = await TestServer.StartAsync(new Dictionary<string, string> { ["GraphQLMaxDepth"] = "6" });
