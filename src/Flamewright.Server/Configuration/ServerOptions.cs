@@ -243,6 +243,18 @@ public sealed class ServerOptions
     public int NativeHeapArenas { get; set; } = 2;
 
     /// <summary>
+    /// Native allocations of at least this many KiB get memory of their own, given back to the system when freed
+    /// (glibc's <c>M_MMAP_THRESHOLD</c>, fixed). glibc's own threshold starts at 128 KiB and rises to the largest block
+    /// freed, up to 32 MiB, after which SQLite's copies of 15–30 MiB uploads and digests were kept in its heaps: about
+    /// 0.3 GiB of a loaded server's resident memory (benchmarks/README.md). 0 leaves glibc's default. Process-wide;
+    /// ignored off Linux.
+    /// </summary>
+    public int NativeHeapMapThresholdKilobytes { get; set; } = 1024;
+
+    /// <summary>The largest threshold glibc raises its own to on 64-bit machines (32 MiB): beyond it, nothing is gained.</summary>
+    internal const int MaxNativeHeapMapThresholdKilobytes = 32 * 1024;
+
+    /// <summary>
     /// Longest error text kept from an agent, in characters; longer text is cut and says so. A Go error with its
     /// stack fits; a flood does not fill the task log, the UI or the server's log lines.
     /// </summary>
@@ -441,6 +453,10 @@ public sealed class ServerOptions
         }
 
         NotNegative(problems, nameof(NativeHeapArenas), NativeHeapArenas);
+        if (NativeHeapMapThresholdKilobytes is < 0 or > MaxNativeHeapMapThresholdKilobytes)
+        {
+            problems.Add($"NativeHeapMapThresholdKilobytes must be between 0 and {MaxNativeHeapMapThresholdKilobytes} (32 MiB, the most glibc raises its own to)");
+        }
 
         NotNegative(problems, nameof(UploadQueueSeconds), UploadQueueSeconds);
         if (MaxUploadMemoryMegabytes < 1 || MaxUploadMemoryBytes < MaxUploadBytes)

@@ -57,6 +57,7 @@ public sealed partial class FlamewrightServer : IAsyncDisposable
     {
         ServerOptions options = settings.Options;
         NativeHeap.LimitArenas(options.NativeHeapArenas);
+        NativeHeap.FixMapThreshold(options.NativeHeapMapThresholdKilobytes * 1024);
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ContentRootPath = Directory.GetCurrentDirectory(),

@@ -17,6 +17,8 @@ public sealed class UploadSettingsTests
     [InlineData(nameof(ServerOptions.DigestOnReceiveStacks), "-1", "DigestOnReceiveStacks must be 0 or more")]
     [InlineData(nameof(ServerOptions.BackgroundNiceness), "-1", "BackgroundNiceness must be between 0 and 19")]
     [InlineData(nameof(ServerOptions.NativeHeapArenas), "-1", "NativeHeapArenas must be 0 or more")]
+    [InlineData(nameof(ServerOptions.NativeHeapMapThresholdKilobytes), "-1", "NativeHeapMapThresholdKilobytes must be between 0 and 32768 (32 MiB, the most glibc raises its own to)")]
+    [InlineData(nameof(ServerOptions.NativeHeapMapThresholdKilobytes), "32769", "NativeHeapMapThresholdKilobytes must be between 0 and 32768 (32 MiB, the most glibc raises its own to)")]
     [InlineData(nameof(ServerOptions.UploadQueueSeconds), "-1", "UploadQueueSeconds must be 0 or more")]
     [InlineData(nameof(ServerOptions.MaxUploadMemoryMegabytes), "29", "MaxUploadMemoryMegabytes must hold one upload of MaxUploadBytes (30 MiB or more)")]
     [InlineData(nameof(ServerOptions.MaxErrorMessageLength), "-1", "MaxErrorMessageLength must be 1 or more")]
