@@ -219,15 +219,13 @@ internal sealed class GraphQLClient(Uri server, TimeSpan? timeout = null) : IDis
     }
 
     /// <summary>Throws with the first error of a response when there is one; reads it without building JSON nodes.</summary>
-    public static JsonNode? CheckNoErrors(byte[] body)
+    public static void CheckNoErrors(byte[] body)
     {
         using var response = System.Text.Json.JsonDocument.Parse(body);
         if (response.RootElement.TryGetProperty("errors", out System.Text.Json.JsonElement errors) && errors.GetArrayLength() > 0)
         {
             throw new InvalidOperationException("GraphQL error: " + errors[0].GetRawText());
         }
-
-        return null;
     }
 
     /// <summary>How many instances of a task have a stored, parsed upload.</summary>

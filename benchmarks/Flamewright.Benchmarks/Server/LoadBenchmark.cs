@@ -374,7 +374,16 @@ internal static class LoadBenchmark
             try
             {
                 (byte[] body, TimeSpan elapsed, string timing) = await graphql.TimedPostWithServerTimingAsync(query, variables);
-                JsonNode? data = keep ? GraphQLClient.Data(body) : GraphQLClient.CheckNoErrors(body);
+                JsonNode? data = null;
+                if (keep)
+                {
+                    data = GraphQLClient.Data(body);
+                }
+                else
+                {
+                    GraphQLClient.CheckNoErrors(body);
+                }
+
                 _queries.GetOrAdd(kind, _ => new ConcurrentQueue<double>()).Enqueue(elapsed.TotalMilliseconds);
                 if (!keep)
                 {

@@ -206,16 +206,14 @@ internal static class PageBenchmark
             page.SetDefaultTimeout(120_000);
             page.PageError += (_, error) => Console.WriteLine($"  page error: {error}");
             // With FLAMEWRIGHT_PAGE_TRACE=FILE, the last cold run's timeline goes to FILE.cold.json, and is left out of the figures.
-            string? coldTrace = run == coldRuns - 1 && Environment.GetEnvironmentVariable("FLAMEWRIGHT_PAGE_TRACE") is { } file ? file + ".cold.json" : null;
+            string? coldTrace = run == coldRuns - 1 && s_tracePath is not null ? s_tracePath + ".cold.json" : null;
             TimelineRecorder? coldRecorder = coldTrace is null ? null : await TimelineRecorder.StartAsync(page);
             var clock = Stopwatch.StartNew();
             await page.GotoAsync($"{server.HttpAddress}#/analysis/{Uri.EscapeDataString(taskId)}", new Microsoft.Playwright.PageGotoOptions { WaitUntil = Waiting });
             await ReadyAsync(page);
             if (coldRecorder is not null)
             {
-                await page.WaitForTimeoutAsync(300);
-                await coldRecorder.StopAsync(coldTrace!);
-                Console.WriteLine($"  the last cold run's timeline: {coldTrace}");
+                await coldRecorder.StopAsync(page, coldTrace!, "the last cold run");
             }
             else
             {
@@ -229,7 +227,7 @@ internal static class PageBenchmark
                 {
                     // FLAMEWRIGHT_PAGE_TRACE=FILE: Chromium's own timeline of the last reload, for chrome://tracing or
                     // Perfetto (a trace slows the page, so that reload is left out of the figures).
-                    string? trace = i == warmRuns - 1 ? Environment.GetEnvironmentVariable("FLAMEWRIGHT_PAGE_TRACE") : null;
+                    string? trace = i == warmRuns - 1 ? s_tracePath : null;
                     TimelineRecorder? recorder = trace is null ? null : await TimelineRecorder.StartAsync(page);
 
                     clock.Restart();
@@ -237,9 +235,7 @@ internal static class PageBenchmark
                     await ReadyAsync(page);
                     if (recorder is not null)
                     {
-                        await page.WaitForTimeoutAsync(300);
-                        await recorder.StopAsync(trace!);
-                        Console.WriteLine($"  the last reload's timeline: {trace}");
+                        await recorder.StopAsync(page, trace!, "the last reload");
                         continue;
                     }
 
@@ -320,7 +316,15 @@ internal static class PageBenchmark
     /// <summary>The steps of the page's own timeline, read through the Performance API.</summary>
     private static readonly string[] StepNames = ["document loaded", "style.css loaded", "firstlook.js loaded", "document parsed", "app.js loaded", "first look asked", "its first byte", "first look answered", "first look drawn", "of which the server ran it (Server-Timing)"];
 
-    private static async Task<double[]> StepsAsync(Microsoft.Playwright.IPage page) => await page.EvaluateAsync<double[]>("""
+    private static async Task<double[]> StepsAsync(Microsoft.Playwright.IPage page)
+    {
+        // The harness stops its clock when the graph is there; the page marks it a frame later, once painted.
+        if (await page.EvaluateAsync<bool>("() => !!window.flamewright"))
+        {
+            await page.WaitForFunctionAsync("() => performance.getEntriesByName('flamewright:first-look').length > 0");
+        }
+
+        return await page.EvaluateAsync<double[]>("""
         () => {
           const nav = performance.getEntriesByType('navigation')[0];
           const resources = performance.getEntriesByType('resource');
@@ -333,6 +337,7 @@ internal static class PageBenchmark
             look && look.serverTiming && look.serverTiming.length ? look.serverTiming[0].duration : -1];
         }
         """);
+    }
 
     /// <summary>The first look's <c>Server-Timing</c> entries, as the page received them.</summary>
     private static async Task<string> ServerPhasesAsync(Microsoft.Playwright.IPage page) => await page.EvaluateAsync<string>("""
@@ -351,6 +356,9 @@ internal static class PageBenchmark
     /// as until 2026-12-06), adds Playwright's round trips and in-page polling, which on this 2-core machine ran on the
     /// page's main thread beside the page's own work (benchmarks/README.md).
     /// </summary>
+    /// <summary>FLAMEWRIGHT_PAGE_TRACE: where Chromium's timelines of the last reload and cold run go, when set.</summary>
+    private static readonly string? s_tracePath = Environment.GetEnvironmentVariable("FLAMEWRIGHT_PAGE_TRACE");
+
     private static readonly bool s_selectorHarness = Environment.GetEnvironmentVariable("FLAMEWRIGHT_PAGE_HARNESS") == "selectors";
 
     private static Microsoft.Playwright.WaitUntilState Waiting => s_selectorHarness ? Microsoft.Playwright.WaitUntilState.Load : Microsoft.Playwright.WaitUntilState.Commit;
@@ -365,7 +373,7 @@ internal static class PageBenchmark
             return;
         }
 
-        // One check per animation frame, in the page: both on screen.
+        // One check per animation frame, in the page: both there.
         await page.WaitForFunctionAsync("() => !!document.querySelector('#flame canvas[data-drawn], .frame[data-id=\"0\"]') && !!document.querySelector('#top tbody tr')");
     }
 
@@ -438,12 +446,18 @@ internal sealed class TimelineRecorder
         return recorder;
     }
 
-    public async Task StopAsync(string path)
+    /// <summary>Ends the recording a moment after the page is ready (so that the frame it paints is in it) and writes it.</summary>
+    public async Task StopAsync(Microsoft.Playwright.IPage page, string path, string what)
     {
+        await page.WaitForTimeoutAsync(300);
         await session.SendAsync("Tracing.end");
         await complete.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        await using FileStream file = File.Create(path);
-        await System.Text.Json.JsonSerializer.SerializeAsync(file, new { traceEvents = events });
+        await using (FileStream file = File.Create(path))
+        {
+            await System.Text.Json.JsonSerializer.SerializeAsync(file, new { traceEvents = events });
+        }
+
         await session.DetachAsync();
+        Console.WriteLine($"  {what}'s timeline: {path}");
     }
 }

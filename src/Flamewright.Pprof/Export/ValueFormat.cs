@@ -18,6 +18,9 @@ public static class ValueFormat
         (1L << 50, "PB"), (1L << 40, "TB"), (1L << 30, "GB"), (1L << 20, "MB"), (1L << 10, "kB"), (1, "B"),
     ];
 
+    /// <summary>Bytes and their binary multiples, as <see cref="Readable"/> writes them.</summary>
+    private static readonly string[] BinarySizes = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+
     /// <summary>e.g. <c>1.10s</c>, <c>512kB</c>, <c>1234</c>; units other than time and bytes print as plain integers.</summary>
     public static string Human(long value, string unit)
     {
@@ -73,7 +76,7 @@ public static class ValueFormat
 
         if (string.Equals(unit, "bytes", StringComparison.OrdinalIgnoreCase))
         {
-            string[] units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+            string[] units = BinarySizes;
             double size = value;
             int power = 0;
             while (Math.Abs(size) >= 1024 && power < units.Length - 1)

@@ -64,66 +64,60 @@ public static class WebUi
     /// </param>
     internal static IEndpointRouteBuilder MapWebUi(this IEndpointRouteBuilder endpoints, bool tokenAsked)
     {
-        string index = tokenAsked ? IndexAskingToken : "index.html";
-        endpoints.MapGet("/", context => ServeAsync(context, index, keep: false));
+        // Made on the first request, not at start.
+        Lazy<PageFile> index = s_index[tokenAsked ? 1 : 0];
+        PageFile? Page(string file) => file == "index.html" ? index.Value : s_pages.Value.GetValueOrDefault(file);
+        endpoints.MapGet("/", context => ServeAsync(context, index.Value, keep: false));
         // Unversioned: each asked again with its tag (a bookmark or a tool that knows the old paths).
-        endpoints.MapGet("/ui/{file}", (HttpContext context, string file) => ServeAsync(context, file == "index.html" ? index : file, keep: false));
+        endpoints.MapGet("/ui/{file}", (HttpContext context, string file) => ServeAsync(context, Page(file), keep: false));
         // Versioned, as index.html names them: kept by the browser without asking again, unless the name is of another
         // build (a page loaded before an upgrade), which gets today's file to be asked for again.
         endpoints.MapGet("/ui/{version}/{file}", (HttpContext context, string version, string file) =>
-            ServeAsync(context, file == "index.html" ? index : file, keep: version.Equals(Version, StringComparison.Ordinal)));
+            ServeAsync(context, Page(file), keep: version.Equals(Version, StringComparison.Ordinal)));
         return endpoints;
     }
 
-    /// <summary>The name index.html is kept under when the server asks for a token: a page of its own, with another tag.</summary>
-    private const string IndexAskingToken = "index.html?token";
-
-    /// <summary>A page file read once: its bytes and an entity tag made from them.</summary>
-    private sealed record PageFile(byte[] Content, string ContentType, string ETag);
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, PageFile> s_files = new(StringComparer.Ordinal);
-
-    private static PageFile? Load(string file)
+    /// <summary>A page file: its bytes and an entity tag made from them.</summary>
+    private sealed record PageFile(byte[] Content, string ContentType, string ETag)
     {
-        bool tokenAsked = file == IndexAskingToken;
-        if (tokenAsked)
-        {
-            file = "index.html";
-        }
-
-        // Only names of files that exist in the assembly are served: no paths, no probing.
-        if (!s_contentTypes.TryGetValue(Path.GetExtension(file), out string? type))
-        {
-            return null;
-        }
-
-        if (!s_embedded.Value.TryGetValue(file, out byte[]? content))
-        {
-            return null;
-        }
-
-        if (file == "index.html")
-        {
-            // The page names its files under this build's version (see Version), and says whether a token is asked for.
-            content = System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(content)
-                .Replace("\"/ui/", $"\"/ui/{Version}/", StringComparison.Ordinal)
-                .Replace("<meta name=\"flamewright-token\" content=\"none\">", tokenAsked ? "<meta name=\"flamewright-token\" content=\"asked\">" : "<meta name=\"flamewright-token\" content=\"none\">", StringComparison.Ordinal));
-        }
-
-        return new PageFile(content, type, $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content))[..32]}\"");
+        public static PageFile Of(byte[] content, string contentType) =>
+            new(content, contentType, $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content))[..32]}\"");
     }
 
-    private static async Task ServeAsync(HttpContext context, string file, bool keep)
+    /// <summary>
+    /// Every embedded file of a type the UI serves, by name: only these are served, no paths, no probing. index.html is
+    /// served as <see cref="s_index"/> makes it.
+    /// </summary>
+    private static readonly Lazy<IReadOnlyDictionary<string, PageFile>> s_pages = new(() =>
+        s_embedded.Value
+            .Where(file => s_contentTypes.ContainsKey(Path.GetExtension(file.Key)))
+            .ToDictionary(file => file.Key, file => PageFile.Of(file.Value, s_contentTypes[Path.GetExtension(file.Key)]), StringComparer.Ordinal));
+
+    /// <summary>
+    /// index.html for a server that asks for no API token, then for one that does: it names its files under this build's
+    /// version (see <see cref="Version"/>) and says which in <c>meta name="flamewright-token"</c>.
+    /// </summary>
+    private static readonly Lazy<PageFile>[] s_index = [new(() => IndexPage(tokenAsked: false)), new(() => IndexPage(tokenAsked: true))];
+
+    private static PageFile IndexPage(bool tokenAsked)
     {
-        // The set of names asked for is bounded: only files that exist are kept, the others are looked up each time.
-        PageFile? page = s_files.TryGetValue(file, out PageFile? known) ? known : Load(file);
+        string html = System.Text.Encoding.UTF8.GetString(s_embedded.Value["index.html"]).Replace("\"/ui/", $"\"/ui/{Version}/", StringComparison.Ordinal);
+        if (tokenAsked)
+        {
+            html = html.Replace("<meta name=\"flamewright-token\" content=\"none\">", "<meta name=\"flamewright-token\" content=\"asked\">", StringComparison.Ordinal);
+        }
+
+        return PageFile.Of(System.Text.Encoding.UTF8.GetBytes(html), s_contentTypes[".html"]);
+    }
+
+    private static async Task ServeAsync(HttpContext context, PageFile? page, bool keep)
+    {
         if (page is null)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
         }
 
-        s_files.TryAdd(file, page);
         // A versioned file never changes under its name: the browser keeps it a year without asking, and a reload uses
         // it as kept. The others are "no-cache": the browser asks each time (a new server version is seen at once) and an
         // unchanged file is answered "not modified", so it keeps its copy and the scripts it has already compiled.

@@ -79,10 +79,13 @@ export function firstLookBody(taskId, wanted, width) {
   });
 }
 
-// The stored token as the header every request carries; none without a token, or when the server asks for none
-// (index.html says which): a page's first read of the browser's storage is slow, and would hold back its first request.
+// Whether the server asks for an API token: index.html says so (the server writes it), and this module runs once the
+// document is parsed. A page's first read of the browser's storage is slow, and would hold back its first request.
+const TOKEN_ASKED = document.querySelector('meta[name="flamewright-token"]')?.content !== 'none';
+
+// The stored token as the header every request carries; none without a token, or when the server asks for none.
 export function authHeaders() {
-  const token = document.querySelector('meta[name="flamewright-token"]')?.content === 'none' ? null : localStorage.getItem(TOKEN_KEY);
+  const token = TOKEN_ASKED ? localStorage.getItem(TOKEN_KEY) : null;
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 

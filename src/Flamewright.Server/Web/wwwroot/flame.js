@@ -78,29 +78,18 @@ export function fitLabel(name, width, charWidth) {
   return end ? `${last.slice(0, end)}…` : '';
 }
 
-// Colours stable per package: the same package always gets the same warm hue. Kept per name too: a graph paints the
-// same names again on every zoom, and finding a package is the costly part.
-const packageColours = new Map();
-const nameColours = new Map();
+// Colours stable per package: the same package always gets the same warm hue. Kept per name: a graph paints the same
+// names again on every zoom, and finding a name's package is the costly part.
+const colours = new Map();
 export function colourOf(name) {
-  let known = nameColours.get(name);
-  if (known === undefined) {
-    known = packageColourOf(name);
-    if (nameColours.size > 100000) nameColours.clear();
-    nameColours.set(name, known);
-  }
-  return known;
-}
-
-function packageColourOf(name) {
-  const pkg = packageOf(name) || name;
-  let colour = packageColours.get(pkg);
+  let colour = colours.get(name);
   if (colour === undefined) {
+    const pkg = packageOf(name) || name;
     let h = 0;
     for (const c of pkg) h = (h * 31 + c.charCodeAt(0)) >>> 0;
     colour = `hsl(${20 + (h % 40)}, ${60 + (h % 25)}%, ${58 + (h % 12)}%)`;
-    if (packageColours.size > 10000) packageColours.clear();
-    packageColours.set(pkg, colour);
+    if (colours.size > 100000) colours.clear();
+    colours.set(name, colour);
   }
   return colour;
 }
@@ -222,8 +211,10 @@ export class FlameGraph {
     const box = this.container.getBoundingClientRect();
     const windowHeight = Math.max(ROW, Math.ceil(window.innerHeight || height));
     const inWindow = Math.min(height, Math.max(ROW, windowHeight - Math.max(0, Math.floor(box.top))));
-    const canvasHeight = inWindow <= this.covered ? this.covered : this.covered ? Math.min(height, windowHeight) : inWindow;
-    this.covered = canvasHeight;
+    // First paint after a draw: what is in the window; later, once more is in the window: the window's height.
+    if (!this.covered) this.covered = inWindow;
+    else if (inWindow > this.covered) this.covered = Math.min(height, windowHeight);
+    const canvasHeight = this.covered;
     const top = Math.round(Math.min(Math.max(0, -box.top), height - canvasHeight));
     return { top, canvasHeight };
   }
