@@ -39,7 +39,8 @@ internal sealed class ManagedMemoryWatch : IDisposable
             summary = string.Create(CultureInfo.InvariantCulture,
                 $"managed heap: peak {_peakHeap / MiB:F0} MiB in use, peak {_peakCommitted / MiB:F0} MiB committed (sampled every 250 ms); " +
                 $"after the last full GC {lastFull.HeapSizeBytes / MiB:F0} MiB; {GC.GetTotalAllocatedBytes() / MiB:N0} MiB allocated in all; " +
-                $"collections gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}; pauses {GC.GetTotalPauseDuration().TotalSeconds:F1} s in all");
+                $"collections gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}; pauses {GC.GetTotalPauseDuration().TotalSeconds:F1} s in all; " +
+                $"the collector may use {lastFull.TotalAvailableMemoryBytes / MiB:N0} MiB");
         }
 
         // What stays once nothing is in progress: caches, and anything that leaks.

@@ -129,6 +129,8 @@ internal sealed class MeasuredServer : IDisposable
         FlamewrightServer server = FlamewrightServer.Create(settings, logging => logging
             .AddSimpleConsole(console => console.SingleLine = true)
             .SetMinimumLevel(LogLevel.Warning));
+        // As flamewright server does.
+        server.LimitManagedHeap();
         await server.StartAsync();
         return server;
     }

@@ -42,6 +42,7 @@ internal static class ServerCommand
         try
         {
             await using FlamewrightServer server = FlamewrightServer.Create(settings);
+            server.LimitManagedHeap();
             await server.StartAsync(cancellation).ConfigureAwait(false);
             await server.WaitForShutdownAsync(cancellation).ConfigureAwait(false);
             return 0;

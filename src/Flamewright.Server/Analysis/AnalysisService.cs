@@ -93,11 +93,44 @@ public sealed partial class AnalysisService : IDisposable
     /// answer from the cache or from a kept first look does not wait for a turn. Work in a turn never waits for a build
     /// that another request started (which would wait for a turn in its turn): what it needs built, it gets first.
     /// </summary>
+    /// <exception cref="AnalysisException">
+    /// No turn came free, or the work found no memory left twice: once, then again after both caches were emptied
+    /// (the managed heap is limited, <see cref="ServerOptions.ManagedHeapLimitMegabytes"/>).
+    /// </exception>
     public async Task<T> InTurnAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
         using IDisposable turn = await EnterAsync(cancellationToken).ConfigureAwait(false);
-        return await work().ConfigureAwait(false);
+        try
+        {
+            return await work().ConfigureAwait(false);
+        }
+        catch (OutOfMemoryException)
+        {
+            // What the caches hold is the memory that can be given back; what the work allocated is garbage by now.
+            LogOutOfMemory(_logger, _options.ManagedHeapLimitMegabytes);
+            FreeCaches();
+        }
+
+        try
+        {
+            return await work().ConfigureAwait(false);
+        }
+        catch (OutOfMemoryException e)
+        {
+            FreeCaches();
+            throw new AnalysisException(
+                $"the server has too little memory for this analysis, even with its caches emptied (ManagedHeapLimitMegabytes {_options.ManagedHeapLimitMegabytes}); "
+                + "narrow the selection or raise the limit", e);
+        }
+    }
+
+    /// <summary>Empties both caches and collects at once, compacting: for an analysis that found no memory left.</summary>
+    private void FreeCaches()
+    {
+        _results.Compact(1.0);
+        _profiles.Clear();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     /// <summary>The task and the decoded profiles of the selected instances that uploaded one.</summary>
@@ -773,6 +806,9 @@ public sealed partial class AnalysisService : IDisposable
         _turns.Dispose();
         _keeping.Dispose();
     }
+
+    [LoggerMessage(EventId = 520, Level = LogLevel.Warning, Message = "An analysis found no memory left under the managed heap's limit ({Megabytes} MiB, ManagedHeapLimitMegabytes); emptying the caches and trying once more")]
+    private static partial void LogOutOfMemory(ILogger logger, int megabytes);
 
     [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Task {TaskId}: default view ready in {Milliseconds:F0} ms")]
     private static partial void LogPrecomputed(ILogger logger, string taskId, double milliseconds);

@@ -255,6 +255,25 @@ public sealed class ServerOptions
     internal const int MaxNativeHeapMapThresholdKilobytes = 32 * 1024;
 
     /// <summary>
+    /// Most memory the runtime's managed heap may take, in MiB, for the <c>flamewright server</c> process (0: the runtime's
+    /// own limit, none outside a container). Without one, on a machine with memory to spare, the collector keeps what it
+    /// freed: a loaded server with 0.5 GiB of live objects held a heap of 1.5 GiB (benchmarks/README.md). With it, the
+    /// collector compacts and gives memory back near the limit. It holds the uploads being received
+    /// (<see cref="MaxUploadMemoryMegabytes"/>), both caches and the analyses under way, so it must hold the three and
+    /// <see cref="ManagedHeapRoomMegabytes"/> more; an analysis that finds no room empties the caches and tries once
+    /// more, then fails with a message that names this setting. A lower limit the runtime already has (a container's)
+    /// is kept. Process-wide.
+    /// </summary>
+    public int ManagedHeapLimitMegabytes { get; set; } = 1664;
+
+    /// <summary>What <see cref="ManagedHeapLimitMegabytes"/> holds beyond the three memory settings: the server itself.</summary>
+    internal const int ManagedHeapRoomMegabytes = 128;
+
+    /// <summary>The smallest <see cref="ManagedHeapLimitMegabytes"/> the memory settings leave room in.</summary>
+    internal long MinManagedHeapLimitMegabytes =>
+        (long)MaxUploadMemoryMegabytes + AnalysisCacheMegabytes + AnalysisResultCacheMegabytes + ManagedHeapRoomMegabytes;
+
+    /// <summary>
     /// Longest error text kept from an agent, in characters; longer text is cut and says so. A Go error with its
     /// stack fits; a flood does not fill the task log, the UI or the server's log lines.
     /// </summary>
@@ -456,6 +475,12 @@ public sealed class ServerOptions
         if (NativeHeapMapThresholdKilobytes is < 0 or > MaxNativeHeapMapThresholdKilobytes)
         {
             problems.Add($"NativeHeapMapThresholdKilobytes must be between 0 and {MaxNativeHeapMapThresholdKilobytes} (32 MiB, the most glibc raises its own to)");
+        }
+
+        if (ManagedHeapLimitMegabytes != 0 && ManagedHeapLimitMegabytes < MinManagedHeapLimitMegabytes)
+        {
+            problems.Add($"ManagedHeapLimitMegabytes must be 0 (the runtime's own limit) or hold MaxUploadMemoryMegabytes, AnalysisCacheMegabytes, "
+                + $"AnalysisResultCacheMegabytes and {ManagedHeapRoomMegabytes} more ({MinManagedHeapLimitMegabytes} or more)");
         }
 
         NotNegative(problems, nameof(UploadQueueSeconds), UploadQueueSeconds);

@@ -182,6 +182,31 @@ public sealed partial class FlamewrightServer : IAsyncDisposable
         (e.InnerException is { } inner && !e.Message.Contains(inner.Message, StringComparison.Ordinal) ? $"{e.Message} ({inner.Message})" : e.Message)
         .ReplaceLineEndings(" ");
 
+    /// <summary>
+    /// For a process that runs this server alone (<c>flamewright server</c>): limits the process's managed heap to
+    /// <see cref="ServerOptions.ManagedHeapLimitMegabytes"/>, or keeps the runtime's lower limit, and says which.
+    /// </summary>
+    public void LimitManagedHeap()
+    {
+        const long MiB = 1024 * 1024;
+        try
+        {
+            (bool set, long bytes) = ManagedHeap.Limit(Options.ManagedHeapLimitMegabytes);
+            if (set)
+            {
+                LogHeapLimited(_app.Logger, bytes / MiB);
+            }
+            else if (bytes > 0)
+            {
+                LogHeapLimitKept(_app.Logger, bytes / MiB, Options.ManagedHeapLimitMegabytes);
+            }
+        }
+        catch (InvalidOperationException e)
+        {
+            LogHeapNotLimited(_app.Logger, Options.ManagedHeapLimitMegabytes, OneLine(e));
+        }
+    }
+
     /// <summary>Runs until the process is asked to stop (Ctrl+C, SIGTERM) or <paramref name="cancellationToken"/> fires.</summary>
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
@@ -211,6 +236,15 @@ public sealed partial class FlamewrightServer : IAsyncDisposable
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Waiting for the database ({Location}): {Reason}")]
     private static partial void LogWaitingForStorage(ILogger logger, string location, string reason);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Managed heap limited to {Megabytes} MiB (ManagedHeapLimitMegabytes)")]
+    private static partial void LogHeapLimited(ILogger logger, long megabytes);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Managed heap limited to {Megabytes} MiB by the runtime (a container's memory limit, or DOTNET_GCHeapHardLimit), below ManagedHeapLimitMegabytes ({Setting})")]
+    private static partial void LogHeapLimitKept(ILogger logger, long megabytes, int setting);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Managed heap not limited to {Megabytes} MiB (ManagedHeapLimitMegabytes): {Reason}")]
+    private static partial void LogHeapNotLimited(ILogger logger, int megabytes, string reason);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Flamewright listening: agents (gRPC) on {Grpc}, GraphQL and REST on {Http}, data in {Data}. Ctrl+C stops.")]
     private static partial void LogListening(ILogger logger, Uri grpc, Uri http, string data);

@@ -118,6 +118,40 @@ public sealed class AnalysisLimitTests
     });
 
     /// <summary>A server with one analysis turn that nothing waits for, and no default view built ahead (the test holds the turn itself).</summary>
+    [Fact(Timeout = Spec.Timeout)]
+    public Task An_analysis_that_finds_no_memory_empties_the_caches_and_tries_once_more_then_fails_with_one_line() => Spec.Run(async () =>
+    {
+        await using TestServer server = await OneTurnNoWaitAsync();
+        using GoLikeAgent agent = server.Agent("go-service", "provider1");
+        using GraphQLClient graphql = server.GraphQL();
+        string taskId = await graphql.TaskWithUploadsAsync("CPU", (agent, TestData.Bytes("cpu")));
+        const string Tree = "query ($r: PprofAnalyzationRequest!) { queryPprofAnalyze(request: $r) { tree { elements { id } } } }";
+        var variables = new { r = new { taskId, instanceIds = Array.Empty<string>() } };
+        await graphql.DataAsync(Tree, variables);
+        AnalysisService analysis = server.Server.Services.GetRequiredService<AnalysisService>();
+        int tries = 0;
+
+#pragma warning disable CA2201 // What the runtime throws when an allocation meets the heap's limit, thrown here in its place.
+        string second = await analysis.InTurnAsync(() => ++tries == 1 ? throw new OutOfMemoryException() : Task.FromResult("built"), CancellationToken.None);
+
+        Assert.Equal(("built", 2), (second, tries));
+        Assert.Contains(server.Logs.Entries, e => e.Event.Id == 520 && e.Message.Contains("emptying the caches", StringComparison.Ordinal));
+        // The tree was emptied out of the cache: with the only turn taken, asking for it again waits for a turn.
+        using (await analysis.EnterAsync(CancellationToken.None))
+        {
+            Assert.StartsWith("the server was running 1 analyses", await graphql.ErrorAsync(Tree, variables));
+        }
+
+        AnalysisException failed = await Assert.ThrowsAsync<AnalysisException>(() =>
+            analysis.InTurnAsync<string>(() => throw new OutOfMemoryException(), CancellationToken.None));
+#pragma warning restore CA2201
+        Assert.Equal(
+            "the server has too little memory for this analysis, even with its caches emptied (ManagedHeapLimitMegabytes 1664); narrow the selection or raise the limit",
+            failed.Message);
+        // Nothing else changed: the same look is answered, and the turn was given back.
+        Assert.Equal(Engine.Total(TestData.Bytes("cpu"), "cpu"), await graphql.AnalyzedTotalAsync(taskId));
+    });
+
     private static Task<TestServer> OneTurnNoWaitAsync() => TestServer.StartAsync(new Dictionary<string, string>
     {
         [nameof(ServerOptions.MaxConcurrentAnalyses)] = "1",

@@ -5,6 +5,9 @@ namespace Flamewright.Server.Tests.Configuration;
 /// <summary>The limits on agent streams: a value that cannot work stops the server before it starts, naming the setting.</summary>
 public sealed class UploadSettingsTests
 {
+    private const string ManagedHeapTooSmall = "ManagedHeapLimitMegabytes must be 0 (the runtime's own limit) or hold MaxUploadMemoryMegabytes, "
+        + "AnalysisCacheMegabytes, AnalysisResultCacheMegabytes and 128 more (1664 or more)";
+
     [Theory(Timeout = Spec.Timeout)]
     [InlineData(nameof(ServerOptions.UploadIdleTimeoutSeconds), "0", "UploadIdleTimeoutSeconds must be 1 or more")]
     [InlineData(nameof(ServerOptions.MaxConcurrentUploads), "0", "MaxConcurrentUploads must be 1 or more")]
@@ -19,6 +22,8 @@ public sealed class UploadSettingsTests
     [InlineData(nameof(ServerOptions.NativeHeapArenas), "-1", "NativeHeapArenas must be 0 or more")]
     [InlineData(nameof(ServerOptions.NativeHeapMapThresholdKilobytes), "-1", "NativeHeapMapThresholdKilobytes must be between 0 and 32768 (32 MiB, the most glibc raises its own to)")]
     [InlineData(nameof(ServerOptions.NativeHeapMapThresholdKilobytes), "32769", "NativeHeapMapThresholdKilobytes must be between 0 and 32768 (32 MiB, the most glibc raises its own to)")]
+    [InlineData(nameof(ServerOptions.ManagedHeapLimitMegabytes), "1663", ManagedHeapTooSmall)]
+    [InlineData(nameof(ServerOptions.ManagedHeapLimitMegabytes), "-1", ManagedHeapTooSmall)]
     [InlineData(nameof(ServerOptions.UploadQueueSeconds), "-1", "UploadQueueSeconds must be 0 or more")]
     [InlineData(nameof(ServerOptions.MaxUploadMemoryMegabytes), "29", "MaxUploadMemoryMegabytes must hold one upload of MaxUploadBytes (30 MiB or more)")]
     [InlineData(nameof(ServerOptions.MaxErrorMessageLength), "-1", "MaxErrorMessageLength must be 1 or more")]
@@ -32,6 +37,21 @@ public sealed class UploadSettingsTests
         SettingsException refused = Assert.Throws<SettingsException>(() => ServerSettings.Load(flags, null, new System.Collections.Hashtable()));
 
         Assert.Equal(problem, refused.Message);
+    });
+
+    [Fact(Timeout = Spec.Timeout)]
+    public Task A_heap_limit_is_taken_once_it_holds_the_memory_settings_as_they_are_set() => Spec.Run(() =>
+    {
+        var flags = new Dictionary<string, (string, string)>
+        {
+            [nameof(ServerOptions.ManagedHeapLimitMegabytes)] = ("900", "test"),
+            [nameof(ServerOptions.AnalysisCacheMegabytes)] = ("128", "test"),
+            [nameof(ServerOptions.AnalysisResultCacheMegabytes)] = ("132", "test"),
+        };
+
+        Assert.Equal(900, ServerSettings.Load(flags, null, new System.Collections.Hashtable()).Options.ManagedHeapLimitMegabytes);
+        flags[nameof(ServerOptions.AnalysisResultCacheMegabytes)] = ("133", "test");
+        Assert.EndsWith("(901 or more)", Assert.Throws<SettingsException>(() => ServerSettings.Load(flags, null, new System.Collections.Hashtable())).Message);
     });
 
     [Fact(Timeout = Spec.Timeout)]

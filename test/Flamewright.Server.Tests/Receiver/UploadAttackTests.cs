@@ -59,6 +59,8 @@ public sealed class UploadAttackTests(ITestOutputHelper output)
             [nameof(ServerOptions.MaxConcurrentUploads)] = Streams.ToString(),
             // Nor on the memory reserved by what streams declare (which would let 17 in, the rest wait): on what buffers hold.
             [nameof(ServerOptions.MaxUploadMemoryMegabytes)] = (Streams / 2 * 30).ToString(),
+            // A heap limit would have to hold that budget; this server runs inside the tests' process, which it never limits.
+            [nameof(ServerOptions.ManagedHeapLimitMegabytes)] = "0",
         });
         using GoLikeAgent agent = server.Agent("go-service", "provider0");
         using GraphQLClient graphql = server.GraphQL();
