@@ -344,9 +344,11 @@ public sealed class ServerOptions
     /// <see cref="DigestOnReceive"/> says (0: none does). Decoding such a profile is what makes the first look at its
     /// task slow (seconds for a million stacks under load, against a fraction of that to read its digest), and the
     /// first analysis would make the same digest anyway; the parse that makes it runs at <see cref="BackgroundNiceness"/>.
-    /// 200,000 is above the stacks of ordinary profiles (a busy service's 1-minute CPU profile has thousands).
+    /// 100,000 is above the stacks of ordinary profiles (a busy service's 1-minute CPU profile has thousands); measured
+    /// against 200,000 under the load benchmark, it brought the first looks' p99 under 3 s for 15% of ingest without
+    /// users (benchmarks/README.md).
     /// </summary>
-    public int DigestOnReceiveStacks { get; set; } = 200_000;
+    public int DigestOnReceiveStacks { get; set; } = 100_000;
 
     /// <summary>
     /// How long the default view of a finished task (<see cref="PrecomputeDefaultView"/>) waits for the server to have
