@@ -34,6 +34,8 @@ function firstOf(text, characters) {
 // A line frame's name, as go tool pprof -lines writes it: "main.work /src/app/main.go:42" → its function, file and
 // line; null for any other name.
 export function lineOf(name) {
+  // Most names are functions, with no space at all: no search needed.
+  if (!name.includes(' ')) return null;
   const space = name.lastIndexOf(' /') >= 0 ? name.lastIndexOf(' /') : name.search(/ [A-Za-z]:[\\/]/);
   const colon = name.lastIndexOf(':');
   if (space <= 0 || colon < space || !/^\d+$/.test(name.slice(colon + 1))) return null;
@@ -223,8 +225,9 @@ export class FlameGraph {
     const ratio = window.devicePixelRatio || 1;
     const width = this.layoutWidth;
     const height = this.depth * ROW;
-    this.container.style.height = `${height}px`;
+    // Measured before the container's height changes: measuring after would lay the page out a second time.
     const { top, canvasHeight } = this.visibleRows();
+    this.container.style.height = `${height}px`;
     const canvas = this.canvas;
     if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(canvasHeight * ratio)) {
       canvas.width = Math.round(width * ratio);
