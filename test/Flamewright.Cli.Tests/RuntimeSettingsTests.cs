@@ -39,7 +39,7 @@ public sealed class RuntimeSettingsTests
             ["DOTNET_GCHeapHardLimit"] = "0x30000000",
         });
 
-        Assert.Contains("Managed heap limited to 768 MiB by the runtime", server.Output);
+        Assert.Contains("Managed heap left to the runtime, which lets it use 768 MiB", server.Output);
         Assert.DoesNotContain("Managed heap limited to 1664 MiB", server.Output);
     });
 }

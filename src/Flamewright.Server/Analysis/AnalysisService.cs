@@ -108,7 +108,7 @@ public sealed partial class AnalysisService : IDisposable
         catch (OutOfMemoryException)
         {
             // What the caches hold is the memory that can be given back; what the work allocated is garbage by now.
-            LogOutOfMemory(_logger, _options.ManagedHeapLimitMegabytes);
+            LogOutOfMemory(_logger);
             FreeCaches();
         }
 
@@ -807,8 +807,8 @@ public sealed partial class AnalysisService : IDisposable
         _keeping.Dispose();
     }
 
-    [LoggerMessage(EventId = 520, Level = LogLevel.Warning, Message = "An analysis found no memory left under the managed heap's limit ({Megabytes} MiB, ManagedHeapLimitMegabytes); emptying the caches and trying once more")]
-    private static partial void LogOutOfMemory(ILogger logger, int megabytes);
+    [LoggerMessage(EventId = 520, Level = LogLevel.Warning, Message = "An analysis found no memory left under the managed heap's limit (ManagedHeapLimitMegabytes); emptying the caches and trying once more")]
+    private static partial void LogOutOfMemory(ILogger logger);
 
     [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Task {TaskId}: default view ready in {Milliseconds:F0} ms")]
     private static partial void LogPrecomputed(ILogger logger, string taskId, double milliseconds);

@@ -151,10 +151,10 @@ internal sealed partial class UploadProfiles : IDisposable
     /// Frees the cache. The digest-write semaphore is left alone: a write in the background may still release it, and
     /// it holds no handle unless waited on with a timeout, which it never is.
     /// </summary>
+    public void Dispose() => _cache.Dispose();
+
     /// <summary>Drops every profile kept: an analysis that found no memory left tries again without them.</summary>
     public void Clear() => _cache.Compact(1.0);
-
-    public void Dispose() => _cache.Dispose();
 
     [LoggerMessage(EventId = 503, Level = LogLevel.Warning, Message = "Task {TaskId}: the digest of {Instance} cannot be read ({Reason}); decoding the profile and making the digest again")]
     private static partial void LogDigestUnreadable(ILogger logger, string taskId, LogText instance, LogText reason);

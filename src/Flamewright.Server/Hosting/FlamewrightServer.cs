@@ -240,7 +240,7 @@ public sealed partial class FlamewrightServer : IAsyncDisposable
     [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Managed heap limited to {Megabytes} MiB (ManagedHeapLimitMegabytes)")]
     private static partial void LogHeapLimited(ILogger logger, long megabytes);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Managed heap limited to {Megabytes} MiB by the runtime (a container's memory limit, or DOTNET_GCHeapHardLimit), below ManagedHeapLimitMegabytes ({Setting})")]
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Managed heap left to the runtime, which lets it use {Megabytes} MiB (a container's or the machine's memory, or DOTNET_GCHeapHardLimit): less than ManagedHeapLimitMegabytes ({Setting})")]
     private static partial void LogHeapLimitKept(ILogger logger, long megabytes, int setting);
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Managed heap not limited to {Megabytes} MiB (ManagedHeapLimitMegabytes): {Reason}")]
