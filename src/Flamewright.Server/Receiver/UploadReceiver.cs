@@ -311,6 +311,13 @@ internal sealed partial class UploadReceiver(
                 await LogErrorAsync(attempt, TaskLogOperation.EXECUTION_TASK_ERROR, $"the uploaded profile does not parse: {e.Message}").ConfigureAwait(false);
                 throw Refuse(StatusCode.InvalidArgument, $"the profile does not parse: {e.Message}");
             }
+            catch (OutOfMemoryException)
+            {
+                // The profile, inflated and decoded, did not fit beside what the server holds under its heap's limit: the
+                // agent is told and the instance's log says so; what it sent is dropped (docs/deployment.md, "Memory").
+                throw Refuse(StatusCode.ResourceExhausted,
+                    "the server had no memory left to parse the profile under its heap's limit (ManagedHeapLimitMegabytes)", nothingStored: true);
+            }
 
             digest = DigestsOnReceipt(profile) ? await CpuWork.RunNicedAsync(options.BackgroundNiceness, () => Digest(upload, profile)).ConfigureAwait(false) : null;
         }
