@@ -46,7 +46,7 @@ public sealed class RuntimeSettingsTests
     });
 
     [Fact(Timeout = Spec.ProcessTimeout)]
-    public Task A_profile_that_inflates_past_the_heap_limit_is_refused_with_one_line_and_the_server_goes_on() => Spec.Run(async () =>
+    public Task A_profile_that_inflates_past_the_heap_limit_even_with_the_caches_emptied_is_refused_with_one_line_and_the_server_goes_on() => Spec.Run(async () =>
     {
         // The smallest limit the memory settings allow: 30 MiB of uploads, two caches of 1 MiB and 128 MiB more.
         using ServerProcess server = await ServerProcess.StartWithEnvironmentAsync(new Dictionary<string, string>
@@ -69,6 +69,7 @@ public sealed class RuntimeSettingsTests
         JsonNode log = await graphql.LastLogAsync(taskId);
         Assert.Equal(("EXECUTION_TASK_ERROR", $"the upload failed: {Reason}"), ((string)log["operationType"]!, (string?)log["message"]));
         Assert.Empty(await graphql.UploadsAsync(taskId));
+        Assert.Contains("found no memory left under the heap's limit (ManagedHeapLimitMegabytes); emptying the analysis caches and trying once more", server.Output);
         // Nothing else changed: the other instance's upload is stored and analysed.
         await ordinary.UploadAcceptedAsync(taskId, TestData.Bytes("cpu"));
         Assert.Equal(Engine.Total(TestData.Bytes("cpu"), "cpu"), await graphql.AnalyzedTotalAsync(taskId));

@@ -125,8 +125,8 @@ public sealed partial class AnalysisService : IDisposable
         }
     }
 
-    /// <summary>Empties both caches and collects at once, compacting: for an analysis that found no memory left.</summary>
-    private void FreeCaches()
+    /// <summary>Empties both caches and collects at once, compacting: for an analysis or a parse that found no memory left.</summary>
+    internal void FreeCaches()
     {
         _results.Compact(1.0);
         _profiles.Clear();

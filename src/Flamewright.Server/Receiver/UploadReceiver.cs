@@ -303,7 +303,7 @@ internal sealed partial class UploadReceiver(
             try
             {
                 bytes = await buffer.ToArrayAsync(cancellation).ConfigureAwait(false);
-                profile = await CpuWork.RunNicedAsync(options.BackgroundNiceness, () => ProfileReader.Read(bytes, _limits)).ConfigureAwait(false);
+                profile = await ReadProfileAsync(bytes).ConfigureAwait(false);
                 summary = (profile.SampleCount, string.Join(",", profile.SampleTypes.ToArray().Select(t => $"{t.Type}/{t.Unit}")));
             }
             catch (PprofFormatException e)
@@ -313,7 +313,7 @@ internal sealed partial class UploadReceiver(
             }
             catch (OutOfMemoryException)
             {
-                // The profile, inflated and decoded, did not fit beside what the server holds under its heap's limit: the
+                // The profile, inflated and decoded, did not fit under the heap's limit even with the caches emptied: the
                 // agent is told and the instance's log says so; what it sent is dropped (docs/deployment.md, "Memory").
                 throw Refuse(StatusCode.ResourceExhausted,
                     "the server had no memory left to parse the profile under its heap's limit (ManagedHeapLimitMegabytes)", nothingStored: true);
@@ -323,6 +323,26 @@ internal sealed partial class UploadReceiver(
         }
 
         return (bytes, summary, digest);
+    }
+
+    /// <summary>
+    /// Decodes an uploaded profile (niced); one that finds no memory left under the heap's limit is decoded once more
+    /// after the analysis caches were emptied, as an analysis would be: what they hold is what can be given back.
+    /// </summary>
+    /// <exception cref="OutOfMemoryException">No room even then.</exception>
+    private async Task<Profile> ReadProfileAsync(byte[] bytes)
+    {
+        try
+        {
+            return await CpuWork.RunNicedAsync(options.BackgroundNiceness, () => ProfileReader.Read(bytes, _limits)).ConfigureAwait(false);
+        }
+        catch (OutOfMemoryException)
+        {
+            LogParseOutOfMemory(logger, bytes.Length);
+            analysis.FreeCaches();
+        }
+
+        return await CpuWork.RunNicedAsync(options.BackgroundNiceness, () => ProfileReader.Read(bytes, _limits)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -660,6 +680,9 @@ internal sealed partial class UploadReceiver(
 
     [LoggerMessage(EventId = 206, Level = LogLevel.Information, Message = "Task {TaskId}: default view not computed ahead, uploads kept arriving for {Seconds} s (PrecomputeWaitSeconds); the first look builds it")]
     private static partial void LogPrecomputeNotQuiet(ILogger logger, string taskId, int seconds);
+
+    [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "Parsing an upload of {Bytes} bytes found no memory left under the heap's limit (ManagedHeapLimitMegabytes); emptying the analysis caches and trying once more")]
+    private static partial void LogParseOutOfMemory(ILogger logger, int bytes);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Task {TaskId}: the upload of {Instance} in progress was replaced by a newer one")]
     private static partial void LogUploadReplaced(ILogger logger, string taskId, LogText instance);
