@@ -103,18 +103,7 @@ public sealed partial class AnalysisService : IDisposable
         using IDisposable turn = await EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await work().ConfigureAwait(false);
-        }
-        catch (OutOfMemoryException)
-        {
-            // What the caches hold is the memory that can be given back; what the work allocated is garbage by now.
-            LogOutOfMemory(_logger);
-            FreeCaches();
-        }
-
-        try
-        {
-            return await work().ConfigureAwait(false);
+            return await OnceMoreWithoutCachesAsync(work, () => LogOutOfMemory(_logger)).ConfigureAwait(false);
         }
         catch (OutOfMemoryException e)
         {
@@ -125,8 +114,29 @@ public sealed partial class AnalysisService : IDisposable
         }
     }
 
-    /// <summary>Empties both caches and collects at once, compacting: for an analysis or a parse that found no memory left.</summary>
-    internal void FreeCaches()
+    /// <summary>
+    /// Runs <paramref name="work"/>; when it finds no memory left under the heap's limit, says so (<paramref name="saying"/>),
+    /// empties both caches and runs it once more: what the caches hold is the memory that can be given back, and what
+    /// the first try allocated is garbage by then. For analyses and for the parses of uploads.
+    /// </summary>
+    /// <exception cref="OutOfMemoryException">No room the second time either.</exception>
+    internal async Task<T> OnceMoreWithoutCachesAsync<T>(Func<Task<T>> work, Action saying)
+    {
+        try
+        {
+            return await work().ConfigureAwait(false);
+        }
+        catch (OutOfMemoryException)
+        {
+            saying();
+            FreeCaches();
+        }
+
+        return await work().ConfigureAwait(false);
+    }
+
+    /// <summary>Empties both caches and collects at once, compacting.</summary>
+    private void FreeCaches()
     {
         _results.Compact(1.0);
         _profiles.Clear();

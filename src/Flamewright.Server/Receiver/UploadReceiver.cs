@@ -327,23 +327,12 @@ internal sealed partial class UploadReceiver(
 
     /// <summary>
     /// Decodes an uploaded profile (niced); one that finds no memory left under the heap's limit is decoded once more
-    /// after the analysis caches were emptied, as an analysis would be: what they hold is what can be given back.
+    /// after the analysis caches were emptied, as an analysis would be.
     /// </summary>
     /// <exception cref="OutOfMemoryException">No room even then.</exception>
-    private async Task<Profile> ReadProfileAsync(byte[] bytes)
-    {
-        try
-        {
-            return await CpuWork.RunNicedAsync(options.BackgroundNiceness, () => ProfileReader.Read(bytes, _limits)).ConfigureAwait(false);
-        }
-        catch (OutOfMemoryException)
-        {
-            LogParseOutOfMemory(logger, bytes.Length);
-            analysis.FreeCaches();
-        }
-
-        return await CpuWork.RunNicedAsync(options.BackgroundNiceness, () => ProfileReader.Read(bytes, _limits)).ConfigureAwait(false);
-    }
+    private Task<Profile> ReadProfileAsync(byte[] bytes) =>
+        analysis.OnceMoreWithoutCachesAsync(
+            () => CpuWork.RunNicedAsync(options.BackgroundNiceness, () => ProfileReader.Read(bytes, _limits)), () => LogParseOutOfMemory(logger, bytes.Length));
 
     /// <summary>
     /// One upload per task and instance at a time: a newer one ends the one in progress and waits until it is gone.
